@@ -1,0 +1,18 @@
+# The two Quickstart commands (README): `make figures PROFILE=…` and `make test`.
+# Each does all set-up itself (idempotent) and works offline with the data mirror or online.
+PYTHON  ?= python3
+PROFILE ?= smoke
+# The offline data mirror (read-only), if there is one beside the project.
+export DCGAN_MIRROR ?= $(abspath $(wildcard ../shared/data))
+
+.PHONY: setup figures test
+
+setup:
+	$(PYTHON) -m pip install --quiet -e ".[notebooks,test]"
+
+# Execute notebooks/*.ipynb in order with papermill into build/$(PROFILE)/ (never over the sources).
+figures: setup
+	$(PYTHON) -m dcgan_core notebooks --profile $(PROFILE)
+
+test: setup
+	$(PYTHON) -m pytest

@@ -1,0 +1,74 @@
+"""Checkpoints: written atomically, read with `weights_only=True`, self-describing.
+
+A checkpoint is a plain dict of tensors and Python primitives:
+`generator`, `discriminator` (state dicts), `opt_g`, `opt_d`, `step`, `epoch`, `rng`, `config`
+(a `TrainConfig` as a dict). Loading never unpickles arbitrary objects (`weights_only=True`),
+so a checkpoint from the internet cannot run code.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import torch
+
+from .config import TrainConfig
+from .models import Discriminator, Generator
+
+
+class CheckpointError(ValueError):
+    """A checkpoint that is missing, unreadable or not one of ours."""
+
+
+def save_checkpoint(state: dict, path: str | Path) -> Path:
+    """Write `state` to `path` atomically: a temp file in the same folder, fsync, then rename.
+    A crash mid-write leaves the previous file at `path` intact (and no temp file behind)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            torch.save(state, f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)  # atomic on POSIX and Windows
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> dict:
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"no checkpoint at {path}: train first "
+                              f"(python -m dcgan_core train --out DIR writes DIR/checkpoints/last.pt)")
+    try:
+        state = torch.load(path, map_location=map_location, weights_only=True)
+    except Exception as e:  # truncated file, not a torch file, or pickled objects we refuse
+        raise CheckpointError(f"cannot read checkpoint {path}: {e.__class__.__name__}: {e}. "
+                              f"It is damaged or not a dcgan_core checkpoint.") from None
+    missing = {"generator", "config"} - set(state) if isinstance(state, dict) else {"generator"}
+    if missing:
+        raise CheckpointError(f"{path} is not a dcgan_core checkpoint (missing {sorted(missing)})")
+    return state
+
+
+def build_models(cfg: TrainConfig) -> tuple[Generator, Discriminator]:
+    """The networks a config describes (weights not initialised). `cfg.channels` must be set."""
+    channels = cfg.channels or 3
+    G = Generator(arch=cfg.arch, image_size=cfg.image_size, nz=cfg.nz, width=cfg.g_width, channels=channels)
+    D = Discriminator(arch=cfg.arch, image_size=cfg.image_size, width=cfg.d_width, channels=channels)
+    return G, D
+
+
+def models_from_checkpoint(path: str | Path, map_location="cpu") -> tuple[Generator, Discriminator, TrainConfig]:
+    """Rebuild G and D (in eval mode) from a checkpoint alone."""
+    state = load_checkpoint(path, map_location)
+    cfg = TrainConfig.from_dict(state["config"])
+    G, D = build_models(cfg)
+    G.load_state_dict(state["generator"])
+    D.load_state_dict(state["discriminator"])
+    return G.eval(), D.eval(), cfg

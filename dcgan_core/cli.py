@@ -1,0 +1,103 @@
+"""Command line: `python -m dcgan_core {train,sample,notebooks} …` (`--help` on each).
+
+The CLI only parses arguments into a `TrainConfig` (the same object the notebooks build) and
+calls the package. Expected failures — bad data, a bad checkpoint, a diverged run — print
+one line `error: …` and exit non-zero, without a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from .config import PROFILES, TrainConfig
+
+# Train options: flag → (TrainConfig field, type, help). Defaults come from TrainConfig/profile.
+_TRAIN_OPTIONS = {
+    "--dataset": ("dataset", str, "mnist, fashion-mnist, cifar10, celeba, scenes[:CLASS], lsun:CATEGORY, svhn or folder:PATH"),
+    "--split": ("split", str, "train or test (where the dataset has them)"),
+    "--limit": ("limit", int, "use only the first N images"),
+    "--arch": ("arch", str, "paper (Figure 1, 5x5 kernels) or torch (pytorch/examples, 4x4)"),
+    "--image-size": ("image_size", int, "64 (scenes, faces) or 32 (CIFAR-10, MNIST)"),
+    "--g-width": ("g_width", int, "G's last hidden width (paper 128, torch 64)"),
+    "--d-width": ("d_width", int, "D's first width (paper 128, torch 64)"),
+    "--batch-size": ("batch_size", int, "mini-batch size (§4: 128)"),
+    "--lr": ("lr", float, "Adam learning rate (§4: 2e-4)"),
+    "--epochs": ("epochs", int, "epochs to train"),
+    "--max-steps": ("max_steps", int, "stop after this many steps in total"),
+    "--seed": ("seed", int, "seed of init, data order and noise"),
+    "--out": ("out", str, "output folder (checkpoints/, samples/, metrics.csv)"),
+    "--grid-every": ("grid_every", int, "also save the sample grid every K steps"),
+    "--ckpt-every": ("ckpt_every", int, "write checkpoints/last.pt every K steps"),
+    "--device": ("device", str, "auto, cpu or cuda"),
+}
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m dcgan_core",
+                                description="DCGAN (Radford, Metz & Chintala 2015) — train, sample, run notebooks.")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    t = sub.add_parser("train", help="train G and D", description="Train a DCGAN; writes OUT/checkpoints/last.pt.")
+    t.add_argument("--profile", choices=sorted(PROFILES), help="start from a profile's settings (smoke, cpu, paper)")
+    for flag, (_, typ, text) in _TRAIN_OPTIONS.items():
+        t.add_argument(flag, type=typ, default=None, help=text)
+    t.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
+    t.add_argument("--no-progress", action="store_true", help="no progress bars")
+
+    s = sub.add_parser("sample", help="sample images from a checkpoint", description="Save a grid of G's samples.")
+    s.add_argument("--checkpoint", required=True, help="a checkpoint written by train (…/checkpoints/last.pt)")
+    s.add_argument("--n", type=int, default=64, help="number of images")
+    s.add_argument("--seed", type=int, default=0, help="seed of the noise z")
+    s.add_argument("--out", required=True, help="PNG file to write")
+
+    n = sub.add_parser("notebooks", help="execute the notebooks with papermill into build/",
+                       description="Execute notebooks/*.ipynb in order with papermill; outputs and figures go to build/PROFILE/.")
+    n.add_argument("--profile", default="smoke", choices=sorted(PROFILES))
+    n.add_argument("--build", default="build", help="output folder (default build/)")
+    n.add_argument("--only", nargs="*", help="notebook name prefixes to run, e.g. 01")
+    return p
+
+
+def _train_config(args) -> tuple[TrainConfig, bool]:
+    given = {field: getattr(args, flag[2:].replace("-", "_"))
+             for flag, (field, _, _) in _TRAIN_OPTIONS.items()}
+    given = {k: v for k, v in given.items() if v is not None}
+    if args.no_progress:
+        given["progress"] = False
+    if args.resume:
+        from .checkpoint import load_checkpoint
+        out = given.get("out") or TrainConfig().out
+        saved = load_checkpoint(Path(out) / "checkpoints" / "last.pt")["config"]
+        return TrainConfig.from_dict({**saved, **given}), True
+    base = PROFILES[args.profile] if args.profile else {}
+    return TrainConfig.from_dict({**base, **given}), False
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    from .checkpoint import CheckpointError
+    from .data import DataError
+    from .train import TrainingDiverged
+    try:
+        if args.command == "train":
+            from .train import train
+            cfg, resume = _train_config(args)
+            trainer = train(cfg, resume=resume)
+            print(f"trained to step {trainer.step}; checkpoint {trainer.ckpt_path}")
+        elif args.command == "sample":
+            from .sample import sample_grid
+            path = sample_grid(args.checkpoint, n=args.n, seed=args.seed, out=args.out)
+            print(f"wrote {path}")
+        elif args.command == "notebooks":
+            from .notebooks import run_notebooks
+            for path in run_notebooks(args.profile, build=args.build, only=args.only):
+                print(f"executed {path}")
+    except (DataError, CheckpointError, ValueError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except TrainingDiverged as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    return 0

@@ -1,0 +1,213 @@
+"""The DCGAN networks — Radford, Metz & Chintala (2015), arXiv:1511.06434, §3 and Figure 1.
+
+The paper's architecture guidelines for stable deep convolutional GANs (§3):
+
+* replace pooling with strided convolutions (D) and fractionally-strided convolutions (G);
+* batch normalization in both networks, except G's output layer and D's input layer;
+* no fully connected hidden layers (G's first layer is a matrix multiply that is reshaped
+  into a 4×4 map — "project and reshape" — and D's last conv layer is flattened into a
+  single output);
+* ReLU in G except its Tanh output, LeakyReLU (slope 0.2) in D.
+
+Two families share this file, picked by `arch`:
+
+* `"paper"` — Figure 1 exactly: z (100-d) → project and reshape to 4×4×1024 → four 5×5
+  stride-2 fractionally-strided convolutions → 64×64×3. D mirrors it: 5×5 stride-2
+  convolutions 128→256→512→1024, flattened into one output.
+* `"torch"` — pytorch/examples' DCGAN: 4×4 kernels, z as a 1×1 map, ngf = ndf = 64.
+
+Both are built for any image size 2^k ≥ 16 (64 for the paper's scenes and faces, 32 for
+CIFAR-10 and MNIST) and 1 or 3 channels: the number of stride-2 layers is log2(size/4), and
+`width` is the channel count of the widest-resolution hidden layer, doubling toward the 4×4 end.
+
+Deviations, kept small and stated:
+* D returns a **logit**, not a sigmoid probability; the loss applies the sigmoid
+  (BCE-with-logits, numerically stable). `torch.sigmoid(D(x))` is the paper's D(x).
+* No biases anywhere (as in the authors' Theano code): a bias before BN is cancelled by
+  BN's mean subtraction, and BN's β plays its role.
+* BN after "project and reshape" normalizes per channel of the 4×4×1024 map (BatchNorm2d), as in
+  the authors' Torch code, rather than per unit of the 16384-d vector as in their Theano code.
+
+Both networks expose their intermediate layers, because later sections of the paper look
+inside them: `Discriminator.features` (§5.1 features for classification, §6.2 guided
+backprop) and `Generator.activations` with `drop` to zero chosen feature maps (§6.3.1
+forgetting to draw objects).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+
+import torch
+from torch import nn
+
+ARCHS = ("paper", "torch")
+
+# Defaults of each family: (kernel, padding, output_padding, G width, D width).
+# Paper: 5×5 kernels; widths 128…1024 (Figure 1). Torch: 4×4 kernels; ngf = ndf = 64.
+_FAMILY = {
+    "paper": dict(kernel=5, padding=2, output_padding=1, width=128),
+    "torch": dict(kernel=4, padding=1, output_padding=0, width=64),
+}
+
+
+def _num_stride2_layers(image_size: int) -> int:
+    """Stride-2 layers between a 4×4 map and an image_size×image_size image."""
+    n = math.log2(image_size / 4) if image_size > 0 else -1
+    if n < 2 or n != int(n):
+        raise ValueError(f"image_size must be a power of two ≥ 16 (e.g. 32 or 64), got {image_size}")
+    return int(n)
+
+
+def _family(arch: str) -> dict:
+    if arch not in _FAMILY:
+        raise ValueError(f"unknown arch {arch!r}; choose one of {ARCHS}")
+    return _FAMILY[arch]
+
+
+class Generator(nn.Module):
+    """G: z ∈ [-1, 1]^nz → image in [-1, 1]^(channels×size×size) (Figure 1).
+
+    `layers[0]` is "project and reshape" (4×4), `layers[1:]` the fractionally-strided
+    convolutions; the last one is the output layer (Tanh, §3: no BN there).
+    """
+
+    def __init__(self, *, arch: str = "paper", image_size: int = 64, nz: int = 100,
+                 width: int | None = None, channels: int = 3):
+        super().__init__()
+        fam = _family(arch)
+        n_up = _num_stride2_layers(image_size)
+        width = width or fam["width"]
+        # Channels from the 4×4 map to the last hidden layer, e.g. paper 64×64: 1024, 512, 256, 128.
+        widths = [width * 2 ** i for i in reversed(range(n_up))]
+        self.arch, self.image_size, self.nz, self.channels = arch, image_size, nz, channels
+
+        if arch == "paper":
+            # §3 / Figure 1: "project and reshape" — a matrix multiply, then reshape to 4×4×1024.
+            project = nn.Sequential(nn.Linear(nz, 4 * 4 * widths[0], bias=False),
+                                    nn.Unflatten(1, (widths[0], 4, 4)))
+        else:
+            # pytorch/examples: z as a 1×1 map, a 4×4 transposed convolution gives the 4×4 map.
+            project = nn.Sequential(nn.Unflatten(1, (nz, 1, 1)),
+                                    nn.ConvTranspose2d(nz, widths[0], 4, 1, 0, bias=False))
+        layers = [nn.Sequential(*project, nn.BatchNorm2d(widths[0]), nn.ReLU(True))]
+
+        def up(c_in, c_out):  # a fractionally-strided convolution doubling the resolution
+            return nn.ConvTranspose2d(c_in, c_out, fam["kernel"], stride=2, padding=fam["padding"],
+                                      output_padding=fam["output_padding"], bias=False)
+
+        for c_in, c_out in zip(widths, widths[1:]):
+            # 4→8→16→32 (for 64×64): BN + ReLU on every hidden layer (§3)
+            layers.append(nn.Sequential(up(c_in, c_out), nn.BatchNorm2d(c_out), nn.ReLU(True)))
+        # Output layer: Tanh, and no BN (§3: BN here caused sample oscillation and instability).
+        layers.append(nn.Sequential(up(widths[-1], channels), nn.Tanh()))
+        self.layers = nn.ModuleList(layers)
+
+    def activations(self, z: torch.Tensor,
+                    drop: Mapping[int, Sequence[int]] | None = None) -> list[torch.Tensor]:
+        """Every layer's output, the image last. `drop = {layer: [feature maps]}` zeroes those
+        maps of that layer's output before it goes on (§6.3.1 "forgetting to draw objects")."""
+        out, h = [], z
+        for i, layer in enumerate(self.layers):
+            h = layer(h)
+            if drop and drop.get(i) is not None and len(drop[i]):
+                keep = torch.ones(h.shape[1], device=h.device, dtype=h.dtype)
+                keep[torch.as_tensor(list(drop[i]), device=h.device)] = 0
+                h = h * keep.view(1, -1, 1, 1)
+            out.append(h)
+        return out
+
+    def forward(self, z: torch.Tensor, drop: Mapping[int, Sequence[int]] | None = None) -> torch.Tensor:
+        if drop:
+            return self.activations(z, drop)[-1]
+        for layer in self.layers:
+            z = layer(z)
+        return z
+
+
+class Discriminator(nn.Module):
+    """D: image → one logit per image (higher = "real").
+
+    `layers` are the strided convolutions (LeakyReLU 0.2; BN on all but the input layer, §3),
+    `head` maps the last conv layer to the single output.
+    """
+
+    def __init__(self, *, arch: str = "paper", image_size: int = 64, width: int | None = None,
+                 channels: int = 3):
+        super().__init__()
+        fam = _family(arch)
+        n_down = _num_stride2_layers(image_size)
+        width = width or fam["width"]
+        # e.g. paper 64×64: 128, 256, 512, 1024 (mirror of G)
+        widths = [width * 2 ** i for i in range(n_down)]
+        self.arch, self.image_size, self.channels = arch, image_size, channels
+
+        def down(c_in, c_out):  # a strided convolution halving the resolution (§3: no pooling)
+            return nn.Conv2d(c_in, c_out, fam["kernel"], stride=2, padding=fam["padding"], bias=False)
+
+        # §3: no BN on D's input layer.
+        layers = [nn.Sequential(down(channels, widths[0]), nn.LeakyReLU(0.2, True))]
+        for c_in, c_out in zip(widths, widths[1:]):
+            # 32→16→8→4 (for 64×64)
+            layers.append(nn.Sequential(down(c_in, c_out), nn.BatchNorm2d(c_out), nn.LeakyReLU(0.2, True)))
+        self.layers = nn.ModuleList(layers)
+        if arch == "paper":
+            # §3: "the last convolution layer is flattened and then fed into a single sigmoid output"
+            self.head = nn.Sequential(nn.Flatten(), nn.Linear(4 * 4 * widths[-1], 1, bias=False))
+        else:
+            # pytorch/examples: a 4×4 valid convolution to 1×1
+            self.head = nn.Sequential(nn.Conv2d(widths[-1], 1, 4, 1, 0, bias=False), nn.Flatten())
+
+    def features(self, x: torch.Tensor) -> list[torch.Tensor]:
+        """Every conv layer's feature maps, input side first (§5.1, §6.2)."""
+        out = []
+        for layer in self.layers:
+            x = layer(x)
+            out.append(x)
+        return out
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        for layer in self.layers:
+            x = layer(x)
+        return self.head(x).view(-1)
+
+
+def init_weights(module: nn.Module, generator: torch.Generator | None = None) -> None:
+    """§4: "All weights were initialized from a zero-centered Normal distribution with standard
+    deviation 0.02." BN scales γ ~ N(1, 0.02) and shifts β = 0, as in pytorch/examples."""
+    for m in module.modules():
+        if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
+            nn.init.normal_(m.weight, 0.0, 0.02, generator=generator)
+            if m.bias is not None:
+                nn.init.zeros_(m.bias)
+        elif isinstance(m, nn.BatchNorm2d):
+            nn.init.normal_(m.weight, 1.0, 0.02, generator=generator)
+            nn.init.zeros_(m.bias)
+
+
+def sample_z(n: int, nz: int, generator: torch.Generator | None = None,
+             device: torch.device | str = "cpu") -> torch.Tensor:
+    """§4 / Figure 1: "A 100 dimensional uniform distribution Z" — z ~ U[-1, 1]^nz."""
+    z = torch.rand(n, nz, generator=generator)
+    return (z * 2 - 1).to(device)
+
+
+def layer_table(model: nn.Module, x: torch.Tensor) -> list[dict]:
+    """Name, output shape (C, H, W) and parameter count of each layer, from a real forward
+    pass — the data behind Figure 1 and the shape tests."""
+    rows = []
+    with torch.no_grad():
+        if isinstance(model, Generator):
+            outs = model.activations(x)
+            names = ["project"] + [f"conv{i}" for i in range(1, len(outs))]
+            mods = list(model.layers)
+        else:
+            outs = model.features(x)
+            outs.append(model.head(outs[-1]).view(len(x), -1))
+            names = [f"conv{i}" for i in range(1, len(outs))] + ["output"]
+            mods = list(model.layers) + [model.head]
+    for name, out, mod in zip(names, outs, mods):
+        rows.append(dict(name=name, shape=tuple(out.shape[1:]),
+                         params=sum(p.numel() for p in mod.parameters())))
+    return rows
