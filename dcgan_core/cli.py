@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 from pathlib import Path
 
 from .config import PROFILES, TrainConfig
@@ -70,13 +71,20 @@ def _train_config(args) -> tuple[TrainConfig, bool]:
         from .checkpoint import load_checkpoint
         out = given.get("out") or TrainConfig().out
         saved = load_checkpoint(Path(out) / "checkpoints" / "last.pt")["config"]
+        if "epochs" in given and "max_steps" not in given:
+            saved["max_steps"] = None      # --epochs N means "to the end of epoch N", not the old step cap
         return TrainConfig.from_dict({**saved, **given}), True
     base = PROFILES[args.profile] if args.profile else {}
     return TrainConfig.from_dict({**base, **given}), False
 
 
+def _one_line_warning(message, category, filename, lineno, file=None, line=None):
+    print(f"warning: {message}", file=file or sys.stderr)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    warnings.showwarning = _one_line_warning   # e.g. "warning: skipped 2 unreadable image(s) in …"
     from .checkpoint import CheckpointError
     from .data import DataError
     from .train import TrainingDiverged

@@ -36,7 +36,27 @@ class TrainConfig:
     ckpt_every: int = 500            # write checkpoints/last.pt every K steps (and at each epoch end)
     n_grid: int = 64                 # images in the fixed-noise grid
     device: str = "auto"             # "auto" = cuda if available, else cpu
+    # --- speed (no effect on the paper's hyper-parameters; see README "Performance") --------
+    precision: str = "fp32"          # "bf16": autocast convs/matmuls to bfloat16; weights, BN and loss stay fp32
+    channels_last: bool = False      # NHWC memory layout (faster convolutions on CPU/GPU)
+    compile: bool = False            # torch.compile G and D
     progress: bool = True            # tqdm bars
+
+    def __post_init__(self):
+        """Reject impossible values here, with the field's name, before any work is done."""
+        def check(ok: bool, name: str, want: str):
+            if not ok:
+                raise ValueError(f"{name} must be {want}, got {getattr(self, name)!r}")
+        for name in ("batch_size", "epochs", "ckpt_every", "n_grid", "nz"):
+            check(isinstance(getattr(self, name), int) and getattr(self, name) >= 1, name, "an integer ≥ 1")
+        for name in ("max_steps", "grid_every", "limit", "g_width", "d_width"):
+            value = getattr(self, name)
+            check(value is None or (isinstance(value, int) and value >= 1), name, "None or an integer ≥ 1")
+        check(self.lr > 0, "lr", "positive")
+        check(0 <= self.beta1 < 1 and 0 <= self.beta2 < 1, "beta1", "in [0, 1) (and so must beta2)")
+        check(self.arch in ("paper", "torch"), "arch", "'paper' or 'torch'")
+        check(self.precision in ("fp32", "bf16"), "precision", "'fp32' or 'bf16'")
+        check(self.channels in (None, 1, 3), "channels", "None, 1 or 3")
 
     def replace(self, **changes) -> "TrainConfig":
         return dataclasses.replace(self, **changes)

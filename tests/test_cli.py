@@ -171,6 +171,14 @@ def test_resume_continues_to_the_new_max_steps(trained, env, tmp_path):
     assert steps == list(range(1, 9))
 
 
+def test_resume_with_more_epochs_lifts_the_old_step_cap(trained, env, tmp_path):
+    out = tmp_path / "more_epochs"
+    shutil.copytree(trained, out)            # trained with --max-steps 6 (5 steps per epoch)
+    r = dcgan("train", "--out", out, "--resume", "--epochs", 3, "--no-progress", env=env)
+    assert r.returncode == 0, output(r)
+    assert torch.load(out / "checkpoints" / "last.pt", weights_only=True)["step"] == 15
+
+
 def test_sample_writes_a_reproducible_grid(trained, env, tmp_path):
     ckpt = trained / "checkpoints" / "last.pt"
     a, b = tmp_path / "a.png", tmp_path / "again" / "b.png"
@@ -205,7 +213,15 @@ def test_unreadable_files_are_skipped_and_named(digits, env, tmp_path):
     for name in ("cut_short.jpg", "zero_bytes.png", "nested/fake.png"):
         assert name in text, name
     assert "skipped 3" in text
+    assert any(line.startswith("warning: skipped 3") for line in r.stderr.splitlines()), text
     assert torch.load(tmp_path / "out" / "checkpoints" / "last.pt", weights_only=True)["step"] == 2
+
+
+@pytest.mark.parametrize("flag", [["--batch-size", 0], ["--ckpt-every", 0], ["--epochs", -1]])
+def test_impossible_sizes_are_clean_errors(images, env, tmp_path, flag):
+    r = dcgan("train", "--dataset", f"folder:{images}", *SMALL, *flag, "--max-steps", 2,
+              "--out", tmp_path / "o", env=env)
+    assert_clean_error(r, flag[0].lstrip("-").replace("-", "_"))
 
 
 @pytest.fixture(scope="module")
