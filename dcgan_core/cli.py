@@ -90,10 +90,12 @@ def main(argv: list[str] | None = None) -> int:
     from .train import TrainingDiverged
     try:
         if args.command == "train":
-            from .train import train
+            from .train import distributed, train
             cfg, resume = _train_config(args)
-            trainer = train(cfg, resume=resume)
-            print(f"trained to step {trainer.step}; checkpoint {trainer.ckpt_path}")
+            with distributed():            # torchrun --nproc_per_node N -m dcgan_core train …
+                trainer = train(cfg, resume=resume)
+            if trainer.rank == 0:
+                print(f"trained to step {trainer.step}; checkpoint {trainer.ckpt_path}")
         elif args.command == "sample":
             from .sample import sample_grid
             path = sample_grid(args.checkpoint, n=args.n, seed=args.seed, out=args.out)

@@ -11,24 +11,38 @@ a fake batch, then one G step with the non-saturating loss. Everything that make
 reproducible is explicit state of the `Trainer` and goes into the checkpoint:
 
 * weight init and the fixed sample grid come from generators seeded by `cfg.seed`;
-* the data order of epoch e is a permutation seeded by (seed, e), so a step number alone
-  says which images come next — resume needs no sampler state;
-* the noise z of every step comes from one `torch.Generator` whose state is checkpointed.
+* the data order of epoch e is torch's `DistributedSampler` permutation seeded by (seed, e),
+  and the noise z of step s on rank r comes from a generator seeded by (seed, s, r): a step
+  number alone says which images and which z come next, so resume needs no sampler state.
 
 Same seed and config → bit-identical weights on CPU; training 2N steps equals N steps, a
 checkpoint, and N more after `resume`.
+
+Multi-process training (`torchrun --nproc_per_node N -m dcgan_core train …`) uses
+DistributedDataParallel: each of N ranks takes 1/N of every batch (so the global batch, and the
+paper's batch size, stay `cfg.batch_size`: global batch i holds the same images for any N),
+gradients are averaged, and only rank 0 writes checkpoints, logs and grids. BN statistics are
+per rank, as in DDP's usual setting; running averages are averaged across ranks before each
+checkpoint. A checkpoint is the same for any N, so it resumes under any N.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import math
+import os
 import time
+import warnings
 from pathlib import Path
 
+import numpy as np
 import torch
+import torch.distributed as dist
 import torch.nn.functional as F
+from torch.nn.parallel import DistributedDataParallel
+from torch.utils.data import DistributedSampler
 from torchvision.utils import save_image
 from tqdm.auto import tqdm
 
@@ -54,10 +68,38 @@ def gan_loss(logits: torch.Tensor, real: bool) -> torch.Tensor:
     return F.binary_cross_entropy_with_logits(logits, target)
 
 
-def resolve_device(name: str) -> torch.device:
+def resolve_device(name: str, local_rank: int = 0) -> torch.device:
     if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        name = "cuda" if torch.cuda.is_available() else "cpu"
+    if name == "cuda":
+        return torch.device("cuda", local_rank)
     return torch.device(name)
+
+
+def rank_and_world() -> tuple[int, int]:
+    """(rank, number of processes): (0, 1) unless torch.distributed is initialised (torchrun)."""
+    return (dist.get_rank(), dist.get_world_size()) if dist.is_initialized() else (0, 1)
+
+
+@contextlib.contextmanager
+def distributed():
+    """Under torchrun (WORLD_SIZE > 1): join the process group — NCCL with one GPU per rank,
+    else gloo on CPU — and leave it afterwards. A no-op in a single process."""
+    if int(os.environ.get("WORLD_SIZE", 1)) <= 1 or dist.is_initialized():
+        yield
+        return
+    if torch.cuda.is_available():
+        torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", 0)))
+    dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
+    try:
+        yield
+    finally:
+        dist.destroy_process_group()
+
+
+def seeded(*key: int) -> torch.Generator:
+    """An independent random stream for `key` (e.g. seed, step, rank), via numpy's SeedSequence."""
+    return torch.Generator().manual_seed(int(np.random.SeedSequence(key).generate_state(1, np.uint64)[0] >> 1))
 
 
 class Trainer:
@@ -71,9 +113,11 @@ class Trainer:
     """
 
     def __init__(self, cfg: TrainConfig, data: ImageData | None = None):
+        self.rank, self.world = rank_and_world()
+        if cfg.batch_size % self.world:
+            raise ValueError(f"batch_size {cfg.batch_size} must divide evenly over {self.world} processes")
         if data is None:
-            data = load_dataset(cfg.dataset, cfg.image_size, split=cfg.split, channels=cfg.channels,
-                                limit=cfg.limit, progress=cfg.progress)
+            data = self._load(cfg)
         if tuple(data.images.shape[-2:]) != (cfg.image_size, cfg.image_size):
             raise DataError(f"the data is {tuple(data.images.shape[-2:])} but image_size is {cfg.image_size}")
         if len(data) < cfg.batch_size:
@@ -81,29 +125,54 @@ class Trainer:
                             f"{cfg.batch_size}: lower batch_size (--batch-size) or add images")
         self.cfg = cfg = cfg.replace(channels=data.channels)
         self.data = data
-        self.device = resolve_device(cfg.device)
+        self.device = resolve_device(cfg.device, int(os.environ.get("LOCAL_RANK", 0)))
         self.out = Path(cfg.out)
         self.ckpt_path = self.out / "checkpoints" / "last.pt"
 
         self.G, self.D = build_models(cfg)
-        init = torch.Generator().manual_seed(cfg.seed)
+        init = torch.Generator().manual_seed(cfg.seed)     # the same on every rank
         init_weights(self.G, init)
         init_weights(self.D, init)
         self.memory_format = torch.channels_last if cfg.channels_last else torch.contiguous_format
         self.G.to(self.device, memory_format=self.memory_format)
         self.D.to(self.device, memory_format=self.memory_format)
-        # What the step calls: the modules themselves, or their compiled versions (same weights).
-        self.g_fwd, self.d_fwd = (torch.compile(self.G), torch.compile(self.D)) if cfg.compile else (self.G, self.D)
         betas = (cfg.beta1, cfg.beta2)
         self.opt_g = torch.optim.Adam(self.G.parameters(), lr=cfg.lr, betas=betas)
         self.opt_d = torch.optim.Adam(self.D.parameters(), lr=cfg.lr, betas=betas)
 
-        self.noise = torch.Generator().manual_seed(cfg.seed + 1)          # z of every step
-        self.fixed_z = sample_z(cfg.n_grid, cfg.nz, torch.Generator().manual_seed(cfg.seed + 2),
-                                self.device)                              # the sample grid's z
-        self.step = 0
-        self.steps_per_epoch = len(data) // cfg.batch_size                # last partial batch dropped
+        # What the step calls: G and D, wrapped in DDP when there are several processes (BN
+        # buffers are not broadcast: D runs several times per step), compiled when asked.
+        # G's step calls D without DDP: it needs no gradient for D's weights.
+        g_step, d_step = self.G, self.D
+        if self.world > 1:
+            ids = [self.device.index] if self.device.type == "cuda" else None
+            with warnings.catch_warnings():  # torch ≥ 2.14 renames it; the old name works on every version
+                warnings.filterwarnings("ignore", message=".*broadcast_buffers.*")
+                g_step = DistributedDataParallel(g_step, device_ids=ids, broadcast_buffers=False)
+                d_step = DistributedDataParallel(d_step, device_ids=ids, broadcast_buffers=False)
+        compile_ = torch.compile if cfg.compile else (lambda m: m)
+        self.g_step, self.d_step, self.d_for_g = compile_(g_step), compile_(d_step), compile_(self.D)
+
+        self.fixed_z = sample_z(cfg.n_grid, cfg.nz, seeded(cfg.seed, 2), self.device)  # the grids' z
+        self.local_batch = cfg.batch_size // self.world
+        # Epoch e's order: DistributedSampler's permutation seeded by seed + e, rank r taking
+        # every N-th image of it — so rank r's batch i is its share of the global batch i.
+        self.sampler = DistributedSampler(range(len(data)), num_replicas=self.world, rank=self.rank,
+                                          shuffle=True, seed=cfg.seed, drop_last=True)
+        self.steps_per_epoch = len(self.sampler) // self.local_batch      # last partial batch dropped
         self.total_steps = cfg.max_steps if cfg.max_steps is not None else cfg.epochs * self.steps_per_epoch
+        self.step = 0
+        self._order = (None, None)
+
+    def _load(self, cfg: TrainConfig) -> ImageData:
+        """Load the data; under torchrun rank 0 decodes and caches it first, the others then read the cache."""
+        load = lambda: load_dataset(cfg.dataset, cfg.image_size, split=cfg.split, channels=cfg.channels,  # noqa: E731
+                                    limit=cfg.limit, progress=cfg.progress and self.rank == 0)
+        if self.world == 1:
+            return load()
+        data = load() if self.rank == 0 else None
+        dist.barrier()
+        return data if self.rank == 0 else load()
 
     # --- one step ---------------------------------------------------------------------------
     def autocast(self):
@@ -111,15 +180,15 @@ class Trainer:
         optimizer's master copy), BN statistics and the loss stay fp32."""
         return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.cfg.precision == "bf16")
 
-    def train_step(self, x: torch.Tensor) -> dict[str, float]:
-        G, D = self.g_fwd, self.d_fwd
+    def train_step(self, x: torch.Tensor, z: torch.Tensor) -> dict[str, float]:
+        """One D update and one G update on real images `x` and noise `z`; returns the losses
+        and D's mean outputs (averaged over ranks)."""
         x = x.contiguous(memory_format=self.memory_format)
-        z = sample_z(len(x), self.cfg.nz, self.noise, self.device)
         with self.autocast():
-            fake = G(z)
+            fake = self.g_step(z)
             # (1) D: maximise log D(x) + log(1 − D(G(z))). Real and fake go through D as separate
             # batches, so BN statistics are never mixed across them (as in the paper's code).
-            d_real, d_fake = D(x).float(), D(fake.detach()).float()
+            d_real, d_fake = self.d_step(x).float(), self.d_step(fake.detach()).float()
         loss_d = gan_loss(d_real, True) + gan_loss(d_fake, False)
         self.opt_d.zero_grad(set_to_none=True)
         loss_d.backward()
@@ -129,39 +198,46 @@ class Trainer:
         # need no gradient here (only its input does), which saves a third of D's backward.
         self.D.requires_grad_(False)
         with self.autocast():
-            d_fake_g = D(fake).float()
+            d_fake_g = self.d_for_g(fake).float()
         loss_g = gan_loss(d_fake_g, True)
         self.opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
         self.opt_g.step()
         self.D.requires_grad_(True)
 
-        return dict(loss_d=loss_d.item(), loss_g=loss_g.item(),
-                    d_x=torch.sigmoid(d_real).mean().item(), d_g_z=torch.sigmoid(d_fake).mean().item())
+        stats = torch.stack([loss_d, loss_g, torch.sigmoid(d_real).mean(), torch.sigmoid(d_fake).mean()]).detach()
+        if self.world > 1:
+            dist.all_reduce(stats)   # every rank sees the same numbers (and stops together on NaN)
+            stats /= self.world
+        return dict(zip(("loss_d", "loss_g", "d_x", "d_g_z"), stats.tolist()))
 
-    def batch_indices(self, step: int) -> torch.Tensor:
-        """The images of global step `step`: epoch e's order is a permutation seeded by (seed, e)."""
+    def batch(self, step: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """This rank's real images and noise for global step `step`."""
         epoch, i = divmod(step, self.steps_per_epoch)
-        order = torch.randperm(len(self.data), generator=torch.Generator().manual_seed(self.cfg.seed * 100_003 + epoch))
-        b = self.cfg.batch_size
-        return order[i * b:(i + 1) * b]
+        if self._order[0] != epoch:
+            self.sampler.set_epoch(epoch)
+            self._order = (epoch, torch.tensor(list(self.sampler)))
+        b = self.local_batch
+        x = self.data.batch(self._order[1][i * b:(i + 1) * b]).to(self.device, non_blocking=True)
+        z = sample_z(b, self.cfg.nz, seeded(self.cfg.seed, 1, step, self.rank), self.device)
+        return x, z
 
     # --- the loop -----------------------------------------------------------------------------
     def train(self) -> dict:
-        cfg, spe = self.cfg, self.steps_per_epoch
-        self.out.mkdir(parents=True, exist_ok=True)
-        (self.out / "config.json").write_text(json.dumps(cfg.to_dict(), indent=2))
-        log = _MetricsLog(self.out / "metrics.csv", keep_until=self.step)
+        cfg, spe, writer = self.cfg, self.steps_per_epoch, self.rank == 0
+        if writer:
+            self.out.mkdir(parents=True, exist_ok=True)
+            (self.out / "config.json").write_text(json.dumps(cfg.to_dict(), indent=2))
+        log = _MetricsLog(self.out / "metrics.csv", keep_until=self.step) if writer else _NoLog()
         self.G.train()
         self.D.train()
         t0, start_step = time.perf_counter(), self.step
         bar = tqdm(total=self.total_steps, initial=self.step, desc="train", unit="step",
-                   disable=not cfg.progress, dynamic_ncols=True)
+                   disable=not (cfg.progress and writer), dynamic_ncols=True)
         try:
             while self.step < self.total_steps:
                 epoch = self.step // spe
-                x = self.data.batch(self.batch_indices(self.step)).to(self.device, non_blocking=True)
-                stats = self.train_step(x)
+                stats = self.train_step(*self.batch(self.step))
                 if not all(math.isfinite(v) for v in stats.values()):
                     raise TrainingDiverged(
                         f"loss became non-finite at step {self.step + 1} (epoch {epoch + 1}): {stats}. "
@@ -171,9 +247,9 @@ class Trainer:
                 log.write(dict(step=self.step, epoch=epoch + 1, **stats, time=time.perf_counter() - t0))
                 bar.update()
                 bar.set_postfix(loss_d=f"{stats['loss_d']:.3f}", loss_g=f"{stats['loss_g']:.3f}", refresh=False)
-                if cfg.grid_every and self.step % cfg.grid_every == 0:
+                if writer and cfg.grid_every and self.step % cfg.grid_every == 0:
                     self.save_grid(self.out / "samples" / f"step_{self.step:07d}.png")
-                if self.step % spe == 0:
+                if writer and self.step % spe == 0:
                     self.save_grid(self.out / "samples" / f"epoch_{self.step // spe:03d}.png")
                 if self.step % spe == 0 or self.step % cfg.ckpt_every == 0 or self.step == self.total_steps:
                     log.flush()
@@ -201,11 +277,19 @@ class Trainer:
         return dict(generator=self.G.state_dict(), discriminator=self.D.state_dict(),
                     opt_g=self.opt_g.state_dict(), opt_d=self.opt_d.state_dict(),
                     step=self.step, epoch=self.step // self.steps_per_epoch,
-                    rng=dict(noise=self.noise.get_state(), torch=torch.get_rng_state()),
+                    rng=dict(torch=torch.get_rng_state()),   # z and data order derive from (seed, step)
                     config=self.cfg.to_dict())
 
     def save(self) -> Path:
-        return save_checkpoint(self.state_dict(), self.ckpt_path)
+        """Write checkpoints/last.pt (rank 0; every rank must call it, to average BN statistics)."""
+        if self.world > 1:
+            for buf in [*self.G.buffers(), *self.D.buffers()]:
+                if buf.is_floating_point():
+                    dist.all_reduce(buf)
+                    buf /= self.world
+        if self.rank == 0:
+            save_checkpoint(self.state_dict(), self.ckpt_path)
+        return self.ckpt_path
 
     def load_state_dict(self, state: dict) -> None:
         saved = TrainConfig.from_dict(state["config"])
@@ -218,7 +302,6 @@ class Trainer:
         self.D.load_state_dict(state["discriminator"])
         self.opt_g.load_state_dict(state["opt_g"])
         self.opt_d.load_state_dict(state["opt_d"])
-        self.noise.set_state(state["rng"]["noise"])
         torch.set_rng_state(state["rng"]["torch"])
         self.step = state["step"]
 
@@ -228,6 +311,13 @@ class Trainer:
 
     def _last_good(self) -> str:
         return str(self.ckpt_path) if self.ckpt_path.exists() else "none written yet"
+
+
+class _NoLog:
+    """What ranks other than 0 log: nothing."""
+    def write(self, row): pass
+    def flush(self): pass
+    def close(self): pass
 
 
 class _MetricsLog:
