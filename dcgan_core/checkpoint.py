@@ -71,4 +71,7 @@ def models_from_checkpoint(path: str | Path, map_location="cpu") -> tuple[Genera
     G, D = build_models(cfg)
     G.load_state_dict(state["generator"])
     D.load_state_dict(state["discriminator"])
+    if cfg.channels_last:     # the layout it trained in: the same kernels, the same numbers
+        G.to(memory_format=torch.channels_last)
+        D.to(memory_format=torch.channels_last)
     return G.eval(), D.eval(), cfg

@@ -32,6 +32,7 @@ _TRAIN_OPTIONS = {
     "--grid-every": ("grid_every", int, "also save the sample grid every K steps"),
     "--ckpt-every": ("ckpt_every", int, "write checkpoints/last.pt every K steps"),
     "--device": ("device", str, "auto, cpu or cuda"),
+    "--precision": ("precision", str, "auto (bf16 where native), bf16 or fp32"),
 }
 
 
@@ -45,6 +46,7 @@ def _parser() -> argparse.ArgumentParser:
     for flag, (_, typ, text) in _TRAIN_OPTIONS.items():
         t.add_argument(flag, type=typ, default=None, help=text)
     t.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
+    t.add_argument("--compile", action="store_true", default=None, help="torch.compile G and D")
     t.add_argument("--no-progress", action="store_true", help="no progress bars")
 
     s = sub.add_parser("sample", help="sample images from a checkpoint", description="Save a grid of G's samples.")
@@ -67,6 +69,8 @@ def _train_config(args) -> tuple[TrainConfig, bool]:
     given = {k: v for k, v in given.items() if v is not None}
     if args.no_progress:
         given["progress"] = False
+    if args.compile:
+        given["compile"] = True
     if args.resume:
         from .checkpoint import load_checkpoint
         out = given.get("out") or TrainConfig().out

@@ -37,8 +37,9 @@ class TrainConfig:
     n_grid: int = 64                 # images in the fixed-noise grid
     device: str = "auto"             # "auto" = cuda if available, else cpu
     # --- speed (no effect on the paper's hyper-parameters; see README "Performance") --------
-    precision: str = "fp32"          # "bf16": autocast convs/matmuls to bfloat16; weights, BN and loss stay fp32
-    channels_last: bool = False      # NHWC memory layout (faster convolutions on CPU/GPU)
+    precision: str = "auto"          # "bf16": autocast convs/matmuls to bfloat16 (weights, BN, loss stay fp32);
+                                     # "auto" = bf16 where the CPU/GPU has native bf16, else "fp32"
+    channels_last: bool = True       # NHWC memory layout (faster convolutions on CPU and GPU)
     compile: bool = False            # torch.compile G and D
     progress: bool = True            # tqdm bars
 
@@ -55,7 +56,7 @@ class TrainConfig:
         check(self.lr > 0, "lr", "positive")
         check(0 <= self.beta1 < 1 and 0 <= self.beta2 < 1, "beta1", "in [0, 1) (and so must beta2)")
         check(self.arch in ("paper", "torch"), "arch", "'paper' or 'torch'")
-        check(self.precision in ("fp32", "bf16"), "precision", "'fp32' or 'bf16'")
+        check(self.precision in ("auto", "fp32", "bf16"), "precision", "'auto', 'fp32' or 'bf16'")
         check(self.channels in (None, 1, 3), "channels", "None, 1 or 3")
 
     def replace(self, **changes) -> "TrainConfig":

@@ -336,3 +336,35 @@ def test_copied_run_resumes_in_its_new_folder(cfg, mnist, tmp_path):
     assert t.step == 6
     assert load_checkpoint(tmp_path / "moved" / "checkpoints" / "last.pt")["step"] == 6
     assert load_checkpoint(tmp_path / "run" / "checkpoints" / "last.pt")["step"] == 4
+
+
+# --- speed levers keep the numerics where they matter ---------------------------------------------
+def test_bf16_autocast_keeps_weights_bn_statistics_and_loss_in_fp32(cfg, mnist, monkeypatch):
+    import dcgan_core.train as train_module
+    seen = []
+    real_loss = train_module.gan_loss
+    monkeypatch.setattr(train_module, "gan_loss", lambda logits, real: seen.append(logits.dtype) or real_loss(logits, real))
+    t = Trainer(cfg.replace(precision="bf16", channels_last=True), mnist)
+    conv_out = []
+    t.D.layers[1][0].register_forward_hook(lambda m, i, o: conv_out.append(o.dtype))
+    stats = t.train_step(*t.batch(0))
+    assert all(math.isfinite(v) for v in stats.values())
+    assert conv_out and set(conv_out) == {torch.bfloat16}          # the convolutions did run in bf16 ...
+    assert set(seen) == {torch.float32}                            # ... the loss did not
+    for net in (t.G, t.D):                                         # master weights, BN γ/β and statistics
+        assert {p.dtype for p in net.parameters()} == {torch.float32}
+        assert {b.dtype for b in net.buffers() if b.is_floating_point()} == {torch.float32}
+
+
+def test_fp32_and_bf16_runs_stay_close_over_a_few_steps(cfg, mnist):
+    runs = {p: train(cfg.replace(precision=p, max_steps=8, out=f"{cfg.out}-{p}"), data=mnist) for p in ("fp32", "bf16")}
+    a, b = (read_metrics(Path(r.out) / "metrics.csv") for r in runs.values())
+    assert max(abs(x - y) for x, y in zip(a["loss_d"], b["loss_d"])) < 0.1
+
+
+def test_channels_last_changes_layout_not_results(cfg, mnist):
+    a = train(cfg.replace(precision="fp32", channels_last=False, max_steps=3, out=cfg.out + "-a"), data=mnist)
+    b = train(cfg.replace(precision="fp32", channels_last=True, max_steps=3, out=cfg.out + "-b"), data=mnist)
+    assert b.G.layers[1][0].weight.is_contiguous(memory_format=torch.channels_last)
+    for k, v in a.G.state_dict().items():
+        assert torch.allclose(v, b.G.state_dict()[k], atol=1e-4), k
