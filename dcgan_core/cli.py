@@ -1,4 +1,4 @@
-"""Command line: `python -m dcgan_core {train,sample,notebooks} …` (`--help` on each).
+"""Command line: `python -m dcgan_core {train,sample,dedup,notebooks} …` (`--help` on each).
 
 The CLI only parses arguments into a `TrainConfig` (the same object the notebooks build) and
 calls the package. Expected failures — bad data, a bad checkpoint, a diverged run — print
@@ -8,6 +8,7 @@ one line `error: …` and exit non-zero, without a traceback.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import warnings
 from pathlib import Path
@@ -19,6 +20,7 @@ _TRAIN_OPTIONS = {
     "--dataset": ("dataset", str, "mnist, fashion-mnist, cifar10, celeba, scenes[:CLASS], lsun:CATEGORY, svhn or folder:PATH"),
     "--split": ("split", str, "train or test (where the dataset has them)"),
     "--limit": ("limit", int, "use only the first N images"),
+    "--keep": ("keep", str, "train only on the images a dedup index kept (DIR/kept.json of `dedup`)"),
     "--arch": ("arch", str, "paper (Figure 1, 5x5 kernels) or torch (pytorch/examples, 4x4)"),
     "--image-size": ("image_size", int, "64 (scenes, faces) or 32 (CIFAR-10, MNIST)"),
     "--g-width": ("g_width", int, "G's last hidden width (paper 128, torch 64)"),
@@ -54,6 +56,20 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--n", type=int, default=64, help="number of images")
     s.add_argument("--seed", type=int, default=0, help="seed of the noise z")
     s.add_argument("--out", required=True, help="PNG file to write")
+
+    d = sub.add_parser("dedup", help="find near-duplicate images by autoencoder hashing (§4.1.1)",
+                       description="Fit §4.1.1's 3072-128-3072 autoencoder, hash every image, group equal hashes. "
+                                   "Writes OUT/report.json, OUT/collisions.png and OUT/kept.json (for train --keep); "
+                                   "never changes or deletes the images.")
+    d.add_argument("--dataset", required=True, help="a dataset name (e.g. cifar10) or folder:PATH")
+    d.add_argument("--out", required=True, help="output folder")
+    d.add_argument("--profile", default="full", choices=["smoke", "full"], help="smoke: 3 epochs; full: 10")
+    d.add_argument("--epochs", type=int, help="autoencoder training epochs")
+    d.add_argument("--threshold", type=float, help="a hash bit is 1 where the ReLU code exceeds this")
+    d.add_argument("--radius", type=int, help="also group hashes this many bits apart (0 = exact collisions)")
+    d.add_argument("--limit", type=int, help="use only the first N images (as train --limit N)")
+    d.add_argument("--seed", type=int, help="seed of the autoencoder's init, data order and noise")
+    d.add_argument("--no-progress", action="store_true", help="no progress bars")
 
     n = sub.add_parser("notebooks", help="execute the notebooks with papermill into build/",
                        description="Execute notebooks/*.ipynb in order with papermill; outputs and figures go to build/PROFILE/.")
@@ -104,6 +120,15 @@ def main(argv: list[str] | None = None) -> int:
             from .sample import sample_grid
             path = sample_grid(args.checkpoint, n=args.n, seed=args.seed, out=args.out)
             print(f"wrote {path}")
+        elif args.command == "dedup":
+            from .dedup import dedup_config, run_dedup
+            cfg = dedup_config(args.profile, dataset=args.dataset, epochs=args.epochs, threshold=args.threshold,
+                               radius=args.radius, limit=args.limit, seed=args.seed,
+                               progress=False if args.no_progress else None)
+            paths = run_dedup(cfg, args.out)
+            report = json.loads(paths["report"].read_text())
+            print(f"{report['n_total']} images, {report['n_groups']} duplicate groups: keeping {report['n_kept']}, "
+                  f"leaving out {report['n_removed']}; wrote " + ", ".join(map(str, paths.values())))
         elif args.command == "notebooks":
             from .notebooks import run_notebooks
             for path in run_notebooks(args.profile, build=args.build, only=args.only):

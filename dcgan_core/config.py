@@ -15,6 +15,7 @@ class TrainConfig:
     dataset: str = "celeba"          # a name from data.KNOWN_DATASETS or "folder:PATH"
     split: str = "train"
     limit: int | None = None         # use only the first N images (smoke runs)
+    keep: str | None = None          # a dedup index (kept.json, §4.1.1): train only on the images it kept
     # --- networks (models.py) -------------------------------------------------------------
     arch: str = "paper"              # "paper" (Figure 1, 5×5 kernels) or "torch" (pytorch/examples)
     image_size: int = 64             # 64: LSUN/faces nets; 32: CIFAR-10 / MNIST

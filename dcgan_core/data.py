@@ -103,6 +103,30 @@ class ImageData:
         """The images at `index` as float32 in [-1, 1], N×C×H×W: the discriminator's input."""
         return to_unit_range(self.images[index])
 
+    def subset(self, index: Sequence[int] | torch.Tensor) -> ImageData:
+        """The images at `index` (in that order), with their labels, ids and attributes."""
+        index = torch.as_tensor(index, dtype=torch.long)
+        pick = lambda t: None if t is None else t[index]  # noqa: E731
+        return dataclasses.replace(self, images=self.images[index], labels=pick(self.labels),
+                                   ids=[self.ids[i] for i in index.tolist()], attributes=pick(self.attributes))
+
+    def keep(self, kept_file: str | Path) -> ImageData:
+        """Only the images a dedup index kept (§4.1.1): `kept_file` is the `kept.json` that
+        `python -m dcgan_core dedup` writes, {"dataset": name, "n_total": N, "kept": [indices]}."""
+        path = Path(kept_file)
+        try:
+            index = json.loads(path.read_text())
+            kept, n_total, dataset = index["kept"], index["n_total"], index["dataset"]
+        except (OSError, ValueError, KeyError, TypeError) as e:
+            raise DataError(f"cannot read the dedup index {path} ({e.__class__.__name__}: {e}); "
+                            f"write one with: python -m dcgan_core dedup --dataset NAME --out DIR") from None
+        if n_total != len(self) or (dataset != self.name and not str(dataset).startswith("folder:")):
+            raise DataError(f"the dedup index {path} was made for {dataset!r} with {n_total} images, but the "
+                            f"data is {self.name!r} with {len(self)}: run dedup again on this dataset")
+        if not kept or min(kept) < 0 or max(kept) >= len(self):
+            raise DataError(f"the dedup index {path} keeps no images, or indices outside 0..{len(self) - 1}")
+        return self.subset(sorted(kept))
+
     def __repr__(self) -> str:
         n, c, h, w = self.images.shape
         extras = [f"{len(self.classes)} classes"] if self.classes else []

@@ -128,6 +128,8 @@ class Trainer:
             raise ValueError(f"batch_size {cfg.batch_size} must divide evenly over {self.world} processes")
         if data is None:
             data = self._load(cfg)
+        if cfg.keep:
+            data = data.keep(cfg.keep)
         if tuple(data.images.shape[-2:]) != (cfg.image_size, cfg.image_size):
             raise DataError(f"the data is {tuple(data.images.shape[-2:])} but image_size is {cfg.image_size}")
         if len(data) < cfg.batch_size:

@@ -53,3 +53,44 @@ def sample_explorer(G: Generator, n: int = 36) -> W.VBox:
     count.observe(show, names="value")
     show()
     return W.VBox([W.HBox([seed, count]), image])
+
+
+def dedup_explorer(codes, injected, threshold: float = 0.5, radius: int = 0, width: int = 480) -> W.VBox:
+    """§4.1.1's hash collisions, live: move the threshold on the ReLU codes and the Hamming radius
+    and watch precision and recall on the injected duplicates change; browse the groups (buckets),
+    largest first, each image captioned with what it is ("original" or the change that made it)."""
+    import torch
+
+    from .data import to_unit_range
+    from .dedup import group_hashes, hash_codes, score, scores_table
+
+    t_slider = W.FloatSlider(value=threshold, min=0.0, max=round(float(codes.max()), 2), step=0.01,
+                             readout_format=".2f", description="threshold", continuous_update=False)
+    r_slider = W.IntSlider(value=radius, min=0, max=3, description="radius", continuous_update=False)
+    table = W.HTML()
+    bucket = W.IntSlider(value=0, min=0, max=0, description="bucket", continuous_update=False)
+    caption = W.Label()
+    image = W.Image(format="png", width=width)
+    groups: list[list[int]] = []
+
+    def show(change=None):
+        if not groups:
+            caption.value, image.value = "no collisions at this threshold and radius", b""
+            return
+        group = groups[bucket.value][:32]
+        kinds = [str(injected.kind[i]) for i in group]
+        caption.value = f"group {bucket.value + 1} of {len(groups)}: {len(groups[bucket.value])} images — " + ", ".join(kinds)
+        image.value = png_bytes(to_unit_range(injected.images[torch.as_tensor(group)]), nrow=8)
+
+    def regroup(change=None):
+        groups[:] = sorted(group_hashes(hash_codes(codes, t_slider.value), r_slider.value), key=len, reverse=True)
+        table.value = scores_table([score(groups, injected, "autoencoder")], html=True)
+        bucket.max = max(len(groups) - 1, 0)
+        bucket.value = 0
+        show()
+
+    t_slider.observe(regroup, names="value")
+    r_slider.observe(regroup, names="value")
+    bucket.observe(show, names="value")
+    regroup()
+    return W.VBox([W.HBox([t_slider, r_slider]), table, W.HBox([bucket, caption]), image])

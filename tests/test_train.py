@@ -368,3 +368,20 @@ def test_channels_last_changes_layout_not_results(cfg, mnist):
     assert b.G.layers[1][0].weight.is_contiguous(memory_format=torch.channels_last)
     for k, v in a.G.state_dict().items():
         assert torch.allclose(v, b.G.state_dict()[k], atol=1e-4), k
+
+
+# --- a dedup index (§4.1.1) restricts the training set -------------------------------------------
+def test_training_on_the_images_a_dedup_index_kept(cfg, mnist, tmp_path):
+    kept = list(range(0, N_IMAGES, 2))
+    index = tmp_path / "kept.json"
+    index.write_text(json.dumps({"dataset": "mnist", "n_total": N_IMAGES, "kept": kept}))
+    t = Trainer(cfg.replace(keep=str(index)), mnist)
+    assert len(t.data) == len(kept) and t.data.ids == [mnist.ids[i] for i in kept]
+    assert torch.equal(t.data.images, mnist.images[kept]) and torch.equal(t.data.labels, mnist.labels[kept])
+    assert t.steps_per_epoch == len(kept) // BATCH
+
+    index.write_text(json.dumps({"dataset": "mnist", "n_total": 999, "kept": kept}))
+    with pytest.raises(DataError, match="made for 'mnist' with 999 images"):
+        Trainer(cfg.replace(keep=str(index)), mnist)
+    with pytest.raises(DataError, match="cannot read the dedup index"):
+        Trainer(cfg.replace(keep=str(tmp_path / "missing.json")), mnist)

@@ -1,0 +1,568 @@
+"""
+# De-duplication by autoencoder hashing (§4.1.1)
+
+Radford, Metz & Chintala (2015), [arXiv 1511.06434](https://arxiv.org/abs/1511.06434), §4.1.1:
+
+> "To further decrease the likelihood of the generator memorizing input examples (Fig. 2) we
+> perform a simple image de-duplication process. We fit a 3072-128-3072 de-noising dropout
+> regularized RELU autoencoder on 32x32 downsampled center-crops of training examples. The
+> resulting code layer activations are then binarized via thresholding the ReLU activation which
+> has been shown to be an effective information preserving technique (Srivastava et al., 2014)
+> and provides a convenient form of semantic-hashing, allowing for linear time de-duplication.
+> Visual inspection of hash collisions showed high precision with an estimated false positive
+> rate of less than 1 in 100. Additionally, the technique detected and removed approximately
+> 275,000 near duplicates, suggesting a high recall."
+
+The paper leaves these open; our choices are `DedupConfig` fields (the notebook's parameters):
+
+- **noise** — additive Gaussian noise of σ = 0.2 on pixels in [-1, 1] (`noise="mask"` instead
+  zeroes a fraction of the inputs, the classic de-noising autoencoder corruption).
+- **dropout** — p = 0.2 on the 128 code units, during training only.
+- **threshold** — bit j of the hash is 1 where ReLU unit j's activation exceeds `threshold`.
+- **training** — Adam (lr 1e-3), batch 128, mean squared error to the clean image; 3 epochs at
+  `smoke`, 10 at `full`. The decoder is linear.
+- **radius** — 0 is the paper's method: images collide when all 128 bits are equal, found with one
+  dict in linear time. R > 0 also joins hashes within Hamming distance R, found by multi-index
+  hashing (split the bits into R + 1 chunks: two hashes within distance R agree exactly on at least
+  one chunk), and takes connected components. That is linear while chunk buckets stay small and
+  quadratic in a bucket's size otherwise.
+
+The paper estimated precision by looking at collisions. We measure it: `inject_duplicates` adds
+known near-copies (JPEG re-encodes, 1–2 px shifts and crops, brightness, contrast, noise, resize
+round trips) to a real dataset, `score` counts precision and recall of the detected pairs per kind
+of change, and `compare` puts three baselines beside the autoencoder on the same images.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import io
+import json
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from PIL import Image, ImageEnhance
+from torch import nn
+from tqdm.auto import tqdm
+
+from .data import load_dataset, to_unit_range
+
+KINDS = ("exact", "jpeg", "shift", "crop", "brightness", "contrast", "noise", "resize")
+_POPCOUNT = np.unpackbits(np.arange(256, dtype=np.uint8)[:, None], axis=1).sum(1)  # bits set in each byte
+
+
+@dataclasses.dataclass
+class DedupConfig:
+    dataset: str = "cifar10"         # what to de-duplicate: a dataset name or folder:PATH
+    limit: int | None = None         # only the first N images (as `train --limit N` would read them)
+    code_bits: int = 128             # §4.1.1: "3072-128-3072"
+    noise: str = "gaussian"          # ours: "gaussian", "mask" or "none" (§4.1.1 says only "de-noising")
+    noise_level: float = 0.2         # Gaussian σ on [-1, 1] pixels, or the fraction of inputs masked
+    dropout: float = 0.2             # ours: on the code units (§4.1.1 says only "dropout regularized")
+    threshold: float = 0.5           # ours: a bit is set where the ReLU activation exceeds this
+    radius: int = 0                  # 0 = exact hash collisions (the paper); R > 0 joins hashes R bits apart
+    epochs: int = 10
+    batch_size: int = 128
+    lr: float = 1e-3
+    seed: int = 0
+    # --- the measurement (notebook 02), not the method --------------------------------------
+    eval_images: int | None = None   # draw this many images at random to inject copies into (None = all)
+    per_kind: int = 500              # injected copies per kind of change
+    scaling_sizes: tuple[int, ...] = (25_000, 50_000, 100_000, 200_000, 400_000)
+    progress: bool = True
+
+    def __post_init__(self):
+        def check(ok: bool, name: str, want: str):
+            if not ok:
+                raise ValueError(f"{name} must be {want}, got {getattr(self, name)!r}")
+        for name in ("code_bits", "epochs", "batch_size", "per_kind"):
+            check(isinstance(getattr(self, name), int) and getattr(self, name) >= 1, name, "an integer ≥ 1")
+        for name in ("limit", "eval_images"):
+            value = getattr(self, name)
+            check(value is None or (isinstance(value, int) and value >= 1), name, "None or an integer ≥ 1")
+        check(self.noise in ("gaussian", "mask", "none"), "noise", "'gaussian', 'mask' or 'none'")
+        check(self.noise_level >= 0 and (self.noise != "mask" or self.noise_level < 1), "noise_level",
+              "≥ 0 (and < 1 for masking)")
+        check(0 <= self.dropout < 1, "dropout", "in [0, 1)")
+        check(self.threshold >= 0, "threshold", "≥ 0 (ReLU activations are never negative)")
+        check(isinstance(self.radius, int) and 0 <= self.radius <= 8, "radius", "an integer in 0..8")
+        check(self.lr > 0, "lr", "positive")
+        check(all(isinstance(n, int) and n >= 1 for n in self.scaling_sizes), "scaling_sizes", "positive ints")
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+PROFILES = {
+    # CI: under two minutes on 2 CPU cores. 5,000 CIFAR-10 images, a short training.
+    "smoke": dict(eval_images=5000, epochs=3, per_kind=100, scaling_sizes=(12_500, 25_000, 50_000, 100_000, 200_000)),
+    # All 50,000 CIFAR-10 training images, a few minutes on a CPU.
+    "full": dict(),
+}
+_SAME_AS = {"cpu": "full", "paper": "full"}  # the project's training profiles (`make figures PROFILE=…`)
+
+
+def dedup_config(profile: str = "full", **overrides) -> DedupConfig:
+    """The config of a profile (smoke, full; cpu and paper mean full), with `overrides` (None = keep)."""
+    name = _SAME_AS.get(profile, profile)
+    if name not in PROFILES:
+        raise ValueError(f"unknown profile {profile!r}; choose one of smoke, full, cpu, paper")
+    return DedupConfig(**{**PROFILES[name], **{k: v for k, v in overrides.items() if v is not None}})
+
+
+# ---------------------------------------------------------------------------------------------
+# The autoencoder: 3072 → 128 ReLU → 3072
+
+class HashAutoencoder(nn.Module):
+    """§4.1.1's "3072-128-3072 … RELU autoencoder": one ReLU code layer whose units become hash bits."""
+
+    def __init__(self, n_in: int = 3 * 32 * 32, n_code: int = 128, dropout: float = 0.2):
+        super().__init__()
+        self.encoder = nn.Linear(n_in, n_code)   # N×3072 → N×128
+        self.dropout = nn.Dropout(dropout)       # "dropout regularized": drops code units while training
+        self.decoder = nn.Linear(n_code, n_in)   # N×128 → N×3072
+
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        return F.relu(self.encoder(x))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.decoder(self.dropout(self.encode(x)))
+
+
+def _vectors(images: torch.Tensor) -> torch.Tensor:
+    """uint8 N×3×32×32 → float32 N×3072 in [-1, 1]: the 32×32 center crops, flattened."""
+    return to_unit_range(images).flatten(1)
+
+
+def _check_images(images: torch.Tensor) -> None:
+    if images.dtype != torch.uint8 or images.ndim != 4 or tuple(images.shape[1:]) != (3, 32, 32):
+        raise ValueError(f"dedup hashes uint8 N×3×32×32 images (load_dataset(name, 32, channels=3)), "
+                         f"got {images.dtype} {tuple(images.shape)}")
+    if len(images) == 0:
+        raise ValueError("there are no images to de-duplicate")
+
+
+def corrupt(x: torch.Tensor, noise: str, level: float, gen: torch.Generator) -> torch.Tensor:
+    """The de-noising autoencoder's input: x with Gaussian noise added, or a fraction of it zeroed."""
+    if noise == "gaussian":
+        return x + level * torch.randn(x.shape, generator=gen)
+    if noise == "mask":
+        return x * (torch.rand(x.shape, generator=gen) >= level)
+    return x
+
+
+def train_autoencoder(images: torch.Tensor, cfg: DedupConfig) -> tuple[HashAutoencoder, list[float]]:
+    """Fit the autoencoder to `images` (uint8 N×3×32×32); returns it (in eval mode) and each
+    epoch's mean training loss. Seeded: the same images and config give the same weights."""
+    _check_images(images)
+    batch = min(cfg.batch_size, len(images))  # a dataset smaller than a batch is one batch
+    gen = torch.Generator().manual_seed(cfg.seed)
+    losses = []
+    with torch.random.fork_rng(devices=[]):   # seed init and dropout without touching the caller's RNG
+        torch.manual_seed(cfg.seed)
+        model = HashAutoencoder(3 * 32 * 32, cfg.code_bits, cfg.dropout)
+        opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
+        for _ in tqdm(range(cfg.epochs), desc="autoencoder", unit="epoch", disable=not cfg.progress):
+            order, total = torch.randperm(len(images), generator=gen), 0.0
+            for start in range(0, len(images), batch):
+                x = _vectors(images[order[start:start + batch]])
+                # Minimise ‖decoder(dropout(encode(x + noise))) − x‖²: reconstruct the clean image.
+                loss = F.mse_loss(model(corrupt(x, cfg.noise, cfg.noise_level, gen)), x)
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
+                total += loss.item() * len(x)
+            losses.append(total / len(images))
+    return model.eval(), losses
+
+
+@torch.no_grad()
+def reconstruction_loss(model: HashAutoencoder, images: torch.Tensor) -> float:
+    """Mean squared error of the clean reconstruction (no noise, no dropout)."""
+    x = _vectors(images)
+    return F.mse_loss(model.eval()(x), x).item()
+
+
+@torch.no_grad()
+def encode(model: HashAutoencoder, images: torch.Tensor, index: torch.Tensor | None = None,
+           batch: int = 4096) -> torch.Tensor:
+    """The code layer's ReLU activations of `images[index]` (all by default), float32 N×128."""
+    model.eval()
+    index = torch.arange(len(images)) if index is None else index
+    return torch.cat([model.encode(_vectors(images[index[s:s + batch]])) for s in range(0, len(index), batch)])
+
+
+# ---------------------------------------------------------------------------------------------
+# Hashing and grouping
+
+def hash_codes(codes: torch.Tensor | np.ndarray, threshold: float) -> np.ndarray:
+    """§4.1.1's binarization: bit j is [activation j > threshold], packed 8 to a byte (N×16 uint8)."""
+    return np.packbits(np.asarray(codes) > threshold, axis=1)
+
+
+def _keys(hashes: np.ndarray) -> list[bytes]:
+    """Each row of a packed-bit array as one `bytes` (a dict key)."""
+    hashes = np.ascontiguousarray(hashes, dtype=np.uint8)
+    return hashes.view(np.dtype((np.void, hashes.shape[1]))).ravel().tolist()
+
+
+def group_hashes(hashes: np.ndarray, radius: int = 0) -> list[list[int]]:
+    """Groups (size ≥ 2, each sorted, in order of their first image) of rows whose hashes are equal,
+    or for `radius` > 0 linked by chains of hashes at most `radius` bits apart."""
+    buckets = defaultdict(list)        # one pass over the hashes: linear time (§4.1.1)
+    for i, key in enumerate(_keys(hashes)):
+        buckets[key].append(i)
+    members = list(buckets.values())
+    if radius > 0:
+        members = [sum((members[u] for u in part), []) for part in _near_hashes(list(buckets), radius)]
+    return sorted((sorted(m) for m in members if len(m) > 1), key=lambda m: m[0])
+
+
+def _near_hashes(keys: list[bytes], radius: int) -> list[list[int]]:
+    """Connected components of the distinct hashes `keys` under Hamming distance ≤ radius
+    (multi-index hashing: candidates share one of radius + 1 chunks exactly; then checked)."""
+    codes = np.frombuffer(b"".join(keys), np.uint8).reshape(len(keys), -1)
+    bits = np.unpackbits(codes, axis=1)
+    parent = list(range(len(keys)))   # union-find over the distinct hashes
+
+    def root(u):
+        while parent[u] != u:
+            parent[u] = parent[parent[u]]
+            u = parent[u]
+        return u
+    for chunk in np.array_split(np.arange(bits.shape[1]), radius + 1):
+        same_chunk = defaultdict(list)
+        for u, key in enumerate(_keys(np.packbits(bits[:, chunk], axis=1))):
+            same_chunk[key].append(u)
+        for bucket in same_chunk.values():
+            bucket = np.array(bucket)
+            for s in range(0, len(bucket), 256):  # blocks of rows: memory stays small in a big bucket
+                rows = bucket[s:s + 256]
+                near = _POPCOUNT[codes[rows, None, :] ^ codes[None, bucket, :]].sum(2) <= radius
+                for a, b in zip(*np.nonzero(near)):
+                    ra, rb = root(rows[a]), root(bucket[b])
+                    if ra != rb:
+                        parent[ra] = rb
+    components = defaultdict(list)
+    for u in range(len(keys)):
+        components[root(u)].append(u)
+    return list(components.values())
+
+
+# ---------------------------------------------------------------------------------------------
+# De-duplicating a dataset (the CLI): report.json, collisions.png, kept.json
+
+@dataclasses.dataclass
+class DedupResult:
+    groups: list[list[int]]     # duplicate groups, as indices into the dataset
+    kept: list[int]             # one image per group (its first) and every image in no group
+    losses: list[float]         # the autoencoder's training loss per epoch
+    bits_set: float             # mean fraction of hash bits that are 1
+
+
+def deduplicate(images: torch.Tensor, cfg: DedupConfig) -> DedupResult:
+    """Train the autoencoder on `images`, hash them, group equal hashes; keep one per group."""
+    model, losses = train_autoencoder(images, cfg)
+    codes = encode(model, images)
+    groups = group_hashes(hash_codes(codes, cfg.threshold), cfg.radius)
+    removed = {i for g in groups for i in g[1:]}
+    kept = [i for i in range(len(images)) if i not in removed]
+    return DedupResult(groups, kept, losses, float((codes > cfg.threshold).float().mean()))
+
+
+def run_dedup(cfg: DedupConfig, out: str | Path) -> dict[str, Path]:
+    """`python -m dcgan_core dedup`: write OUT/report.json, OUT/collisions.png and OUT/kept.json
+    (for `train --keep`). Reads the dataset only; nothing in it is changed or deleted."""
+    from .figures import save_figure
+    data = load_dataset(cfg.dataset, 32, channels=3, limit=cfg.limit, progress=cfg.progress)
+    result = deduplicate(data.images, cfg)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    # Folders are named by file (paths relative to the folder); named datasets by index.
+    named = (lambda i: data.ids[i]) if data.name.startswith("folder:") else (lambda i: i)
+    report = {"dataset": data.name, "n_total": len(data), "n_groups": len(result.groups),
+              "n_removed": len(data) - len(result.kept), "n_kept": len(result.kept),
+              "groups": [[named(i) for i in g] for g in result.groups], "skipped": [list(s) for s in data.skipped],
+              "train_loss": result.losses, "bits_set": result.bits_set, "config": cfg.to_dict()}
+    paths = {"report": out / "report.json", "collisions": out / "collisions.png", "kept": out / "kept.json"}
+    paths["report"].write_text(json.dumps(report, indent=1))
+    fig = collisions_figure(data.images, result.groups, labels=data.ids,
+                            title=f"{len(result.groups)} duplicate groups in {data.name} (largest first)")
+    save_figure(fig, paths["collisions"])
+    paths["kept"].write_text(json.dumps({"dataset": data.name, "n_total": len(data), "kept": result.kept}))
+    return paths
+
+
+# ---------------------------------------------------------------------------------------------
+# Measuring it: injected near-duplicates as ground truth, three baselines
+
+def _change(img: Image.Image, kind: str, rng: np.random.Generator) -> Image.Image:
+    """A near-copy of a 32×32 RGB image: one kind of change from KINDS, mild and random."""
+    if kind == "exact":
+        return img.copy()
+    if kind == "jpeg":                       # re-encoded at another quality
+        buf = io.BytesIO()
+        img.save(buf, format="JPEG", quality=int(rng.integers(50, 96)))
+        return Image.open(buf).convert("RGB")
+    if kind == "shift":                      # moved 1–2 px, the edge pixels repeated
+        a, (dy, dx) = np.asarray(img), rng.choice([-2, -1, 1, 2], size=2)
+        a = np.pad(a, ((2, 2), (2, 2), (0, 0)), mode="edge")
+        return Image.fromarray(a[2 + dy:34 + dy, 2 + dx:34 + dx])
+    if kind == "crop":                       # 1–2 px cut from each side, resized back
+        l, t, r, b = rng.integers(1, 3, size=4)
+        return img.resize((32, 32), Image.Resampling.LANCZOS, box=(l, t, 32 - r, 32 - b))
+    if kind == "brightness":
+        return ImageEnhance.Brightness(img).enhance(rng.choice([0.9, 0.95, 1.05, 1.1]))
+    if kind == "contrast":
+        return ImageEnhance.Contrast(img).enhance(rng.choice([0.9, 0.95, 1.05, 1.1]))
+    if kind == "noise":                      # Gaussian, σ = 4 of 255
+        a = np.asarray(img, dtype=np.float32) + rng.normal(0, 4, (32, 32, 3))
+        return Image.fromarray(np.clip(a, 0, 255).round().astype(np.uint8))
+    if kind == "resize":                     # down to 16–24 px and back up
+        s = int(rng.integers(16, 25))
+        return img.resize((s, s), Image.Resampling.BILINEAR).resize((32, 32), Image.Resampling.BILINEAR)
+    raise ValueError(f"unknown kind of change {kind!r}; kinds: {', '.join(KINDS)}")
+
+
+@dataclasses.dataclass
+class Injected:
+    """A dataset with known duplicates: the N originals, then one changed copy each of K of them."""
+    images: torch.Tensor     # uint8 (N + K)×3×32×32
+    source: np.ndarray       # per image: the picture it shows (pixel-identical originals share one)
+    kind: np.ndarray         # per image: "original" or the change (KINDS) that made it
+    original: np.ndarray     # per image: the original a copy was made from; -1 for originals
+
+
+def inject_duplicates(images: torch.Tensor, per_kind: int, seed: int = 0) -> Injected:
+    """Copy `per_kind` distinct random originals with each kind of change and append the copies."""
+    _check_images(images)
+    n = len(images)
+    if n < len(KINDS) * per_kind:
+        raise ValueError(f"{n} images are too few to copy {per_kind} different ones for each of the "
+                         f"{len(KINDS)} kinds of change: per_kind can be at most {n // len(KINDS)}")
+    rng = np.random.default_rng(seed)
+    picked = rng.choice(n, size=len(KINDS) * per_kind, replace=False)
+    copies = [_change(Image.fromarray(images[i].permute(1, 2, 0).numpy()), KINDS[j // per_kind], rng)
+              for j, i in enumerate(picked)]
+    copies = torch.from_numpy(np.stack([np.asarray(c).transpose(2, 0, 1) for c in copies]))
+    first = {}   # originals that are already pixel-identical are one source
+    source = np.array([first.setdefault(key, i) for i, key in enumerate(_keys(sha1_hashes(images)))])
+    return Injected(images=torch.cat([images, copies]), source=np.concatenate([source, source[picked]]),
+                    kind=np.array(["original"] * n + [k for k in KINDS for _ in range(per_kind)]),
+                    original=np.concatenate([np.full(n, -1), picked]))
+
+
+def sha1_hashes(images: torch.Tensor) -> np.ndarray:
+    """Baseline: the SHA-1 of each image's pixels (N×20 uint8): finds exact copies only."""
+    return np.array([np.frombuffer(hashlib.sha1(img.numpy().tobytes()).digest(), np.uint8) for img in images])
+
+
+def phash_hashes(images: torch.Tensor) -> np.ndarray:
+    """Baseline: imagehash's perceptual hash (64 bits of the image's low DCT frequencies), N×8 uint8."""
+    import imagehash
+    return np.array([np.packbits(imagehash.phash(Image.fromarray(img.permute(1, 2, 0).numpy())).hash.ravel())
+                     for img in images])
+
+
+@torch.no_grad()
+def random_projection_hashes(images: torch.Tensor, bits: int = 128, seed: int = 0) -> np.ndarray:
+    """Baseline with no learning: the signs of `bits` random projections of the centered pixels."""
+    mean = sum(_vectors(images[s:s + 4096]).sum(0) for s in range(0, len(images), 4096)) / len(images)
+    w = torch.randn(3 * 32 * 32, bits, generator=torch.Generator().manual_seed(seed))
+    return np.concatenate([np.packbits(((_vectors(images[s:s + 4096]) - mean) @ w > 0).numpy(), axis=1)
+                           for s in range(0, len(images), 4096)])
+
+
+@dataclasses.dataclass
+class Score:
+    """How well one method's groups match the injected ground truth. A detected pair is two images
+    in one group (after de-duplication all but one of them would go); it is true when both show
+    the same source picture."""
+    method: str
+    precision: float                  # true pairs / detected pairs (nan when nothing was detected)
+    fp_rate: float                    # 1 − precision: the paper's "false positive rate" of collisions
+    false_grouped: float              # fraction of all images grouped with an image that is no copy of theirs
+    recall: dict[str, float]          # per kind, and "all": fraction of (original, copy) pairs sharing a group
+    kind_precision: dict[str, float]  # per kind: of the images grouped with such a copy, the fraction that are its duplicates
+    n_groups: int
+    n_removed: int
+
+
+def score(groups: list[list[int]], inj: Injected, method: str = "") -> Score:
+    n = len(inj.source)
+    group_of = np.arange(n)             # singletons: a group of their own
+    size, same = np.ones(n), np.ones(n)  # per image: its group's size, and how many there show its source
+    detected = true = 0
+    for g, members in enumerate(groups):
+        members = np.asarray(members)
+        _, where, counts = np.unique(inj.source[members], return_inverse=True, return_counts=True)
+        group_of[members], size[members], same[members] = n + g, len(members), counts[where]
+        detected += len(members) * (len(members) - 1) // 2
+        true += int((counts * (counts - 1) // 2).sum())
+    precision = true / detected if detected else float("nan")
+    recall, kind_precision = {}, {}
+    for kind in (*KINDS, "all"):
+        copies = np.nonzero(inj.kind != "original" if kind == "all" else inj.kind == kind)[0]
+        if len(copies):
+            recall[kind] = float(np.mean(group_of[copies] == group_of[inj.original[copies]]))
+            grouped_with = (size[copies] - 1).sum()
+            kind_precision[kind] = (same[copies] - 1).sum() / grouped_with if grouped_with else float("nan")
+    return Score(method, precision, 1 - precision, float(np.mean(size > same)), recall, kind_precision,
+                 len(groups), sum(len(g) - 1 for g in groups))
+
+
+def compare(codes: torch.Tensor, inj: Injected, cfg: DedupConfig) -> list[Score]:
+    """The autoencoder hash beside three baselines on the same images, the same radius for the
+    bit hashes (SHA-1 is exact only)."""
+    methods = {f"autoencoder ({cfg.code_bits} bits)": (hash_codes(codes, cfg.threshold), cfg.radius),
+               f"random projection ({cfg.code_bits} bits)": (random_projection_hashes(inj.images, cfg.code_bits, cfg.seed), cfg.radius),
+               "perceptual hash (phash, 64 bits)": (phash_hashes(inj.images), cfg.radius),
+               "SHA-1 of the pixels": (sha1_hashes(inj.images), 0)}
+    return [score(group_hashes(h, r), inj, name) for name, (h, r) in methods.items()]
+
+
+def sweep(codes: torch.Tensor, inj: Injected, thresholds, radii=(0, 1, 2)) -> list[dict]:
+    """Recall (all kinds) and false-positive rate of the autoencoder hash at each threshold and radius."""
+    rows = []
+    for radius in radii:
+        for t in thresholds:
+            s = score(group_hashes(hash_codes(codes, t), radius), inj)
+            rows.append(dict(threshold=float(t), radius=radius, recall=s.recall["all"], fp_rate=s.fp_rate,
+                             false_grouped=s.false_grouped))
+    return rows
+
+
+def scores_table(scores: list[Score], html: bool = False) -> str:
+    """A table, one row per method: precision and FP rate overall, recall per kind (markdown or HTML)."""
+    fmt = lambda v: "n/a" if v != v else f"{v:.3f}"  # noqa: E731  (nan: nothing detected)
+    head = ["method", "precision", "FP rate", "falsely grouped"] + [f"recall {k}" for k in (*KINDS, "all")] + ["removed"]
+    rows = [[s.method, fmt(s.precision), fmt(s.fp_rate), fmt(s.false_grouped)]
+            + [fmt(s.recall.get(k, float("nan"))) for k in (*KINDS, "all")] + [str(s.n_removed)] for s in scores]
+    if html:
+        cells = lambda tag, r: "<tr>" + "".join(f"<{tag}>{c}</{tag}>" for c in r) + "</tr>"  # noqa: E731
+        return "<table>" + cells("th", head) + "".join(cells("td", r) for r in rows) + "</table>"
+    return "\n".join("| " + " | ".join(r) + " |" for r in [head, ["---"] * len(head), *rows])
+
+
+@dataclasses.dataclass
+class Scaling:
+    """Hashing (encode + threshold + pack) and grouping time for N codes."""
+    n: list[int]
+    hash_s: list[float]
+    group_s: list[float]
+
+    @property
+    def total_s(self) -> list[float]:
+        return [h + g for h, g in zip(self.hash_s, self.group_s)]
+
+    @property
+    def exponent(self) -> float:
+        """The slope of log(time) against log(N): 1 is linear time."""
+        return float(np.polyfit(np.log(self.n), np.log(self.total_s), 1)[0])
+
+    @property
+    def images_per_s(self) -> float:
+        return self.n[-1] / self.total_s[-1]
+
+
+def scaling(model: HashAutoencoder, images: torch.Tensor, sizes, threshold: float, radius: int = 0) -> Scaling:
+    """Time hashing and grouping N images for each N in `sizes` (the dataset repeated as needed)."""
+    result = Scaling([], [], [])
+    for n in sizes:
+        start = time.perf_counter()
+        hashes = hash_codes(encode(model, images, torch.arange(n) % len(images)), threshold)
+        middle = time.perf_counter()
+        group_hashes(hashes, radius)
+        result.n.append(n)
+        result.hash_s.append(middle - start)
+        result.group_s.append(time.perf_counter() - middle)
+    return result
+
+
+# ---------------------------------------------------------------------------------------------
+# Figures (matplotlib; the notebook saves them with figures.save_figure)
+
+def collisions_figure(images: torch.Tensor, groups: list[list[int]], labels=None, max_groups: int = 8,
+                      per_group: int = 8, title: str = ""):
+    """The largest groups, one row each: what the paper inspected by eye."""
+    import matplotlib.pyplot as plt
+    shown = sorted(groups, key=len, reverse=True)[:max_groups]
+    fig, axes = plt.subplots(max(len(shown), 1), per_group, figsize=(1.3 * per_group, 1.45 * max(len(shown), 1)),
+                             squeeze=False)
+    for ax in axes.ravel():
+        ax.axis("off")
+    for row, group in zip(axes, shown):
+        for ax, i in zip(row, group):
+            ax.imshow(images[i].permute(1, 2, 0).numpy())
+            ax.set_title(str(labels[i] if labels is not None else i)[-14:], fontsize=7)
+        if len(group) > per_group:
+            row[-1].set_title(f"+{len(group) - per_group + 1} more", fontsize=7)
+    if not shown:
+        axes[0, 0].text(0, 0.5, "no collisions", fontsize=12)
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def scores_figure(scores: list[Score]):
+    """Recall per kind of change (bars, one colour per method) and each method's FP rate."""
+    import matplotlib.pyplot as plt
+    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(13, 3.8), gridspec_kw=dict(width_ratios=[4, 1.3]))
+    width = 0.8 / len(scores)
+    for j, s in enumerate(scores):
+        ax.bar(np.arange(len(KINDS)) + j * width, [s.recall.get(k, 0) for k in KINDS], width, label=s.method)
+        ax2.bar(j, 0 if s.fp_rate != s.fp_rate else s.fp_rate)
+    ax.set_xticks(np.arange(len(KINDS)) + 0.4 - width / 2, KINDS)
+    ax.set_ylabel("recall of injected pairs")
+    ax.set_ylim(0, 1.05)
+    ax.legend(fontsize=8)
+    ax2.set_xticks(range(len(scores)), [s.method.split(" (")[0] for s in scores], rotation=30, ha="right", fontsize=8)
+    ax2.axhline(0.01, color="k", ls="--", lw=0.8, label="paper: < 1 in 100")
+    ax2.set_ylabel("FP rate (1 − precision)")
+    ax2.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def sweep_figure(rows: list[dict], threshold: float):
+    """Recall against false-positive rate as the threshold moves, one line per radius."""
+    import matplotlib.pyplot as plt
+    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(11, 3.6))
+    for radius in sorted({r["radius"] for r in rows}):
+        rs = [r for r in rows if r["radius"] == radius]
+        t = [r["threshold"] for r in rs]
+        line, = ax.plot(t, [r["recall"] for r in rs], marker=".", label=f"recall, radius {radius}")
+        ax.plot(t, [r["fp_rate"] for r in rs], ls="--", color=line.get_color(), label=f"FP rate, radius {radius}")
+        ax2.plot([r["false_grouped"] for r in rs], [r["recall"] for r in rs], marker=".", label=f"radius {radius}")
+    ax.axvline(threshold, color="0.5", lw=0.8)
+    ax.set_xlabel("threshold on the ReLU activation")
+    ax.legend(fontsize=7)
+    ax2.set_xscale("symlog", linthresh=1e-4)
+    ax2.set_xlabel("fraction of images falsely grouped")
+    ax2.set_ylabel("recall")
+    ax2.legend(fontsize=8)
+    for a in (ax, ax2):
+        a.grid(alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
+def scaling_figure(s: Scaling):
+    """Hash + group time against N on log-log axes, with the fitted exponent."""
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(figsize=(5.5, 3.8))
+    ax.loglog(s.n, s.total_s, "o-", label=f"hash + group (slope {s.exponent:.2f})")
+    ax.loglog(s.n, s.hash_s, ".--", label="hash (encode, threshold, pack)")
+    ax.loglog(s.n, s.group_s, ".--", label="group (one dict)")
+    ax.set_xlabel("images N")
+    ax.set_ylabel("seconds")
+    ax.set_title(f"{s.images_per_s:,.0f} images/s at N = {s.n[-1]:,}", fontsize=10)
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3, which="both")
+    fig.tight_layout()
+    return fig
