@@ -17,8 +17,13 @@ The paper leaves these open; our choices are `DedupConfig` fields (the notebook'
 
 - **noise** — additive Gaussian noise of σ = 0.2 on pixels in [-1, 1] (`noise="mask"` instead
   zeroes a fraction of the inputs, the classic de-noising autoencoder corruption).
-- **dropout** — p = 0.2 on the 128 code units, during training only.
-- **threshold** — bit j of the hash is 1 where ReLU unit j's activation exceeds `threshold`.
+- **dropout** — p = 0.2 on the 128 code units, during training only. It matters: without it,
+  longer training makes most units active on every image and unrelated images collide (measured
+  on 5,800 CIFAR-10 images after 30 epochs: precision 0.02 without dropout, 1.00 with it).
+- **threshold** — 0: bit j is 1 where ReLU unit j is active at all. This is the literal reading
+  of "thresholding the ReLU activation", and it does not depend on the scale the codes happen to
+  train to. Thresholds up to ~0.3 measure the same; higher ones set too few bits, and images
+  whose codes are mostly small collide.
 - **training** — Adam (lr 1e-3), batch 128, mean squared error to the clean image; 3 epochs at
   `smoke`, 10 at `full`. The decoder is linear.
 - **radius** — 0 is the paper's method: images collide when all 128 bits are equal, found with one
@@ -38,6 +43,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import io
+import itertools
 import json
 import time
 from collections import defaultdict
@@ -53,7 +59,7 @@ from tqdm.auto import tqdm
 from .data import load_dataset, to_unit_range
 
 KINDS = ("exact", "jpeg", "shift", "crop", "brightness", "contrast", "noise", "resize")
-_POPCOUNT = np.unpackbits(np.arange(256, dtype=np.uint8)[:, None], axis=1).sum(1)  # bits set in each byte
+_POPCOUNT = np.unpackbits(np.arange(256, dtype=np.uint8)[:, None], axis=1).sum(1, dtype=np.uint8)  # bits set per byte
 
 
 @dataclasses.dataclass
@@ -64,9 +70,9 @@ class DedupConfig:
     noise: str = "gaussian"          # ours: "gaussian", "mask" or "none" (§4.1.1 says only "de-noising")
     noise_level: float = 0.2         # Gaussian σ on [-1, 1] pixels, or the fraction of inputs masked
     dropout: float = 0.2             # ours: on the code units (§4.1.1 says only "dropout regularized")
-    threshold: float = 0.5           # ours: a bit is set where the ReLU activation exceeds this
+    threshold: float = 0.0           # ours: a bit is set where the ReLU activation exceeds this
     radius: int = 0                  # 0 = exact hash collisions (the paper); R > 0 joins hashes R bits apart
-    epochs: int = 10
+    epochs: int = 10                 # ours: the loss flattens after ~5 epochs of CIFAR-10 (smoke: 3)
     batch_size: int = 128
     lr: float = 1e-3
     seed: int = 0
@@ -101,7 +107,7 @@ class DedupConfig:
 PROFILES = {
     # CI: under two minutes on 2 CPU cores. 5,000 CIFAR-10 images, a short training.
     "smoke": dict(eval_images=5000, epochs=3, per_kind=100, scaling_sizes=(12_500, 25_000, 50_000, 100_000, 200_000)),
-    # All 50,000 CIFAR-10 training images, a few minutes on a CPU.
+    # All 50,000 CIFAR-10 training images, 10 epochs: about a minute and a half on 2 CPU cores.
     "full": dict(),
 }
 _SAME_AS = {"cpu": "full", "paper": "full"}  # the project's training profiles (`make figures PROFILE=…`)
@@ -219,7 +225,8 @@ def group_hashes(hashes: np.ndarray, radius: int = 0) -> list[list[int]]:
         buckets[key].append(i)
     members = list(buckets.values())
     if radius > 0:
-        members = [sum((members[u] for u in part), []) for part in _near_hashes(list(buckets), radius)]
+        members = [list(itertools.chain.from_iterable(members[u] for u in part))
+                   for part in _near_hashes(list(buckets), radius)]
     return sorted((sorted(m) for m in members if len(m) > 1), key=lambda m: m[0])
 
 
@@ -239,12 +246,11 @@ def _near_hashes(keys: list[bytes], radius: int) -> list[list[int]]:
         same_chunk = defaultdict(list)
         for u, key in enumerate(_keys(np.packbits(bits[:, chunk], axis=1))):
             same_chunk[key].append(u)
-        for bucket in same_chunk.values():
-            bucket = np.array(bucket)
-            for s in range(0, len(bucket), 256):  # blocks of rows: memory stays small in a big bucket
-                rows = bucket[s:s + 256]
+        for bucket in map(np.array, same_chunk.values()):
+            for s in range(0, len(bucket) - 1, 64):  # blocks of rows: memory stays small in a big bucket
+                rows = bucket[s:s + 64]
                 near = _POPCOUNT[codes[rows, None, :] ^ codes[None, bucket, :]].sum(2) <= radius
-                for a, b in zip(*np.nonzero(near)):
+                for a, b in zip(*np.nonzero(np.triu(near, s + 1))):  # each pair once: b after a
                     ra, rb = root(rows[a]), root(bucket[b])
                     if ra != rb:
                         parent[ra] = rb
@@ -278,6 +284,8 @@ def deduplicate(images: torch.Tensor, cfg: DedupConfig) -> DedupResult:
 def run_dedup(cfg: DedupConfig, out: str | Path) -> dict[str, Path]:
     """`python -m dcgan_core dedup`: write OUT/report.json, OUT/collisions.png and OUT/kept.json
     (for `train --keep`). Reads the dataset only; nothing in it is changed or deleted."""
+    import matplotlib.pyplot as plt
+
     from .figures import save_figure
     data = load_dataset(cfg.dataset, 32, channels=3, limit=cfg.limit, progress=cfg.progress)
     result = deduplicate(data.images, cfg)
@@ -294,6 +302,7 @@ def run_dedup(cfg: DedupConfig, out: str | Path) -> dict[str, Path]:
     fig = collisions_figure(data.images, result.groups, labels=data.ids,
                             title=f"{len(result.groups)} duplicate groups in {data.name} (largest first)")
     save_figure(fig, paths["collisions"])
+    plt.close(fig)
     paths["kept"].write_text(json.dumps({"dataset": data.name, "n_total": len(data), "kept": result.kept}))
     return paths
 
@@ -310,11 +319,11 @@ def _change(img: Image.Image, kind: str, rng: np.random.Generator) -> Image.Imag
         img.save(buf, format="JPEG", quality=int(rng.integers(50, 96)))
         return Image.open(buf).convert("RGB")
     if kind == "shift":                      # moved 1–2 px, the edge pixels repeated
-        a, (dy, dx) = np.asarray(img), rng.choice([-2, -1, 1, 2], size=2)
+        a, (dy, dx) = np.asarray(img), map(int, rng.choice([-2, -1, 1, 2], size=2))
         a = np.pad(a, ((2, 2), (2, 2), (0, 0)), mode="edge")
         return Image.fromarray(a[2 + dy:34 + dy, 2 + dx:34 + dx])
     if kind == "crop":                       # 1–2 px cut from each side, resized back
-        l, t, r, b = rng.integers(1, 3, size=4)
+        l, t, r, b = map(int, rng.integers(1, 3, size=4))
         return img.resize((32, 32), Image.Resampling.LANCZOS, box=(l, t, 32 - r, 32 - b))
     if kind == "brightness":
         return ImageEnhance.Brightness(img).enhance(rng.choice([0.9, 0.95, 1.05, 1.1]))
@@ -470,17 +479,22 @@ class Scaling:
         return self.n[-1] / self.total_s[-1]
 
 
-def scaling(model: HashAutoencoder, images: torch.Tensor, sizes, threshold: float, radius: int = 0) -> Scaling:
-    """Time hashing and grouping N images for each N in `sizes` (the dataset repeated as needed)."""
+def scaling(model: HashAutoencoder, images: torch.Tensor, sizes, threshold: float, radius: int = 0,
+            repeats: int = 2) -> Scaling:
+    """Time hashing and grouping N images for each N in `sizes` (the dataset repeated as needed);
+    the best of `repeats` runs, so that a pause of the machine does not bend the curve."""
     result = Scaling([], [], [])
     for n in sizes:
-        start = time.perf_counter()
-        hashes = hash_codes(encode(model, images, torch.arange(n) % len(images)), threshold)
-        middle = time.perf_counter()
-        group_hashes(hashes, radius)
+        best = (float("inf"), float("inf"))
+        for _ in range(repeats):
+            start = time.perf_counter()
+            hashes = hash_codes(encode(model, images, torch.arange(n) % len(images)), threshold)
+            middle = time.perf_counter()
+            group_hashes(hashes, radius)
+            best = min(best, (middle - start, time.perf_counter() - middle), key=sum)
         result.n.append(n)
-        result.hash_s.append(middle - start)
-        result.group_s.append(time.perf_counter() - middle)
+        result.hash_s.append(best[0])
+        result.group_s.append(best[1])
     return result
 
 
@@ -492,16 +506,17 @@ def collisions_figure(images: torch.Tensor, groups: list[list[int]], labels=None
     """The largest groups, one row each: what the paper inspected by eye."""
     import matplotlib.pyplot as plt
     shown = sorted(groups, key=len, reverse=True)[:max_groups]
-    fig, axes = plt.subplots(max(len(shown), 1), per_group, figsize=(1.3 * per_group, 1.45 * max(len(shown), 1)),
-                             squeeze=False)
+    cols = max(min(per_group, max((len(g) for g in shown), default=1)), 2)
+    fig, axes = plt.subplots(max(len(shown), 1), cols, figsize=(1.3 * cols, 1.45 * max(len(shown), 1)), squeeze=False)
     for ax in axes.ravel():
         ax.axis("off")
     for row, group in zip(axes, shown):
         for ax, i in zip(row, group):
             ax.imshow(images[i].permute(1, 2, 0).numpy())
-            ax.set_title(str(labels[i] if labels is not None else i)[-14:], fontsize=7)
-        if len(group) > per_group:
-            row[-1].set_title(f"+{len(group) - per_group + 1} more", fontsize=7)
+            text = str(labels[i] if labels is not None else i)
+            ax.set_title(text if len(text) <= 16 else "…" + text[-15:], fontsize=7)
+        if len(group) > cols:
+            row[-1].set_title(f"+{len(group) - cols + 1} more", fontsize=7)
     if not shown:
         axes[0, 0].text(0, 0.5, "no collisions", fontsize=12)
     fig.suptitle(title, fontsize=10)
@@ -516,13 +531,16 @@ def scores_figure(scores: list[Score]):
     width = 0.8 / len(scores)
     for j, s in enumerate(scores):
         ax.bar(np.arange(len(KINDS)) + j * width, [s.recall.get(k, 0) for k in KINDS], width, label=s.method)
-        ax2.bar(j, 0 if s.fp_rate != s.fp_rate else s.fp_rate)
+        fp = 0.0 if s.fp_rate != s.fp_rate else s.fp_rate       # nan: nothing detected
+        ax2.bar(j, fp)
+        ax2.text(j, fp, f"{fp:.3f}", ha="center", va="bottom", fontsize=8)
     ax.set_xticks(np.arange(len(KINDS)) + 0.4 - width / 2, KINDS)
     ax.set_ylabel("recall of injected pairs")
     ax.set_ylim(0, 1.05)
     ax.legend(fontsize=8)
     ax2.set_xticks(range(len(scores)), [s.method.split(" (")[0] for s in scores], rotation=30, ha="right", fontsize=8)
     ax2.axhline(0.01, color="k", ls="--", lw=0.8, label="paper: < 1 in 100")
+    ax2.set_ylim(0, max([0.02] + [1.25 * s.fp_rate for s in scores if s.fp_rate == s.fp_rate]))
     ax2.set_ylabel("FP rate (1 − precision)")
     ax2.legend(fontsize=8)
     fig.tight_layout()

@@ -4,6 +4,7 @@ Static figures are always built separately (figures.py); widgets only add intera
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import ipywidgets as W
@@ -55,7 +56,7 @@ def sample_explorer(G: Generator, n: int = 36) -> W.VBox:
     return W.VBox([W.HBox([seed, count]), image])
 
 
-def dedup_explorer(codes, injected, threshold: float = 0.5, radius: int = 0, width: int = 480) -> W.VBox:
+def dedup_explorer(codes, injected, threshold: float = 0.0, radius: int = 0, width: int = 480) -> W.VBox:
     """§4.1.1's hash collisions, live: move the threshold on the ReLU codes and the Hamming radius
     and watch precision and recall on the injected duplicates change; browse the groups (buckets),
     largest first, each image captioned with what it is ("original" or the change that made it)."""
@@ -64,7 +65,8 @@ def dedup_explorer(codes, injected, threshold: float = 0.5, radius: int = 0, wid
     from .data import to_unit_range
     from .dedup import group_hashes, hash_codes, score, scores_table
 
-    t_slider = W.FloatSlider(value=threshold, min=0.0, max=round(float(codes.max()), 2), step=0.01,
+    top = math.ceil(float(codes.max()) * 100) / 100             # at the top every bit is 0
+    t_slider = W.FloatSlider(value=threshold, min=0.0, max=top, step=0.01,
                              readout_format=".2f", description="threshold", continuous_update=False)
     r_slider = W.IntSlider(value=radius, min=0, max=3, description="radius", continuous_update=False)
     table = W.HTML()

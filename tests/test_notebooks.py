@@ -17,6 +17,8 @@ BUILD = ROOT / "build" / "test"
 FIGURES = {
     "01_training": ["fig1_generator.png", "fig1_trained_generator.png", "fig2_after_one_epoch.png",
                     "fig3_final_samples.png", "training_curves.png"],
+    "02_dedup_autoencoder_hashing": ["dedup_injected_examples.png", "dedup_collisions.png", "dedup_false_collisions.png",
+                                     "dedup_precision_recall.png", "dedup_threshold_sweep.png", "dedup_scaling.png"],
 }
 
 
