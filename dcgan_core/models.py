@@ -211,3 +211,10 @@ def layer_table(model: nn.Module, x: torch.Tensor) -> list[dict]:
         rows.append(dict(name=name, shape=tuple(out.shape[1:]),
                          params=sum(p.numel() for p in mod.parameters())))
     return rows
+
+
+def layer_summary(model: nn.Module, x: torch.Tensor) -> str:
+    """`layer_table` as aligned text: name, output shape, parameters, and the total."""
+    rows = layer_table(model, x)
+    lines = [f"  {r['name']:8s} {'×'.join(map(str, r['shape'])):>12s} {r['params']:>12,d} params" for r in rows]
+    return "\n".join(lines + [f"  {'total':8s} {'':>12s} {sum(r['params'] for r in rows):>12,d} params"])
