@@ -227,9 +227,7 @@ def main():
             base = Baseline(cache / folder, cfg.image_size, args.batch)
             if net == "paper64":   # the baseline loop, on the paper's nets (same model for both)
                 from dcgan_core.checkpoint import build_models
-                from dcgan_core.models import init_weights
-                G, D = build_models(cfg.replace(channels=3))
-                init_weights(G), init_weights(D)
+                G, D = build_models(cfg, seed=0)
                 base.netG = _FlatZ(G)
                 base.netD = nn.Sequential(D, nn.Sigmoid())
                 base.optD = torch.optim.Adam(base.netD.parameters(), lr=2e-4, betas=(0.5, 0.999))

@@ -15,7 +15,7 @@ from pathlib import Path
 import torch
 
 from .config import TrainConfig
-from .models import Discriminator, Generator
+from .models import Discriminator, Generator, init_weights
 
 
 class CheckpointError(ValueError):
@@ -56,11 +56,17 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
     return state
 
 
-def build_models(cfg: TrainConfig) -> tuple[Generator, Discriminator]:
-    """The networks a config describes (weights not initialised). `cfg.channels` must be set."""
+def build_models(cfg: TrainConfig, seed: int | None = None) -> tuple[Generator, Discriminator]:
+    """The networks a config describes (`cfg.channels` None means 3). With `seed`, initialised as
+    a training run with that seed starts (§4: N(0, 0.02), G first, then D, from one generator);
+    without it, left for `load_state_dict`."""
     channels = cfg.channels or 3
     G = Generator(arch=cfg.arch, image_size=cfg.image_size, nz=cfg.nz, width=cfg.g_width, channels=channels)
     D = Discriminator(arch=cfg.arch, image_size=cfg.image_size, width=cfg.d_width, channels=channels)
+    if seed is not None:
+        init = torch.Generator().manual_seed(seed)
+        init_weights(G, init)
+        init_weights(D, init)
     return G, D
 
 

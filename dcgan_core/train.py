@@ -49,7 +49,7 @@ from tqdm.auto import tqdm
 from .checkpoint import CheckpointError, build_models, load_checkpoint, save_checkpoint
 from .config import MODEL_FIELDS, TrainConfig
 from .data import DataError, ImageData, load_dataset
-from .models import init_weights, sample_z
+from .models import sample_z
 
 METRICS = ("step", "epoch", "loss_d", "loss_g", "d_x", "d_g_z", "time")
 
@@ -142,10 +142,7 @@ class Trainer:
         self.out = Path(cfg.out)
         self.ckpt_path = self.out / "checkpoints" / "last.pt"
 
-        self.G, self.D = build_models(cfg)
-        init = torch.Generator().manual_seed(cfg.seed)     # the same on every rank
-        init_weights(self.G, init)
-        init_weights(self.D, init)
+        self.G, self.D = build_models(cfg, seed=cfg.seed)   # the same weights on every rank
         self.memory_format = torch.channels_last if cfg.channels_last else torch.contiguous_format
         self.G.to(self.device, memory_format=self.memory_format)
         self.D.to(self.device, memory_format=self.memory_format)
