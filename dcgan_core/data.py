@@ -135,6 +135,13 @@ class ImageData:
         return f"ImageData({self.name!r}, {n} images {c}×{h}×{w}" + "".join(f", {e}" for e in extras) + ")"
 
 
+def held_out_split(name: str) -> str:
+    """The split to compare a model with: "test" where the dataset has one (images training
+    never saw), else "train" (CelebA-10k, scenes, folders: there is nothing held out)."""
+    kind = name.strip().lower().split(":")[0]
+    return "test" if "test" in _SPLITS.get(kind, ()) else "train"
+
+
 def to_unit_range(x_uint8: torch.Tensor) -> torch.Tensor:
     """Scale uint8 pixels [0, 255] to float32 [-1, 1], the range of the generator's tanh."""
     if x_uint8.dtype != torch.uint8:

@@ -99,14 +99,15 @@ def architecture_figure(G: Generator):
     return fig
 
 
-def metrics_figure(metrics: dict[str, list[float]], title: str = "", smooth: int = 25):
-    """Loss curves and D's outputs per step (from train.read_metrics), raw and smoothed."""
+def metrics_figure(metrics: dict[str, list[float]], title: str = "", smooth: int = 25, evals: list[dict] | None = None):
+    """Loss curves and D's outputs per step (from train.read_metrics), raw and smoothed; with
+    `evals` (train.read_evals), a third panel: FID during training, the best step marked."""
     def smoothed(v):
         v = np.asarray(v, dtype=float)
         n = max(1, min(smooth, len(v) // 5 or 1))
         return np.convolve(v, np.ones(n) / n, mode="valid"), n
 
-    fig, axes = plt.subplots(1, 2, figsize=(11, 3.6))
+    fig, axes = plt.subplots(1, 3 if evals else 2, figsize=(16 if evals else 11, 3.6))
     step = np.asarray(metrics["step"])
     for ax, keys, labels in ((axes[0], ("loss_d", "loss_g"), ("loss D", "loss G")),
                              (axes[1], ("d_x", "d_g_z"), ("D(x)", "D(G(z))"))):
@@ -119,6 +120,15 @@ def metrics_figure(metrics: dict[str, list[float]], title: str = "", smooth: int
         ax.grid(alpha=0.3)
     axes[0].set_ylabel("BCE loss")
     axes[1].set_ylim(0, 1)
+    if evals:
+        steps, fids = [r["step"] for r in evals], [r["fid"] for r in evals]
+        best = int(np.argmin(fids))
+        axes[2].plot(steps, fids, "o-", label="FID (small n: biased high)")
+        axes[2].plot(steps[best], fids[best], "r*", markersize=14, label=f"best.pt: step {steps[best]}")
+        axes[2].set_xlabel("step")
+        axes[2].set_ylabel("FID")
+        axes[2].legend()
+        axes[2].grid(alpha=0.3)
     fig.suptitle(title)
     fig.tight_layout()
     return fig

@@ -61,7 +61,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .data import REPO_ROOT, _path, load_dataset
+from .data import REPO_ROOT, _path, held_out_split, load_dataset
 
 FEATURE_DIM = 2048
 INCEPTION_SIZE = 299
@@ -171,29 +171,23 @@ def gaussian_stats(features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return f.mean(axis=0), np.cov(f, rowvar=False)
 
 
-def frechet_distance(mu1, sigma1, mu2, sigma2, eps: float = 1e-6) -> float:
-    """|mu1 - mu2|^2 + tr(S1 + S2 - 2 sqrtm(S1 S2)), with pytorch-fid's fallbacks: if the square root
-    is not finite, add eps·I to both covariances; drop an imaginary part that is numerical noise
-    (diagonal |imag| <= 1e-3), refuse a larger one."""
+def frechet_distance(mu1, sigma1, mu2, sigma2) -> float:
+    """|mu1 - mu2|^2 + tr(S1 + S2 - 2 (S1 S2)^(1/2)). The trace of the root is computed as
+    Σ sqrt(eigenvalues of S1^(1/2) S2 S1^(1/2)): a symmetric PSD matrix with the eigenvalues of
+    S1 S2, so two `eigh` calls give it exactly — where pytorch-fid's scipy `sqrtm(S1 @ S2)`
+    takes a minute on the rank-deficient 2048×2048 covariances of a few hundred samples and
+    needs its eps and imaginary-part fallbacks. Tiny negative eigenvalues (round-off) count as 0."""
     mu1, mu2 = np.atleast_1d(mu1).astype(np.float64), np.atleast_1d(mu2).astype(np.float64)
     sigma1, sigma2 = np.atleast_2d(sigma1).astype(np.float64), np.atleast_2d(sigma2).astype(np.float64)
     if mu1.shape != mu2.shape or sigma1.shape != sigma2.shape or sigma1.shape != mu1.shape * 2:
         raise MetricsError(f"mismatched statistics: mu {mu1.shape} vs {mu2.shape}, "
                            f"sigma {sigma1.shape} vs {sigma2.shape}")
-    from scipy import linalg
-
+    w, v = np.linalg.eigh(sigma1)
+    root1 = (v * np.sqrt(np.clip(w, 0, None))) @ v.T
+    eigenvalues = np.linalg.eigvalsh(root1 @ sigma2 @ root1)
+    tr_covmean = np.sqrt(np.clip(eigenvalues, 0, None)).sum()
     diff = mu1 - mu2
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")     # "matrix is singular" notices: handled below
-        covmean = linalg.sqrtm(sigma1 @ sigma2)
-        if not np.isfinite(covmean).all():
-            offset = np.eye(sigma1.shape[0]) * eps
-            covmean = linalg.sqrtm((sigma1 + offset) @ (sigma2 + offset))
-    if np.iscomplexobj(covmean):
-        if not np.allclose(np.diagonal(covmean).imag, 0, atol=1e-3):
-            raise MetricsError(f"sqrtm has a large imaginary component {np.max(np.abs(covmean.imag)):.3g}")
-        covmean = covmean.real
-    return float(diff @ diff + np.trace(sigma1) + np.trace(sigma2) - 2 * np.trace(covmean))
+    return float(diff @ diff + np.trace(sigma1) + np.trace(sigma2) - 2 * tr_covmean)
 
 
 def fid_from_features(a: np.ndarray, b: np.ndarray) -> float:
@@ -250,7 +244,8 @@ def real_features(dataset: str, split: str = "test", n: int = 1000, image_size: 
                   batch_size: int = 32, device="cpu", progress: bool = False) -> dict:
     """Inception features of n real images of `dataset`/`split` at `image_size` (the generator's
     resolution; None = the dataset's native size), picked at random (seeded) from the whole split
-    so that class-sorted folders are not sampled by class. Returns {"features", "mu", "sigma"},
+    so that class-sorted folders are not sampled by class. Returns {"features", "mu", "sigma",
+    "index"} (index: which images of the split, sorted),
     cached in `<cache>/cache/fid-….npz` (written atomically)."""
     if not isinstance(n, int) or n < 2:
         raise MetricsError(f"n must be an integer >= 2, got {n!r}")
@@ -270,23 +265,24 @@ def real_features(dataset: str, split: str = "test", n: int = 1000, image_size: 
     path = _cache_root(cache_dir) / "cache" / f"{stem}.npz"
     if path.is_file():
         with np.load(path) as z:
-            return {k: z[k] for k in ("features", "mu", "sigma")}
+            return {k: z[k] for k in ("features", "mu", "sigma", "index")}
     index = np.sort(np.random.default_rng(seed).permutation(len(data))[:n])
     feats = inception_features(data.images[torch.from_numpy(index)], batch_size=batch_size, device=device)
     mu, sigma = gaussian_stats(feats)
     _save_npz_atomic(path, features=feats, mu=mu, sigma=sigma, index=index)
-    return {"features": feats, "mu": mu, "sigma": sigma}
+    return {"features": feats, "mu": mu, "sigma": sigma, "index": index}
 
 
 # ---------------------------------------------------------------------------------------------
 # A generator against real data
 
-def evaluate(checkpoint_or_generator, dataset: str | None = None, n: int = 1000, split: str = "test",
+def evaluate(checkpoint_or_generator, dataset: str | None = None, n: int = 1000, split: str | None = None,
              seed: int = 0, *, batch_size: int = 32, device="cpu", precision: str = "fp32", cache_dir=None,
              mirror=None, kid_subsets: int = 100, progress: bool = False) -> dict:
     """FID and KID of n samples of G (noise seed `seed`) against n real images of `dataset`/`split`
-    at G's resolution and channels. `checkpoint_or_generator` is a checkpoint path or a Generator;
-    `dataset` defaults to the checkpoint's training dataset. `precision` applies to the generated
+    at G's resolution and channels. `checkpoint_or_generator` is a checkpoint path, "zoo:NAME" or
+    a Generator; `dataset` defaults to the checkpoint's training dataset, `split` to its held-out
+    split (data.held_out_split: "test" where there is one). `precision` applies to the generated
     images only: the cached real features are always fp32."""
     from .checkpoint import models_from_checkpoint
     from .sample import generate
@@ -301,6 +297,7 @@ def evaluate(checkpoint_or_generator, dataset: str | None = None, n: int = 1000,
         dataset = dataset or cfg.dataset
     if not isinstance(n, int) or n < 2:
         raise MetricsError(f"n must be an integer >= 2, got {n!r}")
+    split = split or held_out_split(dataset)
     real = real_features(dataset, split, n, G.image_size, channels=G.channels, seed=0, cache_dir=cache_dir,
                          mirror=mirror, batch_size=batch_size, device=device, progress=progress)
     fake = inception_features(generate(G, n, seed), batch_size=batch_size, device=device, precision=precision,

@@ -33,6 +33,7 @@ import csv
 import json
 import math
 import os
+import shutil
 import time
 import warnings
 from pathlib import Path
@@ -48,10 +49,11 @@ from tqdm.auto import tqdm
 
 from .checkpoint import CheckpointError, build_models, load_checkpoint, save_checkpoint
 from .config import MODEL_FIELDS, TrainConfig
-from .data import DataError, ImageData, load_dataset
+from .data import DataError, ImageData, held_out_split, load_dataset
 from .models import sample_z
 
 METRICS = ("step", "epoch", "loss_d", "loss_g", "d_x", "d_g_z", "time")
+EVALS = ("step", "fid", "kid_mean", "kid_std", "seconds")
 
 
 class TrainingDiverged(RuntimeError):
@@ -119,7 +121,10 @@ class Trainer:
     * `metrics.csv` — per step: loss_d, loss_g, D(x), D(G(z)) (probabilities), elapsed time;
     * `samples/epoch_NNN.png` (and `samples/step_NNNNNNN.png` every `grid_every` steps) —
       G applied to one fixed noise batch, so grids are comparable across time;
-    * `config.json` — the config, for people and tools.
+    * `config.json` — the config, for people and tools;
+    * with `eval_every`: `eval.csv` — FID/KID of `eval_n` samples every K steps (metrics.py),
+      and `checkpoints/best.pt`, a copy of last.pt at the step with the lowest FID so far
+      (DCGAN often gets worse late in training).
     """
 
     def __init__(self, cfg: TrainConfig, data: ImageData | None = None):
@@ -141,6 +146,7 @@ class Trainer:
         self.precision = resolve_precision(cfg.precision, self.device)
         self.out = Path(cfg.out)
         self.ckpt_path = self.out / "checkpoints" / "last.pt"
+        self.best_path = self.out / "checkpoints" / "best.pt"
 
         self.G, self.D = build_models(cfg, seed=cfg.seed)   # the same weights on every rank
         self.memory_format = torch.channels_last if cfg.channels_last else torch.contiguous_format
@@ -261,9 +267,13 @@ class Trainer:
                     self.save_grid(self.out / "samples" / f"step_{self.step:07d}.png")
                 if writer and self.step % spe == 0:
                     self.save_grid(self.out / "samples" / f"epoch_{self.step // spe:03d}.png")
-                if self.step % spe == 0 or self.step % cfg.ckpt_every == 0 or self.step == self.total_steps:
+                evaluate_now = bool(cfg.eval_every) and self.step % cfg.eval_every == 0
+                if (evaluate_now or self.step % spe == 0 or self.step % cfg.ckpt_every == 0
+                        or self.step == self.total_steps):
                     log.flush()
                     self.save()
+                if evaluate_now and writer:
+                    self.evaluate()
         finally:
             bar.close()
             log.close()
@@ -282,6 +292,38 @@ class Trainer:
         self.G.train(was_training)
         path.parent.mkdir(parents=True, exist_ok=True)
         save_image(images, path, nrow=int(math.sqrt(len(images))), normalize=True, value_range=(-1, 1))
+
+    def evaluate(self) -> dict:
+        """FID/KID of `eval_n` samples of G (as just saved in last.pt) against as many real images,
+        appended to eval.csv; last.pt is copied to best.pt when its FID is the lowest so far.
+        Uses the training precision (bf16 ≈ 2× faster Inception on CPU; FID moves by ~0.1),
+        so these numbers rank checkpoints; report `python -m dcgan_core evaluate` (fp32)."""
+        from .metrics import evaluate
+        cfg = self.cfg
+        split = cfg.eval_split or held_out_split(cfg.dataset)
+        self.G.eval()
+        try:
+            result = evaluate(self.G, cfg.dataset, n=cfg.eval_n, split=split, device=self.device,
+                              precision=self.precision, progress=False)
+        finally:
+            self.G.train()
+        rows = read_evals(self.eval_path) if self.eval_path.exists() else []
+        rows = [r for r in rows if r["step"] < self.step]          # a resumed run re-evaluates
+        row = dict(step=self.step, fid=result["fid"], kid_mean=result["kid_mean"],
+                   kid_std=result["kid_std"], seconds=result["seconds"])
+        best = min((r["fid"] for r in rows), default=math.inf)
+        with open(self.eval_path, "w", newline="") as f:
+            w = csv.DictWriter(f, fieldnames=EVALS)
+            w.writeheader()
+            w.writerows([*rows, row])
+        if row["fid"] < best or not self.best_path.exists():
+            shutil.copyfile(self.ckpt_path, tmp := self.best_path.with_suffix(".tmp"))
+            os.replace(tmp, self.best_path)
+        return row
+
+    @property
+    def eval_path(self) -> Path:
+        return self.out / "eval.csv"
 
     def state_dict(self) -> dict:
         return dict(generator=self.G.state_dict(), discriminator=self.D.state_dict(),
@@ -359,6 +401,12 @@ def read_metrics(path: str | Path) -> dict[str, list[float]]:
     with open(path, newline="") as f:
         rows = list(csv.DictReader(f))
     return {k: [float(r[k]) for r in rows] for k in METRICS}
+
+
+def read_evals(path: str | Path) -> list[dict]:
+    """eval.csv as rows {step, fid, kid_mean, kid_std, seconds} (step an int)."""
+    with open(path, newline="") as f:
+        return [{k: (int(v) if k == "step" else float(v)) for k, v in r.items()} for r in csv.DictReader(f)]
 
 
 def train(cfg: TrainConfig, *, resume: bool | str = False, data: ImageData | None = None) -> Trainer:

@@ -385,3 +385,31 @@ def test_training_on_the_images_a_dedup_index_kept(cfg, mnist, tmp_path):
         Trainer(cfg.replace(keep=str(index)), mnist)
     with pytest.raises(DataError, match="cannot read the dedup index"):
         Trainer(cfg.replace(keep=str(tmp_path / "missing.json")), mnist)
+
+
+# --- evaluation during training -----------------------------------------------------------------
+
+def test_evaluation_every_k_steps_logs_fid_and_keeps_the_best_checkpoint(cfg, mnist, mirror, tmp_path, monkeypatch):
+    monkeypatch.setenv("DCGAN_MIRROR", str(mirror))                   # MNIST test images from here,
+    monkeypatch.setenv("DCGAN_DATA_DIR", str(tmp_path / "data"))      # their features cached here
+    run = cfg.replace(max_steps=6, eval_every=2, eval_n=8)
+    trainer = train(run, data=mnist)
+    rows = list(csv.DictReader(open(Path(run.out) / "eval.csv")))
+    assert [int(r["step"]) for r in rows] == [2, 4, 6]
+    fids = [float(r["fid"]) for r in rows]
+    assert all(f > 0 and math.isfinite(f) for f in fids)
+    best = load_checkpoint(trainer.best_path)
+    assert best["step"] == [2, 4, 6][fids.index(min(fids))]      # a copy of last.pt at the best step
+    assert load_checkpoint(trainer.ckpt_path)["step"] == 6
+
+    # resume: earlier rows are kept, the best so far still counts
+    train(run.replace(max_steps=8), resume=True, data=mnist)
+    rows = list(csv.DictReader(open(Path(run.out) / "eval.csv")))
+    assert [int(r["step"]) for r in rows] == [2, 4, 6, 8]
+    fids = [float(r["fid"]) for r in rows]
+    assert load_checkpoint(trainer.best_path)["step"] == [2, 4, 6, 8][fids.index(min(fids))]
+
+
+def test_evaluation_is_off_by_default(cfg, mnist):
+    trainer = train(cfg.replace(max_steps=2), data=mnist)
+    assert not (Path(cfg.out) / "eval.csv").exists() and not trainer.best_path.exists()
