@@ -111,7 +111,8 @@ def _atomic(path: Path, write) -> None:
 # What a model card says about the run
 
 def wall_time(metrics_csv: str | Path) -> float:
-    """Seconds spent training: the `time` column restarts at each resume, so sum each segment's end."""
+    """Seconds a run took (evaluations during training included): the `time` column restarts at
+    each resume, so sum each segment's end."""
     with open(metrics_csv, newline="") as f:
         times = [float(r["time"]) for r in csv.DictReader(f)]
     return sum(a for a, b in zip(times, times[1:] + [0.0]) if b < a)
@@ -159,7 +160,7 @@ def export_run(run: str | Path, name: str, *, n: int = 1000, memorization_n: int
     # Learning curves: every k-th step of metrics.csv (≤ 1000 rows), and eval.csv as it is.
     with open(run / "metrics.csv", newline="") as f:
         rows = list(csv.DictReader(f))
-    every = max(1, len(rows) // 1000)
+    every = -(-len(rows) // 1000)                    # ceil
     with open(zoo_dir / f"{name}-metrics.csv", "w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=rows[0].keys())
         w.writeheader()
@@ -242,4 +243,7 @@ The {mem['n']} samples' nearest training images, in pixel space (all {m['pixel']
 images) and in Inception space ({m['inception']['reference']:,} of them). Ratio = median sample→train
 NN distance / median train→other-train NN distance: ≈ 1 or more means samples are no closer to the
 training set than its own images are to each other; near-copies = samples closer than 99% of those.
+Pixel distances favour smooth, low-contrast images (a blurry sample is near many training images),
+so a low pixel ratio alone is not copying: the figure shows the samples nearest in pixel space
+beside their neighbours, and the Inception ratio is the one to trust.
 """

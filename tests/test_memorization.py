@@ -17,7 +17,7 @@ class Replay(torch.nn.Module):
     def __init__(self, images: torch.Tensor, copy: bool):
         super().__init__()
         self.nz, self.image_size, self.channels = 4, images.shape[-1], images.shape[1]
-        self.images, self.copy = to_unit_range(images) * 2 - 1, copy
+        self.images, self.copy = to_unit_range(images), copy      # [-1, 1], like G's tanh
         self.dummy = torch.nn.Parameter(torch.zeros(1))
 
     def forward(self, z):
@@ -45,6 +45,7 @@ def test_copies_are_caught_and_noise_is_not(digits):
     pixel = copied["spaces"]["pixel"]
     assert pixel["ratio"] < 1e-3 and pixel["copies"] == 1
     assert (pixel["indices"][:, 0] == np.arange(50) * 7 % 2000).all()       # found the very images
+    assert pixel["distances"][:, 0].max() < 1e-3                            # in one pixel scale: [0, 1]
 
     noise = memorization(Replay(digits.images, copy=False), "mnist", n=50, data=digits, spaces=("pixel",))
     assert noise["spaces"]["pixel"]["ratio"] > 2 and noise["spaces"]["pixel"]["copies"] == 0
