@@ -16,7 +16,7 @@ BUILD = ROOT / "build" / "test"
 # The figures each notebook must produce (in build/test/smoke/).
 FIGURES = {
     "01_training": ["fig1_generator.png", "fig1_trained_generator.png", "fig2_after_one_epoch.png",
-                    "fig3_final_samples.png", "training_curves.png"],
+                    "fig3_final_samples.png", "training_curves.png", "zoo_training_curves.png", "zoo_samples.png"],
     "02_dedup_autoencoder_hashing": ["dedup_injected_examples.png", "dedup_collisions.png", "dedup_false_collisions.png",
                                      "dedup_precision_recall.png", "dedup_threshold_sweep.png", "dedup_scaling.png"],
 }

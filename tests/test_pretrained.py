@@ -1,0 +1,110 @@
+"""The zoo: export → safetensors + sha256 → load, the checks that refuse a damaged file, and the
+committed zoo models themselves (they must load from a fresh clone and match their cards)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+import torch
+
+from dcgan_core import pretrained
+from dcgan_core.checkpoint import build_models, models_from_checkpoint, save_checkpoint
+from dcgan_core.config import TrainConfig
+from dcgan_core.pretrained import PretrainedError
+from dcgan_core.sample import generate
+
+ZOO_NAMES = ("celeba64", "scenes64", "cifar32", "mnist")
+
+
+@pytest.fixture
+def tiny_checkpoint(tmp_path):
+    cfg = TrainConfig(dataset="mnist", arch="torch", image_size=32, g_width=8, d_width=8, channels=1)
+    G, D = build_models(cfg, seed=0)
+    return save_checkpoint(dict(generator=G.state_dict(), discriminator=D.state_dict(), step=7,
+                                config=cfg.to_dict()), tmp_path / "run" / "checkpoints" / "last.pt"), G, D
+
+
+def test_export_then_load_round_trips_in_fp16(tiny_checkpoint, tmp_path):
+    path, G, D = tiny_checkpoint
+    zoo = tmp_path / "zoo"
+    weights = pretrained.export(path, "tiny", zoo)
+    entry = json.loads((zoo / "zoo.json").read_text())["tiny"]
+    assert entry["file"] == weights.name and entry["sha256"] == pretrained.sha256(weights) and entry["steps"] == 7
+    G2, D2, cfg = pretrained.load("tiny", zoo)
+    assert cfg.g_width == 8 and cfg.channels == 1 and not G2.training
+    for a, b in ((G, G2), (D, D2)):
+        for (name, x), (_, y) in zip(a.state_dict().items(), b.state_dict().items()):
+            assert y.dtype == x.dtype, name                                   # fp32 again after loading
+            torch.testing.assert_close(y, x, rtol=1e-3, atol=1e-4)           # fp16 storage: 3 digits
+    G.eval()
+    torch.testing.assert_close(generate(G2, 4), generate(G, 4), rtol=0, atol=2e-2)
+
+
+def test_a_damaged_or_missing_file_or_unknown_name_is_one_clear_error(tiny_checkpoint, tmp_path):
+    path, _, _ = tiny_checkpoint
+    zoo = tmp_path / "zoo"
+    weights = pretrained.export(path, "tiny", zoo)
+    data = bytearray(weights.read_bytes())
+    data[-3] ^= 0xFF                                                            # one flipped byte
+    weights.write_bytes(bytes(data))
+    with pytest.raises(PretrainedError, match="sha256 .* but zoo.json records"):
+        pretrained.load("tiny", zoo)
+    weights.unlink()
+    with pytest.raises(PretrainedError, match="is missing"):
+        pretrained.load("tiny", zoo)
+    with pytest.raises(PretrainedError, match=r"no zoo model 'nope'.*\['tiny'\]"):
+        pretrained.load("nope", zoo)
+
+
+def test_wall_time_sums_the_segments_of_a_resumed_run(tmp_path):
+    csv = tmp_path / "metrics.csv"
+    csv.write_text("step,time\n1,1.0\n2,2.5\n3,0.5\n4,1.5\n")            # resumed after step 2
+    assert pretrained.wall_time(csv) == pytest.approx(2.5 + 1.5)
+
+
+def test_train_command_rebuilds_the_config():
+    cfg = TrainConfig(dataset="cifar10", arch="torch", image_size=32, max_steps=6000, eval_every=1000)
+    assert pretrained.train_command(cfg) == ("python -m dcgan_core train --dataset cifar10 --arch torch "
+                                             "--image-size 32 --max-steps 6000 --eval-every 1000")
+
+
+# --- the committed zoo ---------------------------------------------------------------------------
+
+def test_the_zoo_has_its_four_models_within_60_mb():
+    entries = pretrained.manifest()
+    assert set(ZOO_NAMES) <= set(entries)
+    total = sum((pretrained.ZOO_DIR / e["file"]).stat().st_size for e in entries.values())
+    assert total <= 60e6, f"zoo weights {total / 1e6:.1f} MB"
+
+
+@pytest.mark.parametrize("name", ZOO_NAMES)
+def test_each_zoo_model_loads_samples_and_has_its_card(name):
+    G, D, cfg = models_from_checkpoint(f"zoo:{name}")          # verifies the sha256
+    x = generate(G, 4)
+    assert x.shape == (4, G.channels, cfg.image_size, cfg.image_size) and x.abs().max() <= 1
+    assert D(x).shape == (4,)
+    entry = pretrained.manifest()[name]
+    card = (pretrained.ZOO_DIR / f"{name}.md").read_text()
+    assert f"**{entry['fid']:.1f}**" in card and entry["sha256"][:16] in card
+    for suffix in (".png", "-memorization.png", "-metrics.csv"):
+        assert (pretrained.ZOO_DIR / f"{name}{suffix}").is_file()
+
+
+def test_a_zoo_checkpoint_copied_elsewhere_still_verifies(tmp_path):
+    shutil.copytree(pretrained.ZOO_DIR, tmp_path / "zoo", ignore=shutil.ignore_patterns("*.png", "*.csv", "*.md"))
+    G, _, _ = pretrained.load("mnist", tmp_path / "zoo")
+    assert G.channels == 1
+
+
+def test_evaluate_cli_on_a_zoo_model(mirror, tmp_path):
+    env = {**os.environ, "DCGAN_MIRROR": str(mirror), "DCGAN_DATA_DIR": str(tmp_path / "data")}
+    r = subprocess.run([sys.executable, "-m", "dcgan_core", "evaluate", "--checkpoint", "zoo:mnist", "--n", "10"],
+                       cwd=pretrained.REPO_ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    result = json.loads(r.stdout)
+    assert result["n"] == 10 and result["dataset"] == "mnist" and result["split"] == "test" and result["fid"] > 0
