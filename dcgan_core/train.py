@@ -147,6 +147,7 @@ class Trainer:
         self.out = Path(cfg.out)
         self.ckpt_path = self.out / "checkpoints" / "last.pt"
         self.best_path = self.out / "checkpoints" / "best.pt"
+        self.eval_path = self.out / "eval.csv"
 
         self.G, self.D = build_models(cfg, seed=cfg.seed)   # the same weights on every rank
         self.memory_format = torch.channels_last if cfg.channels_last else torch.contiguous_format
@@ -312,18 +313,15 @@ class Trainer:
         row = dict(step=self.step, fid=result["fid"], kid_mean=result["kid_mean"],
                    kid_std=result["kid_std"], seconds=result["seconds"])
         best = min((r["fid"] for r in rows), default=math.inf)
-        with open(self.eval_path, "w", newline="") as f:
+        with open(tmp := self.eval_path.with_suffix(".tmp"), "w", newline="") as f:   # atomic, as checkpoints
             w = csv.DictWriter(f, fieldnames=EVALS)
             w.writeheader()
             w.writerows([*rows, row])
+        os.replace(tmp, self.eval_path)
         if row["fid"] < best or not self.best_path.exists():
             shutil.copyfile(self.ckpt_path, tmp := self.best_path.with_suffix(".tmp"))
             os.replace(tmp, self.best_path)
         return row
-
-    @property
-    def eval_path(self) -> Path:
-        return self.out / "eval.csv"
 
     def state_dict(self) -> dict:
         return dict(generator=self.G.state_dict(), discriminator=self.D.state_dict(),
