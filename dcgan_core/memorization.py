@@ -21,7 +21,7 @@ nearer to a training image than 99% of training images are to their nearest neig
 Read the pixel numbers with the figure: L2 on pixels favours smooth, low-contrast images, so a
 blurry sample can sit nearer to the training set than sharp real images sit to each other
 without copying anything (the zoo's cifar32: pixel ratio 0.87, Inception 1.06, and its "nearest"
-pairs are plainly different pictures). Feature space does not have that bias.
+pairs are plainly different pictures). Inception features are far less sensitive to it.
 """
 
 from __future__ import annotations
