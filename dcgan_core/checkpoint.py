@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
+from typing import Callable
 
 import torch
 
@@ -22,22 +23,32 @@ class CheckpointError(ValueError):
     """A checkpoint that is missing, unreadable or not one of ours."""
 
 
-def save_checkpoint(state: dict, path: str | Path) -> Path:
-    """Write `state` to `path` atomically: a temp file in the same folder, fsync, then rename.
-    A crash mid-write leaves the previous file at `path` intact (and no temp file behind)."""
+def atomic_write(path: str | Path, write: Callable[[str], object]) -> Path:
+    """Create `path` by `write(tmp)` on a temp file in the same folder, fsync, then rename: a crash
+    mid-write leaves the previous file at `path` intact (and no temp file behind). Checkpoints,
+    cached features, eval.csv and the zoo's files are all written this way."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
     try:
-        with os.fdopen(fd, "wb") as f:
-            torch.save(state, f)
-            f.flush()
+        write(tmp)
+        with open(tmp, "rb+") as f:
             os.fsync(f.fileno())
-        os.replace(tmp, path)  # atomic on POSIX and Windows
+        os.chmod(tmp, 0o644)       # mkstemp makes it private; a normal file is readable by the group
+        os.replace(tmp, path)      # atomic on POSIX and Windows
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def save_checkpoint(state: dict, path: str | Path) -> Path:
+    """Write `state` to `path` atomically (`atomic_write`)."""
+    def write(tmp):
+        with open(tmp, "wb") as f:
+            torch.save(state, f)
+    return atomic_write(path, write)
 
 
 def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> dict:

@@ -50,9 +50,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib.resources
-import os
 import re
-import tempfile
 import time
 import warnings
 from pathlib import Path
@@ -61,6 +59,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from .checkpoint import atomic_write
 from .data import REPO_ROOT, _path, held_out_split, load_dataset
 
 FEATURE_DIM = 2048
@@ -226,17 +225,10 @@ def _cache_root(cache_dir) -> Path:
 
 
 def _save_npz_atomic(path: Path, **arrays) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
+    def write(tmp):
+        with open(tmp, "wb") as f:          # a file object: np.savez would append .npz to a name
             np.savez(f, **arrays)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write(path, write)
 
 
 def real_features(dataset: str, split: str = "test", n: int = 1000, image_size: int | None = None, *,

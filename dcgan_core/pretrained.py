@@ -18,13 +18,13 @@ import hashlib
 import json
 import os
 import platform
-import tempfile
 from pathlib import Path
 
 import torch
+from safetensors import safe_open
 from safetensors.torch import load_file, save_file
 
-from .checkpoint import CheckpointError, build_models, load_checkpoint
+from .checkpoint import CheckpointError, atomic_write, build_models, load_checkpoint
 from .config import TrainConfig
 from .data import REPO_ROOT
 from .models import Discriminator, Generator
@@ -67,9 +67,8 @@ def load(name: str, zoo_dir: str | Path = ZOO_DIR, map_location="cpu") -> tuple[
                               f"{entries[name]['sha256'][:16]}…: the file is damaged or was replaced. "
                               f"Restore it (git checkout -- {path.relative_to(Path(zoo_dir).parent)}) or re-export it")
     tensors = load_file(str(path), device=str(map_location))
-    with open(path, "rb") as f:           # safetensors' header: 8-byte length, then JSON with __metadata__
-        header = json.loads(f.read(int.from_bytes(f.read(8), "little")))
-    cfg = TrainConfig.from_dict(json.loads(header["__metadata__"]["config"]))
+    with safe_open(str(path), framework="pt") as f:
+        cfg = TrainConfig.from_dict(json.loads(f.metadata()["config"]))
     G, D = build_models(cfg)
     for prefix, net in (("generator.", G), ("discriminator.", D)):
         state = {k[len(prefix):]: (v.float() if v.is_floating_point() else v)
@@ -87,24 +86,12 @@ def export(checkpoint: str | Path, name: str, zoo_dir: str | Path = ZOO_DIR) -> 
     zoo_dir = Path(zoo_dir)
     zoo_dir.mkdir(parents=True, exist_ok=True)
     path = zoo_dir / f"{name}.safetensors"
-    _atomic(path, lambda tmp: save_file(tensors, tmp, metadata={"config": json.dumps(cfg), "step": str(state["step"])}))
+    atomic_write(path, lambda tmp: save_file(tensors, tmp, metadata={"config": json.dumps(cfg), "step": str(state["step"])}))
     entries = manifest(zoo_dir)
     entries[name] = dict(file=path.name, sha256=sha256(path), dataset=cfg["dataset"],
                          image_size=cfg["image_size"], arch=cfg["arch"], steps=state["step"])
-    _atomic(zoo_dir / "zoo.json", lambda tmp: Path(tmp).write_text(json.dumps(entries, indent=2, sort_keys=True) + "\n"))
+    atomic_write(zoo_dir / "zoo.json", lambda tmp: Path(tmp).write_text(json.dumps(entries, indent=2, sort_keys=True) + "\n"))
     return path
-
-
-def _atomic(path: Path, write) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        write(tmp)
-        os.chmod(tmp, 0o644)              # mkstemp makes it private; these files are for everyone
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 # ---------------------------------------------------------------------------------------------
@@ -154,7 +141,7 @@ def export_run(run: str | Path, name: str, *, n: int = 1000, memorization_n: int
     best = run / "checkpoints" / "best.pt"
     checkpoint = best if best.is_file() else run / "checkpoints" / "last.pt"
     weights = export(checkpoint, name, zoo_dir)
-    G, _, cfg = load(name, zoo_dir)                  # what users get: the fp16 weights, back in fp32
+    G, D, cfg = load(name, zoo_dir)                  # what users get: the fp16 weights, back in fp32
     save_image(generate(G, 64, seed=0), zoo_dir / f"{name}.png", nrow=8, normalize=True, value_range=(-1, 1))
 
     # Learning curves: every k-th step of metrics.csv (≤ 1000 rows), and eval.csv as it is.
@@ -182,16 +169,15 @@ def export_run(run: str | Path, name: str, *, n: int = 1000, memorization_n: int
         memorization={s: {k: round(v, 3) for k, v in d.items() if k in ("ratio", "copies")}
                       for s, d in mem["spaces"].items()},
         wall_time_s=round(wall_time(run / "metrics.csv")), machine=machine())
-    _atomic(zoo_dir / "zoo.json", lambda tmp: Path(tmp).write_text(json.dumps(entries, indent=2, sort_keys=True) + "\n"))
+    atomic_write(zoo_dir / "zoo.json", lambda tmp: Path(tmp).write_text(json.dumps(entries, indent=2, sort_keys=True) + "\n"))
     card = zoo_dir / f"{name}.md"
-    card.write_text(_card(name, entries[name], cfg, G, scores, mem, len(data), weights))
+    card.write_text(_card(name, entries[name], cfg, G, D, scores, mem, len(data), weights))
     return card
 
 
-def _card(name: str, e: dict, cfg: TrainConfig, G: Generator, scores: dict, mem: dict, n_train: int,
+def _card(name: str, e: dict, cfg: TrainConfig, G: Generator, D: Discriminator, scores: dict, mem: dict, n_train: int,
           weights: Path) -> str:
     params = lambda net: sum(p.numel() for p in net.parameters())   # noqa: E731
-    _, D = build_models(cfg)
     mib = weights.stat().st_size / 2**20
     steps_per_epoch = n_train // cfg.batch_size
     m = mem["spaces"]

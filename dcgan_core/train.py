@@ -47,7 +47,7 @@ from torch.utils.data import DistributedSampler
 from torchvision.utils import save_image
 from tqdm.auto import tqdm
 
-from .checkpoint import CheckpointError, build_models, load_checkpoint, save_checkpoint
+from .checkpoint import CheckpointError, atomic_write, build_models, load_checkpoint, save_checkpoint
 from .config import MODEL_FIELDS, TrainConfig
 from .data import DataError, ImageData, held_out_split, load_dataset
 from .models import sample_z
@@ -313,14 +313,14 @@ class Trainer:
         row = dict(step=self.step, fid=result["fid"], kid_mean=result["kid_mean"],
                    kid_std=result["kid_std"], seconds=result["seconds"])
         best = min((r["fid"] for r in rows), default=math.inf)
-        with open(tmp := self.eval_path.with_suffix(".tmp"), "w", newline="") as f:   # atomic, as checkpoints
-            w = csv.DictWriter(f, fieldnames=EVALS)
-            w.writeheader()
-            w.writerows([*rows, row])
-        os.replace(tmp, self.eval_path)
+        def write(tmp):
+            with open(tmp, "w", newline="") as f:
+                w = csv.DictWriter(f, fieldnames=EVALS)
+                w.writeheader()
+                w.writerows([*rows, row])
+        atomic_write(self.eval_path, write)
         if row["fid"] < best or not self.best_path.exists():
-            shutil.copyfile(self.ckpt_path, tmp := self.best_path.with_suffix(".tmp"))
-            os.replace(tmp, self.best_path)
+            atomic_write(self.best_path, lambda tmp: shutil.copyfile(self.ckpt_path, tmp))
         return row
 
     def state_dict(self) -> dict:
