@@ -36,6 +36,8 @@ _TRAIN_OPTIONS = {
     "--eval-every": ("eval_every", int, "FID/KID every K steps into eval.csv; keeps checkpoints/best.pt by FID"),
     "--eval-n": ("eval_n", int, "samples per evaluation during training (default 500)"),
     "--eval-split": ("eval_split", str, "real images for those evaluations (default: test where there is one)"),
+    "--diffaugment": ("diffaugment", str, "DiffAugment (Zhao et al. 2020; not in the paper) on every image D sees: "
+                      "comma-separated color, translation, cutout"),
     "--device": ("device", str, "auto, cpu or cuda"),
     "--precision": ("precision", str, "auto (bf16 where native), bf16 or fp32"),
 }
@@ -51,6 +53,7 @@ def _parser() -> argparse.ArgumentParser:
     for flag, (_, typ, text) in _TRAIN_OPTIONS.items():
         t.add_argument(flag, type=typ, default=None, help=text)
     t.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
+    t.add_argument("--flip", action="store_true", default=None, help="mirror a random half of each real batch (not in the paper)")
     t.add_argument("--compile", action="store_true", default=None, help="torch.compile G and D")
     t.add_argument("--no-progress", action="store_true", help="no progress bars")
 
@@ -112,6 +115,8 @@ def _train_config(args) -> tuple[TrainConfig, bool]:
         given["progress"] = False
     if args.compile:
         given["compile"] = True
+    if args.flip:
+        given["flip"] = True
     if args.resume:
         from .checkpoint import load_checkpoint
         out = given.get("out") or TrainConfig().out

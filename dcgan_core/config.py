@@ -8,6 +8,8 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
+from .diffaugment import parse_policy
+
 
 @dataclass
 class TrainConfig:
@@ -31,6 +33,9 @@ class TrainConfig:
     epochs: int = 1
     max_steps: int | None = None     # stop after this many steps in total (overrides epochs)
     seed: int = 0
+    # --- few-data training (not in the paper: off by default; diffaugment.py) ---------------
+    diffaugment: str | None = None   # e.g. "color,translation,cutout": DiffAugment on every image D sees
+    flip: bool = False               # mirror a random half of each real batch left-right
     # --- output ---------------------------------------------------------------------------
     out: str = "runs/dcgan"
     grid_every: int | None = None    # also save the fixed-noise grid every K steps (always each epoch)
@@ -64,6 +69,7 @@ class TrainConfig:
         check(self.precision in ("auto", "fp32", "bf16"), "precision", "'auto', 'fp32' or 'bf16'")
         check(self.channels in (None, 1, 3), "channels", "None, 1 or 3")
         check(self.eval_n >= 2, "eval_n", "at least 2")
+        parse_policy(self.diffaugment)
 
     def replace(self, **changes) -> "TrainConfig":
         return dataclasses.replace(self, **changes)

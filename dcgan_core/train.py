@@ -50,6 +50,7 @@ from tqdm.auto import tqdm
 from .checkpoint import CheckpointError, atomic_write, build_models, load_checkpoint, save_checkpoint
 from .config import MODEL_FIELDS, TrainConfig
 from .data import DataError, ImageData, held_out_split, load_dataset
+from .diffaugment import diff_augment, flip_images, parse_policy
 from .models import sample_z
 
 METRICS = ("step", "epoch", "loss_d", "loss_g", "d_x", "d_g_z", "time")
@@ -170,6 +171,7 @@ class Trainer:
         compile_ = torch.compile if cfg.compile else (lambda m: m)
         self.g_step, self.d_step, self.d_for_g = compile_(g_step), compile_(d_step), compile_(self.D)
 
+        self.policy = parse_policy(cfg.diffaugment)          # () = off: the paper's training
         self.fixed_z = sample_z(cfg.n_grid, cfg.nz, seeded(cfg.seed, 2), self.device)  # the grids' z
         self.local_batch = cfg.batch_size // self.world
         # Epoch e's order: DistributedSampler's permutation seeded by seed + e, rank r taking
@@ -199,13 +201,16 @@ class Trainer:
 
     def train_step(self, x: torch.Tensor, z: torch.Tensor) -> dict[str, float]:
         """One D update and one G update on real images `x` and noise `z`; returns the losses
-        and D's mean outputs (averaged over ranks)."""
-        x = x.contiguous(memory_format=self.memory_format)
+        and D's mean outputs (averaged over ranks). With DiffAugment, D sees T(x) and T(G(z))
+        in both updates, each with fresh random T drawn from this step's own seeded stream."""
+        gen = seeded(self.cfg.seed, 3, self.step, self.rank) if self.policy else None
+        T = lambda images: (diff_augment(images, self.policy, gen) if self.policy else images  # noqa: E731
+                            ).contiguous(memory_format=self.memory_format)
         with self.autocast():
             fake = self.g_step(z)
             # (1) D: maximise log D(x) + log(1 − D(G(z))). Real and fake go through D as separate
             # batches, so BN statistics are never mixed across them (as in the paper's code).
-            d_real, d_fake = self.d_step(x).float(), self.d_step(fake.detach()).float()
+            d_real, d_fake = self.d_step(T(x)).float(), self.d_step(T(fake.detach())).float()
         loss_d = gan_loss(d_real, True) + gan_loss(d_fake, False)
         self.opt_d.zero_grad(set_to_none=True)
         loss_d.backward()
@@ -215,7 +220,7 @@ class Trainer:
         # need no gradient here (only its input does), which saves a third of D's backward.
         self.D.requires_grad_(False)
         with self.autocast():
-            d_fake_g = self.d_for_g(fake).float()
+            d_fake_g = self.d_for_g(T(fake)).float()
         loss_g = gan_loss(d_fake_g, True)
         self.opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
@@ -236,6 +241,8 @@ class Trainer:
             self._order = (epoch, torch.tensor(list(self.sampler)))
         b = self.local_batch
         x = self.data.batch(self._order[1][i * b:(i + 1) * b]).to(self.device, non_blocking=True)
+        if self.cfg.flip:
+            x = flip_images(x, seeded(self.cfg.seed, 4, step, self.rank))
         z = sample_z(b, self.cfg.nz, seeded(self.cfg.seed, 1, step, self.rank), self.device)
         return x, z
 
