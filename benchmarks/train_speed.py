@@ -226,7 +226,7 @@ def main():
             flops = step_flops(cfg, data)
             base = Baseline(cache / folder, cfg.image_size, args.batch)
             if net == "paper64":   # the baseline loop, on the paper's nets (same model for both)
-                from dcgan_core.checkpoint import build_models
+                from dcgan_core.models import build_models
                 G, D = build_models(cfg, seed=0)
                 base.netG = _FlatZ(G)
                 base.netD = nn.Sequential(D, nn.Sigmoid())

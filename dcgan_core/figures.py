@@ -14,17 +14,17 @@ import torch
 from matplotlib.patches import FancyArrowPatch, Polygon
 from torchvision.utils import make_grid
 
+from .files import atomic_write
 from .models import Generator, layer_table
 
 DPI = 120
 
 
 def save_figure(fig, path: str | Path) -> Path:
-    """Save at the project's fixed dpi (figures are artifacts of CI)."""
+    """Save at the project's fixed dpi (figures are artifacts of CI), atomically."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=DPI, bbox_inches="tight")
-    return path
+    return atomic_write(path, lambda tmp: fig.savefig(tmp, format=path.suffix.lstrip(".") or "png", dpi=DPI,
+                                                      bbox_inches="tight"))
 
 
 def grid_image(images: torch.Tensor, nrow: int | None = None) -> np.ndarray:

@@ -36,11 +36,14 @@ forgetting to draw objects).
 
 from __future__ import annotations
 
+import contextlib
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 
 import torch
 from torch import nn
+
+from .config import TrainConfig
 
 ARCHS = ("paper", "torch")
 
@@ -218,3 +221,39 @@ def layer_summary(model: nn.Module, x: torch.Tensor) -> str:
     rows = layer_table(model, x)
     lines = [f"  {r['name']:8s} {'×'.join(map(str, r['shape'])):>12s} {r['params']:>12,d} params" for r in rows]
     return "\n".join(lines + [f"  {'total':8s} {'':>12s} {sum(r['params'] for r in rows):>12,d} params"])
+
+
+def build_models(cfg: TrainConfig, seed: int | None = None) -> tuple[Generator, Discriminator]:
+    """The networks a config describes (`cfg.channels` None means 3). With `seed`, initialised as
+    a training run with that seed starts (§4: N(0, 0.02), G first, then D, from one generator);
+    without it, left for `load_state_dict`."""
+    channels = cfg.channels or 3
+    G = Generator(arch=cfg.arch, image_size=cfg.image_size, nz=cfg.nz, width=cfg.g_width, channels=channels)
+    D = Discriminator(arch=cfg.arch, image_size=cfg.image_size, width=cfg.d_width, channels=channels)
+    if seed is not None:
+        init = torch.Generator().manual_seed(seed)
+        init_weights(G, init)
+        init_weights(D, init)
+    return G, D
+
+
+def network_shape(cfg: TrainConfig) -> dict:
+    """What fixes the networks' tensors: the config's model fields with the family's default
+    widths filled in (so g_width None and 64 are the same torch-style G)."""
+    width = _family(cfg.arch)["width"]
+    return dict(arch=cfg.arch, image_size=cfg.image_size, nz=cfg.nz, g_width=cfg.g_width or width,
+                d_width=cfg.d_width or width, channels=cfg.channels or 3)
+
+
+@contextlib.contextmanager
+def eval_mode(*nets: nn.Module) -> Iterator[None]:
+    """`with eval_mode(G, D):` — eval mode inside (BN uses running statistics), each net's
+    previous mode restored afterwards, also on an exception."""
+    modes = [net.training for net in nets]
+    for net in nets:
+        net.eval()
+    try:
+        yield
+    finally:
+        for net, mode in zip(nets, modes):
+            net.train(mode)

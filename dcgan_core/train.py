@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import contextlib
 import csv
-import json
 import math
 import os
 import shutil
@@ -44,14 +43,15 @@ import torch.distributed as dist
 import torch.nn.functional as F
 from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DistributedSampler
-from torchvision.utils import save_image
 from tqdm.auto import tqdm
 
-from .checkpoint import CheckpointError, atomic_write, build_models, load_checkpoint, save_checkpoint
-from .config import MODEL_FIELDS, TrainConfig
+from .checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from .config import DATA_FIELDS, TrainConfig
 from .data import DataError, ImageData, held_out_split, load_dataset
 from .diffaugment import diff_augment, flip_images, parse_policy
-from .models import sample_z
+from .files import RunDir, atomic_write, write_json
+from .models import build_models, eval_mode, network_shape, sample_z
+from .sample import save_grid
 
 METRICS = ("step", "epoch", "loss_d", "loss_g", "d_x", "d_g_z", "time")
 EVALS = ("step", "fid", "kid_mean", "kid_std", "seconds")
@@ -72,10 +72,16 @@ def gan_loss(logits: torch.Tensor, real: bool) -> torch.Tensor:
 
 
 def resolve_device(name: str, local_rank: int = 0) -> torch.device:
+    """"auto" → cuda where there is a GPU, else cpu; a device this machine lacks is one clear error."""
     if name == "auto":
         name = "cuda" if torch.cuda.is_available() else "cpu"
-    if name == "cuda":
-        return torch.device("cuda", local_rank)
+    if name == "cuda" or name.startswith("cuda:"):
+        if not torch.cuda.is_available():
+            raise ValueError(f"--device {name}: this machine has no CUDA GPU that torch can use; "
+                             f"use --device cpu (or auto)")
+        return torch.device("cuda", local_rank) if name == "cuda" else torch.device(name)
+    if name != "cpu":
+        raise ValueError(f"unknown device {name!r}: use auto, cpu or cuda")
     return torch.device(name)
 
 
@@ -145,10 +151,9 @@ class Trainer:
         self.data = data
         self.device = resolve_device(cfg.device, int(os.environ.get("LOCAL_RANK", 0)))
         self.precision = resolve_precision(cfg.precision, self.device)
-        self.out = Path(cfg.out)
-        self.ckpt_path = self.out / "checkpoints" / "last.pt"
-        self.best_path = self.out / "checkpoints" / "best.pt"
-        self.eval_path = self.out / "eval.csv"
+        self.run = RunDir(cfg.out)
+        self.out = self.run.root
+        self.ckpt_path, self.best_path, self.eval_path = self.run.last, self.run.best, self.run.evals
 
         self.G, self.D = build_models(cfg, seed=cfg.seed)   # the same weights on every rank
         self.memory_format = torch.channels_last if cfg.channels_last else torch.contiguous_format
@@ -250,9 +255,8 @@ class Trainer:
     def train(self) -> dict:
         cfg, spe, writer = self.cfg, self.steps_per_epoch, self.rank == 0
         if writer:
-            self.out.mkdir(parents=True, exist_ok=True)
-            (self.out / "config.json").write_text(json.dumps(cfg.to_dict(), indent=2))
-        log = _MetricsLog(self.out / "metrics.csv", keep_until=self.step) if writer else _NoLog()
+            write_json(self.run.config, cfg.to_dict())
+        log = _MetricsLog(self.run.metrics, keep_until=self.step) if writer else _NoLog()
         self.G.train()
         self.D.train()
         t0, start_step = time.perf_counter(), self.step
@@ -272,9 +276,9 @@ class Trainer:
                 bar.update()
                 bar.set_postfix(loss_d=f"{stats['loss_d']:.3f}", loss_g=f"{stats['loss_g']:.3f}", refresh=False)
                 if writer and cfg.grid_every and self.step % cfg.grid_every == 0:
-                    self.save_grid(self.out / "samples" / f"step_{self.step:07d}.png")
+                    self.save_grid(self.run.step_grid(self.step))
                 if writer and self.step % spe == 0:
-                    self.save_grid(self.out / "samples" / f"epoch_{self.step // spe:03d}.png")
+                    self.save_grid(self.run.epoch_grid(self.step // spe))
                 evaluate_now = bool(cfg.eval_every) and self.step % cfg.eval_every == 0
                 if (evaluate_now or self.step % spe == 0 or self.step % cfg.ckpt_every == 0
                         or self.step == self.total_steps):
@@ -294,12 +298,9 @@ class Trainer:
     @torch.no_grad()
     def save_grid(self, path: Path) -> None:
         """G on the fixed noise, in eval mode (BN running statistics: no side effects on training)."""
-        was_training = self.G.training
-        self.G.eval()
-        images = self.G(self.fixed_z)
-        self.G.train(was_training)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        save_image(images, path, nrow=int(math.sqrt(len(images))), normalize=True, value_range=(-1, 1))
+        with eval_mode(self.G):
+            images = self.G(self.fixed_z)
+        save_grid(images.float().cpu(), path, nrow=int(math.sqrt(len(images))))
 
     def evaluate(self) -> dict:
         """FID/KID of `eval_n` samples of G (as just saved in last.pt) against as many real images,
@@ -309,12 +310,8 @@ class Trainer:
         from .metrics import evaluate
         cfg = self.cfg
         split = cfg.eval_split or held_out_split(cfg.dataset)
-        self.G.eval()
-        try:
-            result = evaluate(self.G, cfg.dataset, n=cfg.eval_n, split=split, device=self.device,
-                              precision=self.precision, progress=False)
-        finally:
-            self.G.train()
+        result = evaluate(self.G, cfg.dataset, n=cfg.eval_n, split=split, device=self.device,
+                          precision=self.precision, progress=False)
         rows = read_evals(self.eval_path) if self.eval_path.exists() else []
         rows = [r for r in rows if r["step"] < self.step]          # a resumed run re-evaluates
         row = dict(step=self.step, fid=result["fid"], kid_mean=result["kid_mean"],
@@ -348,13 +345,24 @@ class Trainer:
             save_checkpoint(self.state_dict(), self.ckpt_path)
         return self.ckpt_path
 
-    def load_state_dict(self, state: dict) -> None:
-        saved = TrainConfig.from_dict(state["config"])
-        diff = {f: (getattr(saved, f), getattr(self.cfg, f)) for f in MODEL_FIELDS
-                if getattr(saved, f) != getattr(self.cfg, f)}
+    def load_state_dict(self, state: dict, change_data: bool = False) -> None:
+        """Continue from a checkpoint of the same networks. Other data than it trained on is
+        refused unless `change_data` (the CLI's --change-data): a resumed run is one run."""
+        try:
+            saved = TrainConfig.from_dict(state["config"])
+        except ValueError as e:
+            raise CheckpointError(f"the checkpoint's config cannot be used: {e}") from None
+        ours, theirs = network_shape(self.cfg), network_shape(saved)
+        diff = {f: (theirs[f], ours[f]) for f in ours if theirs[f] != ours[f]}
         if diff:
-            raise CheckpointError("the checkpoint's networks differ from this config "
+            raise CheckpointError("the checkpoint's networks differ from this config: "
                                   + ", ".join(f"{k}: checkpoint {a!r} vs config {b!r}" for k, (a, b) in diff.items()))
+        diff = {f: (getattr(saved, f), getattr(self.cfg, f)) for f in DATA_FIELDS
+                if getattr(saved, f) != getattr(self.cfg, f)}
+        if diff and not change_data:
+            raise CheckpointError("the run trained on other data: "
+                                  + ", ".join(f"{k}: checkpoint {a!r} vs now {b!r}" for k, (a, b) in diff.items())
+                                  + "; to continue it on the new data anyway, pass --change-data")
         self.G.load_state_dict(state["generator"])
         self.D.load_state_dict(state["discriminator"])
         self.opt_g.load_state_dict(state["opt_g"])
@@ -362,8 +370,8 @@ class Trainer:
         torch.set_rng_state(state["rng"]["torch"])
         self.step = state["step"]
 
-    def resume(self, path: str | Path | None = None) -> "Trainer":
-        self.load_state_dict(load_checkpoint(path or self.ckpt_path, map_location=self.device))
+    def resume(self, path: str | Path | None = None, change_data: bool = False) -> "Trainer":
+        self.load_state_dict(load_checkpoint(path or self.ckpt_path, map_location=self.device), change_data)
         return self
 
     def _last_good(self) -> str:
@@ -386,10 +394,14 @@ class _MetricsLog:
         if path.exists() and keep_until > 0:
             with open(path, newline="") as f:
                 rows = [r for r in csv.DictReader(f) if int(r["step"]) <= keep_until]
-        self.file = open(path, "w", newline="")
+        def rewrite(tmp):   # the kept rows replace the file in one step; new rows are appended
+            with open(tmp, "w", newline="") as f:
+                w = csv.DictWriter(f, fieldnames=METRICS)
+                w.writeheader()
+                w.writerows(rows)
+        atomic_write(path, rewrite)
+        self.file = open(path, "a", newline="")
         self.writer = csv.DictWriter(self.file, fieldnames=METRICS)
-        self.writer.writeheader()
-        self.writer.writerows(rows)
 
     def write(self, row: dict) -> None:
         self.writer.writerow({k: (f"{v:.6g}" if isinstance(v, float) else v) for k, v in row.items()})
@@ -414,15 +426,19 @@ def read_evals(path: str | Path) -> list[dict]:
         return [{k: (int(v) if k == "step" else float(v)) for k, v in r.items()} for r in csv.DictReader(f)]
 
 
-def train(cfg: TrainConfig, *, resume: bool | str = False, data: ImageData | None = None) -> Trainer:
+def train(cfg: TrainConfig, *, resume: bool | str = False, data: ImageData | None = None,
+          change_data: bool = False) -> Trainer:
     """Train as `cfg` says; with `resume=True`, continue from `cfg.out`/checkpoints/last.pt;
     with `resume="auto"`, continue if that checkpoint exists (notebooks: re-running continues).
     Otherwise refuses to overwrite an earlier run in `cfg.out` (no data lost)."""
+    if rank_and_world()[0] == 0:
+        RunDir(cfg.out).check_writable()     # before minutes of data loading
+    resolve_device(cfg.device)
     trainer = Trainer(cfg, data)
     if resume == "auto":
         resume = trainer.ckpt_path.exists()
     if resume:
-        trainer.resume()
+        trainer.resume(change_data=change_data)
     elif trainer.ckpt_path.exists():
         raise CheckpointError(f"{cfg.out} already holds a run ({trainer.ckpt_path}); "
                               f"resume it (--resume) or choose another output folder (--out)")

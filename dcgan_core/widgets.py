@@ -10,22 +10,17 @@ from pathlib import Path
 import ipywidgets as W
 
 from .figures import png_bytes
+from .files import RunDir
 from .models import Generator
 from .sample import generate
 
 
-def saved_grids(run_dir: str | Path) -> list[Path]:
-    """The fixed-noise grids a run saved, in training order: one per epoch, or, before the
-    first epoch ends, the every-K-steps grids."""
-    samples = Path(run_dir) / "samples"
-    return sorted(samples.glob("epoch_*.png")) or sorted(samples.glob("step_*.png"))
-
-
 def grid_scrubber(run_dir: str | Path) -> W.VBox:
-    """A slider through the per-epoch sample grids of a run (see `saved_grids`)."""
-    paths = saved_grids(run_dir)
+    """A slider through the per-epoch sample grids of a run (`RunDir.grids`)."""
+    run = RunDir(run_dir)
+    paths = run.grids()
     if not paths:
-        return W.VBox([W.HTML(f"No sample grids in {Path(run_dir) / 'samples'} yet: train first.")])
+        return W.VBox([W.HTML(f"No sample grids in {run.samples} yet: train first.")])
     slider = W.IntSlider(value=len(paths) - 1, min=0, max=len(paths) - 1, description="grid",
                          continuous_update=True)
     image = W.Image(format="png", width=384)

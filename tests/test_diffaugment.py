@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from dcgan_core import diffaugment
-from dcgan_core.checkpoint import build_models
+from dcgan_core.models import build_models
 from dcgan_core.config import TrainConfig
 from dcgan_core.data import load_dataset
 from dcgan_core.diffaugment import POLICIES, diff_augment, flip_images, parse_policy

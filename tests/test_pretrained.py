@@ -12,8 +12,10 @@ import sys
 import pytest
 import torch
 
-from dcgan_core import pretrained
-from dcgan_core.checkpoint import build_models, models_from_checkpoint, save_checkpoint
+from dcgan_core import cards, pretrained
+from dcgan_core.checkpoint import save_checkpoint
+from dcgan_core.models import build_models
+from dcgan_core.pretrained import load_models as models_from_checkpoint
 from dcgan_core.config import TrainConfig
 from dcgan_core.pretrained import PretrainedError
 from dcgan_core.sample import generate
@@ -64,12 +66,12 @@ def test_a_damaged_or_missing_file_or_unknown_name_is_one_clear_error(tiny_check
 def test_wall_time_sums_the_segments_of_a_resumed_run(tmp_path):
     csv = tmp_path / "metrics.csv"
     csv.write_text("step,time\n1,1.0\n2,2.5\n3,0.5\n4,1.5\n")            # resumed after step 2
-    assert pretrained.wall_time(csv) == pytest.approx(2.5 + 1.5)
+    assert cards.wall_time(csv) == pytest.approx(2.5 + 1.5)
 
 
 def test_train_command_rebuilds_the_config():
     cfg = TrainConfig(dataset="cifar10", arch="torch", image_size=32, max_steps=6000, eval_every=1000)
-    assert pretrained.train_command(cfg) == ("python -m dcgan_core train --dataset cifar10 --arch torch "
+    assert cards.train_command(cfg) == ("python -m dcgan_core train --dataset cifar10 --arch torch "
                                              "--image-size 32 --max-steps 6000 --eval-every 1000")
 
 

@@ -17,7 +17,8 @@ import torch
 from PIL import Image
 
 import dcgan_core.checkpoint as checkpoint_module
-from dcgan_core.checkpoint import CheckpointError, load_checkpoint, models_from_checkpoint, save_checkpoint
+from dcgan_core.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from dcgan_core.pretrained import load_models as models_from_checkpoint
 from dcgan_core.config import TrainConfig
 from dcgan_core.data import DataError, load_dataset
 from dcgan_core.models import sample_z

