@@ -9,6 +9,7 @@ networks from a checkpoint or a zoo name is `pretrained.load_models`.
 
 from __future__ import annotations
 
+import io
 import pickle
 from pathlib import Path
 
@@ -25,10 +26,9 @@ class CheckpointError(ValueError):
 
 def save_checkpoint(state: dict, path: str | Path) -> Path:
     """Write `state` to `path` atomically (files.atomic_write: a crash keeps the previous file)."""
-    def write(tmp):
-        with open(tmp, "wb") as f:
-            torch.save(state, f)
-    return atomic_write(path, write)
+    buffer = io.BytesIO()        # serialise first: torch's own file writer turns a full disk into
+    torch.save(state, buffer)    # an obscure RuntimeError, Python's write into one OSError (ENOSPC)
+    return atomic_write(path, lambda tmp: Path(tmp).write_bytes(buffer.getbuffer()))
 
 
 def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> dict:

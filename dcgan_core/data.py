@@ -14,6 +14,10 @@ and **resize** it. Nothing else: no mean/std normalisation, no augmentation.
 Images are decoded once into an `N×C×H×W` uint8 `.npy` file in `<cache folder>/cache/` and
 memory-mapped by every later load; `ImageData.batch` scales a batch to `[-1, 1]`.
 
+Every dataset is one entry of `DATASETS` (its splits, channels, native size, labels, mirror file,
+licence) and one source function that finds its images. Adding a dataset is one entry plus, at
+most, one source.
+
 Where a dataset is looked for, in order:
 
 1. the cache folder: `cache_dir=`, else `$DCGAN_DATA_DIR`, else `<repo>/data` (git-ignored);
@@ -36,6 +40,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import errno
 import gzip
 import hashlib
 import json
@@ -46,7 +51,6 @@ import re
 import shutil
 import signal
 import tarfile
-import tempfile
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -57,20 +61,14 @@ import torch
 from PIL import Image, ImageOps, UnidentifiedImageError
 from tqdm.auto import tqdm
 
-KNOWN_DATASETS: tuple[str, ...] = ("mnist", "fashion-mnist", "cifar10", "celeba", "scenes", "lsun", "svhn",
-                                   "folder:PATH")
-# Each dataset's splits. Datasets with one split accept "train" and "all" as the same thing.
-_SPLITS = {"mnist": ("train", "test"), "fashion-mnist": ("train", "test"), "cifar10": ("train", "test"),
-           "svhn": ("train", "test", "extra"), "celeba": ("train", "all"), "scenes": ("train", "all"),
-           "lsun": ("train", "all"), "folder": ("train", "all")}
+from .files import WriteError, atomic_write, describe_os_error, remove_stale_temps, temp_path
+
 SCENE_CLASSES = ("bedroom", "kitchen", "livingroom")
 LSUN_CATEGORIES = ("bedroom", "bridge", "church_outdoor", "classroom", "conference_room", "dining_room",
                    "kitchen", "living_room", "restaurant", "tower")
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".tif", ".tiff", ".ppm", ".pgm")
 REPO_ROOT = Path(__file__).resolve().parents[1]
 FASHION_MNIST_SYSTEM_DIR = Path("/usr/share/datasets/fashion-mnist")
-_MIRROR_FILES = {"mnist": "MNIST/raw/*-ubyte", "fashion-mnist": "FashionMNIST/raw/*-ubyte",
-                 "cifar10": "cifar10-jpeg.tar.gz", "celeba": "celeba-10k.tar.gz", "scenes": "scenes15-indoor.tar.gz"}
 _CACHE_VERSION = 1          # bump when the preprocessing changes, so that old caches are not reused
 _WORKERS = 2                # processes decoding image files (there are no torch DataLoader workers)
 _POOL_MIN_IMAGES = 2000     # below this, starting a process pool costs more than it saves
@@ -78,6 +76,29 @@ _POOL_MIN_IMAGES = 2000     # below this, starting a process pool costs more tha
 
 class DataError(ValueError):
     """One clear message: what was wrong and what to do."""
+
+
+@dataclasses.dataclass(frozen=True)
+class DatasetInfo:
+    """One dataset, everything the package knows about it; the table is `DATASETS`."""
+    source: Callable[[_Where, str, str | None], _Source]  # (where to look, split, argument) -> its images
+    splits: tuple[str, ...] = ("train", "all")  # ("train", "all"): one split, under either name
+    channels: int = 3                           # the default; every dataset also loads as 1 or 3
+    native_size: int | None = None              # None: images of many sizes
+    labels: str | None = None                   # "class" (ImageData.labels), "attributes" (.attributes), None
+    argument: str | None = None                 # what follows "NAME:" ("CLASS", "CATEGORY", "PATH"; a PATH
+                                                # keeps its case), None: nothing may
+    argument_optional: bool = False             # "scenes" alone is all three classes
+    choices: tuple[str, ...] = ()               # the argument's values, where they are a fixed few
+    example: str = ""                           # e.g. "lsun:bedroom_train", for messages
+    mirror_file: str | None = None              # what the offline mirror folder holds of it
+    licence: str = ""                           # terms of use, and what to cite
+
+    def usage(self, name: str) -> str:
+        """"mnist", "scenes[:CLASS]", "folder:PATH": how to write the name."""
+        if self.argument is None:
+            return name
+        return f"{name}[:{self.argument}]" if self.argument_optional else f"{name}:{self.argument}"
 
 
 @dataclasses.dataclass(repr=False)
@@ -138,8 +159,8 @@ class ImageData:
 def held_out_split(name: str) -> str:
     """The split to compare a model with: "test" where the dataset has one (images training
     never saw), else "train" (CelebA-10k, scenes, folders: there is nothing held out)."""
-    kind = name.strip().lower().split(":")[0]
-    return "test" if "test" in _SPLITS.get(kind, ()) else "train"
+    info = DATASETS.get(name.strip().lower().split(":")[0])
+    return "test" if info is not None and "test" in info.splits else "train"
 
 
 def to_unit_range(x_uint8: torch.Tensor) -> torch.Tensor:
@@ -151,8 +172,18 @@ def to_unit_range(x_uint8: torch.Tensor) -> torch.Tensor:
 
 def default_channels(name: str) -> int:
     """1 for the grayscale digits and clothes, 3 (RGB) for everything else."""
-    kind, _ = _parse_name(name)
-    return 1 if kind in ("mnist", "fashion-mnist") else 3
+    return _parse_name(name)[1].channels
+
+
+def native_size(name: str) -> int | None:
+    """The size all of a dataset's images have (28 for MNIST), or None where sizes vary."""
+    return _parse_name(name)[1].native_size
+
+
+def cache_root(cache_dir: str | Path | None = None) -> Path:
+    """The cache folder: `cache_dir` (relative to the working directory), else $DCGAN_DATA_DIR
+    (relative to the repo root), else <repo>/data. Decoded caches go in its cache/ subfolder."""
+    return _path(cache_dir, "DCGAN_DATA_DIR") or REPO_ROOT / "data"
 
 
 def load_dataset(name: str, image_size: int, *, split: str = "train", channels: int | None = None,
@@ -163,40 +194,32 @@ def load_dataset(name: str, image_size: int, *, split: str = "train", channels: 
     `limit` keeps the first `limit` images (of the sorted file list, for folder-based datasets).
     The first call decodes and caches; later calls with the same arguments memory-map the cache.
     """
-    kind, arg = _parse_name(name)
-    split = _check_split(name, kind, split)
-    channels = default_channels(name) if channels is None else channels
+    kind, info, arg = _parse_name(name)
+    split = _check_split(name, info, split)
+    channels = info.channels if channels is None else channels
     image_size = _positive_int(image_size, "image_size", " (e.g. 64)")
     limit = None if limit is None else _positive_int(limit, "limit", " (or None for all images)")
     if channels not in (1, 3):
         raise DataError(f"channels must be 1 (grayscale) or 3 (RGB), got {channels!r}")
-    cache = _path(cache_dir, "DCGAN_DATA_DIR") or REPO_ROOT / "data"
-    where = _Where(kind, cache, _path(mirror, "DCGAN_MIRROR"), download, progress)
+    cache = cache_root(cache_dir)
+    for folder in (cache, cache / "cache"):  # temp files and folders of writers that were killed
+        remove_stale_temps(folder)
+    where = _Where(kind, info, cache, _path(mirror, "DCGAN_MIRROR"), download, progress)
 
     # Find the dataset (extracting or downloading it if needed), but decode nothing yet.
-    if kind in ("mnist", "fashion-mnist"):
-        source = _idx_source(where, split)
-    elif kind == "cifar10":
-        source = _cifar10_source(where, split)
-    elif kind == "celeba":
-        source = _celeba_source(where)
-    elif kind == "scenes":
-        source = _scenes_source(where, arg)
-    elif kind == "svhn":
-        source = _svhn_source(where, split)
-    elif kind == "lsun":
-        source = _lsun_source(where, arg)
-    else:
-        source = _folder_source(arg)
+    source = info.source(where, split, arg)
     if source.files == []:
         raise DataError(f"no images found in {source.root} (looked for {' '.join(IMAGE_EXTENSIONS)} files)")
     if limit is not None and source.files is not None:
         source = source.head(limit)
-    name = f"folder:{source.root}" if kind == "folder" else name.strip().lower()
+    if info.argument == "PATH":  # the same folder has one name (and cache) from every working directory
+        name, slug = f"{kind}:{source.root}", f"{kind}-{source.root.name}"
+    else:
+        name = slug = name.strip().lower()
 
     # The cache file's key holds everything that changes its pixels, the source files' stats included.
     key = json.dumps([_CACHE_VERSION, name, split, image_size, channels, limit, source.key()])
-    slug = re.sub(r"[^a-z0-9]+", "-", (f"folder-{source.root.name}" if kind == "folder" else name).lower()).strip("-")
+    slug = re.sub(r"[^a-z0-9]+", "-", slug.lower()).strip("-")
     stem = f"{slug}-{split}-{image_size}px-{channels}ch-{limit or 'all'}-{hashlib.sha1(key.encode()).hexdigest()[:12]}"
     npy, sidecar = cache / "cache" / f"{stem}.npy", cache / "cache" / f"{stem}.npz"
     if not (npy.is_file() and sidecar.is_file()):  # the sidecar is written last: it marks a complete cache
@@ -212,25 +235,26 @@ def load_dataset(name: str, image_size: int, *, split: str = "train", channels: 
 # ---------------------------------------------------------------------------------------------
 # Names, splits, paths
 
-def _parse_name(name: str) -> tuple[str, str | None]:
-    """ "scenes:bedroom" -> ("scenes", "bedroom"), "folder:/x" -> ("folder", "/x"), "mnist" -> ("mnist", None)."""
+def _parse_name(name: str) -> tuple[str, DatasetInfo, str | None]:
+    """ "scenes:bedroom" -> ("scenes", DATASETS["scenes"], "bedroom"), "mnist" -> ("mnist", …, None)."""
     kind, colon, arg = str(name).strip().partition(":")
     kind, arg = kind.lower(), arg.strip()
-    if kind not in _SPLITS or (colon and kind not in ("scenes", "lsun", "folder")):
-        raise DataError(f"unknown dataset {name!r}; known datasets: mnist, fashion-mnist, cifar10, celeba, scenes "
-                        "(or scenes:bedroom, scenes:kitchen, scenes:livingroom), lsun:CATEGORY (e.g. "
-                        "lsun:bedroom_train), svhn, folder:PATH")
-    if kind in ("lsun", "folder") and not arg:
-        example = "lsun:bedroom_train" if kind == "lsun" else "folder:/path/to/images"
-        raise DataError(f"{kind} needs an argument, e.g. {example!r} (got {name!r})")
-    if kind == "scenes" and colon and arg.lower() not in SCENE_CLASSES:
-        raise DataError(f"unknown scenes class {arg!r}: use 'scenes' or "
-                        + ", ".join(f"'scenes:{c}'" for c in SCENE_CLASSES))
-    return kind, (arg if kind == "folder" else arg.lower()) if colon else None
+    info = DATASETS.get(kind)
+    if info is None or (colon and info.argument is None):
+        known = ", ".join(i.usage(k) + (f" (e.g. {i.example})" if i.example else "") for k, i in DATASETS.items())
+        raise DataError(f"unknown dataset {name!r}; known datasets: {known}")
+    if info.argument is not None and not arg and (colon or not info.argument_optional):
+        raise DataError(f"{kind} needs an argument, e.g. {info.example!r} (got {name!r})")
+    arg = arg if info.argument == "PATH" else arg.lower()
+    if arg and info.choices and arg not in info.choices:
+        raise DataError(f"unknown {kind} {info.argument.lower()} {arg!r}: use "
+                        + (f"'{kind}' or " if info.argument_optional else "")
+                        + ", ".join(f"'{kind}:{c}'" for c in info.choices))
+    return kind, info, arg or None
 
 
-def _check_split(name: str, kind: str, split: str) -> str:
-    splits = _SPLITS[kind]
+def _check_split(name: str, info: DatasetInfo, split: str) -> str:
+    splits = info.splits
     if split in splits:
         return "train" if split == "all" else split
     if splits == ("train", "all"):
@@ -269,9 +293,9 @@ def _stats(root: Path, names: Sequence[str]) -> str:
     for name in names:
         try:
             st = os.stat(os.path.join(root, name))
-            h.update(f"{name}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+            h.update(os.fsencode(name) + f"\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
         except OSError:
-            h.update(f"{name}\0missing\n".encode())
+            h.update(os.fsencode(name) + b"\0missing\n")
     return h.hexdigest()
 
 
@@ -303,6 +327,7 @@ class _Source:
 class _Where:
     """The places to look for a dataset, and how to say that it is in none of them."""
     kind: str
+    info: DatasetInfo
     cache: Path
     mirror: Path | None
     download: bool
@@ -318,8 +343,8 @@ class _Where:
             why = " ".join(str(e).split()).rstrip(".") or type(e).__name__
             raise self.unavailable(f"the download failed ({why[:300]})", how) from e
 
-    def unavailable(self, reason: str, how: str = "") -> DataError:
-        mirror_file = _MIRROR_FILES.get(self.kind)
+    def unavailable(self, reason: str, how: str = "", downloadable: bool = True) -> DataError:
+        mirror_file = self.info.mirror_file
         looked = f"it is not in the cache folder {self.cache}"
         ways = []
         if mirror_file:
@@ -327,7 +352,7 @@ class _Where:
                        f" nor in the mirror folder {self.mirror} (" +
                        (f"no {mirror_file})" if self.mirror.is_dir() else "it does not exist)"))
             ways.append(f"set DCGAN_MIRROR (or pass mirror=) to a folder holding the offline mirror's {mirror_file}")
-        if self.kind != "scenes":
+        if downloadable:
             ways.append(f"run once with internet and download=True, so torchvision downloads it into {self.cache}")
         ways += [how] if how else []
         return DataError(f"{self.kind} is not available offline: {looked}, and {reason}. "
@@ -335,12 +360,16 @@ class _Where:
 
     def extract(self) -> bool:
         """Extract the mirror's archive of this dataset into the cache folder; False if there is none."""
-        archive = self.mirror / _MIRROR_FILES[self.kind] if self.mirror else None
+        archive = self.mirror / self.info.mirror_file if self.mirror and self.info.mirror_file else None
         if archive is None or not archive.is_file():
             return False
-        self.cache.mkdir(parents=True, exist_ok=True)
-        # Extract beside the destination, then rename: an interrupted extract never looks complete.
-        tmp = Path(tempfile.mkdtemp(prefix=f".extracting-{archive.name}-", dir=self.cache))
+        # Extract beside the destination, then rename: an interrupted extract never looks complete,
+        # and a killed one leaves a temp folder that the next load removes (files.remove_stale_temps).
+        tmp = temp_path(self.cache / f"extracting-{archive.name}")
+        try:
+            tmp.mkdir(parents=True)
+        except OSError as e:
+            raise WriteError(describe_os_error(e, self.cache)) from None
         try:
             with tarfile.open(archive) as tar:
                 members = tqdm(tar, desc=f"extracting {archive.name}", unit=" files", disable=not self.progress)
@@ -364,7 +393,7 @@ def _read_idx(path: Path) -> np.ndarray:
     return np.frombuffer(raw, np.uint8, offset=header).reshape(shape)
 
 
-def _idx_source(where: _Where, split: str) -> _Source:
+def _idx_source(where: _Where, split: str, _arg: str | None) -> _Source:
     """MNIST / Fashion-MNIST: the official idx files, plain or gzipped."""
     import torchvision
     sub = "MNIST" if where.kind == "mnist" else "FashionMNIST"
@@ -402,7 +431,7 @@ def _class_folders(root: Path, classes: Sequence[str], files: list[str]) -> _Sou
     return _Source(root=root, files=files, labels=labels, classes=list(classes))
 
 
-def _cifar10_source(where: _Where, split: str) -> _Source:
+def _cifar10_source(where: _Where, split: str, _arg: str | None) -> _Source:
     """CIFAR-10: torchvision's original pickles if downloaded (lossless), else the mirror's JPEG folders."""
     import torchvision
     pickles, folder = where.cache / "cifar-10-batches-py", where.cache / "cifar10" / split
@@ -420,7 +449,7 @@ def _cifar10_source(where: _Where, split: str) -> _Source:
     return _class_folders(folder, classes, _list_images(folder))
 
 
-def _celeba_source(where: _Where) -> _Source:
+def _celeba_source(where: _Where, _split: str, _arg: str | None) -> _Source:
     """CelebA: img_align_celeba/*.jpg and the 40 yes/no attributes in list_attr_celeba.txt."""
     import torchvision
     folder, attr_file = where.cache / "celeba" / "img_align_celeba", where.cache / "celeba" / "list_attr_celeba.txt"
@@ -445,17 +474,17 @@ def _celeba_source(where: _Where) -> _Source:
                    stats=_stats(attr_file.parent, [attr_file.name]))
 
 
-def _scenes_source(where: _Where, only: str | None) -> _Source:
+def _scenes_source(where: _Where, _split: str, only: str | None) -> _Source:
     """15-Scene's indoor classes (Lazebnik et al. 2006): scenes/{bedroom,kitchen,livingroom}/*.jpg."""
     root = where.cache / "scenes"
     if not root.is_dir() and not where.extract():
-        raise where.unavailable("it cannot be downloaded",
-                                f"put the 15-Scene dataset's bedroom, kitchen and livingroom folders into {root}")
+        raise where.unavailable("it cannot be downloaded", downloadable=False,
+                                how=f"put the 15-Scene dataset's bedroom, kitchen and livingroom folders into {root}")
     files = [f for f in _list_images(root) if only is None or f.startswith(f"{only}/")]
     return _class_folders(root, SCENE_CLASSES, files)  # labels index all three classes, even for scenes:kitchen
 
 
-def _svhn_source(where: _Where, split: str) -> _Source:
+def _svhn_source(where: _Where, split: str, _arg: str | None) -> _Source:
     """SVHN's cropped digits: torchvision's .mat files (which need scipy)."""
     import torchvision
     root, mat = where.cache / "svhn", f"{split}_32x32.mat"
@@ -485,7 +514,7 @@ class _Images(Sequence):
         return self.dataset[i][0]
 
 
-def _lsun_source(where: _Where, category: str) -> _Source:
+def _lsun_source(where: _Where, _split: str, category: str) -> _Source:
     """LSUN through torchvision.datasets.LSUN, from an lmdb folder already in <cache>/lsun/."""
     import torchvision
     category = category if category.endswith(("_train", "_val")) else f"{category}_train"
@@ -511,7 +540,7 @@ def _lsun_source(where: _Where, category: str) -> _Source:
     return _Source(open=open_, stats=_stats(root, [f"{category}_lmdb/data.mdb"]))
 
 
-def _folder_source(path: str) -> _Source:
+def _folder_source(_where: _Where, _split: str, path: str) -> _Source:
     """Any folder of images, searched recursively. No labels: folder names are not made into classes."""
     root = Path(path).expanduser()
     if not root.exists():
@@ -523,6 +552,46 @@ def _folder_source(path: str) -> _Source:
     if not files:
         raise DataError(f"no images found in {root} (looked for {' '.join(IMAGE_EXTENSIONS)} files, recursively)")
     return _Source(root=root, files=files)
+
+
+# ---------------------------------------------------------------------------------------------
+# The registry: every dataset `load_dataset` knows, in one table
+
+DATASETS: dict[str, DatasetInfo] = {
+    "mnist": DatasetInfo(
+        _idx_source, ("train", "test"), channels=1, native_size=28, labels="class",
+        mirror_file="MNIST/raw/*-ubyte",
+        licence="LeCun, Cortes & Burges 1998, http://yann.lecun.com/exdb/mnist/; no licence stated "
+                "(often listed as CC BY-SA 3.0); cite LeCun et al. 1998"),
+    "fashion-mnist": DatasetInfo(
+        _idx_source, ("train", "test"), channels=1, native_size=28, labels="class",
+        mirror_file="FashionMNIST/raw/*-ubyte",
+        licence="Zalando Research, MIT licence; cite Xiao, Rasul & Vollgraf 2017 (arXiv 1708.07747)"),
+    "cifar10": DatasetInfo(
+        _cifar10_source, ("train", "test"), native_size=32, labels="class", mirror_file="cifar10-jpeg.tar.gz",
+        licence="Krizhevsky 2009, https://www.cs.toronto.edu/~kriz/cifar.html; no licence stated, cite the "
+                "tech report"),
+    "svhn": DatasetInfo(
+        _svhn_source, ("train", "test", "extra"), native_size=32, labels="class",
+        licence="Netzer et al. 2011, http://ufldl.stanford.edu/housenumbers/; non-commercial use only"),
+    "celeba": DatasetInfo(
+        _celeba_source, labels="attributes", mirror_file="celeba-10k.tar.gz",
+        licence="Liu et al. 2015, https://mmlab.ie.cuhk.edu.hk/projects/CelebA.html; "
+                "non-commercial research only"),
+    "scenes": DatasetInfo(
+        _scenes_source, labels="class", argument="CLASS", argument_optional=True, choices=SCENE_CLASSES,
+        example="scenes:bedroom", mirror_file="scenes15-indoor.tar.gz",
+        licence="15-Scene, Lazebnik, Schmid & Ponce 2006 (from Fei-Fei & Perona 2005, Oliva & Torralba 2001); "
+                "research use, cite them"),
+    "lsun": DatasetInfo(
+        _lsun_source, argument="CATEGORY", example="lsun:bedroom_train",
+        licence="Yu et al. 2015 (arXiv 1506.03365), images from the web; research use"),
+    "folder": DatasetInfo(
+        _folder_source, argument="PATH", example="folder:/path/to/images",
+        licence="your own images: their licence is yours to check"),
+}
+# How to write each name: "mnist", …, "scenes[:CLASS]", "lsun:CATEGORY", "folder:PATH".
+KNOWN_DATASETS: tuple[str, ...] = tuple(info.usage(name) for name, info in DATASETS.items())
 
 
 # ---------------------------------------------------------------------------------------------
@@ -557,6 +626,8 @@ def _decode_one(job: tuple[Any, int, int]) -> tuple[np.ndarray | None, str | Non
     item, image_size, channels = job
     try:
         if isinstance(item, str):
+            if not _is_utf8(item):  # it would break the cache's ids and every message that shows it
+                return None, "the file name is not valid UTF-8: rename it"
             if os.path.getsize(item) == 0:
                 return None, "empty file"
             with Image.open(item) as img:
@@ -569,6 +640,19 @@ def _decode_one(job: tuple[Any, int, int]) -> tuple[np.ndarray | None, str | Non
         return None, "not an image PIL can read"
     except Exception as e:  # truncated data, a broken stream, an unsupported mode, a decompression bomb, ...
         return None, (str(e).strip().splitlines() or [type(e).__name__])[0]
+
+
+def _is_utf8(path: str) -> bool:
+    try:
+        path.encode("utf-8")  # os.walk decodes a non-UTF-8 byte as a lone surrogate, which cannot be encoded
+        return True
+    except UnicodeEncodeError:
+        return False
+
+
+def _printable(path: str) -> str:
+    """A file name that can be printed and stored: a byte that is not UTF-8 is shown as \\xff."""
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
 
 
 def _ignore_sigint() -> None:
@@ -605,33 +689,39 @@ def _build_cache(source: _Source, image_size: int, channels: int, limit: int | N
     else:
         items, labels = source.open(limit)
         ids = [str(i) for i in range(len(items))]
-    npy.parent.mkdir(parents=True, exist_ok=True)
-    tmp, small = npy.with_name(f".{npy.name}.{os.getpid()}.tmp"), npy.with_name(f".{npy.name}.{os.getpid()}.small")
+    shape = (len(items), channels, image_size, image_size)
     kept, skipped = [], []
+    # The .npy is written like files.atomic_write does (temp file, fsync, rename), but through a memory map.
+    tmp, small = temp_path(npy), temp_path(npy)
     try:
         # Decode straight into a memory-mapped file: the dataset need not fit in memory.
-        shape = (len(items), channels, image_size, image_size)
-        out = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.uint8, shape=shape)
+        out = _new_npy(tmp, shape, npy)
         for i, (pixels, reason) in enumerate(_decode(items, image_size, channels, progress=progress, desc=desc)):
             if pixels is None:
-                skipped.append((ids[i], reason))
+                skipped.append((_printable(ids[i]), reason))
             else:
                 out[len(kept)] = pixels
                 kept.append(i)
         if not kept:
             raise DataError(f"none of the {len(items)} image(s) in {source.root} could be read, e.g. "
                             + ", ".join(f"{p} ({r})" for p, r in skipped[:5]))
+        done = tmp
         if skipped:  # copy the rows in use into a file of the right size
-            fewer = np.lib.format.open_memmap(small, mode="w+", dtype=np.uint8, shape=(len(kept),) + shape[1:])
+            fewer = _new_npy(small, (len(kept),) + shape[1:], npy)
             for start in range(0, len(kept), 4096):
                 end = min(start + 4096, len(kept))
                 fewer[start:end] = out[start:end]
-            fewer.flush()
+            out, done = fewer, small
             del fewer
-            os.replace(small, tmp)
         out.flush()
         del out
-        os.replace(tmp, npy)
+        with open(done, "rb+") as f:
+            os.fsync(f.fileno())
+        os.replace(done, npy)
+    except WriteError:
+        raise
+    except OSError as e:
+        raise WriteError(describe_os_error(e, npy)) from None
     finally:
         tmp.unlink(missing_ok=True)
         small.unlink(missing_ok=True)
@@ -642,13 +732,39 @@ def _build_cache(source: _Source, image_size: int, channels: int, limit: int | N
         arrays["labels"] = np.asarray(labels, np.int64)[kept]
     if source.attributes is not None:
         arrays["attributes"] = source.attributes[kept]
-    tmp = sidecar.with_name(f".{sidecar.name}.{os.getpid()}.tmp")
-    try:
-        with open(tmp, "wb") as f:
+
+    def write_sidecar(tmp: str) -> None:
+        with open(tmp, "wb") as f:  # a file object: np.savez would append .npz to a name
             np.savez(f, **arrays)
-        os.replace(tmp, sidecar)
-    finally:
-        tmp.unlink(missing_ok=True)
+    atomic_write(sidecar, write_sidecar)  # written last: it marks the cache complete
+
+
+def _new_npy(path: Path, shape: tuple[int, ...], target: Path) -> np.memmap:
+    """A new uint8 .npy file of `shape`, memory-mapped for writing, its disk space reserved first: on a
+    full disk, writing through a memory map is a SIGBUS that kills the process without a word."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "wb") as f:
+        np.lib.format.write_array_header_1_0(f, {"descr": "|u1", "fortran_order": False, "shape": shape})
+        offset = f.tell()
+        size = offset + math.prod(shape)
+        try:
+            os.posix_fallocate(f.fileno(), 0, size)
+        except (AttributeError, OSError) as e:  # AttributeError: no posix_fallocate (macOS, Windows)
+            if getattr(e, "errno", None) in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+                why = "that is over the file size limit" if e.errno == errno.EFBIG else "the disk is full"
+                raise WriteError(f"cannot write {target}: the decoded images need {_size(size)} and {why} "
+                                 f"({_size(shutil.disk_usage(path.parent).free)} free there); free space, or set "
+                                 "cache_dir= or $DCGAN_DATA_DIR to a folder on a larger disk") from None
+            f.truncate(size)  # nothing reserved (the file system cannot): a sparse file, as before
+    return np.memmap(path, np.uint8, "r+", offset, shape)
+
+
+def _size(n: float) -> str:
+    """49280 -> "49.3 kB"."""
+    for unit in ("bytes", "kB", "MB", "GB", "TB"):
+        if n < 1000 or unit == "TB":
+            return f"{n:.1f} {unit}" if unit != "bytes" else f"{n:.0f} bytes"
+        n /= 1000
 
 
 def _load_cache(npy: Path, sidecar: Path, name: str) -> ImageData:

@@ -25,7 +25,7 @@ The paper leaves these open; our choices are `DedupConfig` fields (the notebook'
   train to. Thresholds up to ~0.3 measure the same; higher ones set too few bits, and images
   whose codes are mostly small collide.
 - **training** — Adam (lr 1e-3), batch 128, mean squared error to the clean image; 3 epochs at
-  `smoke`, 10 at `full`. The decoder is linear.
+  `smoke`, 10 at `cpu` and `paper`. The decoder is linear.
 - **radius** — 0 is the paper's method: images collide when all 128 bits are equal, found with one
   dict in linear time. R > 0 also joins hashes within Hamming distance R, found by multi-index
   hashing (split the bits into R + 1 chunks: two hashes within distance R agree exactly on at least
@@ -36,6 +36,12 @@ The paper estimated precision by looking at collisions. We measure it: `inject_d
 known near-copies (JPEG re-encodes, 1–2 px shifts and crops, brightness, contrast, noise, resize
 round trips) to a real dataset, `score` counts precision and recall of the detected pairs per kind
 of change, and `compare` puts three baselines beside the autoencoder on the same images.
+
+The section's pattern (results.py): `DedupConfig.from_profile(profile, …)` → `run(cfg)`, the whole
+measurement, returns a `DedupEvaluation` whose numbers are saved as JSON and checked against the
+paper's claims (claims.py); the figure functions below and `widgets.dedup_explorer` draw it.
+Notebook 02 and benchmarks/dedup_eval.py both call `run`. `run_dedup` is the `dedup` command:
+it de-duplicates a dataset for training (`train --keep OUT/kept.json`).
 """
 
 from __future__ import annotations
@@ -44,10 +50,10 @@ import dataclasses
 import hashlib
 import io
 import itertools
-import json
 import time
 from collections import defaultdict
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 import torch
@@ -56,69 +62,65 @@ from PIL import Image, ImageEnhance
 from torch import nn
 from tqdm.auto import tqdm
 
+from .config import Config, option
 from .data import load_dataset, to_unit_range
+from .files import write_json
+from .results import Result, artifact
 
 KINDS = ("exact", "jpeg", "shift", "crop", "brightness", "contrast", "noise", "resize")
 _POPCOUNT = np.unpackbits(np.arange(256, dtype=np.uint8)[:, None], axis=1).sum(1, dtype=np.uint8)  # bits set per byte
 
 
 @dataclasses.dataclass
-class DedupConfig:
-    dataset: str = "cifar10"         # what to de-duplicate: a dataset name or folder:PATH
-    limit: int | None = None         # only the first N images (as `train --limit N` would read them)
-    code_bits: int = 128             # §4.1.1: "3072-128-3072"
-    noise: str = "gaussian"          # ours: "gaussian", "mask" or "none" (§4.1.1 says only "de-noising")
-    noise_level: float = 0.2         # Gaussian σ on [-1, 1] pixels, or the fraction of inputs masked
-    dropout: float = 0.2             # ours: on the code units (§4.1.1 says only "dropout regularized")
-    threshold: float = 0.0           # ours: a bit is set where the ReLU activation exceeds this
-    radius: int = 0                  # 0 = exact hash collisions (the paper); R > 0 joins hashes R bits apart
-    epochs: int = 10                 # ours: the loss flattens after ~5 epochs of CIFAR-10 (smoke: 3)
-    batch_size: int = 128
-    lr: float = 1e-3
-    seed: int = 0
-    # --- the measurement (notebook 02), not the method --------------------------------------
-    eval_images: int | None = None   # draw this many images at random to inject copies into (None = all)
-    per_kind: int = 500              # injected copies per kind of change
-    scaling_sizes: tuple[int, ...] = (25_000, 50_000, 100_000, 200_000, 400_000)
-    progress: bool = True
+class DedupConfig(Config):
+    """§4.1.1's de-duplication: the method (the CLI's `dedup` flags) and, below it, the measurement
+    that notebook 02 and benchmarks/dedup_eval.py make of it (`run`)."""
+    dataset: str = option("cifar10", "what to de-duplicate: a dataset name (e.g. cifar10) or folder:PATH")
+    limit: int | None = option(None, "use only the first N images (as train --limit N reads them)", min=1)
+    code_bits: int = option(128, "code units = hash bits (§4.1.1: '3072-128-3072')", min=1)
+    noise: str = option("gaussian", "the de-noising corruption (ours; §4.1.1 says only 'de-noising'): "
+                                    "gaussian, mask or none", choices=("gaussian", "mask", "none"))
+    noise_level: float = option(0.2, "Gaussian σ on pixels in [-1, 1], or the fraction of inputs masked", min=0.0)
+    dropout: float = option(0.2, "dropout on the code units while training (ours; §4.1.1: 'dropout regularized')",
+                            min=0.0)
+    threshold: float = option(0.0, "a hash bit is 1 where the ReLU activation exceeds this (ours: 0, any "
+                                   "activity)", min=0.0)
+    radius: int = option(0, "also group hashes this many bits apart, 0..8 (0 = exact collisions, the paper)",
+                         min=0)
+    epochs: int = option(10, "autoencoder training epochs (ours: the loss flattens after ~5 on CIFAR-10)", min=1)
+    batch_size: int = option(128, "autoencoder mini-batch size", min=1)
+    lr: float = option(1e-3, "Adam learning rate of the autoencoder")
+    seed: int = option(0, "seed of the autoencoder's init, data order and noise (and of the measurement)")
+    progress: bool = option(True, "tqdm progress bars")
+    # --- the measurement (`run`: notebook 02, the benchmark), not the method --------------------
+    eval_images: int | None = option(None, "draw this many images at random to inject copies into (None = all)",
+                                     min=1, flag=False)
+    per_kind: int = option(500, "injected copies per kind of change (KINDS)", min=1, flag=False)
+    scaling_sizes: tuple[int, ...] = option((25_000, 50_000, 100_000, 200_000, 400_000),
+                                            "numbers of codes N at which hashing and grouping are timed", flag=False)
 
-    def __post_init__(self):
-        def check(ok: bool, name: str, want: str):
-            if not ok:
-                raise ValueError(f"{name} must be {want}, got {getattr(self, name)!r}")
-        for name in ("code_bits", "epochs", "batch_size", "per_kind"):
-            check(isinstance(getattr(self, name), int) and getattr(self, name) >= 1, name, "an integer ≥ 1")
-        for name in ("limit", "eval_images"):
-            value = getattr(self, name)
-            check(value is None or (isinstance(value, int) and value >= 1), name, "None or an integer ≥ 1")
-        check(self.noise in ("gaussian", "mask", "none"), "noise", "'gaussian', 'mask' or 'none'")
-        check(self.noise_level >= 0 and (self.noise != "mask" or self.noise_level < 1), "noise_level",
-              "≥ 0 (and < 1 for masking)")
-        check(0 <= self.dropout < 1, "dropout", "in [0, 1)")
-        check(self.threshold >= 0, "threshold", "≥ 0 (ReLU activations are never negative)")
-        check(isinstance(self.radius, int) and 0 <= self.radius <= 8, "radius", "an integer in 0..8")
-        check(self.lr > 0, "lr", "positive")
-        check(all(isinstance(n, int) and n >= 1 for n in self.scaling_sizes), "scaling_sizes", "positive ints")
+    PROFILES: ClassVar[dict[str, dict]] = {
+        # CI: under two minutes on 2 CPU cores. 5,000 CIFAR-10 images, a short training.
+        "smoke": dict(eval_images=5000, epochs=3, per_kind=100,
+                      scaling_sizes=(12_500, 25_000, 50_000, 100_000, 200_000)),
+        # All 50,000 CIFAR-10 training images, 10 epochs: a few minutes on a CPU. The measurement
+        # is small enough that a GPU adds nothing, so `paper` is the same.
+        "cpu": dict(),
+        "paper": dict(),
+    }
 
-    def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
-
-
-PROFILES = {
-    # CI: under two minutes on 2 CPU cores. 5,000 CIFAR-10 images, a short training.
-    "smoke": dict(eval_images=5000, epochs=3, per_kind=100, scaling_sizes=(12_500, 25_000, 50_000, 100_000, 200_000)),
-    # All 50,000 CIFAR-10 training images, 10 epochs: about a minute and a half on 2 CPU cores.
-    "full": dict(),
-}
-_SAME_AS = {"cpu": "full", "paper": "full"}  # the project's training profiles (`make figures PROFILE=…`)
-
-
-def dedup_config(profile: str = "full", **overrides) -> DedupConfig:
-    """The config of a profile (smoke, full; cpu and paper mean full), with `overrides` (None = keep)."""
-    name = _SAME_AS.get(profile, profile)
-    if name not in PROFILES:
-        raise ValueError(f"unknown profile {profile!r}; choose one of smoke, full, cpu, paper")
-    return DedupConfig(**{**PROFILES[name], **{k: v for k, v in overrides.items() if v is not None}})
+    def check(self) -> None:
+        if self.noise == "mask" and not self.noise_level < 1:
+            raise ValueError(f"noise_level must be < 1 when masking (the fraction of inputs zeroed), "
+                             f"got {self.noise_level!r}")
+        if not self.dropout < 1:
+            raise ValueError(f"dropout must be in [0, 1), got {self.dropout!r}")
+        if self.radius > 8:
+            raise ValueError(f"radius must be an integer in 0..8, got {self.radius!r}")
+        if not self.lr > 0:
+            raise ValueError(f"lr must be positive, got {self.lr!r}")
+        if not all(isinstance(n, int) and not isinstance(n, bool) and n >= 1 for n in self.scaling_sizes):
+            raise ValueError(f"scaling_sizes must be positive integers, got {self.scaling_sizes!r}")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -283,14 +285,14 @@ def deduplicate(images: torch.Tensor, cfg: DedupConfig) -> DedupResult:
 
 def run_dedup(cfg: DedupConfig, out: str | Path) -> dict[str, Path]:
     """`python -m dcgan_core dedup`: write OUT/report.json, OUT/collisions.png and OUT/kept.json
-    (for `train --keep`). Reads the dataset only; nothing in it is changed or deleted."""
+    (for `train --keep`). Reads the dataset only; nothing in it is changed or deleted. Each file is
+    written atomically (files.atomic_write): a crash leaves the previous one whole, never half of it."""
     import matplotlib.pyplot as plt
 
     from .figures import save_figure
     data = load_dataset(cfg.dataset, 32, channels=3, limit=cfg.limit, progress=cfg.progress)
     result = deduplicate(data.images, cfg)
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
     # Folders are named by file (paths relative to the folder); named datasets by index.
     named = (lambda i: data.ids[i]) if data.name.startswith("folder:") else (lambda i: i)
     report = {"dataset": data.name, "n_total": len(data), "n_groups": len(result.groups),
@@ -298,12 +300,14 @@ def run_dedup(cfg: DedupConfig, out: str | Path) -> dict[str, Path]:
               "groups": [[named(i) for i in g] for g in result.groups], "skipped": [list(s) for s in data.skipped],
               "train_loss": result.losses, "bits_set": result.bits_set, "config": cfg.to_dict()}
     paths = {"report": out / "report.json", "collisions": out / "collisions.png", "kept": out / "kept.json"}
-    paths["report"].write_text(json.dumps(report, indent=1))
+    write_json(paths["report"], report, indent=1)
     fig = collisions_figure(data.images, result.groups, labels=data.ids,
                             title=f"{len(result.groups)} duplicate groups in {data.name} (largest first)")
-    save_figure(fig, paths["collisions"])
-    plt.close(fig)
-    paths["kept"].write_text(json.dumps({"dataset": data.name, "n_total": len(data), "kept": result.kept}))
+    try:
+        save_figure(fig, paths["collisions"])     # atomic too
+    finally:
+        plt.close(fig)
+    write_json(paths["kept"], {"dataset": data.name, "n_total": len(data), "kept": result.kept}, indent=None)
     return paths
 
 
@@ -425,14 +429,16 @@ def score(groups: list[list[int]], inj: Injected, method: str = "") -> Score:
                  len(groups), sum(len(g) - 1 for g in groups))
 
 
-def compare(codes: torch.Tensor, inj: Injected, cfg: DedupConfig) -> list[Score]:
+def compare(codes: torch.Tensor, inj: Injected, cfg: DedupConfig) -> dict[str, Score]:
     """The autoencoder hash beside three baselines on the same images, the same radius for the
-    bit hashes (SHA-1 is exact only)."""
-    methods = {f"autoencoder ({cfg.code_bits} bits)": (hash_codes(codes, cfg.threshold), cfg.radius),
-               f"random projection ({cfg.code_bits} bits)": (random_projection_hashes(inj.images, cfg.code_bits, cfg.seed), cfg.radius),
-               "perceptual hash (phash, 64 bits)": (phash_hashes(inj.images), cfg.radius),
-               "SHA-1 of the pixels": (sha1_hashes(inj.images), 0)}
-    return [score(group_hashes(h, r), inj, name) for name, (h, r) in methods.items()]
+    bit hashes (SHA-1 is exact only). Keyed by method: autoencoder, random projection, phash, SHA-1."""
+    methods = {
+        "autoencoder": (f"autoencoder ({cfg.code_bits} bits)", hash_codes(codes, cfg.threshold), cfg.radius),
+        "random projection": (f"random projection ({cfg.code_bits} bits)",
+                              random_projection_hashes(inj.images, cfg.code_bits, cfg.seed), cfg.radius),
+        "phash": ("perceptual hash (phash, 64 bits)", phash_hashes(inj.images), cfg.radius),
+        "SHA-1": ("SHA-1 of the pixels", sha1_hashes(inj.images), 0)}
+    return {key: score(group_hashes(h, r), inj, label) for key, (label, h, r) in methods.items()}
 
 
 def sweep(codes: torch.Tensor, inj: Injected, thresholds, radii=(0, 1, 2)) -> list[dict]:
@@ -446,8 +452,14 @@ def sweep(codes: torch.Tensor, inj: Injected, thresholds, radii=(0, 1, 2)) -> li
     return rows
 
 
-def scores_table(scores: list[Score], html: bool = False) -> str:
+def best_row(rows: list[dict], max_fp_rate: float = 0.01) -> dict | None:
+    """The sweep's row with the highest recall among those whose FP rate is under `max_fp_rate`."""
+    return max((r for r in rows if r["fp_rate"] < max_fp_rate), key=lambda r: r["recall"], default=None)
+
+
+def scores_table(scores: dict[str, Score] | list[Score], html: bool = False) -> str:
     """A table, one row per method: precision and FP rate overall, recall per kind (markdown or HTML)."""
+    scores = list(scores.values()) if isinstance(scores, dict) else scores
     fmt = lambda v: "n/a" if v != v else f"{v:.3f}"  # noqa: E731  (nan: nothing detected)
     head = ["method", "precision", "FP rate", "falsely grouped"] + [f"recall {k}" for k in (*KINDS, "all")] + ["removed"]
     rows = [[s.method, fmt(s.precision), fmt(s.fp_rate), fmt(s.false_grouped)]
@@ -464,26 +476,22 @@ class Scaling:
     n: list[int]
     hash_s: list[float]
     group_s: list[float]
+    total_s: list[float] = dataclasses.field(init=False)
+    exponent: float = dataclasses.field(init=False)       # slope of log(time) against log(N): 1 is linear time
+    images_per_s: float = dataclasses.field(init=False)   # at the largest N
 
-    @property
-    def total_s(self) -> list[float]:
-        return [h + g for h, g in zip(self.hash_s, self.group_s)]
-
-    @property
-    def exponent(self) -> float:
-        """The slope of log(time) against log(N): 1 is linear time."""
-        return float(np.polyfit(np.log(self.n), np.log(self.total_s), 1)[0])
-
-    @property
-    def images_per_s(self) -> float:
-        return self.n[-1] / self.total_s[-1]
+    def __post_init__(self):
+        self.total_s = [h + g for h, g in zip(self.hash_s, self.group_s)]
+        fit = np.polyfit(np.log(self.n), np.log(self.total_s), 1) if len(self.n) > 1 else [float("nan")]
+        self.exponent = float(fit[0])
+        self.images_per_s = self.n[-1] / self.total_s[-1]
 
 
 def scaling(model: HashAutoencoder, images: torch.Tensor, sizes, threshold: float, radius: int = 0,
             repeats: int = 2) -> Scaling:
     """Time hashing and grouping N images for each N in `sizes` (the dataset repeated as needed);
     the best of `repeats` runs, so that a pause of the machine does not bend the curve."""
-    result = Scaling([], [], [])
+    hash_s, group_s = [], []
     for n in sizes:
         best = (float("inf"), float("inf"))
         for _ in range(repeats):
@@ -492,10 +500,95 @@ def scaling(model: HashAutoencoder, images: torch.Tensor, sizes, threshold: floa
             middle = time.perf_counter()
             group_hashes(hashes, radius)
             best = min(best, (middle - start, time.perf_counter() - middle), key=sum)
-        result.n.append(n)
-        result.hash_s.append(best[0])
-        result.group_s.append(best[1])
-    return result
+        hash_s.append(best[0])
+        group_s.append(best[1])
+    return Scaling(list(sizes), hash_s, group_s)
+
+
+# ---------------------------------------------------------------------------------------------
+# The measurement as one function: notebook 02 and benchmarks/dedup_eval.py call `run`
+
+SWEEP_RADII = (0, 1, 2)   # the radii the threshold sweep compares: exact, then 1 and 2 bits apart
+
+
+@dataclasses.dataclass
+class DedupEvaluation(Result):
+    """What `run` measured: its numbers are saved as build/PROFILE/results/02_dedup.json, and
+    `claims.py` reads "scores.autoencoder.fp_rate", "scores.autoencoder.recall.all" and
+    "scaling.exponent" from them. The images, codes, groups and model stay in memory only."""
+    config: DedupConfig
+    dataset: str
+    n_originals: int                # images drawn from the dataset
+    n_injected: int                 # changed copies added (per_kind × len(KINDS))
+    losses: list[float]             # the autoencoder's training loss per epoch
+    bits_set: float                 # mean fraction of hash bits that are 1
+    distinct_hashes: int
+    n_groups: int                   # groups of the autoencoder hash (cfg.threshold, cfg.radius)
+    n_false_groups: int             # of them, those that mix different pictures
+    scores: dict[str, Score]        # `compare`: autoencoder, random projection, phash, SHA-1
+    sweep: list[dict]               # `sweep` over thresholds and SWEEP_RADII
+    best: dict | None               # the sweep's best recall at an FP rate under 1 in 100
+    scaling: Scaling                # hash + group time against N
+    seconds: dict[str, float]       # wall time of each step of `run`
+    injected: Injected = artifact()
+    codes: torch.Tensor = artifact()        # the ReLU code of every image, N×code_bits
+    groups: list = artifact()               # the autoencoder hash's groups
+    false_groups: list = artifact()         # those of them that mix different pictures
+    model: HashAutoencoder = artifact()
+
+    def summary(self) -> str:
+        """The numbers as text (the benchmark prints it)."""
+        return "\n".join([
+            f"{self.dataset}: {self.n_originals:,} originals + {self.n_injected:,} injected copies; "
+            f"data {self.seconds['data']:.0f} s, training {self.seconds['train']:.0f} s",
+            "training loss per epoch: " + " ".join(f"{v:.4f}" for v in self.losses),
+            f"bits set: {self.bits_set:.1%} on average; {self.distinct_hashes:,} distinct hashes for "
+            f"{self.n_originals + self.n_injected:,} images; {self.n_groups} groups, {self.n_false_groups} "
+            f"of them mixing different pictures",
+            scores_table(self.scores),
+            f"best recall with an FP rate under 1%: {self.best}",
+            *(f"N = {n:>9,}: hash {h:6.2f} s, group {g:5.2f} s"
+              for n, h, g in zip(self.scaling.n, self.scaling.hash_s, self.scaling.group_s)),
+            f"fitted exponent {self.scaling.exponent:.2f}; {self.scaling.images_per_s:,.0f} images/s "
+            f"at N = {self.scaling.n[-1]:,}"])
+
+
+def run(cfg: DedupConfig) -> DedupEvaluation:
+    """Measure §4.1.1's de-duplication where the truth is known: draw `eval_images` images of
+    `cfg.dataset` at random, append `per_kind` changed copies for each kind of change, train the
+    autoencoder on them all, hash and group, score the groups beside three baselines, sweep the
+    threshold and the radius, and time hashing + grouping against N (the paper's "linear time")."""
+    seconds, clock = {}, time.perf_counter()
+
+    def lap(step: str) -> None:
+        nonlocal clock
+        seconds[step], clock = time.perf_counter() - clock, time.perf_counter()
+
+    data = load_dataset(cfg.dataset, 32, channels=3, limit=cfg.limit, progress=cfg.progress)
+    index = torch.randperm(len(data), generator=torch.Generator().manual_seed(cfg.seed))[:cfg.eval_images]
+    inj = inject_duplicates(data.images[index.sort().values], cfg.per_kind, cfg.seed)
+    lap("data")
+    model, losses = train_autoencoder(inj.images, cfg)
+    codes = encode(model, inj.images)
+    lap("train")
+    hashes = hash_codes(codes, cfg.threshold)
+    groups = group_hashes(hashes, cfg.radius)
+    false_groups = [g for g in groups if len(set(inj.source[g])) > 1]
+    scores = compare(codes, inj, cfg)
+    lap("compare")
+    # Thresholds from 0 (the paper's reading) up to the 90th percentile of the activations.
+    thresholds = np.round(np.linspace(0, float(np.quantile(codes.numpy(), 0.9)), 10), 3)
+    rows = sweep(codes, inj, thresholds, SWEEP_RADII)
+    lap("sweep")
+    timing = scaling(model, inj.images, cfg.scaling_sizes, cfg.threshold)
+    lap("scaling")
+    n_originals = int((inj.kind == "original").sum())
+    return DedupEvaluation(
+        config=cfg, dataset=data.name, n_originals=n_originals, n_injected=len(inj.images) - n_originals,
+        losses=losses, bits_set=float((codes > cfg.threshold).float().mean()),
+        distinct_hashes=len(set(_keys(hashes))), n_groups=len(groups), n_false_groups=len(false_groups), scores=scores, sweep=rows, best=best_row(rows),
+        scaling=timing, seconds=seconds, injected=inj, codes=codes, groups=groups, false_groups=false_groups,
+        model=model)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -524,9 +617,17 @@ def collisions_figure(images: torch.Tensor, groups: list[list[int]], labels=None
     return fig
 
 
-def scores_figure(scores: list[Score]):
+def injected_examples_figure(inj: Injected):
+    """For each kind of change, one original beside its changed copy."""
+    examples = [[int(inj.original[i]), int(i)] for k in KINDS for i in np.nonzero(inj.kind == k)[0][:1]]
+    return collisions_figure(inj.images, examples, labels=inj.kind, per_group=2, max_groups=len(KINDS),
+                             title="each kind of change: original, copy")
+
+
+def scores_figure(scores: dict[str, Score] | list[Score]):
     """Recall per kind of change (bars, one colour per method) and each method's FP rate."""
     import matplotlib.pyplot as plt
+    scores = list(scores.values()) if isinstance(scores, dict) else scores
     fig, (ax, ax2) = plt.subplots(1, 2, figsize=(13, 3.8), gridspec_kw=dict(width_ratios=[4, 1.3]))
     width = 0.8 / len(scores)
     for j, s in enumerate(scores):

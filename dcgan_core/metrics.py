@@ -59,16 +59,14 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .checkpoint import atomic_write
-from .data import REPO_ROOT, _path, held_out_split, load_dataset
+from .data import cache_root, held_out_split, load_dataset, native_size
+from .files import atomic_write
 
 FEATURE_DIM = 2048
 INCEPTION_SIZE = 299
 PREPROCESSING = ("pytorch-fid: uint8 -> [0,1] -> F.interpolate(299, bilinear, align_corners=False, "
                  "antialias=False) -> 2x-1; gray repeated to RGB")
 _FEATURE_VERSION = 1      # bump when the preprocessing or the model changes: real-feature caches are keyed by it
-# Native sizes of the datasets whose images all have one size; real_features(image_size=None) uses them.
-_NATIVE_SIZE = {"mnist": 28, "fashion-mnist": 28, "cifar10": 32, "svhn": 32}
 
 _models: dict[str, torch.jit.ScriptModule] = {}
 
@@ -220,10 +218,6 @@ def kid_from_features(a: np.ndarray, b: np.ndarray, *, subsets: int = 100, subse
 # ---------------------------------------------------------------------------------------------
 # Real-image features, cached
 
-def _cache_root(cache_dir) -> Path:
-    return _path(cache_dir, "DCGAN_DATA_DIR") or REPO_ROOT / "data"
-
-
 def _save_npz_atomic(path: Path, **arrays) -> None:
     def write(tmp):
         with open(tmp, "wb") as f:          # a file object: np.savez would append .npz to a name
@@ -241,11 +235,10 @@ def real_features(dataset: str, split: str = "test", n: int = 1000, image_size: 
     cached in `<cache>/cache/fid-….npz` (written atomically)."""
     if not isinstance(n, int) or n < 2:
         raise MetricsError(f"n must be an integer >= 2, got {n!r}")
-    kind = dataset.strip().lower().split(":")[0]
     if image_size is None:
-        if kind not in _NATIVE_SIZE:
+        image_size = native_size(dataset)
+        if image_size is None:
             raise MetricsError(f"{dataset} has no single native size: give image_size")
-        image_size = _NATIVE_SIZE[kind]
     data = load_dataset(dataset, image_size, split=split, channels=channels, cache_dir=cache_dir,
                         mirror=mirror, progress=progress)
     if n > len(data):
@@ -254,7 +247,7 @@ def real_features(dataset: str, split: str = "test", n: int = 1000, image_size: 
     slug = re.sub(r"[^a-z0-9]+", "-", dataset.lower()).strip("-")[:40]
     digest = hashlib.sha1(key.encode()).hexdigest()[:12]
     stem = f"fid-{slug}-{split}-{image_size}px-{data.channels}ch-n{n}-s{seed}-{digest}"
-    path = _cache_root(cache_dir) / "cache" / f"{stem}.npz"
+    path = cache_root(cache_dir) / "cache" / f"{stem}.npz"
     if path.is_file():
         with np.load(path) as z:
             return {k: z[k] for k in ("features", "mu", "sigma", "index")}
@@ -276,7 +269,7 @@ def evaluate(checkpoint_or_generator, dataset: str | None = None, n: int = 1000,
     a Generator; `dataset` defaults to the checkpoint's training dataset, `split` to its held-out
     split (data.held_out_split: "test" where there is one). `precision` applies to the generated
     images only: the cached real features are always fp32."""
-    from .checkpoint import models_from_checkpoint
+    from .pretrained import load_models
     from .sample import generate
 
     t0 = time.perf_counter()
@@ -285,7 +278,7 @@ def evaluate(checkpoint_or_generator, dataset: str | None = None, n: int = 1000,
         if dataset is None:
             raise MetricsError("give the dataset to compare a generator with")
     else:
-        G, _, cfg = models_from_checkpoint(checkpoint_or_generator)
+        G, _, cfg = load_models(checkpoint_or_generator)
         dataset = dataset or cfg.dataset
     if not isinstance(n, int) or n < 2:
         raise MetricsError(f"n must be an integer >= 2, got {n!r}")

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import dataclasses
 import math
 import os
 import shutil
@@ -50,8 +51,9 @@ from .config import DATA_FIELDS, TrainConfig
 from .data import DataError, ImageData, held_out_split, load_dataset
 from .diffaugment import diff_augment, flip_images, parse_policy
 from .files import RunDir, atomic_write, write_json
-from .models import build_models, eval_mode, network_shape, sample_z
-from .sample import save_grid
+from .models import Discriminator, Generator, build_models, eval_mode, layer_table, network_shape, sample_z
+from .results import Result, artifact
+from .sample import generate, save_grid
 
 METRICS = ("step", "epoch", "loss_d", "loss_g", "d_x", "d_g_z", "time")
 EVALS = ("step", "fid", "kid_mean", "kid_std", "seconds")
@@ -444,3 +446,41 @@ def train(cfg: TrainConfig, *, resume: bool | str = False, data: ImageData | Non
                               f"resume it (--resume) or choose another output folder (--out)")
     trainer.train()
     return trainer
+
+
+# ---------------------------------------------------------------------------------------------
+# §3–§4 as a section (notebook 01): config → run → result
+
+@dataclasses.dataclass
+class TrainingResult(Result):
+    """What notebook 01 reports: the run's length, Figure 1's shapes from the paper's G, and
+    signs that adversarial training happened (D separates real from fake; G left its init)."""
+    config: dict
+    steps: int
+    epochs: int
+    images: int                          # training images used
+    fig1_shapes: list                    # the paper's 64×64 G, layer by layer: [C, H, W]
+    paper_g_params: int
+    paper_d_params: int
+    mean_d_x: float                      # over the whole run
+    mean_d_g_z: float
+    mean_d_x_minus_d_g_z: float
+    sample_gap: float                    # mean |G(z) − G_init(z)| on 16 samples
+    trainer: Trainer = artifact()
+
+
+def run(cfg: TrainConfig, data: ImageData | None = None) -> TrainingResult:
+    """Train (resuming the run in cfg.out if there is one) and summarise it."""
+    trainer = train(cfg, resume="auto", data=data)
+    paper_G, paper_D = Generator(arch="paper", image_size=64), Discriminator(arch="paper", image_size=64)
+    shapes = [list(r["shape"]) for r in layer_table(paper_G.eval(), sample_z(2, paper_G.nz))]
+    metrics = read_metrics(trainer.run.metrics)
+    init_G, _ = build_models(trainer.cfg, seed=cfg.seed)           # G as this run started
+    gap = (generate(trainer.G, 16, seed=1) - generate(init_G, 16, seed=1)).abs().mean().item()
+    d_x, d_g_z = float(np.mean(metrics["d_x"])), float(np.mean(metrics["d_g_z"]))
+    return TrainingResult(config=trainer.cfg.to_dict(), steps=trainer.step, epochs=trainer.step // trainer.steps_per_epoch,
+                          images=len(trainer.data), fig1_shapes=shapes,
+                          paper_g_params=sum(p.numel() for p in paper_G.parameters()),
+                          paper_d_params=sum(p.numel() for p in paper_D.parameters()),
+                          mean_d_x=d_x, mean_d_g_z=d_g_z, mean_d_x_minus_d_g_z=d_x - d_g_z, sample_gap=gap,
+                          trainer=trainer)

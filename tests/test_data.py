@@ -14,7 +14,8 @@ import torch
 from PIL import Image, ImageFile
 
 from dcgan_core import data
-from dcgan_core.data import KNOWN_DATASETS, DataError, default_channels, load_dataset, to_unit_range
+from dcgan_core.data import (KNOWN_DATASETS, DataError, DatasetInfo, default_channels, held_out_split, load_dataset,
+                              native_size, to_unit_range)
 
 REPO_ROOT = data.REPO_ROOT
 MNIST_TRAIN_LABELS = [5, 0, 4, 1, 9, 2, 1, 3, 1, 4]
@@ -324,3 +325,52 @@ def test_corrupt_idx_file(cache_dir):
         (raw / name).write_bytes(b"\0\0\x08\x03" + b"\0" * 10)  # a header cut short
     with pytest.raises(DataError, match="not a valid uint8 idx file"):
         load("mnist", 32, cache_dir, split="test", download=False)
+
+
+# ---------------------------------------------------------------------------------------------
+# The registry: one table of datasets
+
+def test_registry_is_the_one_table():
+    assert KNOWN_DATASETS == ("mnist", "fashion-mnist", "cifar10", "svhn", "celeba", "scenes[:CLASS]",
+                              "lsun:CATEGORY", "folder:PATH")
+    for name, info in data.DATASETS.items():
+        assert "train" in info.splits and info.channels in (1, 3) and info.licence
+        assert info.labels in ("class", "attributes", None)
+        written = info.example or name  # a name as a user writes it
+        assert default_channels(written) == info.channels and native_size(written) == info.native_size
+        assert held_out_split(written) == ("test" if "test" in info.splits else "train")
+    assert native_size("mnist") == native_size("fashion-mnist") == 28
+    assert native_size("cifar10") == native_size("svhn") == 32
+    assert native_size("celeba") is None and native_size("scenes:bedroom") is None and native_size("folder:/x") is None
+    assert held_out_split("cifar10") == "test" and held_out_split("celeba") == held_out_split("folder:/x") == "train"
+    assert data.DATASETS["celeba"].labels == "attributes" and data.DATASETS["mnist"].labels == "class"
+
+
+def test_a_new_dataset_is_one_entry_and_one_source(tmp_path, cache_dir, monkeypatch):
+    """As §5's "SVHN with 1000 labels" or §8's labelled MNIST will be: an entry, and a source if none fits."""
+    root = tmp_path / "shapes"
+    for split, n in (("train", 3), ("test", 2)):
+        for colour in ("red", "green"):
+            (root / split / colour).mkdir(parents=True)
+            for i in range(n):
+                Image.new("RGB", (8, 8), colour).save(root / split / colour / f"{i}.png")
+
+    def shapes_source(where, split, arg):
+        return data._class_folders(root / split, ["red", "green"], data._list_images(root / split))
+    monkeypatch.setitem(data.DATASETS, "shapes", DatasetInfo(shapes_source, ("train", "test"), native_size=8,
+                                                             labels="class", licence="drawn by this test"))
+    shapes = load("shapes", 8, cache_dir, split="test")
+    assert shapes.classes == ["red", "green"] and shapes.labels.tolist() == [1, 1, 0, 0]  # sorted: green/, red/
+    assert (shapes.images[0, 1] == 128).all() and (shapes.images[2, 0] == 255).all()
+    assert len(load("shapes", 8, cache_dir)) == 6 and shapes.name == "shapes"
+    assert native_size("shapes") == 8 and held_out_split("shapes") == "test" and default_channels("shapes") == 3
+    with pytest.raises(DataError, match=r"known datasets: .*shapes"):
+        load("imagenet", 8, cache_dir)
+
+
+def test_cache_root(tmp_path, monkeypatch):
+    monkeypatch.delenv("DCGAN_DATA_DIR", raising=False)
+    assert data.cache_root() == REPO_ROOT / "data"
+    monkeypatch.setenv("DCGAN_DATA_DIR", "build/data")  # relative to the repo root
+    assert data.cache_root() == REPO_ROOT / "build" / "data"
+    assert data.cache_root(tmp_path) == tmp_path.resolve()  # an argument wins

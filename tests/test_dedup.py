@@ -19,13 +19,16 @@ import pytest
 import torch
 from PIL import Image
 
+from dcgan_core.claims import claims_for
 from dcgan_core.data import load_dataset
-from dcgan_core.dedup import (KINDS, HashAutoencoder, Injected, compare, dedup_config, encode, group_hashes,
-                              hash_codes, inject_duplicates, reconstruction_loss, scaling, score,
-                              train_autoencoder)
+from dcgan_core.dedup import (KINDS, DedupConfig, DedupEvaluation, HashAutoencoder, Injected, compare, encode,
+                              group_hashes, hash_codes, inject_duplicates, reconstruction_loss, run, run_dedup,
+                              scaling, score, train_autoencoder)
+from dcgan_core.files import WriteError
+from dcgan_core.results import Result, lookup
 
 ROOT = Path(__file__).resolve().parents[1]
-SMALL = dedup_config("smoke", epochs=3, progress=False)
+SMALL = DedupConfig.from_profile("smoke", epochs=3, progress=False)
 
 
 @pytest.fixture(scope="module")
@@ -147,7 +150,7 @@ def test_injected_duplicates_are_measured_per_kind_against_baselines(cifar, trai
     copies, originals = inj.images[n:], inj.images[inj.original[n:]]
     changed = (copies != originals).flatten(1).any(1).numpy()
     assert not changed[:20].any() and changed[20:].mean() > 0.9          # exact copies are exact; the rest differ
-    scores = compare(encode(model, inj.images), inj, SMALL)
+    scores = list(compare(encode(model, inj.images), inj, SMALL).values())
     assert [s.method.split(" ")[0] for s in scores] == ["autoencoder", "random", "perceptual", "SHA-1"]
     for s in scores:
         assert set(s.recall) == {*KINDS, "all"} and s.recall["exact"] == 1.0
@@ -189,6 +192,112 @@ def test_widget_regroups_as_the_threshold_and_radius_move(cifar, trained):
         assert bytes(image.value) != shown and caption.value.startswith("group 2 of")
     t_slider.value = t_slider.max                                         # all bits 0: everything collides
     assert bucket.max == 0 and f"{len(inj.images)} images" in caption.value
+
+
+# ---------------------------------------------------------------------------------------------
+# The section's pattern: DedupConfig profiles → run(cfg) → a Result saved as JSON
+
+def test_config_profiles_and_one_line_validation():
+    assert set(DedupConfig.PROFILES) == {"smoke", "cpu", "paper"}
+    assert DedupConfig.from_profile("cpu") == DedupConfig.from_profile("paper") == DedupConfig()  # all of CIFAR-10
+    smoke = DedupConfig.from_profile("smoke", radius=None, epochs=2)                # None keeps the profile's value
+    assert smoke.eval_images == 5000 and smoke.epochs == 2 and smoke.radius == 0
+    assert DedupConfig.from_dict(json.loads(json.dumps(smoke.to_dict()))) == smoke
+    for bad, needle in [(dict(threshold=-1.0), "threshold must be"), (dict(radius=9), "radius must be"),
+                        (dict(noise="salt"), "noise must be one of"), (dict(dropout=1.0), "dropout must be"),
+                        (dict(noise="mask", noise_level=1.0), "noise_level must be"),
+                        (dict(scaling_sizes=(10, 0)), "scaling_sizes must be"), (dict(epochs=0), "epochs must be")]:
+        with pytest.raises(ValueError, match=needle):
+            DedupConfig.from_profile("smoke", **bad)
+    with pytest.raises(ValueError, match="unknown profile 'full'"):
+        DedupConfig.from_profile("full")
+
+
+def test_run_returns_a_result_whose_json_round_trips_with_the_claim_keys(mirror, shared_cache_dir, tmp_path,
+                                                                          monkeypatch):
+    monkeypatch.setenv("DCGAN_MIRROR", str(mirror))
+    monkeypatch.setenv("DCGAN_DATA_DIR", str(shared_cache_dir))      # the `cifar` fixture's cache: limit 2000
+    cfg = DedupConfig.from_profile("smoke", limit=2000, eval_images=600, per_kind=20, epochs=2,
+                                   scaling_sizes=(1000, 2000), progress=False)
+    result = run(cfg)
+    assert isinstance(result, DedupEvaluation) and isinstance(result, Result)
+    assert result.n_originals == 600 and result.n_injected == 20 * len(KINDS) == len(result.injected.images) - 600
+    assert list(result.scores) == ["autoencoder", "random projection", "phash", "SHA-1"]
+    assert result.scores["SHA-1"].precision == 1.0 and result.scores["autoencoder"].recall["exact"] == 1.0
+    assert result.codes.shape == (600 + 20 * len(KINDS), 128) and len(result.losses) == 2
+    assert result.n_groups == len(result.groups) and result.n_false_groups == len(result.false_groups)
+    assert len(result.sweep) == 10 * 3 and (result.best is None or result.best["fp_rate"] < 0.01)
+
+    path = result.save(tmp_path / "results" / "02_dedup.json")
+    saved = Result.load(path)
+    assert saved == json.loads(json.dumps({"result": "DedupEvaluation", **result.to_dict()}))
+    assert not {"injected", "codes", "groups", "false_groups", "model"} & set(saved)   # artifacts stay in memory
+    assert DedupConfig.from_dict(saved["config"]) == cfg
+    assert saved["scores"]["autoencoder"]["recall"]["all"] == result.scores["autoencoder"].recall["all"]
+    assert saved["scaling"]["n"] == [1000, 2000] and saved["scaling"]["exponent"] == result.scaling.exponent
+    keys = [c.key for c in claims_for("02_dedup")]
+    assert {"02_dedup.scores.autoencoder.fp_rate", "02_dedup.scores.autoencoder.recall.all",
+            "02_dedup.scaling.exponent"} <= set(keys)
+    for key in keys:
+        assert isinstance(lookup({"02_dedup": saved}, key), float), key
+
+
+@pytest.mark.parametrize("name", ["report.json", "collisions.png", "kept.json"])
+def test_a_crash_while_run_dedup_writes_leaves_the_previous_files_whole(tmp_path, cifar, monkeypatch, name):
+    import dcgan_core.figures
+    import dcgan_core.files
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    for i in range(40):
+        Image.fromarray(cifar[i % 30].permute(1, 2, 0).numpy()).save(folder / f"img{i:02d}.png")  # 10 copies
+    monkeypatch.setenv("DCGAN_DATA_DIR", str(tmp_path / "cache"))
+    cfg = DedupConfig.from_profile("smoke", dataset=f"folder:{folder}", progress=False)
+    out = tmp_path / "dedup"
+    paths = run_dedup(cfg, out)
+    assert sorted(paths) == ["collisions", "kept", "report"] and all(p.parent == out for p in paths.values())
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    assert sorted(before) == ["collisions.png", "kept.json", "report.json"]
+
+    real = dcgan_core.files.atomic_write
+
+    def crash_midway(path, write):
+        if Path(path).name != name:
+            return real(path, write)
+
+        def half(tmp):                               # the real bytes, cut short as by a crash
+            write(tmp)
+            os.truncate(tmp, os.path.getsize(tmp) // 2)
+            raise RuntimeError("crashed while writing")
+        return real(path, half)
+    monkeypatch.setattr(dcgan_core.files, "atomic_write", crash_midway)     # behind files.write_json
+    monkeypatch.setattr(dcgan_core.figures, "atomic_write", crash_midway)   # behind figures.save_figure
+    with pytest.raises(RuntimeError, match="crashed while writing"):
+        run_dedup(cfg.replace(seed=1, threshold=0.5), out)                   # another report, if it got written
+    after = {p.name: p.read_bytes() for p in out.iterdir()}
+    assert sorted(after) == sorted(before)                                   # no temp file left behind
+    assert after[name] == before[name]                                       # the previous file, whole
+    json.loads((out / "report.json").read_text())
+
+
+def test_run_dedup_on_a_full_disk_is_one_line_and_leaves_no_temp(tmp_path, cifar, monkeypatch):
+    import dcgan_core.files
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    for i in range(20):
+        Image.fromarray(cifar[i].permute(1, 2, 0).numpy()).save(folder / f"img{i:02d}.png")
+    monkeypatch.setenv("DCGAN_DATA_DIR", str(tmp_path / "cache"))
+    real = Path.write_text
+
+    def disk_full(self, text, *args, **kwargs):
+        if self.name.startswith(".report.json.tmp-"):
+            real(self, text[:10])
+            raise OSError(28, "No space left on device")
+        return real(self, text, *args, **kwargs)
+    monkeypatch.setattr(dcgan_core.files.Path, "write_text", disk_full)
+    out = tmp_path / "dedup"
+    with pytest.raises(WriteError, match=r"cannot write .*report.json: the disk is full"):
+        run_dedup(DedupConfig.from_profile("smoke", dataset=f"folder:{folder}", progress=False), out)
+    assert list(out.iterdir()) == []
 
 
 # ---------------------------------------------------------------------------------------------

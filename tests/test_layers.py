@@ -1,0 +1,97 @@
+"""The package's imports form layers (STYLE.md: dependencies point down). Every import is read
+with `ast`, those inside functions included: no module imports one above it, no cycle, and no
+module takes another module's `_private` name. A new module must be given its layer here."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parents[1] / "dcgan_core"
+
+# Bottom up. A module may import modules of its own layer or of lower ones.
+LAYERS = [
+    {"__init__", "files", "diffaugment"},          # imports nothing of the package
+    {"config"},                                    # configs, profiles, validation
+    {"models", "data", "results"},                 # networks, datasets, result objects
+    {"checkpoint", "claims"},                      # checkpoint files; the paper's claims
+    {"pretrained"},                                # the zoo; load_models(path | zoo:NAME)
+    {"sample", "figures"},
+    {"metrics"},                                   # FID/KID
+    {"memorization", "train"},
+    {"dedup"},                                     # one module per paper section
+    {"cards", "widgets", "notebooks"},
+    {"cli"},
+    {"__main__"},
+]
+LAYER = {m: i for i, layer in enumerate(LAYERS) for m in layer}
+
+
+def imports(package: Path = PACKAGE) -> dict[str, list[tuple[str, list[str], int]]]:
+    """module → [(imported module, names taken, line)] for every relative import in the package."""
+    out = {}
+    for path in sorted(package.glob("*.py")):
+        found = []
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.level == 1:
+                if node.module:                                   # from .x import a, b
+                    found.append((node.module.split(".")[0], [a.name for a in node.names], node.lineno))
+                else:                                             # from . import x
+                    found += [(a.name, [], node.lineno) for a in node.names]
+            elif isinstance(node, (ast.Import, ast.ImportFrom)):
+                mods = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
+                found += [(m.split(".")[1], [], node.lineno) for m in mods if m.startswith(f"{package.name}.")]
+        out[path.stem] = found
+    return out
+
+
+def test_every_module_has_a_layer():
+    missing = sorted(set(imports()) - set(LAYER))
+    assert not missing, f"give these modules a layer in tests/test_layers.py: {missing}"
+
+
+def test_imports_point_down():
+    upward = [f"{m}:{line} imports {target} (layer {LAYER[target]} > {LAYER[m]})"
+              for m, found in imports().items() for target, _, line in found
+              if target in LAYER and m in LAYER and LAYER[target] > LAYER[m]]
+    assert not upward, "\n".join(upward)
+
+
+def find_cycles(found: dict) -> list[str]:
+    graph = {m: {t for t, _, _ in targets if t != m} for m, targets in found.items()}
+
+    def cycle_from(start):
+        stack, seen = [(start, [start])], set()
+        while stack:
+            node, path = stack.pop()
+            for nxt in graph.get(node, ()):
+                if nxt == start:
+                    return path + [nxt]
+                if nxt not in seen:
+                    seen.add(nxt)
+                    stack.append((nxt, path + [nxt]))
+        return None
+
+    return [" → ".join(c) for m in graph if (c := cycle_from(m))]
+
+
+def test_no_import_cycle():
+    cycles = find_cycles(imports())
+    assert not cycles, cycles
+
+
+def test_no_private_names_across_modules():
+    private = [f"{m}:{line} imports {target}.{name}" for m, found in imports().items()
+               for target, names, line in found for name in names if name.startswith("_")]
+    assert not private, private
+
+
+def test_the_checker_sees_function_level_imports_and_private_names(tmp_path):
+    """A circle held together by an import inside a function (how the old one hid) is found."""
+    pkg = tmp_path / "pkg"
+    pkg.mkdir()
+    (pkg / "low.py").write_text("def f():\n    from .high import g\n    return g\n")
+    (pkg / "high.py").write_text("from .low import f, _secret\nimport pkg.low\n")
+    found = imports(pkg)
+    assert ("high", ["g"], 2) in found["low"]
+    assert find_cycles(found) and any("_secret" in names for _, names, _ in found["high"])
