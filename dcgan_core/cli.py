@@ -131,7 +131,8 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "evaluate":
             from .metrics import evaluate
             print(json.dumps(evaluate(args.checkpoint, args.dataset, n=args.n, split=args.split, seed=args.seed,
-                                      batch_size=args.batch_size, device=args.device, precision=args.precision)))
+                                      batch_size=args.batch_size, device=args.device,
+                                      precision=args.precision).to_dict()))
         elif args.command == "export":
             from .cards import export_run
             card = export_run(args.run, args.name, n=args.n, progress=not args.no_progress)

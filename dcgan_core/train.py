@@ -316,8 +316,8 @@ class Trainer:
                           precision=self.precision, progress=False)
         rows = read_evals(self.eval_path) if self.eval_path.exists() else []
         rows = [r for r in rows if r["step"] < self.step]          # a resumed run re-evaluates
-        row = dict(step=self.step, fid=result["fid"], kid_mean=result["kid_mean"],
-                   kid_std=result["kid_std"], seconds=result["seconds"])
+        row = dict(step=self.step, fid=result.fid, kid_mean=result.kid_mean, kid_std=result.kid_std,
+                   seconds=result.seconds)
         best = min((r["fid"] for r in rows), default=math.inf)
         def write(tmp):
             with open(tmp, "w", newline="") as f:

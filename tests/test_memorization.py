@@ -42,13 +42,13 @@ def test_neighbours_and_leave_one_out():
 
 def test_copies_are_caught_and_noise_is_not(digits):
     copied = memorization(Replay(digits.images, copy=True), "mnist", n=50, data=digits, spaces=("pixel",))
-    pixel = copied["spaces"]["pixel"]
-    assert pixel["ratio"] < 1e-3 and pixel["copies"] == 1
-    assert (pixel["indices"][:, 0] == np.arange(50) * 7 % 2000).all()       # found the very images
-    assert pixel["distances"][:, 0].max() < 1e-3                            # in one pixel scale: [0, 1]
+    pixel = copied.spaces["pixel"]
+    assert pixel.ratio < 1e-3 and pixel.copies == 1
+    assert (pixel.indices[:, 0] == np.arange(50) * 7 % 2000).all()       # found the very images
+    assert pixel.distances[:, 0].max() < 1e-3                            # in one pixel scale: [0, 1]
 
     noise = memorization(Replay(digits.images, copy=False), "mnist", n=50, data=digits, spaces=("pixel",))
-    assert noise["spaces"]["pixel"]["ratio"] > 2 and noise["spaces"]["pixel"]["copies"] == 0
+    assert noise.spaces["pixel"].ratio > 2 and noise.spaces["pixel"].copies == 0
 
     fig = memorization_figure(copied, digits, rows=4)
     assert "ratio 0.00" in fig.axes[0].get_title()
@@ -64,6 +64,6 @@ def test_inception_space_uses_the_cached_training_subset(digits, mirror, tmp_pat
     monkeypatch.setenv("DCGAN_DATA_DIR", str(tmp_path))
     result = memorization(Replay(digits.images, copy=True), "mnist", n=6, reference=30, data=digits,
                           spaces=("inception",))
-    space = result["spaces"]["inception"]
-    assert space["reference"] == 30 and space["indices"].shape == (6, 3)
+    space = result.spaces["inception"]
+    assert space.reference == 30 and space.indices.shape == (6, 3)
     assert list(tmp_path.glob("cache/fid-mnist-train-32px-1ch-n30-*.npz"))

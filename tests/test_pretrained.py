@@ -110,3 +110,22 @@ def test_evaluate_cli_on_a_zoo_model(mirror, tmp_path):
     assert r.returncode == 0, r.stderr
     result = json.loads(r.stdout)
     assert result["n"] == 10 and result["dataset"] == "mnist" and result["split"] == "test" and result["fid"] > 0
+
+
+def test_export_run_writes_a_card_with_its_numbers(mirror, tmp_path, monkeypatch):
+    """A real (tiny) run → a zoo entry: weights, grid, curves, FID/KID, memorization, card."""
+    from dcgan_core.train import train
+    monkeypatch.setenv("DCGAN_MIRROR", str(mirror))
+    monkeypatch.setenv("DCGAN_DATA_DIR", str(tmp_path / "data"))
+    cfg = TrainConfig(dataset="mnist", arch="torch", image_size=32, g_width=8, d_width=8, batch_size=16, limit=64,
+                      max_steps=4, diffaugment="translation", flip=True, device="cpu", progress=False,
+                      out=str(tmp_path / "run"))
+    train(cfg)
+    card = cards.export_run(tmp_path / "run", "tiny", n=16, memorization_n=8, zoo_dir=tmp_path / "zoo")
+    text = card.read_text()
+    entry = pretrained.manifest(tmp_path / "zoo")["tiny"]
+    assert entry["steps"] == 4 and entry["eval_n"] == 16 and entry["fid"] > 0
+    assert set(entry["memorization"]) == {"pixel", "inception"}
+    assert f"**{entry['fid']:.1f}**" in text and "DiffAugment `translation`" in text and "not in the paper" in text
+    for suffix in (".png", "-metrics.csv", "-memorization.png", ".safetensors"):
+        assert (tmp_path / "zoo" / f"tiny{suffix}").is_file()
