@@ -36,25 +36,31 @@ def grid_scrubber(run_dir: str | Path) -> W.VBox:
     return W.VBox([W.HBox([slider, label]), image])
 
 
-def sample_explorer(G: Generator, n: int = 36) -> W.VBox:
-    """A seed slider: each seed draws a new batch z ~ U[-1, 1] and shows G(z)."""
+def sample_explorer(G: Generator | dict[str, Generator], n: int = 36) -> W.VBox:
+    """A seed slider: each seed draws a new batch z ~ U[-1, 1] and shows G(z). Given several
+    generators by name ({"zoo:celeba64": G1, "this run": G2}), a menu picks one (the first shown)."""
+    models = G if isinstance(G, dict) else {"G": G}
     seed = W.IntSlider(value=0, min=0, max=999, description="seed", continuous_update=False)
     count = W.IntSlider(value=n, min=1, max=100, description="images", continuous_update=False)
+    which = W.Dropdown(options=list(models), description="model")
     image = W.Image(format="png", width=384)
 
     def show(change=None):
-        image.value = png_bytes(generate(G, count.value, seed.value))
+        image.value = png_bytes(generate(models[which.value], count.value, seed.value))
 
-    seed.observe(show, names="value")
-    count.observe(show, names="value")
+    for control in (seed, count, which):
+        control.observe(show, names="value")
     show()
-    return W.VBox([W.HBox([seed, count]), image])
+    controls = W.HBox([seed, count] + ([which] if len(models) > 1 else []))
+    return W.VBox([controls, image])
 
 
 def dedup_explorer(codes, injected, threshold: float = 0.0, radius: int = 0, width: int = 480) -> W.VBox:
     """§4.1.1's hash collisions, live: move the threshold on the ReLU codes and the Hamming radius
     and watch precision and recall on the injected duplicates change; browse the groups (buckets),
-    largest first, each image captioned with what it is ("original" or the change that made it)."""
+    largest first, each image captioned with what it is ("original" or the change that made it).
+    A large group shows a seeded random 32 of its images, not the first ones: datasets stored by
+    class (CIFAR-10) would otherwise make a big bucket look like one semantic class."""
     import torch
 
     from .data import to_unit_range
@@ -66,7 +72,7 @@ def dedup_explorer(codes, injected, threshold: float = 0.0, radius: int = 0, wid
     r_slider = W.IntSlider(value=radius, min=0, max=3, description="radius", continuous_update=False)
     table = W.HTML()
     bucket = W.IntSlider(value=0, min=0, max=0, description="bucket", continuous_update=False)
-    caption = W.Label()
+    caption = W.HTML(layout=W.Layout(width="100%"))     # its own row: a long caption never squeezes the slider
     image = W.Image(format="png", width=width)
     groups: list[list[int]] = []
 
@@ -74,9 +80,13 @@ def dedup_explorer(codes, injected, threshold: float = 0.0, radius: int = 0, wid
         if not groups:
             caption.value, image.value = "no collisions at this threshold and radius", b""
             return
-        group = groups[bucket.value][:32]
+        members = groups[bucket.value]
+        pick = torch.randperm(len(members), generator=torch.Generator().manual_seed(bucket.value))[:32]
+        group = [members[i] for i in sorted(pick.tolist())] if len(members) > 32 else members
         kinds = [str(injected.kind[i]) for i in group]
-        caption.value = f"group {bucket.value + 1} of {len(groups)}: {len(groups[bucket.value])} images — " + ", ".join(kinds)
+        shown = " (a random 32 shown)" if len(members) > 32 else ""
+        caption.value = (f"group {bucket.value + 1} of {len(groups)}: {len(members)} images{shown} — "
+                         + ", ".join(kinds))
         image.value = png_bytes(to_unit_range(injected.images[torch.as_tensor(group)]), nrow=8)
 
     def regroup(change=None):
@@ -90,4 +100,4 @@ def dedup_explorer(codes, injected, threshold: float = 0.0, radius: int = 0, wid
     r_slider.observe(regroup, names="value")
     bucket.observe(show, names="value")
     regroup()
-    return W.VBox([W.HBox([t_slider, r_slider]), table, W.HBox([bucket, caption]), image])
+    return W.VBox([W.HBox([t_slider, r_slider]), table, W.VBox([bucket, caption]), image])

@@ -46,3 +46,17 @@ def test_sample_explorer_seed_slider_resamples_deterministically():
     assert bytes(image.value) == first                                   # same seed, same samples
     count.value = 9
     assert Image.open(io.BytesIO(image.value)).size[0] > Image.open(io.BytesIO(first)).size[0]
+
+
+def test_sample_explorer_switches_between_generators():
+    Gs = {}
+    for name, seed in (("zoo", 0), ("this run", 1)):
+        Gs[name] = Generator(arch="torch", image_size=32, width=8)
+        init_weights(Gs[name], torch.Generator().manual_seed(seed))
+    box = sample_explorer(Gs, n=4)
+    (seed, count, which), image = box.children[0].children, box.children[1]
+    first = bytes(image.value)
+    which.value = "this run"
+    assert bytes(image.value) != first
+    which.value = "zoo"
+    assert bytes(image.value) == first
