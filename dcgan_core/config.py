@@ -140,14 +140,20 @@ class TrainConfig(Config):
     limit: int | None = option(None, "use only the first N images (smoke runs)", min=1)
     keep: str | None = option(None, "train only on the images a dedup index kept (DIR/kept.json of `dedup`, §4.1.1)")
     # --- networks (models.py) -------------------------------------------------------------
-    arch: str = option("paper", "paper (Figure 1, 5x5 kernels) or torch (pytorch/examples, 4x4)",
-                       choices=("paper", "torch"))
+    arch: str = option("paper", "paper (Figure 1, 5x5 kernels), torch (pytorch/examples, 4x4) or fc (fully "
+                                "connected: §8.1's permutation-invariant GAN baseline)",
+                       choices=("paper", "torch", "fc"))
     image_size: int = option(64, "64 (LSUN, faces) or 32 (CIFAR-10, MNIST)", min=16)
     nz: int = option(100, "size of z (Figure 1: 'A 100 dimensional uniform distribution Z')", min=1, flag=False)
     g_width: int | None = option(None, "G's last hidden width (default: paper 128, torch 64)", min=1)
     d_width: int | None = option(None, "D's first width (default: paper 128, torch 64)", min=1)
     channels: int | None = option(None, "None = the dataset's own (1 for MNIST, 3 otherwise)", choices=(1, 3),
                                   flag=False)
+    conditional: bool = option(False, "class-conditional G and D (§8.1): the label goes to both nets (models.py); "
+                                      "needs a dataset with class labels (data.DATASETS)")
+    n_classes: int | None = option(None, "classes of a conditional net; None = the dataset's own", min=2, flag=False)
+    bn_affine: bool = option(True, "BatchNorm with learned scale and bias (§8.1: without them 'produced better "
+                                   "results' on MNIST)")
     # --- optimisation (§4) ----------------------------------------------------------------
     batch_size: int = option(128, "mini-batch size (§4: 'mini-batch SGD with a mini-batch size of 128')", min=1)
     lr: float = option(2e-4, "Adam learning rate (§4: '0.001 to be too high, using 0.0002 instead')")
@@ -203,6 +209,6 @@ class TrainConfig(Config):
 
 
 # The fields that define the networks: a checkpoint resumes only under the same values.
-MODEL_FIELDS = ("arch", "image_size", "nz", "g_width", "d_width", "channels")
+MODEL_FIELDS = ("arch", "image_size", "nz", "g_width", "d_width", "channels", "conditional", "n_classes", "bn_affine")
 # The fields that define the data: resuming under other values is refused unless asked for.
 DATA_FIELDS = ("dataset", "split", "limit", "keep")

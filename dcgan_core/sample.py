@@ -14,12 +14,17 @@ from .pretrained import load_models
 
 
 @torch.no_grad()
-def generate(G: Generator, n: int, seed: int = 0) -> torch.Tensor:
+def generate(G: Generator, n: int, seed: int = 0, labels: torch.Tensor | None = None) -> torch.Tensor:
     """n images in [-1, 1] from G in eval mode (BN running statistics; G's mode is restored);
-    the same seed gives the same images."""
+    the same seed gives the same images. A class-conditional G (§8.1) draws `labels` (n class
+    indices), by default every class in turn (image i of class i mod n_classes)."""
     device = next(G.parameters()).device
+    if getattr(G, "n_classes", 0) and labels is None:
+        labels = torch.arange(n) % G.n_classes
+    if labels is not None:
+        labels = torch.as_tensor(labels).to(device)
     with eval_mode(G):
-        return G(sample_z(n, G.nz, torch.Generator().manual_seed(seed), device)).float().cpu()
+        return G(sample_z(n, G.nz, torch.Generator().manual_seed(seed), device), labels=labels).float().cpu()
 
 
 def save_grid(images: torch.Tensor, path: str | Path, nrow: int | None = None) -> Path:

@@ -48,7 +48,7 @@ from tqdm.auto import tqdm
 
 from .checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from .config import DATA_FIELDS, TrainConfig
-from .data import DataError, ImageData, held_out_split, load_dataset
+from .data import DATASETS, DataError, ImageData, held_out_split, load_dataset
 from .diffaugment import diff_augment, flip_images, parse_policy
 from .files import RunDir, atomic_write, write_json
 from .models import Discriminator, Generator, build_models, eval_mode, layer_table, network_shape, sample_z
@@ -149,6 +149,13 @@ class Trainer:
         if len(data) < cfg.batch_size:
             raise DataError(f"{cfg.dataset} has {len(data)} usable images, fewer than one batch of "
                             f"{cfg.batch_size}: lower batch_size (--batch-size) or add images")
+        if cfg.conditional:   # §8.1: the nets see each image's class, so the data must have classes
+            if data.labels is None:
+                raise DataError(f"{cfg.dataset} has no class labels, so it cannot train a conditional net "
+                                f"(--conditional); datasets with classes: "
+                                f"{', '.join(k for k, i in DATASETS.items() if i.labels == 'class')}")
+            cfg = cfg.replace(n_classes=cfg.n_classes or (len(data.classes) if data.classes
+                                                          else int(data.labels.max()) + 1))
         self.cfg = cfg = cfg.replace(channels=data.channels)
         self.data = data
         self.device = resolve_device(cfg.device, int(os.environ.get("LOCAL_RANK", 0)))
@@ -180,6 +187,11 @@ class Trainer:
 
         self.policy = parse_policy(cfg.diffaugment)          # () = off: the paper's training
         self.fixed_z = sample_z(cfg.n_grid, cfg.nz, seeded(cfg.seed, 2), self.device)  # the grids' z
+        self.fixed_labels, self.grid_columns = None, int(math.sqrt(cfg.n_grid))
+        if cfg.conditional:   # one row per class; the same z down each column (style fixed, class varies)
+            self.grid_columns = max(1, cfg.n_grid // cfg.n_classes)
+            self.fixed_z = self.fixed_z[:self.grid_columns].repeat(cfg.n_classes, 1)
+            self.fixed_labels = torch.arange(len(self.fixed_z), device=self.device) // self.grid_columns
         self.local_batch = cfg.batch_size // self.world
         # Epoch e's order: DistributedSampler's permutation seeded by seed + e, rank r taking
         # every N-th image of it — so rank r's batch i is its share of the global batch i.
@@ -206,18 +218,20 @@ class Trainer:
         optimizer's master copy), BN statistics and the loss stay fp32."""
         return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.precision == "bf16")
 
-    def train_step(self, x: torch.Tensor, z: torch.Tensor) -> dict[str, float]:
+    def train_step(self, x: torch.Tensor, z: torch.Tensor, y: torch.Tensor | None = None) -> dict[str, float]:
         """One D update and one G update on real images `x` and noise `z`; returns the losses
         and D's mean outputs (averaged over ranks). With DiffAugment, D sees T(x) and T(G(z))
-        in both updates, each with fresh random T drawn from this step's own seeded stream."""
+        in both updates, each with fresh random T drawn from this step's own seeded stream.
+        Conditional nets (§8.1) get the labels `y` of x; G draws the same classes, as in the
+        authors' conditional MNIST code, so D compares real and fake of one class mix."""
         gen = seeded(self.cfg.seed, 3, self.step, self.rank) if self.policy else None
         T = lambda images: (diff_augment(images, self.policy, gen) if self.policy else images  # noqa: E731
                             ).contiguous(memory_format=self.memory_format)
         with self.autocast():
-            fake = self.g_step(z)
+            fake = self.g_step(z, labels=y)
             # (1) D: maximise log D(x) + log(1 − D(G(z))). Real and fake go through D as separate
             # batches, so BN statistics are never mixed across them (as in the paper's code).
-            d_real, d_fake = self.d_step(T(x)).float(), self.d_step(T(fake.detach())).float()
+            d_real, d_fake = self.d_step(T(x), labels=y).float(), self.d_step(T(fake.detach()), labels=y).float()
         loss_d = gan_loss(d_real, True) + gan_loss(d_fake, False)
         self.opt_d.zero_grad(set_to_none=True)
         loss_d.backward()
@@ -227,7 +241,7 @@ class Trainer:
         # need no gradient here (only its input does), which saves a third of D's backward.
         self.D.requires_grad_(False)
         with self.autocast():
-            d_fake_g = self.d_for_g(T(fake)).float()
+            d_fake_g = self.d_for_g(T(fake), labels=y).float()
         loss_g = gan_loss(d_fake_g, True)
         self.opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
@@ -240,17 +254,21 @@ class Trainer:
             stats /= self.world
         return dict(zip(("loss_d", "loss_g", "d_x", "d_g_z"), stats.tolist()))
 
-    def batch(self, step: int) -> tuple[torch.Tensor, torch.Tensor]:
-        """This rank's real images and noise for global step `step`."""
+    def batch(self, step: int) -> tuple[torch.Tensor, ...]:
+        """This rank's real images and noise for global step `step`, and for a conditional net
+        the images' class labels too: (x, z) or (x, z, y)."""
         epoch, i = divmod(step, self.steps_per_epoch)
         if self._order[0] != epoch:
             self.sampler.set_epoch(epoch)
             self._order = (epoch, torch.tensor(list(self.sampler)))
         b = self.local_batch
-        x = self.data.batch(self._order[1][i * b:(i + 1) * b]).to(self.device, non_blocking=True)
+        index = self._order[1][i * b:(i + 1) * b]
+        x = self.data.batch(index).to(self.device, non_blocking=True)
         if self.cfg.flip:
             x = flip_images(x, seeded(self.cfg.seed, 4, step, self.rank))
         z = sample_z(b, self.cfg.nz, seeded(self.cfg.seed, 1, step, self.rank), self.device)
+        if self.cfg.conditional:
+            return x, z, self.data.labels[index].to(self.device, non_blocking=True)
         return x, z
 
     # --- the loop -----------------------------------------------------------------------------
@@ -301,8 +319,8 @@ class Trainer:
     def save_grid(self, path: Path) -> None:
         """G on the fixed noise, in eval mode (BN running statistics: no side effects on training)."""
         with eval_mode(self.G):
-            images = self.G(self.fixed_z)
-        save_grid(images.float().cpu(), path, nrow=int(math.sqrt(len(images))))
+            images = self.G(self.fixed_z, labels=self.fixed_labels)
+        save_grid(images.float().cpu(), path, nrow=self.grid_columns)
 
     def evaluate(self) -> dict:
         """FID/KID of `eval_n` samples of G (as just saved in last.pt) against as many real images,

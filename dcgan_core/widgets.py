@@ -101,3 +101,257 @@ def dedup_explorer(codes, injected, threshold: float = 0.0, radius: int = 0, wid
     bucket.observe(show, names="value")
     regroup()
     return W.VBox([W.HBox([t_slider, r_slider]), table, W.VBox([bucket, caption]), image])
+
+
+def class_explorer(G: Generator, n: int = 30, n_classes: int | None = None) -> W.VBox:
+    """A conditional G's samples of one class (§8.1): pick the class and the seed; shows n samples."""
+    import torch
+    n_classes = n_classes or G.n_classes
+    if not n_classes:
+        return W.VBox([W.HTML("This generator is not class-conditional: it has no class to pick.")])
+    digit = W.Dropdown(options=list(range(n_classes)), value=0, description="class")
+    seed = W.IntSlider(value=0, min=0, max=999, description="seed", continuous_update=False)
+    image = W.Image(format="png", width=384)
+
+    def show(change=None):
+        image.value = png_bytes(generate(G, n, seed.value, labels=torch.full((n,), digit.value)), nrow=10)
+
+    digit.observe(show, names="value")
+    seed.observe(show, names="value")
+    show()
+    return W.VBox([W.HBox([digit, seed]), image])
+
+
+def latent_walk_explorer(G: Generator, seed_a: int = 0, seed_b: int = 1, steps: int = 8, mode: str = "linear",
+                         width: int = 720) -> W.VBox:
+    """§6.1 live: pick the two endpoint seeds (the z of `generate(G, 1, seed)`), the number of steps
+    and the path; the row of frames from G(z_A) to G(z_B) updates."""
+    import torch
+
+    from .latent_walk import render, seed_points, walk
+    a = W.IntText(value=seed_a, description="seed A")
+    b = W.IntText(value=seed_b, description="seed B")
+    n = W.IntSlider(value=steps, min=1, max=16, description="steps", continuous_update=False)
+    path = W.Dropdown(options=["linear", "spherical"], value=mode, description="path")
+    image = W.Image(format="png", width=width)
+
+    def show(change=None):
+        points = torch.cat([seed_points(1, G.nz, a.value), seed_points(1, G.nz, b.value)])
+        frames = render(G, walk(points, n.value, path.value))
+        image.value = png_bytes(frames, nrow=len(frames))
+
+    for w in (a, b, n, path):
+        w.observe(show, names="value")
+    show()
+    return W.VBox([W.HBox([a, b]), W.HBox([n, path]), image])
+
+
+def arithmetic_explorer(G: Generator, z, images, choices, page_size: int = 24, per_row: int = 8) -> W.VBox:
+    """§6.3.2 live: a page of generated faces (the pool `z`, `images` that `choices` indexes), a
+    toggle under each; pick the equation and the concept, click three faces per concept, and see
+    G's 3×3 result (Y ± noise) beside the pixel-space control. Save and load the choices as JSON.
+
+    children: [0] equation, concept; [1] page; [2] the face tiles (GridBox of VBox(Image, ToggleButton));
+    [3] the picks; [4] result, control; [5] file, save, load, message."""
+    from .vector_arithmetic import EQUATIONS, Choices, equation, equation_images, toggle
+
+    names = list(EQUATIONS)
+    eq = W.Dropdown(options=names, value=names[0], description="equation")
+    concept = W.ToggleButtons(options=equation(names[0]).labels, description="choosing")
+    pages = max(1, math.ceil(len(z) / page_size))
+    page = W.IntSlider(value=0, min=0, max=pages - 1, description="page", continuous_update=False)
+    tiles = [W.VBox([W.Image(format="png", width=64), W.ToggleButton(layout=W.Layout(width="64px"))])
+             for _ in range(page_size)]
+    picks = W.HTML()
+    result, control = W.Image(format="png", width=240), W.Image(format="png", width=96)
+    file = W.Text(value="choices.json", description="file")
+    save, load = W.Button(description="save"), W.Button(description="load")
+    message = W.Label()
+    updating = [False]
+
+    def chosen(label):
+        return choices.equations.get(eq.value, {}).get(label, [])
+
+    def refresh(change=None):
+        updating[0] = True
+        for k, tile in enumerate(tiles):
+            i = page.value * page_size + k
+            img, button = tile.children
+            tile.layout.visibility = "visible" if i < len(z) else "hidden"
+            if i < len(z):
+                img.value = png_bytes(images[i][None])
+                button.description = f"#{i}"
+                button.value = i in chosen(concept.value)
+        updating[0] = False
+        picks.value = "<br>".join(f"<b>{label}</b>: {chosen(label) or '—'}" for label in equation(eq.value).labels)
+        if all(chosen(label) for label in equation(eq.value).labels):
+            grid, pixel = equation_images(G, z, images, choices.picks(eq.value))
+            result.value, control.value = png_bytes(grid, nrow=3), png_bytes(pixel)
+        else:
+            result.value = control.value = b""
+
+    def clicked(k):
+        def on_change(change):
+            if not updating[0]:
+                toggle(choices, eq.value, concept.value, page.value * page_size + k)
+                refresh()
+        return on_change
+
+    def equation_changed(change):
+        concept.options = equation(eq.value).labels
+        refresh()
+
+    def save_clicked(_):
+        try:
+            message.value = f"saved {choices.save(file.value)}"
+        except (OSError, ValueError) as e:
+            message.value = f"error: {e}"
+
+    def load_clicked(_):
+        try:
+            new = Choices.load(file.value)
+        except ValueError as e:
+            message.value = f"error: {e}"
+            return
+        if new.pool != len(z):
+            message.value = f"error: {file.value} indexes a pool of {new.pool} faces, this one has {len(z)}"
+            return
+        choices.equations, choices.turn = new.equations, new.turn
+        message.value = f"loaded {file.value}"
+        refresh()
+
+    for k, tile in enumerate(tiles):
+        tile.children[1].observe(clicked(k), names="value")
+    eq.observe(equation_changed, names="value")
+    concept.observe(refresh, names="value")
+    page.observe(refresh, names="value")
+    save.on_click(save_clicked)
+    load.on_click(load_clicked)
+    refresh()
+    return W.VBox([W.HBox([eq, concept]), page,
+                   W.GridBox(tiles, layout=W.Layout(grid_template_columns=f"repeat({per_row}, 72px)")),
+                   picks, W.HBox([result, control]), W.HBox([file, save, load, message])])
+
+
+def guided_backprop_explorer(entries: dict, k: int = 6, width: int = 480) -> W.VBox:
+    """§6.2 live: pick a discriminator (e.g. "scenes64 trained", "scenes64 random"), one of its conv
+    layers and a feature; see the feature's top k real images and their guided-backprop maps.
+    `entries` maps a name to (D, ImageData). Each layer's responses are computed once and kept."""
+    from .guided_backprop import feature_view, n_features
+
+    names = list(entries)
+    model = W.Dropdown(options=names, value=names[0], description="model")
+    layer = W.IntSlider(value=len(entries[names[0]][0].layers) - 1, min=0,
+                        max=len(entries[names[0]][0].layers) - 1, description="layer", continuous_update=False)
+    feature = W.IntSlider(value=0, min=0, max=n_features(entries[names[0]][0], layer.value) - 1,
+                          description="feature", continuous_update=False)
+    images, saliency, label = W.Image(format="png", width=width), W.Image(format="png", width=width), W.HTML()
+    cache: dict = {}
+
+    def show(change=None):
+        D, data = entries[model.value]
+        layer.max = len(D.layers) - 1
+        feature.max = n_features(D, layer.value) - 1
+        imgs, sal = feature_view(D, data, layer.value, feature.value, k, cache)
+        images.value, saliency.value = png_bytes(imgs, nrow=k), png_bytes(sal, nrow=k)
+        label.value = (f"{model.value}: layer {layer.value}, feature {feature.value} of {feature.max + 1} — "
+                       f"top {k} of {len(data)} images ({data.name}) and their guided backprop")
+
+    for w in (model, layer, feature):
+        w.observe(show, names="value")
+    show()
+    return W.VBox([W.HBox([model, layer, feature]), label, images, saliency])
+
+
+def box_annotator(G: Generator, model: str, seeds, concept: str = "windows", scale: int = 6,
+                  root: str | Path | None = None) -> W.VBox:
+    """Draw boxes on generated samples (§6.3.1: "52 window bounding boxes were drawn manually"):
+    a seed slider picks the sample (sample s = G(z of seed s)), boxes are drawn on it enlarged
+    `scale` times with jupyter-bbox-widget, and Save writes them all to
+    annotations/CONCEPT/SHA256.json (forgetting.save_annotations), keyed by the model file's
+    sha256 and the noise seed; existing boxes for the model are loaded first."""
+    import base64
+
+    import torch
+
+    from .data import DataError
+    from .forgetting import (ANNOTATIONS_DIR, annotation_path, from_widget_boxes, load_annotations, model_sha256,
+                             new_annotations, sample_for_seed, save_annotations, to_widget_boxes)
+
+    try:
+        from jupyter_bbox_widget import BBoxWidget
+    except ImportError:
+        return W.VBox([W.HTML("box drawing needs jupyter-bbox-widget: pip install jupyter-bbox-widget")])
+    root = Path(root) if root else ANNOTATIONS_DIR
+    seeds = [int(s) for s in seeds]
+    try:
+        ann = load_annotations(model, concept, annotation_path(model_sha256(model), concept, root))
+    except DataError:
+        ann = new_annotations(model, concept, G.image_size)
+    seed = W.SelectionSlider(options=seeds, value=seeds[0], description="seed", continuous_update=False)
+    draw = BBoxWidget(classes=[concept.rstrip("s")], hide_buttons=True)
+    save = W.Button(description="Save")
+    status = W.HTML()
+
+    def count() -> str:
+        boxes = [b for b in ann["samples"].values() if b]
+        return f"{sum(map(len, boxes))} boxes on {len(ann['samples'])} samples"
+
+    def store(change=None):
+        ann["samples"][str(seed.value)] = from_widget_boxes(draw.bboxes, scale, G.image_size)
+        status.value = count()
+
+    def show(change=None):
+        if change is not None:                  # keep the boxes of the sample we leave
+            ann["samples"][str(change["old"])] = from_widget_boxes(draw.bboxes, scale, G.image_size)
+        image = sample_for_seed(G, [seed.value])
+        png = png_bytes(torch.nn.functional.interpolate(image, scale_factor=scale, mode="nearest"), nrow=1)
+        draw.image = "data:image/png;base64," + base64.b64encode(png).decode()
+        draw.bboxes = to_widget_boxes(ann["samples"].get(str(seed.value), []), scale, concept.rstrip("s"))
+        status.value = count()
+
+    def save_clicked(_):
+        store()
+        status.value = f"saved {save_annotations(ann, root)}: {count()}"
+
+    seed.observe(show, names="value")
+    draw.observe(store, names="bboxes")
+    save.on_click(save_clicked)
+    show()
+    return W.VBox([W.HBox([seed, save, status]), draw])
+
+
+def representation_explorer(sets: dict, c_grid=(1e-3, 1e-2), per_class_choices=(10, 25, 100, 400)) -> W.VBox:
+    """§5's features, live: pick the features, which of D's layers, and the labels per class;
+    the test accuracy of a linear L2-SVM (C chosen on the validation split) updates from the
+    cached features (`representation.subset_accuracy`)."""
+    from .representation import subset_accuracy
+
+    specs = list(sets)
+    features = W.Dropdown(options=specs, value=specs[0], description="features")
+    layers = W.HBox()
+    per_class = W.Dropdown(options=[(str(n), n) for n in per_class_choices] + [("all", None)],
+                           value=per_class_choices[0], description="labels/class")
+    out = W.HTML()
+
+    def show(change=None):
+        chosen = [i for i, box in enumerate(layers.children) if box.value]
+        if not chosen:
+            out.value = "pick at least one layer"
+            return
+        r = subset_accuracy(sets, features.value, chosen, per_class.value, c_grid)
+        out.value = (f"<b>{100 * r['accuracy']:.1f}%</b> test accuracy ({r['n_train']:,} training images, "
+                     f"{r['feature_dim']:,} features, C = {r['C']:g})")
+
+    def rebuild(change=None):
+        dims = sets[features.value][0].layer_dims
+        boxes = [W.Checkbox(value=True, description=f"layer {i + 1} ({d:,})", indent=False) for i, d in enumerate(dims)]
+        for box in boxes:
+            box.observe(show, names="value")
+        layers.children = boxes
+        show()
+
+    features.observe(rebuild, names="value")
+    per_class.observe(show, names="value")
+    rebuild()
+    return W.VBox([W.HBox([features, per_class]), layers, out])

@@ -30,3 +30,9 @@ def cache_dir(tmp_path) -> Path:
     path = tmp_path / "data-cache"
     path.mkdir()
     return path
+
+
+def pytest_collection_modifyitems(config, items):
+    """Browser tests last (a stable sort): they open the executed notebooks that
+    tests/test_notebooks.py writes, instead of executing them again."""
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)

@@ -11,7 +11,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "dcgan_core"
 
 # Bottom up. A module may import modules of its own layer or of lower ones.
 LAYERS = [
-    {"__init__", "files", "diffaugment"},          # imports nothing of the package
+    {"__init__", "files", "diffaugment", "inception"},  # imports nothing of the package (inception: FID's net)
     {"config"},                                    # configs, profiles, validation
     {"models", "data", "results"},                 # networks, datasets, result objects
     {"checkpoint", "claims"},                      # checkpoint files; the paper's claims
@@ -19,8 +19,10 @@ LAYERS = [
     {"sample", "figures"},
     {"metrics"},                                   # FID/KID
     {"memorization", "train"},
-    {"dedup"},                                     # one module per paper section
-    {"cards", "widgets", "notebooks"},
+    {"dedup", "mnist_appendix", "guided_backprop", "representation"},  # one module per paper section
+    {"latent_walk", "attributes"},                 # §6.1; the face-attribute judge of §6.3
+    {"vector_arithmetic", "forgetting"},           # §6.3.2, §6.3.1 (use the attribute judge above)
+    {"cards", "widgets", "notebooks", "report"},   # report: results JSON + claims → build/PROFILE/report/
     {"cli"},
     {"__main__"},
 ]

@@ -20,7 +20,7 @@ from dcgan_core.config import TrainConfig
 from dcgan_core.pretrained import PretrainedError
 from dcgan_core.sample import generate
 
-ZOO_NAMES = ("celeba64", "scenes64", "cifar32", "mnist")
+ZOO_NAMES = ("celeba64", "scenes64", "cifar32", "mnist", "mnist-conditional")
 
 
 @pytest.fixture
@@ -89,7 +89,8 @@ def test_each_zoo_model_loads_samples_and_has_its_card(name):
     G, D, cfg = models_from_checkpoint(f"zoo:{name}")          # verifies the sha256
     x = generate(G, 4)
     assert x.shape == (4, G.channels, cfg.image_size, cfg.image_size) and x.abs().max() <= 1
-    assert D(x).shape == (4,)
+    labels = torch.arange(4) % G.n_classes if G.n_classes else None   # generate drew classes 0, 1, 2, 3
+    assert D(x, labels=labels).shape == (4,)
     entry = pretrained.manifest()[name]
     card = (pretrained.ZOO_DIR / f"{name}.md").read_text()
     assert f"**{entry['fid']:.1f}**" in card and entry["sha256"][:16] in card
@@ -121,10 +122,13 @@ def test_export_run_writes_a_card_with_its_numbers(mirror, tmp_path, monkeypatch
                       max_steps=4, diffaugment="translation", flip=True, device="cpu", progress=False,
                       out=str(tmp_path / "run"))
     train(cfg)
-    card = cards.export_run(tmp_path / "run", "tiny", n=16, memorization_n=8, zoo_dir=tmp_path / "zoo")
+    card = cards.export_run(tmp_path / "run", "tiny", n=16, large_n=24, memorization_n=8, zoo_dir=tmp_path / "zoo")
     text = card.read_text()
     entry = pretrained.manifest(tmp_path / "zoo")["tiny"]
     assert entry["steps"] == 4 and entry["eval_n"] == 16 and entry["fid"] > 0
+    # FID at a larger n beside it (the lead's re-export: --large-n 5000); both on the card
+    assert entry["eval_n_large"] == 24 and entry["fid_large"] > 0 and entry["fid_large"] != entry["fid"]
+    assert f"**{entry['fid_large']:.1f}**" in text and "at n = 24" in text
     assert set(entry["memorization"]) == {"pixel", "inception"}
     assert f"**{entry['fid']:.1f}**" in text and "DiffAugment `translation`" in text and "not in the paper" in text
     for suffix in (".png", "-metrics.csv", "-memorization.png", ".safetensors"):

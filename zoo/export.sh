@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # zoo/NAME.* from the runs of zoo/train.sh: G and D of best.pt (else last.pt) in fp16, sha256 in
 # zoo.json, sample grid, learning curves, FID/KID of 1000 samples (fp32), memorization check, card.
-# Usage: bash zoo/export.sh [NAME…]   (default: all four)
+# Usage: bash zoo/export.sh [NAME…]   (default: all of them)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 names=("$@")
-[[ $# -gt 0 ]] || names=(mnist cifar32 celeba64 scenes64)
+[[ $# -gt 0 ]] || names=(mnist cifar32 celeba64 scenes64 mnist-conditional)
 for name in "${names[@]}"; do
     python -m dcgan_core export --run "runs/zoo/$name" --name "$name" --n 1000 --no-progress
 done

@@ -20,6 +20,14 @@ train() {   # train NAME FLAGS…
 
 # §8 appendix: MNIST digits (60k, 28×28 resized to 32×32), 3 epochs.
 train mnist    --dataset mnist   --arch torch --image-size 32 --batch-size 128 --epochs 3 --grid-every 200
+# §8.1 appendix: a class-conditional DCGAN (--conditional: the one-hot label to G and D) with BN
+# without scale and bias (--no-bn-affine), on MNIST's 50k training digits (a 10k validation split
+# held out, seed 0: mnist_appendix.validation_split), small (widths 32), 3 epochs. Notebook 08 reads it.
+if [[ "$ONLY" == "  " || "$ONLY" == *" mnist-conditional "* ]]; then
+    mkdir -p "$RUNS" && python -m dcgan_core mnist-appendix --write-split "$RUNS/mnist-train50k.json" --seed 0
+fi
+train mnist-conditional --dataset mnist --keep "$RUNS/mnist-train50k.json" --conditional --no-bn-affine \
+               --arch torch --image-size 32 --g-width 32 --d-width 32 --batch-size 128 --epochs 3 --grid-every 200
 # §5: CIFAR-10 train (50k); FID of 500 samples vs the test split every 1000 steps keeps best.pt.
 train cifar32  --dataset cifar10 --arch torch --image-size 32 --batch-size 128 --max-steps 6000 \
                --grid-every 1000 --ckpt-every 1000 --eval-every 1000 --eval-n 500

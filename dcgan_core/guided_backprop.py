@@ -1,0 +1,442 @@
+"""
+# Visualizing the discriminator's features by guided backpropagation (§6.2, Figure 5)
+
+Radford, Metz & Chintala (2015), [arXiv 1511.06434](https://arxiv.org/abs/1511.06434), §6.2:
+
+> "Previous work has demonstrated that supervised training of CNNs on large image datasets results
+> in very powerful learned features (Zeiler & Fergus, 2014). Additionally, supervised CNNs trained
+> on scene classification learn object detectors (Oquab et al., 2014). We demonstrate that an
+> unsupervised DCGAN trained on a large image dataset can also learn a hierarchy of features that
+> are interesting. Using guided backpropagation as proposed by (Springenberg et al., 2014), we show
+> in Fig.5 that the features learnt by the discriminator activate on typical parts of a bedroom,
+> like beds and windows. For comparison, in the same figure, we give a baseline for randomly
+> initialized features that are not activated on anything that is semantically relevant or
+> interesting."
+
+Figure 5's caption: "On the right, guided backpropagation visualizations of maximal axis-aligned
+responses for the first 6 learned convolutional features from the last convolution layer in the
+discriminator. Notice a significant minority of features respond to beds […]. On the left is a
+random filter baseline. Comparing to the previous responses there is little to no discrimination
+and random structure."
+
+What we do, for any conv layer of D and any feature (channel) of it:
+
+- **Top images** — every real image of a dataset goes through D (eval mode); a feature's response
+  to an image is its maximum over the spatial positions of the layer ("maximal axis-aligned
+  responses"); the images with the largest responses are the feature's top images.
+- **Guided backpropagation** (Springenberg et al. 2014, arXiv 1412.6806) — the gradient of that one
+  maximal response (one channel, one position) with respect to the input image, where every
+  rectifier passes gradient back only where its input was positive *and* the gradient coming back
+  is positive. D's rectifiers are LeakyReLU(0.2), not ReLU. ours: we apply the guided rule to them
+  as to a ReLU — gradient passes where the LeakyReLU's input > 0 and the incoming gradient > 0 — so
+  the 0.2 slope of the negative side passes nothing backward. (Passing 0.2 × the positive gradient
+  there instead would mix in evidence *against* the feature and blurs the maps.) The forward pass
+  is D's own; we re-run D's layers module by module (`layer_output`), swapping each LeakyReLU for
+  `GuidedLeakyReLU` (same forward, guided backward) — `models.py`'s nets are not changed.
+- **Baseline** — a D of the same architecture with the paper's random init (§4: N(0, 0.02)),
+  never trained: the "random filter baseline".
+
+Measured, per feature of the layer, for trained and random D alike (the paper only shows pictures):
+
+- **class selectivity** — the label mix of a feature's `top_k` images against the dataset's prior:
+  the KL divergence KL(top-k mix ‖ prior) in nats, and the best class's share of the top-k. On the
+  15-Scene rooms the labels are bedroom / kitchen / living room; on CelebA, each binary attribute
+  (Smiling, Male, Eyeglasses by default) is a two-class label and the KL is averaged over them.
+  `kl_chance` is the mean KL of `top_k` images drawn at random: what finite samples give by chance.
+- **saliency concentration** — of the guided-backprop map (|gradient| summed over colour channels)
+  of a feature's top images, the fraction of its mass in the top 10 % of pixels (0.1 = spread
+  evenly; 1 = all in a tenth of the image).
+
+`run(cfg)` measures every zoo model of `cfg.models` (each on its own training data) and returns a
+`GuidedBackpropResult`; `figure5` draws the paper's figure, `selectivity_figure` the distributions;
+`widgets.guided_backprop_explorer` picks model, layer and feature live.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from typing import ClassVar
+
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .config import Config, option
+from .data import ImageData, load_dataset, to_unit_range
+from .figures import grid_image
+from .models import Discriminator, build_models, eval_mode
+from .pretrained import load_models
+from .results import Result, artifact
+
+
+@dataclasses.dataclass
+class GuidedBackpropConfig(Config):
+    """§6.2: which discriminators, which layer, how many top images per feature."""
+    models: tuple[str, ...] = option(("scenes64", "celeba64"), "zoo models (or checkpoint paths) whose D to "
+                                     "look inside, each on its own training data")
+    layer: int = option(-1, "D's conv layer, 0 = the input side; negative counts from the last (-1: the paper's "
+                            "'last convolution layer')")
+    top_k: int = option(9, "top-activating images per feature for class selectivity", min=1)
+    saliency_k: int = option(4, "of those, how many get a guided-backprop map for saliency concentration", min=1)
+    show_features: int = option(6, "features drawn in Figure 5 (§6.2: 'the first 6 learned convolutional "
+                                   "features')", min=1)
+    show_images: int = option(4, "top images drawn per feature in Figure 5", min=1)
+    attributes: tuple[str, ...] = option(("Smiling", "Male", "Eyeglasses"),
+                                         "CelebA attributes used as labels for a faces D")
+    limit: int | None = option(None, "use at most the first N images of each dataset", min=10)
+    top_fraction: float = option(0.1, "saliency concentration: the fraction of pixels counted as 'top'", min=0.0)
+    random_seed: int = option(0, "seed of the random-init baseline D (and of the chance level)")
+    batch_size: int = option(128, "images per forward/backward batch", min=1)
+
+    PROFILES: ClassVar[dict[str, dict]] = {
+        # CI: every feature of D's last layer, the 715 rooms and the first 1,000 faces; ~1 min on 2 cores.
+        "smoke": dict(limit=1000, saliency_k=2),
+        # All 10,000 faces.
+        "cpu": dict(),
+        "paper": dict(saliency_k=9),
+    }
+
+    def check(self) -> None:
+        if not self.models:
+            raise ValueError("models must name at least one zoo model or checkpoint")
+        if self.saliency_k > self.top_k:
+            raise ValueError(f"saliency_k must be ≤ top_k ({self.top_k}), got {self.saliency_k}")
+        if not self.top_fraction < 1:
+            raise ValueError(f"top_fraction must be in (0, 1), got {self.top_fraction!r}")
+
+
+# ---------------------------------------------------------------------------------------------
+# Guided backpropagation through D
+
+class GuidedLeakyReLU(torch.autograd.Function):
+    """LeakyReLU forward; guided backward: gradient only where input > 0 and incoming gradient > 0
+    (Springenberg et al. 2014's rule, applied to D's LeakyReLU as to a ReLU; see the module docstring)."""
+
+    @staticmethod
+    def forward(ctx, x, slope: float):
+        ctx.save_for_backward(x)
+        return F.leaky_relu(x, slope)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad * (x > 0) * (grad > 0), None
+
+
+def resolve_layer(D: Discriminator, layer: int) -> int:
+    """A layer index (negative from the end) as 0..len(D.layers)-1, or one clear error."""
+    n = len(D.layers)
+    if not -n <= layer < n:
+        raise ValueError(f"layer must be in {-n}..{n - 1} (D has {n} conv layers), got {layer}")
+    return layer % n
+
+
+def layer_output(D: Discriminator, x: torch.Tensor, layer: int, guided: bool = False) -> torch.Tensor:
+    """D's feature maps at conv layer `layer` (N×C×h×w), D's own modules run one by one; with
+    `guided`, every LeakyReLU becomes `GuidedLeakyReLU` (same values, guided gradients)."""
+    if getattr(D, "n_classes", 0):
+        raise ValueError("guided backprop is for unconditional discriminators")
+    layer = resolve_layer(D, layer)
+    for block in D.layers[:layer + 1]:
+        for m in block:
+            if guided and isinstance(m, nn.LeakyReLU):
+                x = GuidedLeakyReLU.apply(x, m.negative_slope)
+            else:
+                x = m(x)
+    return x
+
+
+@torch.no_grad()
+def responses(D: Discriminator, images: torch.Tensor, layer: int, batch_size: int = 128) -> torch.Tensor:
+    """Each feature's maximal spatial response to each image: N×C (images uint8 or in [-1, 1])."""
+    out = []
+    with eval_mode(D):
+        for i in range(0, len(images), batch_size):
+            x = _unit(images[i:i + batch_size])
+            out.append(layer_output(D, x, layer).flatten(2).amax(2))
+    return torch.cat(out)
+
+
+def guided_saliency(D: Discriminator, images: torch.Tensor, layer: int, features, batch_size: int = 128
+                    ) -> torch.Tensor:
+    """Guided-backprop gradients (N×C×H×W) of feature `features[i]`'s maximal response to image i
+    with respect to image i. Pairs in one batch do not interact (D is in eval mode), so the gradient
+    of the sum of the chosen responses gives each image its own map."""
+    features = torch.as_tensor(features, dtype=torch.long).reshape(-1)
+    if len(features) != len(images):
+        raise ValueError(f"one feature per image: got {len(features)} features for {len(images)} images")
+    out = []
+    with eval_mode(D), torch.enable_grad():
+        for i in range(0, len(images), batch_size):
+            x = _unit(images[i:i + batch_size]).clone().requires_grad_(True)
+            a = layer_output(D, x, layer, guided=True)
+            f = features[i:i + batch_size]
+            if int(f.max()) >= a.shape[1] or int(f.min()) < 0:
+                raise ValueError(f"feature must be in 0..{a.shape[1] - 1} at layer {layer}, got {int(f.max())}")
+            chosen = a[torch.arange(len(f)), f].flatten(1).amax(1)     # the maximal response of each pair
+            (grad,) = torch.autograd.grad(chosen.sum(), x)
+            out.append(grad.detach())
+    return torch.cat(out) if out else torch.zeros(0, *images.shape[1:])
+
+
+def concentration(saliency: torch.Tensor, top_fraction: float = 0.1) -> np.ndarray:
+    """Per map: the fraction of |saliency| mass (summed over channels) in its top `top_fraction` pixels."""
+    mag = saliency.abs().sum(1).flatten(1)                                   # N×(H·W)
+    k = max(1, int(round(top_fraction * mag.shape[1])))
+    top = mag.topk(k, dim=1).values.sum(1)
+    return (top / mag.sum(1).clamp_min(1e-30)).numpy()
+
+
+def saliency_image(saliency: torch.Tensor) -> torch.Tensor:
+    """Guided-backprop maps as images in [-1, 1]: each map scaled by its own largest |value|, grey = 0."""
+    scale = saliency.flatten(1).abs().amax(1).clamp_min(1e-30).view(-1, 1, 1, 1)
+    return (saliency / scale).clamp(-1, 1)
+
+
+def _unit(images: torch.Tensor) -> torch.Tensor:
+    return to_unit_range(images) if images.dtype == torch.uint8 else images.float()
+
+
+# ---------------------------------------------------------------------------------------------
+# Class selectivity
+
+def kl_to_prior(counts: np.ndarray, prior: np.ndarray) -> np.ndarray:
+    """KL(p ‖ prior) in nats for each row of class counts (0 log 0 = 0)."""
+    p = counts / counts.sum(-1, keepdims=True)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        terms = np.where(p > 0, p * np.log(p / prior), 0.0)
+    return terms.sum(-1)
+
+
+def label_table(data: ImageData, attributes: tuple[str, ...]) -> tuple[np.ndarray, list[str]]:
+    """N×G×K one-hot labels: G label groups of K classes. Scenes: one group of its 3 classes;
+    CelebA: one two-class group (no, yes) per attribute."""
+    if data.labels is not None and data.classes:
+        return F.one_hot(data.labels, len(data.classes)).numpy()[:, None, :].astype(float), list(data.classes)
+    if data.attributes is not None:
+        missing = [a for a in attributes if a not in data.attribute_names]
+        if missing:
+            raise ValueError(f"unknown CelebA attribute(s) {missing}")
+        cols = data.attributes[:, [data.attribute_names.index(a) for a in attributes]].long()
+        return F.one_hot(cols, 2).numpy().astype(float), list(attributes)
+    raise ValueError(f"{data.name} has neither class labels nor attributes: nothing to measure selectivity on")
+
+
+def selectivity(top: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For top-image indices F×k and one-hot labels N×G×K: per feature, the KL of its top-k label
+    mix to the prior (mean over the G groups) and the best share (max over groups and classes of
+    the top-k share; for two-class groups, the share of 'yes')."""
+    prior = labels.mean(0)                                                    # G×K
+    counts = labels[top].sum(1)                                               # F×G×K
+    kl = kl_to_prior(counts, prior).mean(-1)
+    shares = counts / top.shape[1]
+    best = shares[..., 1].max(-1) if labels.shape[2] == 2 else shares.max(-1).max(-1)
+    return kl, best
+
+
+@dataclasses.dataclass
+class FeatureStats:
+    """One D (trained or random) over every feature of one layer."""
+    kl: list[float]                     # per feature: KL(top-k label mix ‖ prior), nats
+    best_share: list[float]             # per feature: the best class's share of the top-k
+    concentration: list[float]          # per feature: mean over its top images of the top-10 % saliency mass
+    mean_kl: float
+    mean_best_share: float
+    mean_concentration: float
+
+
+@dataclasses.dataclass
+class ModelFeatures:
+    """§6.2 for one model: trained D beside a random-init D, on the model's training data."""
+    model: str
+    dataset: str
+    n_images: int
+    layer: int                          # resolved, 0-based
+    layer_shape: list[int]              # C, h, w
+    labels: list[str]                   # the classes (scenes) or attributes (faces)
+    prior: list[float]                  # share of each class (scenes) or of each attribute's "yes" (faces)
+    kl_chance: float                    # mean KL of top_k images drawn at random
+    trained: FeatureStats
+    random: FeatureStats
+    kl_gain: float                      # trained mean KL / random mean KL
+    concentration_gain: float           # trained mean saliency concentration / random's
+    bedroom_features: float | None      # scenes: fraction of features whose top-k are ≥ 2/3 bedrooms
+    D: nn.Module = artifact()
+    D_random: nn.Module = artifact()
+    data: ImageData = artifact()
+    shown: dict = artifact()            # Figure 5's tensors: {"trained"|"random": (images, saliency)}
+
+
+@dataclasses.dataclass
+class GuidedBackpropResult(Result):
+    config: GuidedBackpropConfig
+    models: dict[str, ModelFeatures]
+    seconds: float
+
+
+def random_discriminator(cfg, seed: int) -> Discriminator:
+    """The random filter baseline: D of the same architecture, §4's init N(0, 0.02), never trained."""
+    _, D = build_models(cfg, seed=seed)
+    return D.eval()
+
+
+def top_images(D: Discriminator, images: torch.Tensor, layer: int, k: int, batch_size: int = 128) -> np.ndarray:
+    """F×k: per feature, the indices of the k images with the largest maximal response, best first."""
+    r = responses(D, images, layer, batch_size)
+    return r.topk(min(k, len(images)), dim=0).indices.T.numpy()
+
+
+def feature_stats(D: Discriminator, data: ImageData, labels: np.ndarray, cfg: GuidedBackpropConfig
+                  ) -> tuple[FeatureStats, np.ndarray]:
+    top = top_images(D, data.images, cfg.layer, cfg.top_k, cfg.batch_size)
+    kl, best = selectivity(top, labels)
+    pairs = top[:, :cfg.saliency_k]                                           # F×s
+    feats = np.repeat(np.arange(len(top)), pairs.shape[1])
+    sal = guided_saliency(D, data.images[torch.from_numpy(pairs.reshape(-1))], cfg.layer, feats, cfg.batch_size)
+    conc = concentration(sal, cfg.top_fraction).reshape(pairs.shape).mean(1)
+    return FeatureStats(kl=kl.tolist(), best_share=best.tolist(), concentration=conc.tolist(),
+                        mean_kl=float(kl.mean()), mean_best_share=float(best.mean()),
+                        mean_concentration=float(conc.mean())), top
+
+
+def chance_kl(labels: np.ndarray, k: int, n_draws: int, seed: int) -> float:
+    """Mean KL to the prior of the label mix of k images drawn at random (n_draws draws)."""
+    rng = np.random.default_rng(seed)
+    top = np.stack([rng.choice(len(labels), size=min(k, len(labels)), replace=False) for _ in range(n_draws)])
+    return float(selectivity(top, labels)[0].mean())
+
+
+def measure_model(name: str, cfg: GuidedBackpropConfig) -> ModelFeatures:
+    """§6.2 for one zoo model (or checkpoint): trained vs random D on the model's training data."""
+    _, D, train_cfg = load_models(name if "/" in name or name.endswith(".pt") or name.startswith("zoo:")
+                                  else f"zoo:{name}")
+    D = D.float().to(memory_format=torch.contiguous_format).eval()
+    data = load_dataset(train_cfg.dataset, train_cfg.image_size, channels=train_cfg.channels, limit=cfg.limit,
+                        progress=False)
+    labels, names = label_table(data, cfg.attributes)
+    layer = resolve_layer(D, cfg.layer)
+    D_random = random_discriminator(train_cfg, cfg.random_seed)
+    shown, stats, tops = {}, {}, {}
+    for kind, net in (("trained", D), ("random", D_random)):
+        stats[kind], top = tops[kind] = feature_stats(net, data, labels, cfg)
+        n_show = min(cfg.show_features, len(top))
+        idx = top[:n_show, :cfg.show_images]
+        imgs = data.images[torch.from_numpy(idx.reshape(-1))]
+        sal = guided_saliency(net, imgs, layer, np.repeat(np.arange(n_show), idx.shape[1]), cfg.batch_size)
+        shown[kind] = (to_unit_range(imgs).view(*idx.shape, *imgs.shape[1:]),
+                       saliency_image(sal).view(*idx.shape, *imgs.shape[1:]))
+    with torch.no_grad():
+        shape = list(layer_output(D, to_unit_range(data.images[:1]), layer).shape[1:])
+    prior = labels.mean(0)
+    bedroom = None
+    if "bedroom" in names:
+        # A feature "responds to bedrooms" where at least 2/3 of its top-k images are bedrooms.
+        bedroom = float((labels[tops["trained"][1]][:, :, 0, names.index("bedroom")].mean(1) >= 2 / 3).mean())
+    return ModelFeatures(
+        model=name, dataset=data.name, n_images=len(data), layer=layer, layer_shape=shape, labels=names,
+        prior=(prior[0] if data.classes else prior[:, 1]).tolist(),
+        kl_chance=chance_kl(labels, cfg.top_k, 512, cfg.random_seed), trained=stats["trained"],
+        random=stats["random"], kl_gain=stats["trained"].mean_kl / max(stats["random"].mean_kl, 1e-12),
+        concentration_gain=stats["trained"].mean_concentration / max(stats["random"].mean_concentration, 1e-12),
+        bedroom_features=bedroom, D=D, D_random=D_random, data=data, shown=shown)
+
+
+def run(cfg: GuidedBackpropConfig) -> GuidedBackpropResult:
+    """§6.2's measurement for every model of the config."""
+    t0 = time.perf_counter()
+    models = {name: measure_model(name, cfg) for name in cfg.models}
+    return GuidedBackpropResult(config=cfg, models=models, seconds=round(time.perf_counter() - t0, 1))
+
+
+# ---------------------------------------------------------------------------------------------
+# Figures
+
+def figure5(m: ModelFeatures):
+    """Figure 5 for one model: per feature, its top images over their guided-backprop maps; the
+    random filter baseline on the left, the trained D on the right (as in the paper)."""
+    n_feat = m.shown["trained"][0].shape[0]
+    fig, axes = plt.subplots(n_feat, 2, figsize=(2 * 1.1 * m.shown["trained"][0].shape[1] + 1, 2.3 * n_feat),
+                             squeeze=False)
+    for col, kind in enumerate(("random", "trained")):
+        imgs, sal = m.shown[kind]
+        for f in range(n_feat):
+            ax = axes[f, col]
+            ax.imshow(grid_image(torch.cat([imgs[f], sal[f]]), nrow=imgs.shape[1]))
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if col == 0:
+                ax.set_ylabel(f"feature {f}")
+        axes[0, col].set_title(f"{'random filters' if kind == 'random' else 'trained D'}\n"
+                               f"top images / guided backprop")
+    fig.suptitle(f"{m.model}: D's conv layer {m.layer} ({'×'.join(map(str, m.layer_shape))}), "
+                 f"the first {n_feat} features", y=1.0)
+    fig.tight_layout()
+    return fig
+
+
+def selectivity_figure(result: GuidedBackpropResult):
+    """Per model: distributions over the layer's features of class selectivity (KL to the prior)
+    and saliency concentration, trained vs random D."""
+    names = list(result.models)
+    fig, axes = plt.subplots(len(names), 2, figsize=(10, 3.2 * len(names)), squeeze=False)
+    for row, name in enumerate(names):
+        m = result.models[name]
+        for col, (key, label) in enumerate((("kl", "KL(top-k label mix ‖ prior), nats"),
+                                            ("concentration", "saliency mass in the top 10 % of pixels"))):
+            ax = axes[row, col]
+            values = [getattr(m.random, key), getattr(m.trained, key)]
+            hi = max(max(v) for v in values)
+            bins = np.linspace(min(min(v) for v in values), hi if hi > 0 else 1, 30)
+            for v, kind, color in zip(values, ("random", "trained"), ("tab:gray", "tab:blue")):
+                ax.hist(v, bins=bins, alpha=0.6, color=color,
+                        label=f"{kind} D (mean {np.mean(v):.3f})")
+            if key == "kl":
+                ax.axvline(m.kl_chance, color="k", ls="--", lw=1, label=f"random top-k ({m.kl_chance:.3f})")
+            ax.set_xlabel(label)
+            ax.set_ylabel("features")
+            ax.set_title(f"{name}: {m.layer_shape[0]} features of layer {m.layer}, labels {', '.join(m.labels)}",
+                         fontsize=9)
+            ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def summary_table(result: GuidedBackpropResult) -> str:
+    """One line per model: the summary numbers, trained vs random."""
+    rows = ["| model | layer | features | images | mean KL trained / random / chance | best share trained / random "
+            "| saliency top-10 % trained / random |", "|---|---|---|---|---|---|---|"]
+    for name, m in result.models.items():
+        rows.append(f"| {name} | {m.layer} | {m.layer_shape[0]} | {m.n_images} | {m.trained.mean_kl:.3f} / "
+                    f"{m.random.mean_kl:.3f} / {m.kl_chance:.3f} | {m.trained.mean_best_share:.3f} / "
+                    f"{m.random.mean_best_share:.3f} | {m.trained.mean_concentration:.3f} / "
+                    f"{m.random.mean_concentration:.3f} |")
+    return "\n".join(rows)
+
+
+def feature_view(D: Discriminator, data: ImageData, layer: int, feature: int, k: int = 6,
+                 cache: dict | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """The widget's callback: a feature's top k images (in [-1, 1]) and their guided-backprop maps.
+    `cache` keeps each layer's responses (keyed by (id(D), layer)) between calls."""
+    key = (id(D), resolve_layer(D, layer))
+    if cache is None or key not in cache:
+        r = responses(D, data.images, layer)
+        if cache is not None:
+            cache[key] = r
+    else:
+        r = cache[key]
+    if not 0 <= feature < r.shape[1]:
+        raise ValueError(f"feature must be in 0..{r.shape[1] - 1} at layer {layer}, got {feature}")
+    idx = r[:, feature].topk(min(k, len(r))).indices
+    imgs = data.images[idx]
+    sal = guided_saliency(D, imgs, layer, [feature] * len(idx))
+    return to_unit_range(imgs), saliency_image(sal)
+
+
+def n_features(D: Discriminator, layer: int) -> int:
+    """Channels of D's conv layer `layer`."""
+    conv = D.layers[resolve_layer(D, layer)][0]
+    return conv.out_channels
+

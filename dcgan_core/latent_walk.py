@@ -1,0 +1,277 @@
+"""
+# Walking in the latent space (§6.1, Figure 4)
+
+Radford, Metz & Chintala (2015), [arXiv 1511.06434](https://arxiv.org/abs/1511.06434), §6.1:
+
+> "The first experiment we did was to understand the landscape of the latent space. Walking on the
+> manifold that is learned can usually tell us about signs of memorization (if there are sharp
+> transitions) and about the way in which the space is hierarchically collapsed. If walking in this
+> latent space results in semantic changes to the image generations (such as objects being added
+> and removed), we can reason that the model has learned relevant and interesting representations."
+
+Figure 4: "Interpolation between a series of 9 random points in Z show that the space learned has
+smooth transitions, with every image in the space plausibly looking like a bedroom."
+
+What we do:
+
+- **Walks** (`walk`): through K random points z ~ U[-1, 1]^100, `steps` frames per segment,
+  linear as the paper's uniform z; `mode="spherical"` interpolates along the great circle instead
+  (ours: an option, as often used for Gaussian z; for a uniform cube z the linear path stays in Z).
+  Figure 4's rows are the 8 segments of one 9-point walk, from the rooms (`scenes64`, our stand-in
+  for LSUN bedrooms) and the faces (`celeba64`) of the zoo, loaded by name.
+- **Smoothness, measured** (`measure`) — the paper judged "smooth" by eye. We take the distance
+  between consecutive frames in Inception-v3 pool3 feature space (`metrics.inception_features`)
+  along `n_walks` walks and report, per walk, **the largest step over the median step** (1 = every
+  step the same size; a sharp transition — a jump from one memorized image to another — makes it
+  large), with its median and quartiles over walks, for three walks through the same points:
+  1. the trained generator's;
+  2. a **pixel cross-fade** between the same frames at the points (what a walk would look like if G
+     only blended images it knew; ours: the control the paper's argument implies);
+  3. the **untrained generator**'s (same architecture, §4's N(0, 0.02) init; ours: its BN
+     statistics set from 512 random z, as eval mode needs them).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from typing import ClassVar
+
+import numpy as np
+import torch
+
+from .config import Config, TrainConfig, option
+from .metrics import inception_features
+from .models import Generator, build_models, eval_mode, sample_z
+from .pretrained import load_models
+from .results import Result, artifact
+
+METHODS = ("trained", "crossfade", "untrained")
+
+
+@dataclasses.dataclass
+class LatentWalkConfig(Config):
+    """§6.1's walks: the figure (`points`, `steps`) and the smoothness measurement (`n_walks`, …)."""
+    models: tuple[str, ...] = option(("scenes64", "celeba64"), "zoo names (or checkpoint paths) to walk")
+    points: int = option(9, "random points per walk in the figure (Figure 4: 'a series of 9 random points')", min=2)
+    steps: int = option(8, "frames per segment between two points in the figure", min=1)
+    mode: str = option("linear", "linear (the paper) or spherical interpolation", choices=("linear", "spherical"))
+    n_walks: int = option(16, "walks measured per model", min=2)
+    measure_points: int = option(3, "random points per measured walk", min=2)
+    measure_steps: int = option(8, "frames per segment in the measured walks", min=2)
+    seed: int = option(0, "seed of the points")
+    batch_size: int = option(32, "Inception batch size", min=1)
+
+    PROFILES: ClassVar[dict[str, dict]] = {
+        # CI: ~1 minute on 2 CPU cores (Inception at ~5 img/s: ~150 frames in all).
+        "smoke": dict(n_walks=3, measure_steps=4),
+        # ~15 minutes on 2 CPU cores: 16 walks of 17 frames per method and model.
+        "cpu": dict(),
+        "paper": dict(n_walks=100),
+    }
+
+
+def interpolate(a: torch.Tensor, b: torch.Tensor, t: torch.Tensor, mode: str = "linear") -> torch.Tensor:
+    """Points between a and b (each nz) at fractions t (T): T×nz. Spherical: along the great circle
+    through a and b, the norm interpolated linearly."""
+    t = t.view(-1, 1)
+    if mode == "linear":
+        return (1 - t) * a + t * b
+    if mode != "spherical":
+        raise ValueError(f"mode must be linear or spherical, got {mode!r}")
+    na, nb = a.norm(), b.norm()
+    ua, ub = a / na, b / nb
+    omega = torch.acos((ua * ub).sum().clamp(-1 + 1e-7, 1 - 1e-7))
+    if omega < 1e-4:
+        return (1 - t) * a + t * b
+    so = torch.sin(omega)
+    direction = torch.sin((1 - t) * omega) / so * ua + torch.sin(t * omega) / so * ub
+    return direction * ((1 - t) * na + t * nb)
+
+
+def walk(points: torch.Tensor, steps: int, mode: str = "linear") -> torch.Tensor:
+    """The z of a walk through K points (K×nz), `steps` frames per segment: ((K−1)·steps + 1)×nz,
+    the points themselves at indices 0, steps, 2·steps, …"""
+    t = torch.arange(steps, dtype=points.dtype) / steps
+    frames = [interpolate(a, b, t, mode) for a, b in zip(points[:-1], points[1:])]
+    return torch.cat(frames + [points[-1:]])
+
+
+def crossfade(images: torch.Tensor, steps: int) -> torch.Tensor:
+    """The pixel-space control: a linear blend between consecutive images (K×C×H×W), frames as `walk`'s."""
+    t = (torch.arange(steps, dtype=images.dtype) / steps).view(-1, 1, 1, 1)
+    frames = [(1 - t) * a + t * b for a, b in zip(images[:-1], images[1:])]
+    return torch.cat(frames + [images[-1:]])
+
+
+def model_path(name: str) -> str:
+    """A zoo name ("celeba64") as "zoo:celeba64"; "zoo:NAME" and checkpoint paths as they are."""
+    return name if name.startswith("zoo:") or "/" in name or name.endswith(".pt") else f"zoo:{name}"
+
+
+@torch.no_grad()
+def render(G: Generator, z: torch.Tensor, batch_size: int = 256) -> torch.Tensor:
+    """G(z) in eval mode, in batches, on the CPU."""
+    device = next(G.parameters()).device
+    with eval_mode(G):
+        return torch.cat([G(z[i:i + batch_size].to(device)).float().cpu() for i in range(0, len(z), batch_size)])
+
+
+def seed_points(n: int, nz: int, seed: int) -> torch.Tensor:
+    """n points z ~ U[-1, 1]^nz from one seed (`sample.generate`'s noise for the same seed)."""
+    return sample_z(n, nz, torch.Generator().manual_seed(seed))
+
+
+@torch.no_grad()
+def untrained_generator(train_cfg: TrainConfig, seed: int = 0, n_stats: int = 512) -> Generator:
+    """The generator a config describes, freshly initialised (§4: N(0, 0.02)), with BN running
+    statistics estimated from `n_stats` random z (ours: eval mode needs them)."""
+    U, _ = build_models(train_cfg, seed=seed)
+    for m in U.modules():
+        if isinstance(m, torch.nn.BatchNorm2d):
+            m.momentum = None          # a cumulative average over the batches below
+    U.train()
+    gen = torch.Generator().manual_seed(seed + 1)
+    for _ in range(max(1, n_stats // 128)):
+        U(sample_z(128, U.nz, gen))
+    return U.eval()
+
+
+def step_sizes(features: np.ndarray) -> np.ndarray:
+    """Euclidean distances between consecutive rows (frames) of a feature matrix."""
+    return np.linalg.norm(np.diff(features, axis=0), axis=1)
+
+
+def evenness(steps: np.ndarray) -> float:
+    """Largest step / median step: 1 when every step is the same size, large at a sharp transition."""
+    return float(np.max(steps) / max(np.median(steps), 1e-12))
+
+
+def spread(values) -> dict:
+    """Median and quartiles (and the extremes) of a list of numbers."""
+    v = np.asarray(values, dtype=float)
+    return dict(median=float(np.median(v)), q25=float(np.quantile(v, 0.25)), q75=float(np.quantile(v, 0.75)),
+                min=float(v.min()), max=float(v.max()), n=int(len(v)))
+
+
+@dataclasses.dataclass
+class ModelWalks:
+    """One model's measurement: per method, each walk's max/median step ratio and its steps."""
+    model: str
+    dataset: str
+    ratio: dict[str, list[float]]            # method → one max/median ratio per walk
+    summary: dict[str, dict]                 # method → spread(ratio)
+    median_step: dict[str, float]            # method → median step size (Inception units) over all walks
+    steps: dict[str, list[list[float]]]      # method → per walk, the consecutive-frame distances
+
+
+def measure(G: Generator, U: Generator, cfg: LatentWalkConfig, name: str = "", dataset: str = "") -> ModelWalks:
+    """§6.1's smoothness: `cfg.n_walks` walks through `cfg.measure_points` random points, rendered by
+    G, by the untrained U and as a pixel cross-fade of G's frames at the points, in Inception space."""
+    frames_per_walk = (cfg.measure_points - 1) * cfg.measure_steps + 1
+    gen = torch.Generator().manual_seed(cfg.seed + 1000)          # apart from the figure's points
+    points = [sample_z(cfg.measure_points, G.nz, gen) for _ in range(cfg.n_walks)]
+    zs = torch.cat([walk(p, cfg.measure_steps, cfg.mode) for p in points])
+    trained = render(G, zs)
+    untrained = render(U, zs)
+    at_points = trained.view(cfg.n_walks, frames_per_walk, *trained.shape[1:])[:, ::cfg.measure_steps]
+    faded = torch.cat([crossfade(p, cfg.measure_steps) for p in at_points])
+    # The cross-fade's frames at the points are G's own: only its in-between frames are new.
+    inside = torch.ones(frames_per_walk, dtype=torch.bool)
+    inside[::cfg.measure_steps] = False
+    inside = inside.repeat(cfg.n_walks)
+    feats = inception_features(torch.cat([trained, untrained, faded[inside]]), batch_size=cfg.batch_size)
+    n = len(trained)
+    f = {"trained": feats[:n], "untrained": feats[n:2 * n], "crossfade": feats[:n].copy()}
+    f["crossfade"][inside.numpy()] = feats[2 * n:]
+    ratio, steps = {}, {}
+    for method in METHODS:
+        per_walk = f[method].reshape(cfg.n_walks, frames_per_walk, -1)
+        steps[method] = [step_sizes(w).tolist() for w in per_walk]
+        ratio[method] = [evenness(np.asarray(s)) for s in steps[method]]
+    return ModelWalks(model=name, dataset=dataset, ratio=ratio, summary={m: spread(r) for m, r in ratio.items()},
+                      median_step={m: float(np.median(np.concatenate(steps[m]))) for m in METHODS}, steps=steps)
+
+
+@dataclasses.dataclass
+class LatentWalkResult(Result):
+    """Saved as build/PROFILE/results/04_latent_walk.json. `claims.py` reads
+    "walks.MODEL.summary.METHOD.median" and "smoother_than_crossfade"."""
+    config: LatentWalkConfig
+    walks: dict[str, ModelWalks]                   # model name → its measurement
+    smoother_than_crossfade: float                 # fraction of models whose median ratio (trained) < cross-fade's
+    seconds: dict[str, float]
+    figure_frames: dict = artifact()               # model name → frames of Figure 4's walk
+    generators: dict = artifact()                  # model name → G
+
+    def table(self) -> str:
+        """Markdown: the max/median step ratio per model and method, median [quartiles] over walks."""
+        rows = ["| model | walks | trained G | pixel cross-fade | untrained G |", "|---|---|---|---|---|"]
+        for name, w in self.walks.items():
+            cells = [f"{w.summary[m]['median']:.2f} [{w.summary[m]['q25']:.2f}–{w.summary[m]['q75']:.2f}]"
+                     for m in METHODS]
+            rows.append(f"| {name} | {w.summary['trained']['n']} | " + " | ".join(cells) + " |")
+        return "\n".join(rows)
+
+
+def run(cfg: LatentWalkConfig) -> LatentWalkResult:
+    """Figure 4's walk of `cfg.points` points for each model, and the smoothness measurement."""
+    seconds, frames, gens, walks = {}, {}, {}, {}
+    for name in cfg.models:
+        start = time.perf_counter()
+        G, _, train_cfg = load_models(model_path(name))
+        gens[name] = G
+        frames[name] = render(G, walk(seed_points(cfg.points, G.nz, cfg.seed), cfg.steps, cfg.mode))
+        walks[name] = measure(G, untrained_generator(train_cfg, cfg.seed), cfg, name, train_cfg.dataset)
+        seconds[name] = time.perf_counter() - start
+    smoother = float(np.mean([w.summary["trained"]["median"] < w.summary["crossfade"]["median"]
+                              for w in walks.values()]))
+    return LatentWalkResult(config=cfg, walks=walks, smoother_than_crossfade=smoother, seconds=seconds,
+                            figure_frames=frames, generators=gens)
+
+
+# ---------------------------------------------------------------------------------------------
+# Figures
+
+def walk_figure(frames: torch.Tensor, steps: int, title: str = ""):
+    """Figure 4: one row per segment of the walk (each row ends where the next begins)."""
+    import matplotlib.pyplot as plt
+
+    from .figures import grid_image
+    n_seg = (len(frames) - 1) // steps
+    rows = torch.cat([frames[i * steps:i * steps + steps + 1] for i in range(n_seg)])
+    fig, ax = plt.subplots(figsize=(1.0 * (steps + 1), 1.0 * n_seg + 0.4))
+    ax.imshow(grid_image(rows, nrow=steps + 1))
+    ax.set_title(title, fontsize=10)
+    ax.axis("off")
+    fig.tight_layout()
+    return fig
+
+
+def smoothness_figure(result: LatentWalkResult):
+    """Left: the max/median step ratio per walk (boxes over walks), per model and method.
+    Right: the step sizes along one walk of each model, by method."""
+    import matplotlib.pyplot as plt
+    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(12, 3.8))
+    names = list(result.walks)
+    width = 0.8 / len(METHODS)
+    for j, method in enumerate(METHODS):
+        pos = np.arange(len(names)) + j * width
+        ax.boxplot([result.walks[n].ratio[method] for n in names], positions=pos, widths=width * 0.8,
+                   patch_artist=True, boxprops=dict(facecolor=f"C{j}", alpha=0.6), medianprops=dict(color="k"))
+        ax.plot([], [], color=f"C{j}", lw=6, alpha=0.6, label=method)
+    ax.axhline(1, color="0.5", lw=0.8, ls="--")
+    ax.set_xticks(np.arange(len(names)) + width, names)
+    ax.set_ylabel("largest step / median step (per walk)")
+    ax.legend(fontsize=8)
+    for i, name in enumerate(names):
+        for j, method in enumerate(METHODS):
+            s = np.asarray(result.walks[name].steps[method][0])
+            ax2.plot(s / np.median(s), color=f"C{j}", ls=("-", "--", ":")[i % 3], label=f"{name}, {method}")
+    ax2.set_xlabel("step along the walk")
+    ax2.set_ylabel("step / median step")
+    ax2.legend(fontsize=7, ncol=2)
+    for a in (ax, ax2):
+        a.grid(alpha=0.3)
+    fig.tight_layout()
+    return fig

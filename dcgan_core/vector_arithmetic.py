@@ -1,0 +1,637 @@
+"""
+# Vector arithmetic on face samples (§6.3.2, Figures 7 and 8)
+
+Radford, Metz & Chintala (2015), [arXiv 1511.06434](https://arxiv.org/abs/1511.06434), §6.3.2:
+
+> "Experiments working on only single samples per concept were unstable, but averaging the Z
+> vector for three exemplars showed consistent and stable generations that semantically obeyed
+> the arithmetic."
+
+Figure 7: "Vector arithmetic for visual concepts. For each column, the Z vectors of samples are
+averaged. Arithmetic was then performed on the mean vectors creating a new vector Y. The center
+sample on the right hand side is produce by feeding Y as input to the generator. To demonstrate
+the interpolation capabilities of the generator, uniform noise sampled with scale +-0.25 was added
+to Y to produce the 8 other samples. Applying arithmetic in the input space (bottom two examples)
+results in noisy overlap due to misalignment." Figure 8: "A 'turn' vector was created from four
+averaged samples of faces looking left vs looking right. By adding interpolations along this axis
+to random samples we were able to reliably transform their pose."
+
+The paper picked exemplars by hand and showed the results. We also measure them:
+
+- **Exemplars** — an attribute classifier trained on real CelebA faces (`attributes.py`) reads a
+  pool of generated faces; each concept ("smiling woman": Smiling and not Male) draws from the
+  `candidates` faces it reads most confidently as that concept (ours).
+- **Equations** (`EQUATIONS`, named by their target): `smiling-man` = smiling woman − neutral woman
+  + neutral man; `glasses-woman` = man with glasses − man without glasses + woman without glasses.
+- **Success rate** over `trials` random exemplar draws = the fraction of result images the
+  classifier reads as the target (e.g. Smiling and Male), for (a) the mean of 3 exemplars per
+  concept in Z (the 3×3 grid: Y and 8 samples of Y + U[−0.25, 0.25]), (b) single exemplars in Z
+  (the same grid), (c) the same arithmetic on the exemplars' pixels (one image, clipped to
+  [−1, 1]), (d) random z (the base rate: 9 samples). The paper's claim holds where
+  (a) > (b) > (d) and (a) ≫ (c).
+- **Pose** (Figure 8; ours) — `pose` is the horizontal offset, in pixels, of the face's mirror
+  symmetry axis from the image centre: the shift s (within ±20 px) that best aligns the face's
+  centre band with its own mirror image is twice the axis offset. CelebA's crops are aligned on the eyes, so a turned
+  head moves nose, mouth and jaw — and with them the axis — sideways. It is antisymmetric by
+  construction (a mirrored face gets −pose), 0 for a symmetric face, and it recovers a known axis
+  offset (tests/test_vector_arithmetic.py). The turn vector = mean z of the 4 faces of the pool
+  with the largest pose − mean z of the 4 with the smallest (among faces whose best shift is not at
+  the edge of the search); along z + α·turn, pose must change
+  monotonically (Spearman ρ between α and pose, per random sample).
+- **Choices** — the exemplars of Figures 7–8 can be picked by hand (`widgets.arithmetic_explorer`)
+  and saved as a small JSON (`Choices`); notebook 07 ships one for the zoo's celeba64 and falls back
+  to the classifier's picks when the zoo model has changed since (its sha256 is in the file).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import textwrap
+import time
+from pathlib import Path
+from typing import ClassVar
+
+import numpy as np
+import torch
+
+from .attributes import AttributeClassifier, AttributeConfig, load_classifier
+from .config import Config, option
+from .files import read_json, write_json
+from .latent_walk import model_path, render, seed_points
+from .pretrained import manifest, sha256
+from .results import Result, artifact
+
+
+@dataclasses.dataclass(frozen=True)
+class Equation:
+    """A − B + C = target, each concept a set of attribute values (1 = has it, 0 = has not)."""
+    name: str
+    concepts: tuple[tuple[str, dict], tuple[str, dict], tuple[str, dict]]
+    target: tuple[str, dict]
+
+    @property
+    def labels(self) -> list[str]:
+        return [c[0] for c in self.concepts]
+
+    @property
+    def attributes(self) -> list[str]:
+        return sorted({a for _, want in (*self.concepts, self.target) for a in want})
+
+    def text(self) -> str:
+        a, b, c = self.labels
+        return f"{a} − {b} + {c} = {self.target[0]}"
+
+
+EQUATIONS = {
+    "smiling-man": Equation("smiling-man", (("smiling woman", {"Smiling": 1, "Male": 0}),
+                                            ("neutral woman", {"Smiling": 0, "Male": 0}),
+                                            ("neutral man", {"Smiling": 0, "Male": 1})),
+                            ("smiling man", {"Smiling": 1, "Male": 1})),
+    "glasses-woman": Equation("glasses-woman", (("man with glasses", {"Male": 1, "Eyeglasses": 1}),
+                                                ("man without glasses", {"Male": 1, "Eyeglasses": 0}),
+                                                ("woman without glasses", {"Male": 0, "Eyeglasses": 0})),
+                              ("woman with glasses", {"Male": 0, "Eyeglasses": 1})),
+}
+
+
+def equation(name: str) -> Equation:
+    if name not in EQUATIONS:
+        raise ValueError(f"unknown equation {name!r}; choose one of {', '.join(EQUATIONS)}")
+    return EQUATIONS[name]
+
+
+@dataclasses.dataclass
+class ArithmeticConfig(Config):
+    """§6.3.2's measurement (notebook 07 and `python -m dcgan_core arithmetic`)."""
+    model: str = option("celeba64", "the face generator: a zoo name (celeba64) or a checkpoint path")
+    equations: tuple[str, ...] = option(tuple(EQUATIONS), "equations to measure: smiling-man, glasses-woman")
+    pool: int = option(2000, "generated faces the classifier reads to find exemplars", min=16)
+    candidates: int = option(20, "per concept, the faces read most confidently as it; exemplars are drawn "
+                                 "from them (ours)", min=3)
+    trials: int = option(200, "random exemplar draws per equation (the issue: at least 100)", min=1)
+    noise: float = option(0.25, "uniform noise added to Y for the 8 other samples (Figure 7: '+-0.25')", min=0.0)
+    turn_exemplars: int = option(4, "faces looking left and right averaged into the turn vector (Figure 8: four)",
+                                 min=1)
+    turn_rows: int = option(16, "random samples the turn vector is added to", min=1)
+    turn_steps: int = option(9, "frames along z + α·turn, α from −turn_scale to +turn_scale", min=3)
+    turn_scale: float = option(1.0, "the largest α (ours: 1 = the full left-to-right difference)", min=0.0)
+    classifier: str = option("cpu", "the profile of the attribute classifier (attributes.AttributeConfig): "
+                                    "smoke trains a small one", choices=("smoke", "cpu", "paper"))
+    seed: int = option(0, "seed of the pool, the draws and the noise")
+
+    PROFILES: ClassVar[dict[str, dict]] = {
+        # CI: well under a minute after the small classifier (itself ~1 min, then cached).
+        "smoke": dict(pool=600, trials=100, turn_rows=6, classifier="smoke"),
+        "cpu": dict(),
+        "paper": dict(pool=5000, trials=500),
+    }
+
+    def check(self) -> None:
+        for name in self.equations:
+            equation(name)
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading concepts with the classifier
+
+def concept_prob(p: np.ndarray, names: list[str], want: dict) -> np.ndarray:
+    """P(concept) per face, the attributes read as independent: Π p or (1 − p) over `want`."""
+    out = np.ones(len(p))
+    for attr, value in want.items():
+        col = p[:, names.index(attr)]
+        out *= col if value else 1 - col
+    return out
+
+
+def reads_as(p: np.ndarray, names: list[str], want: dict) -> np.ndarray:
+    """Whether the classifier reads each face as the concept: every attribute on the wanted side of 0.5."""
+    ok = np.ones(len(p), dtype=bool)
+    for attr, value in want.items():
+        col = p[:, names.index(attr)]
+        ok &= (col > 0.5) if value else (col <= 0.5)
+    return ok
+
+
+def pick_candidates(p: np.ndarray, names: list[str], eq: Equation, k: int) -> dict[str, list[int]]:
+    """Per concept, the k pool indices read most confidently as it."""
+    return {label: np.argsort(-concept_prob(p, names, want), kind="stable")[:k].tolist()
+            for label, want in eq.concepts}
+
+
+# ---------------------------------------------------------------------------------------------
+# The arithmetic
+
+def noise_grid(y: torch.Tensor, noise: float, gen: torch.Generator) -> torch.Tensor:
+    """Figure 7's 3×3: Y in the centre, Y + U[−noise, noise] around it (9×nz)."""
+    grid = y.expand(9, -1) + (torch.rand(9, y.shape[-1], generator=gen) * 2 - 1) * noise
+    grid[4] = y
+    return grid
+
+
+def z_arithmetic(z: torch.Tensor, picks: list[list[int]]) -> torch.Tensor:
+    """mean z(A) − mean z(B) + mean z(C) for picks = [indices of A, of B, of C]."""
+    a, b, c = (z[torch.as_tensor(p)].mean(0) for p in picks)
+    return a - b + c
+
+
+def pixel_arithmetic(images: torch.Tensor, picks: list[list[int]]) -> torch.Tensor:
+    """The control: the same arithmetic on the exemplars' images, clipped to [−1, 1] (1×C×H×W)."""
+    a, b, c = (images[torch.as_tensor(p)].mean(0) for p in picks)
+    return (a - b + c).clamp(-1, 1)[None]
+
+
+def equation_images(G, z: torch.Tensor, images: torch.Tensor, picks: list[list[int]], noise: float = 0.25,
+                    seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+    """Figure 7's result for one choice of exemplars: the 3×3 grid G(Y + noise) and the pixel control."""
+    grid = noise_grid(z_arithmetic(z, picks), noise, torch.Generator().manual_seed(seed))
+    return render(G, grid), pixel_arithmetic(images, picks)
+
+
+@dataclasses.dataclass
+class EquationResult:
+    """Success rates of one equation over `trials` draws (fractions of result images read as the target)."""
+    equation: str
+    text: str
+    trials: int
+    success_mean3: float          # (a) mean of 3 exemplars per concept in Z, 3×3 grid
+    success_single: float         # (b) one exemplar per concept in Z, 3×3 grid
+    success_pixel: float          # (c) the mean-of-3 arithmetic on pixels, one image
+    success_random: float         # (d) random z, 9 samples (the base rate)
+    stderr: dict[str, float]      # standard error of each rate over trials
+    centre_mean3: float           # (a) counting only the centre image G(Y)
+    mean3_minus_single: float
+    single_minus_random: float
+    mean3_minus_pixel: float
+    candidate_precision: dict[str, float]   # per concept: mean P(concept) of its candidates
+    classifier_auc: dict[str, float]        # held-out ROC-AUC of the attributes involved
+
+
+def success_rates(G, clf: AttributeClassifier, z: torch.Tensor, images: torch.Tensor, p: np.ndarray,
+                  eq: Equation, cfg: ArithmeticConfig) -> tuple[EquationResult, dict]:
+    """(a)–(d) over `cfg.trials` random draws of exemplars from each concept's candidates."""
+    names = clf.names
+    cands = pick_candidates(p, names, eq, cfg.candidates)
+    rng = np.random.default_rng(cfg.seed)
+    gen = torch.Generator().manual_seed(cfg.seed + 7)
+    mean3, single, pixel, draws = [], [], [], []
+    for _ in range(cfg.trials):
+        picks = [rng.choice(cands[label], 3, replace=False).tolist() for label in eq.labels]
+        draws.append(picks)
+        mean3.append(noise_grid(z_arithmetic(z, picks), cfg.noise, gen))
+        single.append(noise_grid(z_arithmetic(z, [pk[:1] for pk in picks]), cfg.noise, gen))
+        pixel.append(pixel_arithmetic(images, picks))
+    random_z = seed_points(9 * cfg.trials, z.shape[1], cfg.seed + 13)
+    zs = torch.cat(mean3 + single + [random_z])
+    made = render(G, zs)
+    read = reads_as(clf.predict(torch.cat([made, torch.cat(pixel)])), names, eq.target[1])
+    n9 = 9 * cfg.trials
+    per_trial = {"mean3": read[:n9].reshape(-1, 9).mean(1), "single": read[n9:2 * n9].reshape(-1, 9).mean(1),
+                 "random": read[2 * n9:3 * n9].reshape(-1, 9).mean(1), "pixel": read[3 * n9:].astype(float)}
+    rate = {k: float(v.mean()) for k, v in per_trial.items()}
+    se = {k: float(v.std(ddof=1) / np.sqrt(len(v))) if len(v) > 1 else float("nan") for k, v in per_trial.items()}
+    result = EquationResult(
+        equation=eq.name, text=eq.text(), trials=cfg.trials, success_mean3=rate["mean3"],
+        success_single=rate["single"], success_pixel=rate["pixel"], success_random=rate["random"], stderr=se,
+        centre_mean3=float(read[:n9].reshape(-1, 9)[:, 4].mean()),
+        mean3_minus_single=rate["mean3"] - rate["single"], single_minus_random=rate["single"] - rate["random"],
+        mean3_minus_pixel=rate["mean3"] - rate["pixel"],
+        candidate_precision={label: float(concept_prob(p[cands[label]], names, want).mean())
+                             for label, want in eq.concepts},
+        classifier_auc={a: clf.scores.auc[a] for a in eq.attributes})
+    return result, dict(candidates=cands, first_draw=draws[0])
+
+
+# ---------------------------------------------------------------------------------------------
+# Pose and the turn vector (Figure 8)
+
+POSE_ROWS = (20, 60)      # ours: eyes to chin in CelebA's eye-aligned 64×64 crops
+POSE_COLS = (20, 44)      # the central columns compared with the mirror image (shifted by up to ±20)
+POSE_MAX_SHIFT = 20       # pixels: the symmetry axis is searched within ±10 px of the centre
+
+
+def pose(images: torch.Tensor) -> np.ndarray:
+    """The horizontal offset (pixels, + = to the image's right) of each face's mirror-symmetry axis
+    from the image centre: half the shift s that best aligns the face's centre band with its mirror
+    (normalised correlation, sub-pixel by a parabola through the best three shifts)."""
+    x = torch.as_tensor(images)
+    x = x.float() / 127.5 - 1 if x.dtype == torch.uint8 else x.float()
+    gray = x.mean(1)[:, POSE_ROWS[0]:POSE_ROWS[1]]                          # N×rows×64
+    mirror = gray.flip(-1)
+    c0, c1 = POSE_COLS
+    a = gray[..., c0:c1]
+    a = a - a.mean((-2, -1), keepdim=True)
+    shifts = range(-POSE_MAX_SHIFT, POSE_MAX_SHIFT + 1)
+    scores = []
+    for s in shifts:      # the mirror's column c − s against the face's column c
+        b = mirror[..., c0 - s:c1 - s]
+        b = b - b.mean((-2, -1), keepdim=True)
+        scores.append((a * b).sum((-2, -1)) / (a.norm(dim=(-2, -1)) * b.norm(dim=(-2, -1)) + 1e-8))
+    scores = torch.stack(scores, 1).numpy()                                  # N×shifts
+    # (a best shift at the edge of the search, ±POSE_MAX_SHIFT, is no peak: `pose_found` is False there)
+    best = scores.argmax(1)
+    inner = np.clip(best, 1, len(shifts) - 2)
+    left, mid, right = (scores[np.arange(len(best)), inner + d] for d in (-1, 0, 1))
+    denom = left - 2 * mid + right
+    frac = np.where((best == inner) & (denom < 0), 0.5 * (left - right) / np.where(denom == 0, -1, denom), 0.0)
+    return (best - POSE_MAX_SHIFT + frac) / 2.0
+
+
+def pose_found(poses: np.ndarray) -> np.ndarray:
+    """Where `pose` found a peak inside its search range (not stuck at ±POSE_MAX_SHIFT / 2)."""
+    return np.abs(poses) < POSE_MAX_SHIFT / 2 - 1e-6
+
+
+def turn_exemplars(poses: np.ndarray, k: int) -> tuple[list[int], list[int]]:
+    """The k faces with the smallest and the k with the largest pose, among those where a peak was found."""
+    found = np.nonzero(pose_found(poses))[0]
+    order = found[np.argsort(poses[found], kind="stable")]
+    return order[:k].tolist(), order[::-1][:k].tolist()
+
+
+def spearman(x, y) -> float:
+    """Spearman's rank correlation (NaN where y is constant)."""
+    from scipy.stats import spearmanr
+    if np.ptp(np.asarray(y, dtype=float)) == 0:
+        return float("nan")
+    return float(spearmanr(x, y).statistic)
+
+
+@dataclasses.dataclass
+class TurnResult:
+    """Figure 8, measured: the pose along z + α·turn for `rows` random samples."""
+    left: list[int]                 # pool indices of the left-looking exemplars (smallest pose)
+    right: list[int]
+    pose_left: float                # their mean pose (pixels)
+    pose_right: float
+    alphas: list[float]
+    poses: list[list[float]]        # per row, the pose at each α
+    spearman_median: float          # of ρ(α, pose) over rows
+    monotone_fraction: float        # rows whose pose never goes down as α grows
+    pose_change: float              # median over rows of pose(α max) − pose(α min)
+
+
+def turn_vector(z: torch.Tensor, left: list[int], right: list[int]) -> torch.Tensor:
+    """Figure 8's "turn" vector: mean z of the right-looking exemplars − mean z of the left-looking."""
+    return z[torch.as_tensor(right)].mean(0) - z[torch.as_tensor(left)].mean(0)
+
+
+def turn_frames(G, base: torch.Tensor, turn: torch.Tensor, steps: int, scale: float) -> torch.Tensor:
+    """G(z + α·turn) for each base z (rows) and α from −scale to +scale (columns): (rows·steps) images."""
+    alphas = torch.linspace(-scale, scale, steps).view(-1, 1)
+    return render(G, torch.cat([zb + alphas * turn for zb in base]))
+
+
+def measure_turn(G, z: torch.Tensor, poses: np.ndarray, cfg: ArithmeticConfig, left=None, right=None) -> TurnResult:
+    """Pick the exemplars by pose (unless given), build the turn vector, add it along α to
+    `cfg.turn_rows` random samples and measure the pose of every frame."""
+    auto_left, auto_right = turn_exemplars(poses, cfg.turn_exemplars)
+    left = list(left) if left is not None else auto_left
+    right = list(right) if right is not None else auto_right
+    turn = turn_vector(z, left, right)
+    base = seed_points(cfg.turn_rows, z.shape[1], cfg.seed + 21)
+    frames = turn_frames(G, base, turn, cfg.turn_steps, cfg.turn_scale)
+    along = pose(frames).reshape(cfg.turn_rows, cfg.turn_steps)
+    alphas = np.linspace(-cfg.turn_scale, cfg.turn_scale, cfg.turn_steps)
+    rho = [spearman(alphas, row) for row in along]
+    return TurnResult(left=left, right=right, pose_left=float(poses[left].mean()),
+                      pose_right=float(poses[right].mean()), alphas=alphas.tolist(), poses=along.tolist(),
+                      spearman_median=float(np.nanmedian(rho)),
+                      monotone_fraction=float(np.mean([np.all(np.diff(r) >= 0) for r in along])),
+                      pose_change=float(np.median(along[:, -1] - along[:, 0])))
+
+
+# ---------------------------------------------------------------------------------------------
+# Choices: hand-picked (or classifier-picked) exemplars as a small JSON
+
+@dataclasses.dataclass
+class Choices:
+    """Exemplars by index into a pool of `pool` faces drawn with `seed` (`seed_points`) from `model`
+    (whose sha256 it records): per equation, three indices per concept; and the turn's left/right."""
+    model: str
+    sha256: str
+    pool: int
+    seed: int
+    equations: dict[str, dict[str, list[int]]] = dataclasses.field(default_factory=dict)
+    turn: dict[str, list[int]] = dataclasses.field(default_factory=lambda: {"left": [], "right": []})
+
+    def save(self, path: str | Path) -> Path:
+        return write_json(path, dataclasses.asdict(self))
+
+    @classmethod
+    def load(cls, path: str | Path) -> Choices:
+        d = read_json(path, "choices file")
+        try:
+            c = cls(**d)
+        except TypeError as e:
+            raise ValueError(f"{path} is not a choices file ({e})") from None
+        for name, picks in c.equations.items():
+            eq = equation(name)
+            if sorted(picks) != sorted(eq.labels):
+                raise ValueError(f"{path}: equation {name} needs exemplars for {eq.labels}, got {sorted(picks)}")
+            bad = [i for ids in picks.values() for i in ids if not 0 <= int(i) < c.pool]
+            if bad:
+                raise ValueError(f"{path}: indices {bad} are outside the pool of {c.pool} faces")
+        return c
+
+    def picks(self, name: str) -> list[list[int]]:
+        """[[A indices], [B indices], [C indices]] of one equation, in the equation's order."""
+        return [self.equations[name][label] for label in equation(name).labels]
+
+    def complete(self, name: str) -> bool:
+        return name in self.equations and all(len(v) >= 1 for v in self.equations[name].values())
+
+
+def toggle(choices: Choices, name: str, label: str, index: int, per_concept: int = 3) -> list[int]:
+    """Add `index` to (or, if there, remove it from) concept `label` of equation `name`; at most
+    `per_concept` are kept (the oldest drops out). Returns the concept's indices."""
+    eq = equation(name)
+    if label not in eq.labels:
+        raise ValueError(f"{label!r} is not a concept of {name}: {eq.labels}")
+    picks = choices.equations.setdefault(name, {lab: [] for lab in eq.labels})
+    chosen = picks.setdefault(label, [])
+    if index in chosen:
+        chosen.remove(index)
+    else:
+        chosen.append(int(index))
+        del chosen[:-per_concept]
+    return chosen
+
+
+def model_sha(model: str) -> str:
+    """The sha256 of a zoo model's file (from zoo.json) or of a checkpoint file."""
+    path = model_path(model)
+    if path.startswith("zoo:"):
+        entry = manifest().get(path[4:])
+        return entry["sha256"] if entry else ""
+    return sha256(path) if Path(path).is_file() else ""
+
+
+def auto_choices(model: str, p: np.ndarray, names: list[str], poses: np.ndarray, pool: int, seed: int,
+                 n_turn: int = 4) -> Choices:
+    """The classifier's picks: for each equation the 3 most confident faces per concept; the turn's
+    exemplars by pose."""
+    c = Choices(model=model, sha256=model_sha(model), pool=pool, seed=seed)
+    for name, eq in EQUATIONS.items():
+        c.equations[name] = {label: idx[:3] for label, idx in pick_candidates(p, names, eq, 3).items()}
+    left, right = turn_exemplars(poses, n_turn)
+    c.turn = {"left": left, "right": right}
+    return c
+
+
+# ---------------------------------------------------------------------------------------------
+# The whole measurement (notebook 07; the CLI measures one equation)
+
+@dataclasses.dataclass
+class Pool:
+    """Generated faces with the classifier's reading and their pose."""
+    z: torch.Tensor
+    images: torch.Tensor
+    p: np.ndarray                 # the classifier's probabilities, one column per name
+    pose: np.ndarray
+    names: list[str]
+
+
+def make_pool(G, clf: AttributeClassifier, n: int, seed: int) -> Pool:
+    z = seed_points(n, G.nz, seed)
+    images = render(G, z)
+    return Pool(z, images, clf.predict(images), pose(images), clf.names)
+
+
+@dataclasses.dataclass
+class ArithmeticResult(Result):
+    """Saved as build/PROFILE/results/07_vector_arithmetic.json. `claims.py` reads
+    "equations.NAME.mean3_minus_single" etc. and "turn.spearman_median"."""
+    config: ArithmeticConfig
+    classifier: dict                       # attributes.AttributeScores: held-out accuracy, ROC-AUC
+    pool_rates: dict[str, float]           # how often the classifier reads each attribute in the pool
+    equations: dict[str, EquationResult]
+    turn: TurnResult
+    choices_source: str                    # where Figure 7–8's exemplars came from
+    seconds: dict[str, float]
+    generator: object = artifact()
+    attribute_classifier: object = artifact()
+    pool_data: Pool = artifact()            # the pool the success rates drew from
+    choice_pool: Pool = artifact()          # the pool `choices` indexes (Figures 7–8, the widget)
+    choices: Choices = artifact()
+    draws: dict = artifact()
+
+    def table(self) -> str:
+        """Markdown: success rate ± standard error per equation and method."""
+        rows = ["| equation | trials | (a) mean of 3 in Z | (b) single in Z | (c) pixels | (d) random z |",
+                "|---|---|---|---|---|---|"]
+        for e in self.equations.values():
+            cells = [f"{getattr(e, 'success_' + k):.3f} ± {e.stderr[k]:.3f}"
+                     for k in ("mean3", "single", "pixel", "random")]
+            rows.append(f"| {e.text} | {e.trials} | " + " | ".join(cells) + " |")
+        return "\n".join(rows)
+
+
+def run(cfg: ArithmeticConfig, choices: str | Path | Choices | None = None) -> ArithmeticResult:
+    """Train (or load) the classifier, read a pool of generated faces, measure each equation's
+    success rates and the turn vector; Figures 7–8's exemplars come from `choices` where it fits
+    the model, else from the classifier's picks."""
+    from .pretrained import load_models
+    seconds, clock = {}, time.perf_counter()
+
+    def lap(step: str) -> None:
+        nonlocal clock
+        seconds[step], clock = time.perf_counter() - clock, time.perf_counter()
+
+    G, _, _ = load_models(model_path(cfg.model))
+    clf = load_classifier(AttributeConfig.from_profile(cfg.classifier, progress=False))
+    lap("classifier")
+    pool = make_pool(G, clf, cfg.pool, cfg.seed)
+    lap("pool")
+    equations, draws = {}, {}
+    for name in cfg.equations:
+        equations[name], draws[name] = success_rates(G, clf, pool.z, pool.images, pool.p, equation(name), cfg)
+    lap("equations")
+    chosen, source = resolve_choices(choices, cfg, pool)
+    same = (chosen.pool, chosen.seed) == (cfg.pool, cfg.seed)
+    choice_pool = pool if same else make_pool(G, clf, chosen.pool, chosen.seed)
+    turn = measure_turn(G, choice_pool.z, choice_pool.pose, cfg, chosen.turn["left"] or None,
+                        chosen.turn["right"] or None)
+    lap("turn")
+    return ArithmeticResult(
+        config=cfg, classifier=clf.scores.to_dict(),
+        pool_rates={n: float((pool.p[:, j] > 0.5).mean()) for j, n in enumerate(clf.names)},
+        equations=equations, turn=turn, choices_source=source, seconds=seconds, generator=G,
+        attribute_classifier=clf, pool_data=pool, choice_pool=choice_pool, choices=chosen, draws=draws)
+
+
+def resolve_choices(choices, cfg: ArithmeticConfig, pool: Pool) -> tuple[Choices, str]:
+    """`choices` (a Choices or a JSON path) if it was made for this model, else the classifier's
+    picks from `pool` (read with the classifier that made `pool.p`)."""
+    name = "given"
+    if choices is not None and not isinstance(choices, Choices):
+        name, choices = Path(choices).name, Choices.load(choices)
+    if choices is not None and choices.sha256 == model_sha(cfg.model):
+        return choices, f"hand-picked ({name})"
+    why = "none given" if choices is None else f"{name} was made for another version of {cfg.model}"
+    return auto_choices(cfg.model, pool.p, pool.names, pool.pose, cfg.pool, cfg.seed, cfg.turn_exemplars), \
+        f"the classifier's picks ({why})"
+
+
+def arithmetic_cli(model: str, name: str, trials: int, seed: int, out: str | Path | None = None,
+                   classifier: str = "cpu", pool: int | None = None) -> dict:
+    """`python -m dcgan_core arithmetic`: one equation's success rates as a dict (and, with `out`,
+    Figure 7 for the classifier's first draw as PNG: the exemplars, the 3×3 grid, the pixel control)."""
+    cfg = ArithmeticConfig.from_profile("cpu", model=model, equations=(name,), trials=trials, seed=seed,
+                                        classifier=classifier, pool=pool)
+    from .pretrained import load_models
+    G, _, _ = load_models(model_path(cfg.model))          # a bad model name fails before any training
+    clf = load_classifier(AttributeConfig.from_profile(cfg.classifier, progress=False))
+    pool_ = make_pool(G, clf, cfg.pool, cfg.seed)
+    res, draws = success_rates(G, clf, pool_.z, pool_.images, pool_.p, equation(name), cfg)
+    summary = dict(model=model, equation=name, text=res.text, trials=res.trials,
+                   success_mean3=res.success_mean3, success_single=res.success_single,
+                   success_pixel=res.success_pixel, success_random=res.success_random, stderr=res.stderr,
+                   classifier_auc=res.classifier_auc)
+    if out is not None:
+        from .figures import save_figure
+        fig = arithmetic_figure(G, pool_.z, pool_.images, draws["first_draw"], equation(name), cfg.noise, cfg.seed)
+        summary["figure"] = str(save_figure(fig, Path(out) / f"fig7_{name}.png"))
+        summary["draw"] = draws["first_draw"]
+        write_json(Path(out) / f"arithmetic_{name}.json", summary)
+    return summary
+
+
+# ---------------------------------------------------------------------------------------------
+# Figures
+
+def arithmetic_figure(G, z: torch.Tensor, images: torch.Tensor, picks: list[list[int]], eq: Equation,
+                      noise: float = 0.25, seed: int = 0, p: np.ndarray | None = None, names=None):
+    """Figure 7: per concept its 3 exemplars and G(mean z); then the 3×3 result and the pixel control."""
+    import matplotlib.pyplot as plt
+
+    from .figures import grid_image
+    grid, pixel = equation_images(G, z, images, picks, noise, seed)
+    means = render(G, torch.stack([z[torch.as_tensor(pk)].mean(0) for pk in picks]))
+    fig = plt.figure(figsize=(12, 4.2))
+    gs = fig.add_gridspec(3, 8, width_ratios=[1, 1, 1, 1, 0.3, 3, 0.3, 1.2])
+    signs = ["", "−", "+"]
+    for r, (label, pk) in enumerate(zip(eq.labels, picks)):
+        for c in range(4):
+            ax = fig.add_subplot(gs[r, c])
+            ax.imshow(grid_image((images[pk[c]] if c < 3 else means[r])[None]))
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if c == 0:
+                ax.set_ylabel("\n".join(textwrap.wrap(f"{signs[r]} {label}", 13)), fontsize=8)
+            if r == 0:
+                ax.set_title(("exemplar " + str(c + 1)) if c < 3 else "G(mean z)", fontsize=8)
+    ax = fig.add_subplot(gs[:, 5])
+    ax.imshow(grid_image(grid, nrow=3))
+    ax.set_title(f"= {eq.target[0]}: G(Y), Y ± {noise:g} around it", fontsize=9)
+    ax.axis("off")
+    ax = fig.add_subplot(gs[1, 7])
+    ax.imshow(grid_image(pixel))
+    ax.set_title("pixel-space\ncontrol", fontsize=8)
+    ax.axis("off")
+    fig.suptitle(eq.text(), fontsize=10)
+    return fig
+
+
+def turn_figure(G, z: torch.Tensor, turn: TurnResult, cfg: ArithmeticConfig, rows: int = 6):
+    """Figure 8: random samples (rows) with the turn vector added along α (columns), each frame's
+    pose below; and the pose against α for every row."""
+    import matplotlib.pyplot as plt
+
+    from .figures import grid_image
+    rows = min(rows, cfg.turn_rows)
+    base = seed_points(cfg.turn_rows, z.shape[1], cfg.seed + 21)[:rows]
+    frames = turn_frames(G, base, turn_vector(z, turn.left, turn.right), cfg.turn_steps, cfg.turn_scale)
+    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(14, 0.95 * rows + 0.8), gridspec_kw=dict(width_ratios=[2.2, 1]))
+    ax.imshow(grid_image(frames, nrow=cfg.turn_steps))
+    ax.set_title(f"z + α·turn, α from {-cfg.turn_scale:g} to {cfg.turn_scale:g} "
+                 f"(turn: {len(turn.right)} right-looking − {len(turn.left)} left-looking, mean z)", fontsize=9)
+    ax.axis("off")
+    for row in turn.poses:
+        ax2.plot(turn.alphas, row, color="C0", alpha=0.5)
+    ax2.plot(turn.alphas, np.median(turn.poses, axis=0), color="k", lw=2, label="median")
+    ax2.axhline(turn.pose_left, color="C3", ls="--", lw=0.8, label="left exemplars")
+    ax2.axhline(turn.pose_right, color="C2", ls="--", lw=0.8, label="right exemplars")
+    ax2.set_xlabel("α")
+    ax2.set_ylabel("pose: symmetry-axis offset (px)")
+    ax2.set_title(f"Spearman ρ(α, pose): median {turn.spearman_median:.2f}; "
+                  f"monotone rows {turn.monotone_fraction:.0%}", fontsize=9)
+    ax2.legend(fontsize=7)
+    ax2.grid(alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
+def exemplars_figure(images: torch.Tensor, indices: list[int], title: str = "", values=None):
+    """A row of pool faces (e.g. the turn's exemplars), captioned with a value each."""
+    import matplotlib.pyplot as plt
+
+    from .figures import grid_image
+    fig, axes = plt.subplots(1, len(indices), figsize=(1.2 * len(indices), 1.5), squeeze=False)
+    for ax, i, v in zip(axes[0], indices, values if values is not None else [None] * len(indices)):
+        ax.imshow(grid_image(images[i][None]))
+        ax.set_title(f"#{i}" + ("" if v is None else f" {v:+.1f}"), fontsize=7)
+        ax.axis("off")
+    fig.suptitle(title, fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def success_figure(result: ArithmeticResult):
+    """Success rates (a)–(d) per equation, with standard errors."""
+    import matplotlib.pyplot as plt
+    keys = ("mean3", "single", "pixel", "random")
+    labels = ("(a) mean of 3, Z", "(b) single, Z", "(c) pixels", "(d) random z")
+    fig, ax = plt.subplots(figsize=(8, 3.5))
+    names = list(result.equations)
+    width = 0.8 / len(keys)
+    for j, (k, lab) in enumerate(zip(keys, labels)):
+        vals = [getattr(result.equations[n], "success_" + k) for n in names]
+        errs = [result.equations[n].stderr[k] for n in names]
+        ax.bar(np.arange(len(names)) + j * width, vals, width, yerr=errs, label=lab, capsize=3)
+    ax.set_xticks(np.arange(len(names)) + 0.4 - width / 2, [result.equations[n].text for n in names], fontsize=8)
+    ax.set_ylabel("fraction read as the target")
+    ax.set_ylim(0, 1)
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3, axis="y")
+    fig.tight_layout()
+    return fig

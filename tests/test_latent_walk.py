@@ -1,0 +1,90 @@
+"""§6.1 latent walks: the paths, the smoothness measure, the untrained control and the live widget."""
+
+import io
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from dcgan_core.latent_walk import (LatentWalkConfig, crossfade, evenness, interpolate, measure, render, seed_points,
+                                    step_sizes, untrained_generator, walk)
+from dcgan_core.models import Generator, init_weights
+from dcgan_core.pretrained import load
+from dcgan_core.widgets import latent_walk_explorer
+
+
+def test_walk_passes_through_every_point_with_even_linear_steps():
+    points = seed_points(4, 100, seed=3)
+    z = walk(points, steps=5)
+    assert z.shape == (16, 100)
+    assert torch.allclose(z[::5], points)
+    # linear: every step between two points is the same vector
+    d = z[1:6] - z[:5]
+    assert torch.allclose(d, d[:1].expand_as(d), atol=1e-6)
+    assert (z.abs() <= 1).all()                     # stays in the cube Z = [-1, 1]^100
+
+
+def test_spherical_path_keeps_endpoints_and_interpolates_the_norm():
+    a, b = seed_points(2, 100, seed=0)
+    t = torch.linspace(0, 1, 7)
+    z = interpolate(a, b, t, "spherical")
+    assert torch.allclose(z[0], a, atol=1e-5) and torch.allclose(z[-1], b, atol=1e-5)
+    assert torch.allclose(z.norm(dim=1), (1 - t) * a.norm() + t * b.norm(), atol=1e-4)
+    assert not torch.allclose(z[3], interpolate(a, b, t, "linear")[3], atol=1e-3)   # off the chord
+    with pytest.raises(ValueError, match="linear or spherical"):
+        interpolate(a, b, t, "cubic")
+
+
+def test_crossfade_blends_pixels_between_the_same_frames():
+    images = torch.rand(3, 3, 8, 8) * 2 - 1
+    frames = crossfade(images, 4)
+    assert frames.shape == (9, 3, 8, 8)
+    assert torch.equal(frames[::4], images)
+    assert torch.allclose(frames[2], (images[0] + images[1]) / 2)
+
+
+def test_evenness_is_one_for_even_steps_and_large_at_a_jump():
+    even = np.cumsum(np.ones((9, 5)), axis=0)
+    assert evenness(step_sizes(even)) == pytest.approx(1.0)
+    jump = even.copy()
+    jump[5:] += 10
+    assert evenness(step_sizes(jump)) > 5
+
+
+def test_untrained_generator_draws_varied_images_in_eval_mode():
+    _, _, cfg = load("celeba64")
+    U = untrained_generator(cfg, seed=0, n_stats=128)
+    assert not U.training
+    x = render(U, seed_points(4, U.nz, 0))
+    assert x.shape == (4, 3, 64, 64) and x.std(0).mean() > 1e-3       # not one constant image
+    assert x.abs().max() < 1                                          # tanh, BN statistics set (no blow-up)
+
+
+@pytest.mark.slow
+def test_measure_on_the_zoo_faces_gives_one_ratio_per_walk():
+    G, _, cfg = load("celeba64")
+    c = LatentWalkConfig(n_walks=2, measure_points=2, measure_steps=3)
+    w = measure(G, untrained_generator(cfg, 0, 128), c, "celeba64", "celeba")
+    for method in ("trained", "crossfade", "untrained"):
+        assert len(w.ratio[method]) == 2 and all(r >= 1 for r in w.ratio[method])
+        assert all(len(s) == 3 and min(s) > 0 for s in w.steps[method])
+    # the cross-fade shares the trained walk's end frames: identical endpoints, different middles
+    assert w.steps["crossfade"] != w.steps["trained"]
+
+
+def test_latent_walk_explorer_updates_the_row():
+    G = Generator(arch="torch", image_size=32, width=8)
+    init_weights(G, torch.Generator().manual_seed(0))
+    box = latent_walk_explorer(G, seed_a=0, seed_b=1, steps=4)
+    (a, b), (steps, path), image = box.children[0].children, box.children[1].children, box.children[2]
+    first = bytes(image.value)
+    assert Image.open(io.BytesIO(first)).size[0] > 4 * 32               # 5 frames in one row
+    b.value = 5
+    assert bytes(image.value) != first
+    b.value = 1
+    assert bytes(image.value) == first                                  # same seeds, same row
+    steps.value = 8
+    assert Image.open(io.BytesIO(image.value)).size[0] > Image.open(io.BytesIO(first)).size[0]
+    path.value = "spherical"
+    assert bytes(image.value).startswith(b"\x89PNG")

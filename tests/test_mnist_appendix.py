@@ -1,0 +1,192 @@
+"""§8.1, the MNIST appendix: class-conditional nets (trained, resumed and rebuilt like the plain
+ones), the 50k/10k split, and the chunked 1-NN evaluation, on real MNIST digits from the mirror."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import pytest
+import torch
+
+from dcgan_core.checkpoint import load_checkpoint
+from dcgan_core.config import TrainConfig
+from dcgan_core.data import DataError, load_dataset
+from dcgan_core.mnist_appendix import (N_TRAIN, N_VALIDATION, NearestNeighbour, balanced_blocks, class_samples,
+                                       nn_curve, to_uint8, validation_split, write_split)
+from dcgan_core.models import build_models, sample_z
+from dcgan_core.pretrained import load_models
+from dcgan_core.train import Trainer, train
+from dcgan_core.widgets import class_explorer
+
+N_IMAGES, BATCH = 128, 16
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_thread():
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
+@pytest.fixture(scope="module")
+def mnist(mirror, tmp_path_factory):
+    return load_dataset("mnist", 32, limit=N_IMAGES, mirror=mirror,
+                        cache_dir=tmp_path_factory.mktemp("data-cache"), progress=False)
+
+
+@pytest.fixture(scope="module")
+def mnist_test(mirror, tmp_path_factory):
+    return load_dataset("mnist", 32, split="test", limit=500, mirror=mirror,
+                        cache_dir=tmp_path_factory.mktemp("data-cache"), progress=False)
+
+
+@pytest.fixture
+def cfg(tmp_path):
+    return TrainConfig(dataset="mnist", arch="torch", image_size=32, g_width=8, d_width=8, batch_size=BATCH,
+                       max_steps=20, seed=0, out=str(tmp_path / "run"), n_grid=20, ckpt_every=500, device="cpu",
+                       progress=False, conditional=True, bn_affine=False)
+
+
+def same_state(a: dict, b: dict) -> bool:
+    return set(a) == set(b) and all(torch.equal(a[k], b[k]) for k in a)
+
+
+# --- conditional nets ---------------------------------------------------------------------------
+@pytest.mark.parametrize("arch", ["torch", "paper", "fc"])
+def test_the_label_changes_the_image_and_is_required(arch):
+    cfg = TrainConfig(arch=arch, image_size=32, g_width=8, d_width=8, channels=1, conditional=True, n_classes=10,
+                      bn_affine=False)
+    G, D = build_models(cfg, seed=0)
+    G.eval(), D.eval()
+    z = sample_z(4, G.nz, torch.Generator().manual_seed(0)).repeat(2, 1)
+    y = torch.tensor([0, 1, 2, 3, 4, 5, 6, 7])
+    x = G(z, labels=y)
+    assert x.shape == (8, 1, 32, 32) and not torch.allclose(x[:4], x[4:])      # same z, other class
+    assert D(x, labels=y).shape == (8,) and not torch.allclose(D(x, labels=y), D(x, labels=(y + 1) % 10))
+    assert not any(n.endswith(("bias", "weight")) and "." in n and p.dim() == 1 for n, p in G.named_parameters())
+    with pytest.raises(ValueError, match="class-conditional"):
+        G(z)
+    with pytest.raises(ValueError, match=r"labels must be in 0\.\.9"):
+        G(z, labels=torch.full((8,), 10))
+
+
+def test_unconditional_nets_refuse_labels_and_keep_their_parameters():
+    plain, _ = build_models(TrainConfig(arch="torch", image_size=32, channels=1), seed=0)
+    cond, _ = build_models(TrainConfig(arch="torch", image_size=32, channels=1, conditional=True, n_classes=10),
+                           seed=0)
+    with pytest.raises(ValueError, match="not conditional"):
+        plain(torch.zeros(2, 100), labels=torch.zeros(2, dtype=torch.long))
+    # BN keeps γ, β by default; the conditional G's first layer takes z and the one-hot label
+    assert plain.layers[0][1].weight.shape == (100, 256, 4, 4) and cond.layers[0][1].weight.shape == (110, 256, 4, 4)
+    assert plain.layers[0][2].affine and cond.layers[0][2].affine
+
+
+def test_conditional_training_resumes_exactly_and_the_checkpoint_rebuilds(cfg, mnist, tmp_path):
+    straight = train(cfg.replace(out=str(tmp_path / "straight")), data=mnist)
+    assert straight.cfg.n_classes == 10 and straight.cfg.conditional
+    half = cfg.replace(out=str(tmp_path / "halves"), max_steps=10)
+    train(half, data=mnist)
+    second = train(half.replace(max_steps=20), resume=True, data=mnist)
+    for key in ("generator", "discriminator"):
+        assert same_state(second.state_dict()[key], straight.state_dict()[key]), key
+    assert (tmp_path / "halves" / "samples" / "epoch_002.png").read_bytes() == \
+           (tmp_path / "straight" / "samples" / "epoch_002.png").read_bytes()
+
+    G, D, saved = load_models(straight.ckpt_path)
+    assert saved.conditional and saved.n_classes == 10 and not saved.bn_affine
+    z, y = sample_z(10, saved.nz, torch.Generator().manual_seed(1)), torch.arange(10)
+    straight.G.eval(), straight.D.eval()
+    with torch.no_grad():
+        assert torch.equal(G(z, labels=y), straight.G(z, labels=y))
+        assert torch.equal(D(G(z, labels=y), labels=y), straight.D(straight.G(z, labels=y), labels=y))
+    # the fixed grid: one row per class, the same z down each column
+    t = straight
+    assert t.grid_columns == 2 and t.fixed_labels.tolist() == [k for k in range(10) for _ in range(2)]
+    assert torch.equal(t.fixed_z[0], t.fixed_z[2]) and not torch.equal(t.fixed_z[0], t.fixed_z[1])
+
+
+def test_conditional_batches_carry_their_images_labels(cfg, mnist):
+    t = Trainer(cfg, mnist)
+    x, z, y = t.batch(3)
+    index = t._order[1][3 * BATCH:4 * BATCH]
+    assert torch.equal(x, mnist.batch(index)) and torch.equal(y, mnist.labels[index])
+    plain = Trainer(cfg.replace(conditional=False, out=cfg.out + "-plain"), mnist)
+    assert len(plain.batch(3)) == 2 and plain.cfg.n_classes is None
+
+
+def test_conditional_needs_class_labels(cfg, mnist):
+    with pytest.raises(DataError, match="no class labels.*mnist"):
+        Trainer(cfg, dataclasses.replace(mnist, labels=None, classes=None))
+
+
+def test_resuming_a_conditional_run_as_unconditional_names_the_field(cfg, mnist):
+    train(cfg.replace(max_steps=2), data=mnist)
+    from dcgan_core.checkpoint import CheckpointError
+    with pytest.raises(CheckpointError, match="n_classes"):
+        train(cfg.replace(max_steps=4, conditional=False), resume=True, data=mnist)
+
+
+def test_the_fc_baseline_trains_and_rebuilds(cfg, mnist):
+    t = train(cfg.replace(arch="fc", g_width=64, d_width=64, max_steps=4), data=mnist)
+    G, _, saved = load_models(t.ckpt_path)
+    assert saved.arch == "fc" and type(G).__name__ == "FCGenerator"
+    assert load_checkpoint(t.ckpt_path)["step"] == 4
+
+
+# --- the split and the 1-NN evaluation ------------------------------------------------------------
+def test_validation_split_is_seeded_disjoint_and_readable_by_train_keep(tmp_path, mnist):
+    a, va = validation_split()
+    assert len(a) == N_TRAIN and len(va) == N_VALIDATION
+    assert len(set(a.tolist()) | set(va.tolist())) == N_TRAIN + N_VALIDATION
+    assert (a == validation_split()[0]).all() and not (a == validation_split(seed=1)[0]).all()
+    path = write_split(tmp_path / "split.json")
+    assert json.loads(path.read_text())["kept"] == a.tolist()
+    with pytest.raises(DataError, match="60000"):        # made for the 60k, not for a 128-image subset
+        mnist.keep(path)
+
+
+def test_nearest_neighbour_matches_brute_force_in_any_chunking(mnist, mnist_test):
+    ref, queries = mnist.images, mnist_test.images[:200]
+    d = torch.cdist(queries.flatten(1).double(), ref.flatten(1).double())
+    want = mnist.labels[d.argmin(1)]
+    for chunk in (7, 128, 4096):
+        nn_ = NearestNeighbour(queries, chunk=chunk)
+        nn_.add(ref[:50], mnist.labels[:50])
+        nn_.add(ref[50:], mnist.labels[50:])
+        assert torch.equal(nn_.label, want), chunk
+        assert nn_.error(mnist_test.labels[:200]) == (want != mnist_test.labels[:200]).float().mean().item()
+
+
+def test_real_digits_classify_test_digits_and_more_help(mirror, mnist_test, tmp_path):
+    train_digits = load_dataset("mnist", 32, limit=3000, mirror=mirror, cache_dir=tmp_path, progress=False)
+    errors = nn_curve(mnist_test.images, mnist_test.labels, balanced_blocks(train_digits, [5, 200]), [5, 200])
+    assert errors[1] < 0.2 < errors[0] < 0.8, errors     # chance is 0.9; 200 per class is far better than 5
+
+
+def test_class_samples_are_labelled_nested_blocks_of_uint8():
+    cfg = TrainConfig(arch="torch", image_size=32, g_width=8, d_width=8, channels=1, conditional=True, n_classes=10)
+    G, _ = build_models(cfg, seed=0)
+    chunks = list(class_samples(G, 3, 10, seed=0, block=0, chunk=7))
+    images, labels = torch.cat([c[0] for c in chunks]), torch.cat([c[1] for c in chunks])
+    assert images.dtype == torch.uint8 and images.shape == (30, 1, 32, 32)
+    assert labels.tolist() == [k for k in range(10) for _ in range(3)]
+    again = torch.cat([c[0] for c in class_samples(G, 3, 10, seed=0, block=0, chunk=7)])
+    other = torch.cat([c[0] for c in class_samples(G, 3, 10, seed=0, block=1, chunk=7)])
+    assert torch.equal(images, again) and not torch.equal(images, other)
+    assert torch.equal(to_uint8(torch.tensor([-1.0, 0.0, 1.0])), torch.tensor([0, 128, 255], dtype=torch.uint8))
+
+
+def test_class_explorer_shows_the_picked_class():
+    cfg = TrainConfig(arch="torch", image_size=32, g_width=8, d_width=8, channels=1, conditional=True, n_classes=10)
+    G, _ = build_models(cfg, seed=0)
+    box = class_explorer(G, n=10)
+    (digit, seed), image = box.children[0].children, box.children[1]
+    first = bytes(image.value)
+    digit.value = 7
+    assert bytes(image.value) != first
+    digit.value = 0
+    assert bytes(image.value) == first
+    plain, _ = build_models(TrainConfig(arch="torch", image_size=32, g_width=8, channels=1), seed=0)
+    assert "not class-conditional" in class_explorer(plain).children[0].value

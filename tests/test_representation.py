@@ -1,0 +1,156 @@
+"""§5 representation learning (representation.py): the SVM solver against scikit-learn's LinearSVC,
+D's features (layers, pooling, BN mode, cache), k-means features, the protocol and the CLI, on real
+images from the mirror."""
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from dcgan_core import representation as R
+from dcgan_core.data import load_dataset
+
+
+@pytest.fixture(scope="module")
+def env(mirror, tmp_path_factory):
+    cache = tmp_path_factory.mktemp("repr-cache")
+    old = {k: os.environ.get(k) for k in ("DCGAN_MIRROR", "DCGAN_DATA_DIR")}
+    os.environ.update(DCGAN_MIRROR=str(mirror), DCGAN_DATA_DIR=str(cache))
+    yield cache
+    for k, v in old.items():
+        os.environ.pop(k) if v is None else os.environ.__setitem__(k, v)
+
+
+@pytest.fixture(scope="module")
+def mnist_pixels(env):
+    """800 MNIST digits at 16×16 as float32 pixels, and their labels."""
+    data = load_dataset("mnist", 16, limit=800, progress=False)
+    return R.pixel_features(data.images).astype(np.float32), data.labels.numpy()
+
+
+@pytest.mark.parametrize("C", [1e-3, 1e-1])
+def test_svm_matches_linearsvc(mnist_pixels, C):
+    """Same objective (LinearSVC's primal, intercept penalised) and the same predictions."""
+    from sklearn.svm import LinearSVC
+    x, y = mnist_pixels
+    xt, xs = R._standardise(x[:600], x[600:])
+    ref = LinearSVC(C=C, loss="squared_hinge", penalty="l2", dual=True, tol=1e-8, max_iter=200_000).fit(xt.numpy(), y[:600])
+    W, b = R.fit_svm(xt, torch.as_tensor(y[:600]), C, 10, max_iter=500)
+    ours = R.svm_objective(xt, y[:600], W, b, C)
+    theirs = R.svm_objective(xt, y[:600], ref.coef_.T, ref.intercept_, C)
+    assert ours <= theirs * (1 + 1e-3), (ours, theirs)
+    assert abs(ours - theirs) / theirs < 1e-2, (ours, theirs)
+    agree = (R.predict(xs, W, b).numpy() == ref.predict(xs.numpy())).mean()
+    assert agree >= 0.99, agree
+
+
+def test_select_c_picks_the_best_validation_accuracy(mnist_pixels):
+    x, y = mnist_pixels
+    sel = R.select_c(x[:500], y[:500], x[500:], y[500:], (1e-6, 1e-3, 1e-1))
+    assert sel["val_accuracy"][sel["C"]] == max(sel["val_accuracy"].values())
+    assert sel["val_accuracy"][1e-6] < sel["val_accuracy"][sel["C"]]     # far too much regularisation loses
+    assert sel["val_accuracy"][sel["C"]] > 0.6                            # far above chance (0.1)
+
+
+def test_d_features_layers_pooling_and_bn_mode(env):
+    data = load_dataset("cifar10", 32, split="test", limit=64, progress=False)
+    D, _ = R.load_discriminator("zoo:cifar32")
+    x, dims = R.d_features(D, data.images, pool=4, batch_size=20)
+    assert dims == [64 * 16, 128 * 16, 256 * 16] and x.shape == (64, 7168) and x.dtype == np.float16
+    # the first block is layer 1 max-pooled from 16×16 to 4×4
+    h = D.features(data.images[:3].float() / 127.5 - 1)[0]
+    ref = torch.nn.functional.max_pool2d(h, 4).flatten(1)
+    assert torch.allclose(torch.from_numpy(x[:3, :1024].astype(np.float32)), ref, atol=1e-2)
+    x2, dims2 = R.d_features(D, data.images, pool=2)
+    assert dims2 == [64 * 4, 128 * 4, 256 * 4]
+    xb, _ = R.d_features(D, data.images, bn="batch", batch_size=64)
+    assert not np.allclose(xb, x, atol=1e-2)                                # batch statistics differ
+    assert not D.training                                                   # the caller's D is untouched
+    x1, _ = R.d_features(D, data.images, batch_size=7)
+    assert np.allclose(x1.astype(np.float32), x.astype(np.float32), atol=1e-2)   # batching changes nothing in eval mode
+
+
+def test_extract_caches_and_random_d_differs(env):
+    data = load_dataset("cifar10", 32, split="test", progress=False)
+    index = np.arange(0, 10000, 250)
+    a = R.extract("zoo:cifar32", data, index)
+    assert list((env / "cache").glob("repr-*.npz"))
+    b = R.extract("zoo:cifar32", data, index)
+    assert np.array_equal(a.x, b.x) and np.array_equal(a.y, data.labels[index].numpy())
+    r = R.extract("random:cifar32", data, index)
+    assert r.x.shape == a.x.shape and not np.allclose(r.x, a.x)
+    assert a.layers([0]).shape[1] == 1024 and a.layers([1, 2]).shape[1] == 128 * 16 + 256 * 16
+
+
+def test_kmeans_features(env):
+    data = load_dataset("cifar10", 32, split="test", limit=200, progress=False)
+    km = R.fit_kmeans(data.images, k=16, n_patches=2000)
+    f = R.kmeans_features(km, data.images[:10], stride=2)
+    assert f.shape == (10, 64) and (f >= 0).all() and f.sum() > 0
+    # each centroid is nearest to some patch of the images (no dead centroids on the data they came from)
+    assert km.centroids.shape == (16, 108) and torch.isfinite(km.centroids).all()
+
+
+def test_draw_labels_and_too_few():
+    y = np.repeat(np.arange(3), 5)
+    rows = R.draw_labels(y, 2, np.random.default_rng(0))
+    assert np.bincount(y[rows]).tolist() == [2, 2, 2]
+    with pytest.raises(ValueError, match="fewer than 6 per class"):
+        R.draw_labels(y, 6, np.random.default_rng(0))
+
+
+def _cli(*args, env_extra=None, cwd=None):
+    env = {**os.environ, **(env_extra or {})}
+    return subprocess.run([sys.executable, "-m", "dcgan_core", "classify", *args], capture_output=True, text=True,
+                          env=env, cwd=cwd, timeout=600)
+
+
+def test_cli_classify_folder_dataset(env, tmp_path):
+    """Labels from sub-folder names; no test split, so a seeded fraction is held out."""
+    data = load_dataset("cifar10", 32, split="test", progress=False)
+    for cls in (0, 1):                          # airplanes and automobiles
+        (tmp_path / "imgs" / data.classes[cls]).mkdir(parents=True)
+        for j, i in enumerate(np.nonzero(data.labels.numpy() == cls)[0][:60]):
+            Image.fromarray(data.images[i].permute(1, 2, 0).numpy()).save(tmp_path / "imgs" / data.classes[cls] / f"{j}.png")
+    p = _cli("--features", "pixels", "--dataset", f"folder:{tmp_path / 'imgs'}", "--seed", "1", "--n-val", "20")
+    assert p.returncode == 0, p.stderr
+    out = json.loads(p.stdout)
+    assert out["n_test"] == 24 and out["n_train"] + out["n_val"] == 96 and out["feature_dim"] == 3072
+    assert 0.5 < out["accuracy"] <= 1.0 and out["C"] in (1e-5, 1e-4, 1e-3, 1e-2, 1e-1)
+    p2 = _cli("--features", "pixels", "--dataset", f"folder:{tmp_path / 'imgs'}", "--seed", "1", "--n-val", "20")
+    assert json.loads(p2.stdout)["accuracy"] == out["accuracy"]          # seeded
+
+
+def test_cli_classify_bad_input_is_one_line(env, tmp_path):
+    (tmp_path / "flat").mkdir()
+    Image.new("RGB", (8, 8)).save(tmp_path / "flat" / "a.png")
+    for args, words in [(["--features", "zoo:nope", "--dataset", "cifar10"], "unknown zoo model"),
+                        (["--features", "what", "--dataset", "cifar10"], "--features must be"),
+                        (["--features", "pixels", "--dataset", f"folder:{tmp_path / 'flat'}"], "sub-folders"),
+                        (["--features", "pixels", "--dataset", "nope"], "unknown dataset")]:
+        p = _cli(*args)
+        assert p.returncode == 2 and words in p.stderr and "Traceback" not in p.stderr, (args, p.stderr)
+
+
+def test_representation_explorer_updates_from_cached_features(mnist_pixels):
+    """The widget's layer boxes and label budget change the accuracy it shows."""
+    from dcgan_core.widgets import representation_explorer
+    x, y = mnist_pixels
+    dims = [128, 128]                        # two "layers": the top and bottom halves of the digits
+    f = lambda rows: R.Features("pixels", x[rows].astype(np.float16), y[rows], dims)  # noqa: E731
+    sets = {"pixels": (f(slice(0, 500)), f(slice(500, 650)), f(slice(650, 800)))}
+    box = representation_explorer(sets, c_grid=(1e-2,), per_class_choices=(5, 20))
+    (features, per_class), layers, out = box.children[0].children, box.children[1], box.children[2]
+    assert len(layers.children) == 2 and "500" not in out.value and "%" in out.value
+    few = out.value
+    per_class.value = None                                   # all 500 labels
+    assert "500 training images" in out.value and out.value != few
+    layers.children[0].value = False
+    assert "128 features" in out.value
+    layers.children[1].value = False
+    assert out.value == "pick at least one layer"
