@@ -1,6 +1,6 @@
 """Inception-v3 (FID features) throughput on this machine, and reference FID/KID numbers.
 
-    python benchmarks/inception_speed.py --fid 1000         # the table: reference vs fast Inception
+    python benchmarks/inception_speed.py --fid 1000 --batch 32   # the table: reference vs fast Inception
     python benchmarks/inception_speed.py                    # img/s: fp32, channels_last, bf16 autocast
     python benchmarks/inception_speed.py --reference 300    # FID(train, test), FID(test, noise), KID(test halves)
     python benchmarks/inception_speed.py --frechet 500      # our Fréchet distance vs pytorch-fid's scipy sqrtm
@@ -24,10 +24,18 @@ import json
 import statistics
 import time
 
+import sys
+from pathlib import Path
+
 import numpy as np
 import torch
+from torch.utils.flop_counter import FlopCounterMode
 
-from dcgan_core.metrics import fid_from_features, inception_features, kid_from_features, real_features
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from train_speed import gemm_gflops  # noqa: E402
+
+from dcgan_core.metrics import (fid_from_features, inception_features, inception_model,  # noqa: E402
+                                kid_from_features, real_features)
 
 
 def speed(batch: int, rounds: int) -> dict:
@@ -61,20 +69,26 @@ def cifar10(split: str, n: int) -> torch.Tensor:
 
 
 def table(batch: int, rounds: int, fid_n: int) -> dict:
-    """Reference vs fast Inception, measured side by side: the README's table."""
+    """Reference vs fast Inception, measured side by side: the README's table, with the achieved
+    GFLOP/s against this machine's fp32 matrix-multiply throughput (measured in the same run)."""
+    with torch.inference_mode(), FlopCounterMode(display=False) as counter:
+        inception_model()(torch.zeros(1, 3, 299, 299))
+    flops, peaks = counter.get_total_flops(), []
     x = cifar10("test", batch)
     feats, wall, cpu = {}, {k: [] for k in PATHS}, {k: [] for k in PATHS}
     for name, kw in PATHS.items():
         feats[name] = inception_features(x, batch_size=batch, **kw)            # warm-up
     for _ in range(rounds):
+        peaks.append(gemm_gflops(torch.float32))       # in the alternation too: the machine is shared
         for name, kw in PATHS.items():
             t, c = time.perf_counter(), time.process_time()
             inception_features(x, batch_size=batch, **kw)
             wall[name].append(time.perf_counter() - t)
             cpu[name].append(time.process_time() - c)
-    ref = next(iter(PATHS))
+    ref, peak = next(iter(PATHS)), statistics.median(peaks)
     rel = lambda a, b: float(np.linalg.norm(a - b) / np.linalg.norm(b))      # noqa: E731
     rows = {name: {"img_per_s": batch / statistics.median(wall[name]),
+                   "gflop_per_s": batch / statistics.median(wall[name]) * flops / 1e9,
                    "cpu_s_per_img": statistics.median(cpu[name]) / batch,
                    "speedup_wall": statistics.median(wall[ref]) / statistics.median(wall[name]),
                    "speedup_cpu": statistics.median(cpu[ref]) / statistics.median(cpu[name]),
@@ -93,17 +107,20 @@ def table(batch: int, rounds: int, fid_n: int) -> dict:
                 rows[name]["rel_l2_fid_images"] = rel(rows[name].pop("features"), rows[ref]["features"])
         rows[ref].pop("features")
     print(f"\n{torch.get_num_threads()} threads, batch {batch}, {rounds} rounds, torch {torch.__version__}, "
-          f"load average {' '.join(open('/proc/loadavg').read().split()[:3])}\n")
-    print("| Inception | img/s (wall) | CPU s / img | speed-up wall / CPU | feature rel. L2 vs reference | "
-          f"FID train vs test, n = {fid_n} | ΔFID |\n|---|---|---|---|---|---|---|")
+          f"load average {' '.join(open('/proc/loadavg').read().split()[:3])}; {flops / 1e9:.2f} GFLOP per image; "
+          f"fp32 GEMM peak here {peak:.0f} GFLOP/s\n")
+    print("| Inception | img/s (wall) | GFLOP/s (% of fp32 peak) | CPU s / img | speed-up wall / CPU | "
+          f"feature rel. L2 vs reference | FID train vs test, n = {fid_n} | ΔFID |\n|---|---|---|---|---|---|---|---|")
     for name, r in rows.items():
         err = r.get("rel_l2_fid_images", r["rel_l2"])
         fid = f"{r['fid']:.3f}" if "fid" in r else "—"
         dfid = (f"{r['fid'] - rows[ref]['fid']:+.4f} ({100 * (r['fid'] / rows[ref]['fid'] - 1):+.4f} %)"
                 if "fid" in r else "—")
-        print(f"| {name} | {r['img_per_s']:.1f} | {r['cpu_s_per_img']:.3f} | {r['speedup_wall']:.2f}× / "
+        print(f"| {name} | {r['img_per_s']:.1f} | {r['gflop_per_s']:.0f} ({100 * r['gflop_per_s'] / peak:.0f} %) | "
+              f"{r['cpu_s_per_img']:.3f} | {r['speedup_wall']:.2f}× / "
               f"{r['speedup_cpu']:.2f}× | {err:.1e} | {fid} | {dfid} |")
-    return {"threads": torch.get_num_threads(), "batch": batch, "rounds": rounds, "fid_n": fid_n, "paths": rows}
+    return {"threads": torch.get_num_threads(), "batch": batch, "rounds": rounds, "fid_n": fid_n,
+            "gflop_per_image": flops / 1e9, "fp32_gemm_peak_gflops": peak, "paths": rows}
 
 
 def reference(n: int) -> dict:

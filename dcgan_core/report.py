@@ -36,9 +36,11 @@ from .claims import CLAIMS, Verdict, judge
 from .files import write_text
 from .results import load_results, results_dir
 
-# nbconvert's "lab" page without its CDN scripts (require.js, MathJax, mermaid, the widget manager).
+# nbconvert's "lab" page without its CDN scripts (require.js, MathJax, mermaid, the widget manager),
+# with an empty icon (else the browser asks the server for /favicon.ico: a 404 in the console).
+FAVICON = '<link rel="icon" href="data:,">'
 NOTEBOOK_TEMPLATE = """{%- extends 'lab/index.html.j2' -%}
-{%- block html_head_js_requirejs -%}{%- endblock html_head_js_requirejs -%}
+{%- block html_head_js -%}""" + FAVICON + """{%- endblock html_head_js -%}
 {%- block jupyter_widgets -%}{%- endblock jupyter_widgets -%}
 {%- block html_head_js_mathjax -%}{%- endblock html_head_js_mathjax -%}
 {%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}
@@ -193,7 +195,7 @@ def build_report(build: str | Path, profile: str | None = None) -> Path:
     counts = {s: sum(v.status == s for v in verdicts) for s in ("holds", "fails", "not measured", "not checked at smoke")}
     summary = ", ".join(f"{n} {s}" for s, n in counts.items() if n)
     page = f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>DCGAN companion — results ({html.escape(profile)})</title>
+<html lang="en"><head><meta charset="utf-8">{FAVICON}<title>DCGAN companion — results ({html.escape(profile)})</title>
 <style>{STYLE}</style></head><body>
 <h1>DCGAN companion — results at profile <code>{html.escape(profile)}</code></h1>
 <p>Radford, Metz &amp; Chintala, <em>Unsupervised Representation Learning with Deep Convolutional Generative

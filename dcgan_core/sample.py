@@ -23,8 +23,9 @@ def generate(G: Generator, n: int, seed: int = 0, labels: torch.Tensor | None = 
         labels = torch.arange(n) % G.n_classes
     if labels is not None:
         labels = torch.as_tensor(labels).to(device)
+    z = sample_z(n, G.nz, torch.Generator().manual_seed(seed), device)
     with eval_mode(G):
-        return G(sample_z(n, G.nz, torch.Generator().manual_seed(seed), device), labels=labels).float().cpu()
+        return (G(z) if labels is None else G(z, labels=labels)).float().cpu()
 
 
 def save_grid(images: torch.Tensor, path: str | Path, nrow: int | None = None) -> Path:
