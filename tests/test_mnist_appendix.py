@@ -22,18 +22,7 @@ from dcgan_core.widgets import class_explorer
 N_IMAGES, BATCH = 128, 16
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
-@pytest.fixture(scope="module")
-def mnist(mirror, tmp_path_factory):
-    return load_dataset("mnist", 32, limit=N_IMAGES, mirror=mirror,
-                        cache_dir=tmp_path_factory.mktemp("data-cache"), progress=False)
+from test_train import mnist, one_thread  # noqa: E402,F401  (the same 128 digits, one thread)
 
 
 @pytest.fixture(scope="module")
