@@ -18,7 +18,7 @@ import torch
 from .config import TrainConfig, command_line
 from .data import held_out_split, load_dataset
 from .figures import save_figure
-from .files import RunDir, atomic_write, write_text
+from .files import RunDir, atomic_write, read_json, write_text
 from .memorization import memorization, memorization_figure
 from .metrics import evaluate
 from .models import Discriminator, Generator
@@ -61,7 +61,7 @@ def machine() -> str:
 
 
 def export_run(run: str | Path, name: str, *, n: int = 1000, large_n: int | None = None, memorization_n: int = 200,
-               zoo_dir: str | Path = ZOO_DIR, progress: bool = False) -> Path:
+               zoo_dir: str | Path = ZOO_DIR, annotations_dir: str | Path | None = None, progress: bool = False) -> Path:
     """A training run → a zoo entry: weights (best.pt when the run kept one, else last.pt), a
     sample grid, learning curves, FID/KID of n samples (fp32, vs the held-out split) and, with
     `large_n`, of large_n samples too (FID at n = 1000 is biased high; each n is capped at the split's
@@ -98,6 +98,7 @@ def export_run(run: str | Path, name: str, *, n: int = 1000, large_n: int | None
     save_figure(memorization_figure(mem, data), zoo_dir / f"{name}-memorization.png")
 
     entries = manifest(zoo_dir)
+    windows = hand_annotations(G, entries[name]["sha256"], zoo_dir / f"{name}-windows.png", annotations_dir)
     entries[name].update(
         checkpoint=checkpoint.name, fid=round(scores.fid, 2), kid_mean=round(scores.kid_mean, 5),
         kid_std=round(scores.kid_std, 5), eval_n=n, eval_split=split,
@@ -109,11 +110,27 @@ def export_run(run: str | Path, name: str, *, n: int = 1000, large_n: int | None
     # A run that trained on the images an index kept (train --keep) counts those; memorization searched them all.
     n_train = len(data.keep(cfg.keep)) if cfg.keep and Path(cfg.keep).is_file() else len(data)
     return write_text(zoo_dir / f"{name}.md", _card(name, entries[name], cfg, G, D, scores, mem, n_train, weights,
-                                                    large))
+                                                    large, windows))
+
+
+def hand_annotations(G: Generator, sha: str, figure: Path, root: str | Path | None = None) -> dict | None:
+    """The window boxes drawn by hand on this model file's samples (§6.3.1; forgetting.py reads the
+    same file, under `root`, default annotations/), counted, with a figure of the samples and their
+    boxes; None when there are none."""
+    from .forgetting import ANNOTATIONS_DIR, annotation_path, boxes_figure, sample_for_seed
+    path = annotation_path(sha, "windows", root or ANNOTATIONS_DIR)
+    if not path.is_file():
+        return None
+    ann = read_json(path, "annotation file")
+    seeds = sorted(int(s) for s in ann["samples"])
+    boxes = [ann["samples"][str(s)] for s in seeds]
+    save_figure(boxes_figure(sample_for_seed(G, seeds), boxes, seeds, n=len(seeds)), figure)
+    return dict(file=path.relative_to(path.parents[2]).as_posix(), figure=figure.name, samples=len(seeds),
+                seeds=f"{seeds[0]}–{seeds[-1]}", with_windows=sum(bool(b) for b in boxes), boxes=sum(len(b) for b in boxes))
 
 
 def _card(name: str, e: dict, cfg: TrainConfig, G: Generator, D: Discriminator, scores: dict, mem: dict, n_train: int,
-          weights: Path, large=None) -> str:
+          weights: Path, large=None, windows: dict | None = None) -> str:
     params = lambda net: sum(p.numel() for p in net.parameters())   # noqa: E731
     mib = weights.stat().st_size / 2**20
     steps_per_epoch = n_train // cfg.batch_size
@@ -140,6 +157,10 @@ def _card(name: str, e: dict, cfg: TrainConfig, G: Generator, D: Discriminator, 
                          f"near-copies {m['pixel'].copies:.1%} / {m['inception'].copies:.1%} "
                          f"({mem.n} samples; memorization.py)"),
     ]
+    if windows:   # §6.3.1's hand annotations: how many samples show a window, counted by eye
+        rows.append(("windows", f"drawn by hand in **{windows['with_windows']} of {windows['samples']}** samples "
+                                f"(seeds {windows['seeds']}, {windows['boxes']} boxes; `{windows['file']}`, "
+                                f"[figure]({windows['figure']})), the boxes notebook 06 forgets"))
     table = "\n".join(f"| {k} | {v} |" for k, v in rows)
     held_out = ("held-out test images" if scores.split == "test"
                 else "training images (this dataset has no held-out split here)")
