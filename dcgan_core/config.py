@@ -171,6 +171,8 @@ class TrainConfig(Config):
     out: str = option("runs/dcgan", "output folder (checkpoints/, samples/, metrics.csv: files.RunDir)")
     grid_every: int | None = option(None, "also save the fixed-noise grid every K steps (always each epoch)", min=1)
     ckpt_every: int = option(500, "write checkpoints/last.pt every K steps (and at each epoch end)", min=1)
+    keep_every: int | None = option(None, "also keep a copy of the checkpoint every K steps as "
+                                          "checkpoints/step_NNNNNNN.pt (features along a run, §5)", min=1)
     n_grid: int = option(64, "images in the fixed-noise grid", min=1, flag=False)
     # --- evaluation during training (metrics.py; off unless eval_every is set) ----------------
     eval_every: int | None = option(None, "FID/KID every K steps into eval.csv; keeps checkpoints/best.pt by FID",

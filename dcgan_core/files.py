@@ -128,6 +128,7 @@ class RunDir:
 
         OUT/checkpoints/last.pt   the latest state (G, D, optimizers, step, RNG, config)
         OUT/checkpoints/best.pt   last.pt at the step with the lowest FID (with eval_every)
+        OUT/checkpoints/step_NNNNNNN.pt   copies of last.pt every keep_every steps (with keep_every)
         OUT/metrics.csv           per step: losses, D(x), D(G(z)), time
         OUT/eval.csv              FID/KID during training (with eval_every)
         OUT/config.json           the config, for people and tools
@@ -156,6 +157,13 @@ class RunDir:
 
     def step_grid(self, step: int) -> Path:
         return self.samples / f"step_{step:07d}.png"
+
+    def step_checkpoint(self, step: int) -> Path:
+        return self.checkpoints / f"step_{step:07d}.pt"
+
+    def step_checkpoints(self) -> list[Path]:
+        """The checkpoints kept along the run (keep_every), in step order."""
+        return sorted(self.checkpoints.glob("step_*.pt"))
 
     def grids(self) -> list[Path]:
         """The fixed-noise grids in training order: one per epoch, or, before the first epoch

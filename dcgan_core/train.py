@@ -300,10 +300,13 @@ class Trainer:
                 if writer and self.step % spe == 0:
                     self.save_grid(self.run.epoch_grid(self.step // spe))
                 evaluate_now = bool(cfg.eval_every) and self.step % cfg.eval_every == 0
-                if (evaluate_now or self.step % spe == 0 or self.step % cfg.ckpt_every == 0
+                keep_now = bool(cfg.keep_every) and self.step % cfg.keep_every == 0
+                if (evaluate_now or keep_now or self.step % spe == 0 or self.step % cfg.ckpt_every == 0
                         or self.step == self.total_steps):
                     log.flush()
                     self.save()
+                if keep_now and writer:
+                    atomic_write(self.run.step_checkpoint(self.step), lambda tmp: shutil.copyfile(self.ckpt_path, tmp))
                 if evaluate_now and writer:
                     self.evaluate()
         finally:

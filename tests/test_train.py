@@ -21,6 +21,7 @@ from dcgan_core.checkpoint import CheckpointError, load_checkpoint, save_checkpo
 from dcgan_core.pretrained import load_models as models_from_checkpoint
 from dcgan_core.config import TrainConfig
 from dcgan_core.data import DataError, load_dataset
+from dcgan_core.files import RunDir
 from dcgan_core.models import sample_z
 from dcgan_core.train import METRICS, Trainer, TrainingDiverged, read_metrics, train
 
@@ -142,6 +143,18 @@ def test_checkpoint_contents_and_rebuild(cfg, mnist):
         assert images.shape == (8, 1, 32, 32)
         assert torch.equal(images, t.G(z))
         assert torch.equal(D(images), t.D(images))
+
+
+def test_keep_every_keeps_the_checkpoints_along_the_run(cfg, mnist, tmp_path):
+    """--keep-every K: step_NNNNNNN.pt every K steps, each the state of that step (a shorter run
+    with the same seed ends in the same weights)."""
+    t = train(cfg.replace(keep_every=8), data=mnist)
+    kept = RunDir(t.out).step_checkpoints()
+    assert [p.name for p in kept] == ["step_0000008.pt", "step_0000016.pt"]
+    assert [torch.load(p, weights_only=True)["step"] for p in kept] == [8, 16]
+    short = train(cfg.replace(max_steps=8, out=str(tmp_path / "short")), data=mnist)
+    assert_same(torch.load(kept[0], weights_only=True)["generator"], short.G.state_dict())
+    assert not RunDir(short.out).step_checkpoints()
 
 
 def test_interrupted_save_leaves_previous_checkpoint_intact(cfg, mnist, monkeypatch):
