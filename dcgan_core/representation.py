@@ -65,7 +65,7 @@ from tqdm.auto import tqdm
 
 from .config import Config, TrainConfig, option
 from .data import DataError, ImageData, cache_root, load_dataset
-from .files import atomic_write
+from .files import RunDir, atomic_write
 from .models import Discriminator, build_models, init_weights
 from .pretrained import ZOO_DIR, load_models, manifest, sha256
 from .results import Result, artifact
@@ -113,6 +113,8 @@ class RepresentationConfig(Config):
     kmeans_stride: int = option(1, "k-means feature stride (Coates & Ng: 1)", min=1)
     kmeans_patches: int = option(100_000, "random 6×6 patches to fit k-means", min=100)
     ablation_n_train: int = option(10_000, "training images for the ablations", min=10)
+    training_run: str | None = option(None, "a training run whose checkpoints along the way (train --keep-every) "
+                                            "the training-length ablation reads; None: random init and the final D")
     ablations: bool = option(True, "run the ablations (layers, pooling grid, BN mode, width, training length)")
     batch_size: int = option(250, "images per feature batch", min=1)
     seed: int = option(0, "seed of the splits, label draws, random D's and k-means")
@@ -792,10 +794,14 @@ def run(cfg: RepresentationConfig) -> RepresentationResult:
             ablations["width"].append(row(fs, width=w, trained=False))
         ablations["width"].append(dict(row(small(sets[in_domain])), width=D0.layers[0][0].out_channels, trained=True))
         lap("ablation width", ablations["width"])
-        # Training length: the checkpoints available along the in-domain run (random init = step 0, the zoo's).
+        # Training length: random init (step 0), the checkpoints kept along `training_run` (another run of
+        # D's architecture, train --keep-every), and the in-domain D at its final step.
         steps = manifest(ZOO_DIR)[_zoo_name(in_domain)]["steps"]
-        ablations["training"] = [dict(row(sets[_random_twin(in_domain)]), step=0),
-                                 dict(row(sets[in_domain]), step=steps)]
+        ablations["training"] = [dict(row(sets[_random_twin(in_domain)]), step=0, run=in_domain)]
+        for path in RunDir(cfg.training_run).step_checkpoints() if cfg.training_run else []:
+            ablations["training"].append(dict(row(features_for(str(path), sub, **kw)), run=cfg.training_run,
+                                              step=int(path.stem.split("_")[1])))
+        ablations["training"].append(dict(row(sets[in_domain]), step=steps, run=in_domain))
         lap("ablation training", ablations["training"])
 
     trained, rand = accuracy[in_domain], accuracy[_random_twin(in_domain)]
@@ -866,7 +872,14 @@ def ablation_figure(result: RepresentationResult):
     axes[3].bar([f"{r['width']}{' trained' if r['trained'] else ''}" for r in ab["width"]],
                 [r["accuracy"] for r in ab["width"]], color=["C1"] * (len(ab["width"]) - 1) + ["C0"])
     axes[3].set_title("D's first width (random; trained)")
-    axes[4].plot([r["step"] for r in ab["training"]], [r["accuracy"] for r in ab["training"]], "o-")
+    along = [r for r in ab["training"] if r["run"] != ab["training"][0]["run"]]     # training_run's checkpoints
+    ends = [r for r in ab["training"] if r not in along]                          # random init, the zoo's D
+    axes[4].plot([r["step"] for r in ends], [r["accuracy"] for r in ends], "s--", color="C1", label="zoo D (step 0: random)")
+    if along:
+        start = ab["training"][0]
+        axes[4].plot([0] + [r["step"] for r in along], [start["accuracy"]] + [r["accuracy"] for r in along], "o-",
+                     color="C0", label=f"kept along {Path(along[0]['run']).name}")
+    axes[4].legend(fontsize=7)
     axes[4].set_title("training steps of D")
     axes[4].set_xlabel("step")
     lo = min(r["accuracy"] for rs in ab.values() for r in rs)
