@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # zoo/NAME.* from the runs of zoo/train.sh: G and D of best.pt (else last.pt) in fp16, sha256 in
-# zoo.json, sample grid, learning curves, FID/KID of 1000 samples (fp32), memorization check, card.
+# zoo.json, sample grid, learning curves, FID/KID of 1000 samples and of 5000 (or the split's size, where
+# smaller; fp32), memorization check, the window boxes drawn by hand (annotations/windows/SHA.json), card.
 # Usage: bash zoo/export.sh [NAME…]   (default: all of them)
 set -euo pipefail
 cd "$(dirname "$0")/.."
