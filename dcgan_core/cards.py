@@ -184,7 +184,7 @@ compare numbers only at equal n. Reproduce: `python -m dcgan_core evaluate --che
 The network runs as `dcgan_core/inception.py` (the same weights; features equal to the TorchScript's to ~1e-6).
 
 ## Learning curves
-`{name}-metrics.csv` (losses and D's outputs per step, thinned to ≤ 1000 rows){' and `' + name + '-eval.csv` (FID of 500 samples during training, bf16 Inception; the exported checkpoint is the lowest)' if (weights.parent / f'{name}-eval.csv').exists() else ''}.
+`{name}-metrics.csv` (losses and D's outputs per step, thinned to ≤ 1000 rows){' and `' + name + f'-eval.csv` (FID of {cfg.eval_n} samples during training, bf16 Inception; the exported checkpoint is the lowest)' if (weights.parent / f'{name}-eval.csv').exists() else ''}.
 
 ## Memorization
 ![nearest training images]({name}-memorization.png)
