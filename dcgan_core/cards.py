@@ -117,14 +117,21 @@ def hand_annotations(G: Generator, sha: str, figure: Path, root: str | Path | No
     """The window boxes drawn by hand on this model file's samples (§6.3.1; forgetting.py reads the
     same file, under `root`, default annotations/), counted, with a figure of the samples and their
     boxes; None when there are none."""
-    from .forgetting import ANNOTATIONS_DIR, annotation_path, boxes_figure, sample_for_seed
+    from torchvision.utils import draw_bounding_boxes
+
+    from .forgetting import ANNOTATIONS_DIR, annotation_path, sample_for_seed
     path = annotation_path(sha, "windows", root or ANNOTATIONS_DIR)
     if not path.is_file():
         return None
     ann = read_json(path, "annotation file")
     seeds = sorted(int(s) for s in ann["samples"])
     boxes = [ann["samples"][str(s)] for s in seeds]
-    save_figure(boxes_figure(sample_for_seed(G, seeds), boxes, seeds, n=len(seeds)), figure)
+    # Boxes drawn into the pixels (x1, y1 exclusive), one tile per sample in seed order: a small PNG.
+    images = ((sample_for_seed(G, seeds).expand(-1, 3, -1, -1) + 1) * 127.5).round().clamp(0, 255).to(torch.uint8)
+    last = torch.tensor([0, 0, 1, 1])
+    boxed = torch.stack([draw_bounding_boxes(im, torch.tensor(b) - last, colors="red") if b else im
+                         for im, b in zip(images, boxes)])
+    save_grid(boxed.float() / 127.5 - 1, figure, nrow=10)
     return dict(file=path.relative_to(path.parents[2]).as_posix(), figure=figure.name, samples=len(seeds),
                 seeds=f"{seeds[0]}–{seeds[-1]}", with_windows=sum(bool(b) for b in boxes), boxes=sum(len(b) for b in boxes))
 
