@@ -16,7 +16,7 @@ from pathlib import Path
 import torch
 
 from .config import TrainConfig, command_line
-from .data import held_out_split, load_dataset
+from .data import held_out_split, load_dataset, to_uint8, to_unit_range
 from .figures import save_figure
 from .files import RunDir, atomic_write, read_json, write_text
 from .memorization import memorization, memorization_figure
@@ -127,11 +127,11 @@ def hand_annotations(G: Generator, sha: str, figure: Path, root: str | Path | No
     seeds = sorted(int(s) for s in ann["samples"])
     boxes = [ann["samples"][str(s)] for s in seeds]
     # Boxes drawn into the pixels (x1, y1 exclusive), one tile per sample in seed order: a small PNG.
-    images = ((sample_for_seed(G, seeds).expand(-1, 3, -1, -1) + 1) * 127.5).round().clamp(0, 255).to(torch.uint8)
+    images = to_uint8(sample_for_seed(G, seeds).expand(-1, 3, -1, -1))
     last = torch.tensor([0, 0, 1, 1])
     boxed = torch.stack([draw_bounding_boxes(im, torch.tensor(b) - last, colors="red") if b else im
                          for im, b in zip(images, boxes)])
-    save_grid(boxed.float() / 127.5 - 1, figure, nrow=10)
+    save_grid(to_unit_range(boxed), figure, nrow=10)
     return dict(file=path.relative_to(path.parents[2]).as_posix(), figure=figure.name, samples=len(seeds),
                 seeds=f"{seeds[0]}–{seeds[-1]}", with_windows=sum(bool(b) for b in boxes), boxes=sum(len(b) for b in boxes))
 

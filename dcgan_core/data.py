@@ -170,6 +170,11 @@ def to_unit_range(x_uint8: torch.Tensor) -> torch.Tensor:
     return x_uint8.float().div_(127.5).sub_(1.0)
 
 
+def to_uint8(x: torch.Tensor) -> torch.Tensor:
+    """Images in [-1, 1] → uint8 pixels [0, 255], rounded as a PNG stores them (to_unit_range inverted)."""
+    return ((x.float() + 1) * 127.5).round_().clamp_(0, 255).to(torch.uint8)
+
+
 def default_channels(name: str) -> int:
     """1 for the grayscale digits and clothes, 3 (RGB) for everything else."""
     return _parse_name(name)[1].channels

@@ -71,7 +71,7 @@ import torch
 import torch.nn.functional as F
 
 from . import inception as fast_inception
-from .data import cache_root, held_out_split, load_dataset, native_size
+from .data import cache_root, held_out_split, load_dataset, native_size, to_uint8
 from .files import atomic_write
 from .results import Result
 
@@ -145,7 +145,7 @@ def _to_uint8(images) -> torch.Tensor:
         return x
     if not x.is_floating_point():
         raise MetricsError(f"expected uint8 pixels or floats in [-1, 1], got {x.dtype}")
-    return x.float().add(1).mul(127.5).round_().clamp_(0, 255).to(torch.uint8)
+    return to_uint8(x)
 
 
 def _inception_input(x_uint8: torch.Tensor, device) -> torch.Tensor:

@@ -52,7 +52,7 @@ import numpy as np
 import torch
 
 from .config import Config, TrainConfig, option
-from .data import ImageData, load_dataset
+from .data import ImageData, load_dataset, to_uint8
 from .files import write_json
 from .models import Generator, eval_mode, sample_z
 from .pretrained import load_models, manifest
@@ -152,11 +152,6 @@ class NearestNeighbour:
     def error(self, truth: torch.Tensor) -> float:
         """The fraction of queries whose nearest neighbour has another label than `truth`."""
         return (self.label.cpu() != torch.as_tensor(truth)).float().mean().item()
-
-
-def to_uint8(images: torch.Tensor) -> torch.Tensor:
-    """Images in [-1, 1] → uint8 pixels, as the real digits are stored (data.to_unit_range inverted)."""
-    return ((images.float() + 1) * 127.5).round_().clamp_(0, 255).to(torch.uint8)
 
 
 @torch.no_grad()
