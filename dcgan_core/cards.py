@@ -151,7 +151,10 @@ def _card(name: str, e: dict, cfg: TrainConfig, G: Generator, D: Discriminator, 
                          + (f"; class-conditional on {cfg.n_classes} classes (§8.1: one-hot label to G and D)"
                             if cfg.conditional else "") + ("" if cfg.bn_affine else "; BN without scale and bias")),
         ("training", f"{e['steps']:,} steps ({e['steps'] / steps_per_epoch:.1f} epochs) of batch {cfg.batch_size}, "
-                     f"Adam lr {cfg.lr:g}, β1 {cfg.beta1}, seed {cfg.seed}, precision {cfg.precision}"),
+                     f"Adam lr {cfg.lr:g}"
+                     + (f" decayed linearly to zero from step {cfg.lr_decay_from:,} (as the authors' MNIST code; "
+                        f"not in the paper's text)" if cfg.lr_decay_from is not None else "")
+                     + f", β1 {cfg.beta1}, seed {cfg.seed}, precision {cfg.precision}"),
         ("augmentation", augmentation(cfg)),
         ("command", f"`{train_command(cfg)}` (zoo/train.sh)"),
         ("weights", f"`{e['checkpoint']}` of the run → `{weights.name}` (fp16, {mib:.1f} MiB), sha256 `{e['sha256'][:16]}…`"),

@@ -162,6 +162,9 @@ class TrainConfig(Config):
     beta2: float = option(0.999, "Adam β2 (Adam's default; the paper does not change it)", min=0.0, flag=False)
     epochs: int = option(1, "epochs to train", min=1)
     max_steps: int | None = option(None, "stop after this many steps in total (overrides epochs)", min=1)
+    lr_decay_from: int | None = option(None, "from this step on, lower Adam's learning rate linearly to zero at the "
+                                             "last step (the authors' released MNIST code: 100 epochs at lr, then 100 "
+                                             "decaying to zero; not in the paper's text)", min=0)
     seed: int = option(0, "seed of init, data order and noise")
     # --- few-data training (not in the paper: off by default; diffaugment.py) ---------------
     diffaugment: str | None = option(None, "DiffAugment (Zhao et al. 2020; not in the paper) on every image D sees: "
@@ -208,6 +211,9 @@ class TrainConfig(Config):
         if self.image_size & (self.image_size - 1):
             raise ValueError(f"image_size must be a power of two ≥ 16 (e.g. 32 or 64), got {self.image_size}")
         parse_policy(self.diffaugment)
+        if self.lr_decay_from is not None and self.max_steps is not None and self.lr_decay_from >= self.max_steps:
+            raise ValueError(f"lr_decay_from ({self.lr_decay_from}) must come before the last step "
+                             f"(max_steps {self.max_steps}): the decay runs from it to the end")
 
 
 # The fields that define the networks: a checkpoint resumes only under the same values.

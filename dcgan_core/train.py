@@ -199,6 +199,10 @@ class Trainer:
                                           shuffle=True, seed=cfg.seed, drop_last=True)
         self.steps_per_epoch = len(self.sampler) // self.local_batch      # last partial batch dropped
         self.total_steps = cfg.max_steps if cfg.max_steps is not None else cfg.epochs * self.steps_per_epoch
+        if cfg.lr_decay_from is not None and cfg.lr_decay_from >= self.total_steps:
+            raise ValueError(f"lr_decay_from ({cfg.lr_decay_from}) must come before the last step "
+                             f"({self.total_steps}): the learning rate decays from it to zero at the end; "
+                             f"lower it or train longer (--epochs / --max-steps)")
         self.step = 0
         self._order = (None, None)
 
@@ -271,6 +275,20 @@ class Trainer:
             return x, z, self.data.labels[index].to(self.device, non_blocking=True)
         return x, z
 
+    def learning_rate(self, step: int) -> float:
+        """Adam's learning rate at `step`: cfg.lr, then with `lr_decay_from` falling linearly to
+        zero at the last step, as the authors' MNIST code does (a function of the step alone, so
+        a resumed run continues the same schedule)."""
+        start = self.cfg.lr_decay_from
+        if start is None or step < start:
+            return self.cfg.lr
+        return self.cfg.lr * (self.total_steps - step) / (self.total_steps - start)
+
+    def set_lr(self, lr: float) -> None:
+        for opt in (self.opt_g, self.opt_d):
+            for group in opt.param_groups:
+                group["lr"] = lr
+
     # --- the loop -----------------------------------------------------------------------------
     def train(self) -> dict:
         cfg, spe, writer = self.cfg, self.steps_per_epoch, self.rank == 0
@@ -285,6 +303,8 @@ class Trainer:
         try:
             while self.step < self.total_steps:
                 epoch = self.step // spe
+                if cfg.lr_decay_from is not None:
+                    self.set_lr(self.learning_rate(self.step))
                 stats = self.train_step(*self.batch(self.step))
                 if not all(math.isfinite(v) for v in stats.values()):
                     raise TrainingDiverged(

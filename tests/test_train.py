@@ -157,6 +157,41 @@ def test_keep_every_keeps_the_checkpoints_along_the_run(cfg, mnist, tmp_path):
     assert not RunDir(short.out).step_checkpoints()
 
 
+def test_lr_decay_falls_linearly_to_zero_and_resumes_exactly(cfg, mnist, tmp_path, monkeypatch):
+    """--lr-decay-from S (the authors' MNIST code): lr until step S, then linearly to zero at the
+    last step; the lr each step used is recorded by spying on Adam. A run trained to S with
+    a constant lr and then resumed with the decay equals one run with the decay from the start
+    (how the zoo's mnist-conditional was extended). Off, the lr never changes."""
+    used = []
+    step = torch.optim.Adam.step
+    def spy(opt, *args, **kwargs):
+        used.append(opt.param_groups[0]["lr"])
+        return step(opt, *args, **kwargs)
+    monkeypatch.setattr(torch.optim.Adam, "step", spy)
+
+    train(cfg, data=mnist)
+    assert set(used) == {cfg.lr}
+
+    decay = cfg.replace(lr_decay_from=12, out=str(tmp_path / "decay"))
+    used.clear()
+    straight = train(decay, data=mnist)
+    per_step = used[::2]                       # D's and G's Adam step share each step's lr
+    assert used[1::2] == per_step and len(per_step) == 20
+    assert per_step[:12] == [cfg.lr] * 12
+    assert per_step[12:] == pytest.approx([cfg.lr * (20 - s) / 8 for s in range(12, 20)])
+    assert per_step[-1] == pytest.approx(cfg.lr / 8) and per_step[-1] > 0
+
+    first = train(cfg.replace(max_steps=12, out=str(tmp_path / "extended")), data=mnist)
+    del first
+    resumed = train(decay.replace(out=str(tmp_path / "extended")), resume=True, data=mnist)
+    assert_same(training_state(resumed), training_state(straight))
+
+    with pytest.raises(ValueError, match="lr_decay_from .* must come before the last step"):
+        Trainer(cfg.replace(lr_decay_from=20), data=mnist)
+    with pytest.raises(ValueError, match="lr_decay_from .* must come before the last step"):
+        Trainer(cfg.replace(max_steps=None, epochs=1, lr_decay_from=STEPS_PER_EPOCH), data=mnist)
+
+
 def test_interrupted_save_leaves_previous_checkpoint_intact(cfg, mnist, monkeypatch):
     t = train(cfg.replace(max_steps=4), data=mnist)
     before = t.ckpt_path.read_bytes()
