@@ -62,16 +62,12 @@ def machine() -> str:
 
 def export_run(run: str | Path, name: str, *, n: int = 1000, large_n: int | None = None, memorization_n: int = 200,
                zoo_dir: str | Path = ZOO_DIR, annotations_dir: str | Path | None = None, progress: bool = False) -> Path:
-    """A training run → a zoo entry: weights (best.pt when the run kept one, else last.pt), a
-    sample grid, learning curves, FID/KID of n samples (fp32, vs the held-out split) and, with
-    `large_n`, of large_n samples too (FID at n = 1000 is biased high; each n is capped at the split's
-    size, and a large_n that is then no larger than n is left out), the memorization statistic with
-    its figure, and the model card zoo/NAME.md. Returns the card."""
+    """A training run → a zoo entry: weights (best.pt when the run kept one, else last.pt), the
+    learning curves and the run's wall time, then `score` (grid, FID/KID, memorization, card).
+    Returns the card."""
     run, zoo_dir = RunDir(run), Path(zoo_dir)
     checkpoint = run.chosen_checkpoint()
-    weights = export(checkpoint, name, zoo_dir)
-    G, D, cfg = load(name, zoo_dir)                  # what users get: the fp16 weights, back in fp32
-    save_grid(generate(G, 64, seed=0), zoo_dir / f"{name}.png", nrow=8)
+    export(checkpoint, name, zoo_dir)
 
     # Learning curves: every k-th step of metrics.csv (≤ 1000 rows), and eval.csv as it is.
     with open(run.metrics, newline="") as f:
@@ -85,6 +81,25 @@ def export_run(run: str | Path, name: str, *, n: int = 1000, large_n: int | None
     atomic_write(zoo_dir / f"{name}-metrics.csv", write_rows)
     if run.evals.is_file():
         write_text(zoo_dir / f"{name}-eval.csv", run.evals.read_text())
+    entries = manifest(zoo_dir)
+    entries[name].update(checkpoint=checkpoint.name, wall_time_s=round(wall_time(run.metrics)), machine=machine())
+    write_manifest(entries, zoo_dir)
+    return score(name, n=n, large_n=large_n, memorization_n=memorization_n, zoo_dir=zoo_dir,
+                 annotations_dir=annotations_dir, progress=progress)
+
+
+def score(name: str, *, n: int = 1000, large_n: int | None = None, memorization_n: int = 200,
+          zoo_dir: str | Path = ZOO_DIR, annotations_dir: str | Path | None = None, progress: bool = False) -> Path:
+    """Score a zoo entry from its own weights and write its card: a sample grid, FID/KID of n
+    samples (fp32, vs the held-out split) and, with `large_n`, of large_n samples too (FID at
+    n = 1000 is biased high; each n is capped at the split's size, and a large_n that is then no
+    larger than n is left out), the memorization statistic with its figure, the window boxes
+    drawn by hand, and zoo/NAME.md. Needs no run folder (`export --name NAME` without --run):
+    the steps, wall time and curves recorded at export are kept. Returns the card."""
+    zoo_dir = Path(zoo_dir)
+    weights = zoo_dir / manifest(zoo_dir)[name]["file"]
+    G, D, cfg = load(name, zoo_dir)                  # what users get: the fp16 weights, back in fp32
+    save_grid(generate(G, 64, seed=0), zoo_dir / f"{name}.png", nrow=8)
 
     split = held_out_split(cfg.dataset)
     n_real = len(load_dataset(cfg.dataset, cfg.image_size, split=split, channels=G.channels, progress=progress))
@@ -99,16 +114,20 @@ def export_run(run: str | Path, name: str, *, n: int = 1000, large_n: int | None
 
     entries = manifest(zoo_dir)
     windows = hand_annotations(G, entries[name]["sha256"], zoo_dir / f"{name}-windows.png", annotations_dir)
+    for key in ("fid_large", "kid_mean_large", "kid_std_large", "eval_n_large"):
+        entries[name].pop(key, None)                 # a score of other weights or another n must not linger
     entries[name].update(
-        checkpoint=checkpoint.name, fid=round(scores.fid, 2), kid_mean=round(scores.kid_mean, 5),
-        kid_std=round(scores.kid_std, 5), eval_n=n, eval_split=split,
+        fid=round(scores.fid, 2), kid_mean=round(scores.kid_mean, 5), kid_std=round(scores.kid_std, 5),
+        eval_n=n, eval_split=split,
         **({"fid_large": round(large.fid, 2), "kid_mean_large": round(large.kid_mean, 5),
             "kid_std_large": round(large.kid_std, 5), "eval_n_large": large.n} if large else {}),
-        memorization={s: {"ratio": round(d.ratio, 3), "copies": round(d.copies, 3)} for s, d in mem.spaces.items()},
-        wall_time_s=round(wall_time(run.metrics)), machine=machine())
+        memorization={s: {"ratio": round(d.ratio, 3), "copies": round(d.copies, 3)} for s, d in mem.spaces.items()})
+    # A run that trained on the images an index kept (train --keep) counts those (recorded, for a
+    # re-score where the index file is not at hand); memorization searched them all.
+    n_train = (len(data.keep(cfg.keep)) if cfg.keep and Path(cfg.keep).is_file()
+               else entries[name].get("n_train", len(data)))
+    entries[name]["n_train"] = n_train
     write_manifest(entries, zoo_dir)
-    # A run that trained on the images an index kept (train --keep) counts those; memorization searched them all.
-    n_train = len(data.keep(cfg.keep)) if cfg.keep and Path(cfg.keep).is_file() else len(data)
     return write_text(zoo_dir / f"{name}.md", _card(name, entries[name], cfg, G, D, scores, mem, n_train, weights,
                                                     large, windows))
 

@@ -84,7 +84,8 @@ def _parser() -> argparse.ArgumentParser:
                        description="Write zoo/NAME.safetensors (fp16 G and D of best.pt, else last.pt), its sha256 "
                                    "in zoo/zoo.json, a sample grid, learning curves, FID/KID, the memorization "
                                    "check and the model card zoo/NAME.md.")
-    x.add_argument("--run", required=True, help="a training output folder (holding checkpoints/ and metrics.csv)")
+    x.add_argument("--run", help="a training output folder (holding checkpoints/ and metrics.csv); without it, "
+                                 "re-score the zoo entry NAME from its own weights (FID/KID, memorization, card)")
     x.add_argument("--name", required=True, help="the zoo name, e.g. cifar32")
     x.add_argument("--n", type=int, default=1000, help="samples (and real images) for the card's FID/KID")
     x.add_argument("--large-n", type=int, default=5000,
@@ -216,8 +217,13 @@ def main(argv: list[str] | None = None) -> int:
                                       batch_size=args.batch_size, device=args.device,
                                       precision=args.precision, inception=args.inception).to_dict()))
         elif args.command == "export":
-            from .cards import export_run
-            card = export_run(args.run, args.name, n=args.n, large_n=args.large_n, progress=not args.no_progress)
+            from .cards import export_run, score
+            from .pretrained import manifest
+            if args.run is None and args.name not in manifest():
+                raise ValueError(f"the zoo has no entry {args.name!r} to re-score (it has: {', '.join(manifest())}); "
+                                 f"export a training run with --run FOLDER")
+            options = dict(n=args.n, large_n=args.large_n, progress=not args.no_progress)
+            card = export_run(args.run, args.name, **options) if args.run else score(args.name, **options)
             print(f"wrote {card} and the files beside it")
         elif args.command == "classify":
             from .representation import classify

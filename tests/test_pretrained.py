@@ -144,3 +144,21 @@ def test_export_run_writes_a_card_with_its_numbers(mirror, tmp_path, monkeypatch
                             annotations_dir=tmp_path / "annotations")
     assert "drawn by hand in **2 of 3** samples (seeds 0–2, 3 boxes" in card.read_text()
     assert (tmp_path / "zoo" / "tiny-windows.png").is_file()
+
+    # Re-scored from the zoo alone (`export --name tiny`, no run folder): the run's steps, wall time
+    # and curves stay; the large-n score comes back; a run folder that is gone is not needed.
+    before = pretrained.manifest(tmp_path / "zoo")["tiny"]
+    shutil.rmtree(tmp_path / "run")
+    card = cards.score("tiny", n=16, large_n=24, memorization_n=8, zoo_dir=tmp_path / "zoo")
+    after = pretrained.manifest(tmp_path / "zoo")["tiny"]
+    for key in ("steps", "wall_time_s", "machine", "checkpoint", "sha256", "fid", "n_train"):
+        assert after[key] == before[key], key
+    assert after["eval_n_large"] == 24 and f"**{after['fid_large']:.1f}**" in card.read_text()
+    assert "4 steps" in card.read_text() and (tmp_path / "zoo" / "tiny-metrics.csv").is_file()
+
+
+def test_export_without_run_of_an_unknown_name_says_what_to_do(tmp_path):
+    r = subprocess.run([sys.executable, "-m", "dcgan_core", "export", "--name", "no-such-model"],
+                       cwd=pretrained.REPO_ROOT, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 2 and r.stdout == ""
+    assert "no entry 'no-such-model' to re-score" in r.stderr and "cifar32" in r.stderr and "--run" in r.stderr
