@@ -201,23 +201,28 @@ def balanced_blocks(data: ImageData, per_class, seed: int = 0):
 # The FC baseline, trained by the same Trainer for the same budget
 
 def fc_config(dcgan_cfg: TrainConfig, steps: int, split_file: str | Path, out: str | Path, *, seed: int = 0,
-              device: str = "cpu", progress: bool = False) -> TrainConfig:
+              device: str = "cpu", progress: bool = False, dcgan_steps: int | None = None) -> TrainConfig:
     """§8.1's permutation-invariant GAN: `arch="fc"`, conditional, BN without scale and bias, on the
-    same 50k digits, with the DCGAN's batch size, image size and optimiser, for `steps` steps."""
+    same 50k digits, with the DCGAN's batch size, image size and optimiser, for `steps` steps. A
+    learning-rate decay of the DCGAN (trained `dcgan_steps`) starts at the same fraction of the run."""
+    decay = dcgan_cfg.lr_decay_from
+    if decay is not None:
+        decay = decay * steps // (dcgan_steps or steps)
     return dcgan_cfg.replace(arch="fc", g_width=None, d_width=None, conditional=True, n_classes=None,
-                             bn_affine=False, keep=str(split_file), limit=None, max_steps=steps, seed=seed,
-                             out=str(out), grid_every=None, eval_every=None, ckpt_every=max(steps, 1),
+                             lr_decay_from=decay, bn_affine=False, keep=str(split_file), limit=None,
+                             max_steps=steps, seed=seed, out=str(out), grid_every=None, eval_every=None, ckpt_every=max(steps, 1),
                              n_grid=100, device="cuda" if device == "auto" and torch.cuda.is_available() else
                              ("cpu" if device == "auto" else device), progress=progress, diffaugment=None, flip=False)
 
 
-def train_fc_baseline(cfg: AppendixConfig, dcgan_cfg: TrainConfig, steps: int, data: ImageData):
+def train_fc_baseline(cfg: AppendixConfig, dcgan_cfg: TrainConfig, steps: int, data: ImageData,
+                      dcgan_steps: int | None = None):
     """Train (or continue, or reuse) the FC GAN in cfg.runs/fc-STEPS; returns its G."""
     from .train import train
     runs = Path(cfg.runs)
     split = write_split(runs / f"mnist-train50k-seed{cfg.seed}.json", seed=cfg.seed)
     trainer = train(fc_config(dcgan_cfg, steps, split, runs / f"fc-{steps}", seed=cfg.seed, device=cfg.device,
-                              progress=cfg.progress), resume="auto", data=data)
+                              progress=cfg.progress, dcgan_steps=dcgan_steps), resume="auto", data=data)
     return trainer.G.eval(), trainer.cfg
 
 
@@ -291,7 +296,7 @@ def run(cfg: AppendixConfig) -> AppendixResult:
     seconds["data"] = time.perf_counter() - t0
 
     t = time.perf_counter()
-    G_fc, fc_cfg = train_fc_baseline(cfg, dcgan_cfg, steps, everything)
+    G_fc, fc_cfg = train_fc_baseline(cfg, dcgan_cfg, steps, everything, g_steps)
     G_fc.to(device)
     seconds["fc_training"] = time.perf_counter() - t
 

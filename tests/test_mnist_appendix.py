@@ -13,7 +13,7 @@ from dcgan_core.checkpoint import load_checkpoint
 from dcgan_core.config import TrainConfig
 from dcgan_core.data import DataError, load_dataset
 from dcgan_core.mnist_appendix import (N_TRAIN, N_VALIDATION, NearestNeighbour, balanced_blocks, class_samples,
-                                       nn_curve, to_uint8, validation_split, write_split)
+                                       fc_config, nn_curve, to_uint8, validation_split, write_split)
 from dcgan_core.models import build_models, sample_z
 from dcgan_core.pretrained import load_models
 from dcgan_core.train import Trainer, train
@@ -122,6 +122,16 @@ def test_the_fc_baseline_trains_and_rebuilds(cfg, mnist):
     G, _, saved = load_models(t.ckpt_path)
     assert saved.arch == "fc" and type(G).__name__ == "FCGenerator"
     assert load_checkpoint(t.ckpt_path)["step"] == 4
+
+
+def test_the_fc_baseline_gets_the_dcgans_schedule_at_its_own_length(cfg, tmp_path):
+    """The same budget: a DCGAN whose lr decays over its second half gives an FC run whose lr
+    decays over its own second half (a shorter smoke run too); no decay stays no decay."""
+    dcgan = cfg.replace(conditional=True, bn_affine=False, max_steps=None, epochs=40, lr_decay_from=7800)
+    same = fc_config(dcgan, 15600, tmp_path / "split.json", tmp_path / "fc", dcgan_steps=15600)
+    assert (same.arch, same.max_steps, same.lr_decay_from, same.lr) == ("fc", 15600, 7800, dcgan.lr)
+    assert fc_config(dcgan, 200, tmp_path / "split.json", tmp_path / "fc", dcgan_steps=15600).lr_decay_from == 100
+    assert fc_config(cfg, 200, tmp_path / "split.json", tmp_path / "fc", dcgan_steps=20).lr_decay_from is None
 
 
 # --- the split and the 1-NN evaluation ------------------------------------------------------------
