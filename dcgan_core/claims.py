@@ -119,7 +119,8 @@ CLAIMS: tuple[Claim, ...] = (
           "random ones are 'not activated on anything that is semantically relevant'",
           "05_guided_backprop.models.scenes64.kl_gain", ">", 1.0, reproduced=False,
           note="top-9 label mix vs the prior (KL), trained / random: random filters' top images are as class-skewed "
-          "(0.14 vs 0.18 nats; they follow global brightness, which differs by room class); not checked at smoke"),
+          "(0.16 vs 0.19 nats in notebook 05 at smoke; they follow global brightness, which differs by room "
+          "class); not checked at smoke"),
     Claim("forget-windows", "§6.3.1", "Figure 6", "'the network forgot to draw windows in the bedrooms, replacing "
           "them with other objects'", "06_forgetting_objects.windows.chosen.window_prob_gap", ">", 0.1,
           smoke_target=0.0, note="window probability in the hand-drawn boxes after dropping as many random maps "
