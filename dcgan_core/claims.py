@@ -90,9 +90,10 @@ CLAIMS: tuple[Claim, ...] = (
           note="success rate (a) − (b): fraction of results the attribute classifier reads as a smiling man"),
     Claim("arith-mean3-beats-single-glasses", "§6.3.2", "Figure 7", "the same, man with glasses − man without "
           "glasses + woman without glasses", "07_vector_arithmetic.equations.glasses-woman.mean3_minus_single", ">",
-          0.0, reproduced=False, note="success rate (a) − (b), target: woman with glasses. A tie at cpu (pool 2,000, "
-          "200 draws: 0.333 vs 0.334; smoke, pool 600: 0.63 vs 0.38): 3% of generated faces wear glasses, so the "
-          "'man with glasses' exemplars are weak (mean P 0.45); not checked at smoke"),
+          0.0, reproduced=False, note="success rate (a) − (b), target: woman with glasses. The earlier celeba64 "
+          "tied at cpu (pool 2,000, 200 draws: 0.333 vs 0.334); the current one at smoke (pool 600, the smoke "
+          "classifier) 0.00 vs 0.02: few generated faces wear glasses (~3 %), so 'man with glasses' exemplars "
+          "are weak; not checked at smoke"),
     Claim("arith-single-beats-random-smile", "§6.3.2", "Figure 7", "arithmetic in Z 'semantically obeyed' the "
           "equation (single exemplars: better than chance)", "07_vector_arithmetic.equations.smiling-man."
           "single_minus_random", ">", 0.0, smoke_target=0.0, note="success rate (b) − (d), (d) = random z"),
