@@ -210,8 +210,8 @@ def fc_config(dcgan_cfg: TrainConfig, steps: int, split_file: str | Path, out: s
         decay = decay * steps // (dcgan_steps or steps)
     return dcgan_cfg.replace(arch="fc", g_width=None, d_width=None, conditional=True, n_classes=None,
                              lr_decay_from=decay, bn_affine=False, keep=str(split_file), limit=None,
-                             max_steps=steps, seed=seed, out=str(out), grid_every=None, eval_every=None, ckpt_every=max(steps, 1),
-                             n_grid=100, device="cuda" if device == "auto" and torch.cuda.is_available() else
+                             max_steps=steps, seed=seed, out=str(out), grid_every=None, eval_every=None,
+                             ckpt_every=max(steps, 1), n_grid=100, device="cuda" if device == "auto" and torch.cuda.is_available() else
                              ("cpu" if device == "auto" else device), progress=progress, diffaugment=None, flip=False)
 
 
