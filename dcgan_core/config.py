@@ -140,10 +140,11 @@ class TrainConfig(Config):
     limit: int | None = option(None, "use only the first N images (smoke runs)", min=1)
     keep: str | None = option(None, "train only on the images a dedup index kept (DIR/kept.json of `dedup`, §4.1.1)")
     # --- networks (models.py) -------------------------------------------------------------
-    arch: str = option("paper", "paper (Figure 1, 5x5 kernels), torch (pytorch/examples, 4x4) or fc (fully "
-                                "connected: §8.1's permutation-invariant GAN baseline)",
-                       choices=("paper", "torch", "fc"))
-    image_size: int = option(64, "64 (LSUN, faces) or 32 (CIFAR-10, MNIST)", min=16)
+    arch: str = option("paper", "paper (Figure 1, 5x5 kernels), torch (pytorch/examples, 4x4), mnist (the "
+                                "authors' conditional MNIST nets, 28x28, §8.1) or fc (fully connected: §8.1's "
+                                "permutation-invariant GAN baseline)",
+                       choices=("paper", "torch", "mnist", "fc"))
+    image_size: int = option(64, "64 (LSUN, faces) or 32 (CIFAR-10, MNIST); 28 for arch mnist", min=16)
     nz: int = option(100, "size of z (Figure 1: 'A 100 dimensional uniform distribution Z')", min=1, flag=False)
     g_width: int | None = option(None, "G's last hidden width (default: paper 128, torch 64)", min=1)
     d_width: int | None = option(None, "D's first width (default: paper 128, torch 64)", min=1)
@@ -208,7 +209,10 @@ class TrainConfig(Config):
             raise ValueError(f"lr must be positive, got {self.lr!r}")
         if not self.beta1 < 1 or not self.beta2 < 1:
             raise ValueError(f"beta1 and beta2 must be in [0, 1), got {self.beta1!r}, {self.beta2!r}")
-        if self.image_size & (self.image_size - 1):
+        if self.arch == "mnist" and self.image_size != 28:
+            raise ValueError(f"arch mnist (the authors' MNIST nets) draws 28×28 images: pass --image-size 28, "
+                             f"got {self.image_size}")
+        if self.arch != "mnist" and self.image_size & (self.image_size - 1):
             raise ValueError(f"image_size must be a power of two ≥ 16 (e.g. 32 or 64), got {self.image_size}")
         parse_policy(self.diffaugment)
         if self.lr_decay_from is not None and self.max_steps is not None and self.lr_decay_from >= self.max_steps:

@@ -15,6 +15,13 @@ Two families share this file, picked by `arch`:
   stride-2 fractionally-strided convolutions → 64×64×3. D mirrors it: 5×5 stride-2
   convolutions 128→256→512→1024, flattened into one output.
 * `"torch"` — pytorch/examples' DCGAN: 4×4 kernels, z as a 1×1 map, ngf = ndf = 64.
+* `"mnist"` — the authors' released conditional MNIST nets (dcgan_code, mnist/train_cond_dcgan.py),
+  28×28 only, for §8.1: G is z → FC 1024 → FC 7×7×128 → two 5×5 fractionally-strided convolutions
+  (14×14×64, 28×28×1); D is two 5×5 strided convolutions (14×14×64, 7×7×128) → FC 1024 → one output.
+  Theirs has fully connected hidden layers, unlike §3's guideline; what differs from their code: Tanh
+  out instead of their Sigmoid (the same function up to an affine map: sigmoid(a) = (tanh(a/2) + 1)/2;
+  our data are in [-1, 1]), and the trainer's, not theirs: no L2 weight decay (2.5e-5 there), and G and
+  D updated on every batch (theirs alternated them on alternate batches).
 
 Both are built for any image size 2^k ≥ 16 (64 for the paper's scenes and faces, 32 for
 CIFAR-10 and MNIST) and 1 or 3 channels: the number of stride-2 layers is log2(size/4), and
@@ -54,7 +61,7 @@ from torch import nn
 
 from .config import TrainConfig
 
-ARCHS = ("paper", "torch")     # the convolutional families; "fc" (FCGenerator, §8.1's baseline) is apart
+ARCHS = ("paper", "torch")     # the families for any size; "mnist" is 28×28 only, "fc" (§8.1's baseline) apart
 FC_WIDTH = 1024                 # ours: hidden units of the fully connected baseline's layers
 
 # Defaults of each family: (kernel, padding, output_padding, G width, D width).
@@ -62,11 +69,18 @@ FC_WIDTH = 1024                 # ours: hidden units of the fully connected base
 _FAMILY = {
     "paper": dict(kernel=5, padding=2, output_padding=1, width=128),
     "torch": dict(kernel=4, padding=1, output_padding=0, width=64),
+    "mnist": dict(kernel=5, padding=2, output_padding=1, width=64),   # the authors' MNIST code: ngf = ndf = 64
 }
+MNIST_FC = 1024         # the authors' MNIST code: the fully connected hidden layers (ngfc = ndfc = 1024)
 
 
-def _num_stride2_layers(image_size: int) -> int:
-    """Stride-2 layers between a 4×4 map and an image_size×image_size image."""
+def _num_stride2_layers(image_size: int, arch: str = "paper") -> int:
+    """Stride-2 layers between a 4×4 map and an image_size×image_size image (7×7 and 28×28: "mnist")."""
+    if arch == "mnist":
+        if image_size != 28:
+            raise ValueError(f"arch 'mnist' (the authors' MNIST nets) draws 28×28 images: use image_size 28, "
+                             f"got {image_size}")
+        return 2
     n = math.log2(image_size / 4) if image_size > 0 else -1
     if n < 2 or n != int(n):
         raise ValueError(f"image_size must be a power of two ≥ 16 (e.g. 32 or 64), got {image_size}")
@@ -75,7 +89,7 @@ def _num_stride2_layers(image_size: int) -> int:
 
 def _family(arch: str) -> dict:
     if arch not in _FAMILY:
-        raise ValueError(f"unknown arch {arch!r}; choose one of {ARCHS}")
+        raise ValueError(f"unknown arch {arch!r}; choose one of {tuple(_FAMILY)}")
     return _FAMILY[arch]
 
 
@@ -116,7 +130,7 @@ class Generator(nn.Module):
                  width: int | None = None, channels: int = 3, n_classes: int = 0, bn_affine: bool = True):
         super().__init__()
         fam = _family(arch)
-        n_up = _num_stride2_layers(image_size)
+        n_up = _num_stride2_layers(image_size, arch)
         width = width or fam["width"]
         # Channels from the 4×4 map to the last hidden layer, e.g. paper 64×64: 1024, 512, 256, 128.
         widths = [width * 2 ** i for i in reversed(range(n_up))]
@@ -124,7 +138,14 @@ class Generator(nn.Module):
         self.n_classes, k = n_classes, n_classes        # k: one-hot label inputs added to each layer (§8.1)
         bn = lambda c: nn.BatchNorm2d(c, affine=bn_affine)  # noqa: E731
 
-        if arch == "paper":
+        if arch == "mnist":
+            # The authors' MNIST G: FC 1024, then FC to 7×7×128 (BN per unit, as theirs), reshaped.
+            layers = [nn.Sequential(nn.Linear(nz + k, MNIST_FC, bias=False),
+                                    nn.BatchNorm1d(MNIST_FC, affine=bn_affine), nn.ReLU(True)),
+                      nn.Sequential(nn.Linear(MNIST_FC + k, 7 * 7 * widths[0], bias=False),
+                                    nn.BatchNorm1d(7 * 7 * widths[0], affine=bn_affine), nn.ReLU(True),
+                                    nn.Unflatten(1, (widths[0], 7, 7)))]
+        elif arch == "paper":
             # §3 / Figure 1: "project and reshape" — a matrix multiply, then reshape to 4×4×1024.
             project = nn.Sequential(nn.Linear(nz + k, 4 * 4 * widths[0], bias=False),
                                     nn.Unflatten(1, (widths[0], 4, 4)))
@@ -132,7 +153,8 @@ class Generator(nn.Module):
             # pytorch/examples: z as a 1×1 map, a 4×4 transposed convolution gives the 4×4 map.
             project = nn.Sequential(nn.Unflatten(1, (nz + k, 1, 1)),
                                     nn.ConvTranspose2d(nz + k, widths[0], 4, 1, 0, bias=False))
-        layers = [nn.Sequential(*project, bn(widths[0]), nn.ReLU(True))]
+        if arch != "mnist":
+            layers = [nn.Sequential(*project, bn(widths[0]), nn.ReLU(True))]
 
         def up(c_in, c_out):  # a fractionally-strided convolution doubling the resolution
             return nn.ConvTranspose2d(c_in + k, c_out, fam["kernel"], stride=2, padding=fam["padding"],
@@ -174,14 +196,14 @@ class Discriminator(nn.Module):
     """D: image → one logit per image (higher = "real").
 
     `layers` are the strided convolutions (LeakyReLU 0.2; BN on all but the input layer, §3),
-    `head` maps the last conv layer to the single output.
+    `head` maps the last conv layer to the single output ("mnist": `layers` end with its FC layer).
     """
 
     def __init__(self, *, arch: str = "paper", image_size: int = 64, width: int | None = None,
                  channels: int = 3, n_classes: int = 0, bn_affine: bool = True):
         super().__init__()
         fam = _family(arch)
-        n_down = _num_stride2_layers(image_size)
+        n_down = _num_stride2_layers(image_size, arch)
         width = width or fam["width"]
         # e.g. paper 64×64: 128, 256, 512, 1024 (mirror of G)
         widths = [width * 2 ** i for i in range(n_down)]
@@ -197,8 +219,15 @@ class Discriminator(nn.Module):
             # 32→16→8→4 (for 64×64)
             layers.append(nn.Sequential(down(c_in, c_out), nn.BatchNorm2d(c_out, affine=bn_affine),
                                         nn.LeakyReLU(0.2, True)))
+        if arch == "mnist":
+            # The authors' MNIST D: the 7×7×128 maps flattened into FC 1024 (BN, LeakyReLU), then one output.
+            # The label comes in as 7×7 maps, not their 10-d vector: the same functions (a weight per copy).
+            layers.append(nn.Sequential(nn.Flatten(), nn.Linear(7 * 7 * (widths[-1] + k), MNIST_FC, bias=False),
+                                        nn.BatchNorm1d(MNIST_FC, affine=bn_affine), nn.LeakyReLU(0.2, True)))
         self.layers = nn.ModuleList(layers)
-        if arch == "paper":
+        if arch == "mnist":
+            self.head = nn.Linear(MNIST_FC + k, 1, bias=False)
+        elif arch == "paper":
             # §3: "the last convolution layer is flattened and then fed into a single sigmoid output"
             self.head = nn.Sequential(nn.Flatten(), nn.Linear(4 * 4 * (widths[-1] + k), 1, bias=False))
         else:
@@ -206,7 +235,7 @@ class Discriminator(nn.Module):
             self.head = nn.Sequential(nn.Conv2d(widths[-1] + k, 1, 4, 1, 0, bias=False), nn.Flatten())
 
     def features(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> list[torch.Tensor]:
-        """Every conv layer's feature maps, input side first (§5.1, §6.2)."""
+        """Every conv layer's feature maps, input side first (§5.1, §6.2); "mnist": its FC layer last."""
         out, y = [], one_hot(labels, self.n_classes, x.dtype)
         for layer in self.layers:
             x = layer(with_labels(x, y))

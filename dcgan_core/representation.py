@@ -113,8 +113,9 @@ class RepresentationConfig(Config):
     kmeans_stride: int = option(1, "k-means feature stride (Coates & Ng: 1)", min=1)
     kmeans_patches: int = option(100_000, "random 6×6 patches to fit k-means", min=100)
     ablation_n_train: int = option(10_000, "training images for the ablations", min=10)
-    training_run: str | None = option(None, "a training run whose checkpoints along the way (train --keep-every) "
-                                            "the training-length ablation reads; None: random init and the final D")
+    training_runs: tuple[str, ...] = option((), "training runs of D's architecture (any D width) whose checkpoints "
+                                            "kept along the way (train --keep-every) the training-length and width "
+                                            "ablations read; none: random init and the final D only", flag=False)
     ablations: bool = option(True, "run the ablations (layers, pooling grid, BN mode, width, training length)")
     batch_size: int = option(250, "images per feature batch", min=1)
     seed: int = option(0, "seed of the splits, label draws, random D's and k-means")
@@ -782,9 +783,21 @@ def run(cfg: RepresentationConfig) -> RepresentationResult:
         ablations["bn"] = [row(features_for(s, sub, **{**kw, "bn": b}), bn=b, spec=s)
                            for s in (in_domain, _random_twin(in_domain)) for b in ("eval", "batch")]
         lap("ablation bn", ablations["bn"])
-        # Width: trained D's of other widths are not in the zoo; random D's of each width show what width
-        # alone gives, beside the trained D of width 64.
+        # Training length: random init (step 0), the checkpoints kept along each of `training_runs` (runs of
+        # D's architecture, train --keep-every, any width), and the in-domain D at its final step.
         D0, _ = load_discriminator(in_domain)
+        w0 = D0.layers[0][0].out_channels
+        ablations["training"] = [dict(row(sets[_random_twin(in_domain)]), step=0, run=in_domain, width=w0)]
+        for run_dir in cfg.training_runs:
+            for path in RunDir(run_dir).step_checkpoints():
+                D, _ = load_discriminator(str(path))
+                ablations["training"].append(dict(row(features_for(str(path), sub, **kw)), run=run_dir,
+                                                  step=int(path.stem.split("_")[1]), width=D.layers[0][0].out_channels))
+        ablations["training"].append(dict(row(sets[in_domain]), step=manifest(ZOO_DIR)[_zoo_name(in_domain)]["steps"],
+                                          run=in_domain, width=w0))
+        lap("ablation training", ablations["training"])
+        # Width: random D's of each width show what width alone gives; trained: the in-domain D and the last
+        # checkpoint of each training run.
         ablations["width"] = []
         for w in (32, 64, 128):
             _, Dw = build_models_like(D0, width=w)
@@ -792,17 +805,9 @@ def run(cfg: RepresentationConfig) -> RepresentationResult:
             fs = [Features(f"random width {w}", *_direct(Dw.eval(), split, rows, cfg), ) for rows in
                   (sub.train, sub.val, sub.test)]
             ablations["width"].append(row(fs, width=w, trained=False))
-        ablations["width"].append(dict(row(small(sets[in_domain])), width=D0.layers[0][0].out_channels, trained=True))
+        last = {r["run"]: r for r in ablations["training"][1:]}       # each run's last step (the zoo D's too)
+        ablations["width"] += [dict(r, trained=True) for r in sorted(last.values(), key=lambda r: r["width"])]
         lap("ablation width", ablations["width"])
-        # Training length: random init (step 0), the checkpoints kept along `training_run` (another run of
-        # D's architecture, train --keep-every), and the in-domain D at its final step.
-        steps = manifest(ZOO_DIR)[_zoo_name(in_domain)]["steps"]
-        ablations["training"] = [dict(row(sets[_random_twin(in_domain)]), step=0, run=in_domain)]
-        for path in RunDir(cfg.training_run).step_checkpoints() if cfg.training_run else []:
-            ablations["training"].append(dict(row(features_for(str(path), sub, **kw)), run=cfg.training_run,
-                                              step=int(path.stem.split("_")[1])))
-        ablations["training"].append(dict(row(sets[in_domain]), step=steps, run=in_domain))
-        lap("ablation training", ablations["training"])
 
     trained, rand = accuracy[in_domain], accuracy[_random_twin(in_domain)]
     return RepresentationResult(
@@ -870,15 +875,15 @@ def ablation_figure(result: RepresentationResult):
                 [r["accuracy"] for r in ab["bn"]], color=["C0", "C0", "C1", "C1"])
     axes[2].set_title("BN: running vs batch statistics")
     axes[3].bar([f"{r['width']}{' trained' if r['trained'] else ''}" for r in ab["width"]],
-                [r["accuracy"] for r in ab["width"]], color=["C1"] * (len(ab["width"]) - 1) + ["C0"])
+                [r["accuracy"] for r in ab["width"]], color=["C0" if r["trained"] else "C1" for r in ab["width"]])
     axes[3].set_title("D's first width (random; trained)")
-    along = [r for r in ab["training"] if r["run"] != ab["training"][0]["run"]]     # training_run's checkpoints
-    ends = [r for r in ab["training"] if r not in along]                          # random init, the zoo's D
+    start, zoo_run = ab["training"][0], ab["training"][0]["run"]
+    ends = [r for r in ab["training"] if r["run"] == zoo_run]                    # random init, the zoo's D
     axes[4].plot([r["step"] for r in ends], [r["accuracy"] for r in ends], "s--", color="C1", label="zoo D (step 0: random)")
-    if along:
-        start = ab["training"][0]
-        axes[4].plot([0] + [r["step"] for r in along], [start["accuracy"]] + [r["accuracy"] for r in along], "o-",
-                     color="C0", label=f"kept along {Path(along[0]['run']).name}")
+    for i, run_dir in enumerate(dict.fromkeys(r["run"] for r in ab["training"] if r["run"] != zoo_run)):
+        along = [r for r in ab["training"] if r["run"] == run_dir]
+        axes[4].plot([r["step"] for r in along], [r["accuracy"] for r in along], "o-", color=f"C{i + 2}",
+                     label=f"kept along {Path(run_dir).name} (width {along[0]['width']})")
     axes[4].legend(fontsize=7)
     axes[4].set_title("training steps of D")
     axes[4].set_xlabel("step")

@@ -61,6 +61,24 @@ def test_the_label_changes_the_image_and_is_required(arch):
         G(z, labels=torch.full((8,), 10))
 
 
+def test_the_authors_mnist_nets_have_their_shapes_and_train_on_28px_digits(mirror, tmp_path):
+    """arch "mnist", the authors' conditional MNIST code: G z → FC 1024 → 7×7×128 → 14×14×64 → 28×28;
+    D 14×14×64 → 7×7×128 → FC 1024 → 1; the label at every layer; 28×28 only."""
+    cfg = TrainConfig(dataset="mnist", arch="mnist", image_size=28, batch_size=BATCH, max_steps=2, seed=0,
+                      out=str(tmp_path / "run"), n_grid=20, device="cpu", progress=False, conditional=True,
+                      bn_affine=False, limit=64)
+    t = train(cfg, data=load_dataset("mnist", 28, limit=64, mirror=mirror, cache_dir=tmp_path / "cache",
+                                     progress=False))
+    G, D, saved = load_models(t.ckpt_path)
+    z, y = sample_z(4, 100, torch.Generator().manual_seed(0)), torch.arange(4)
+    acts = G.eval().activations(z, labels=y)
+    assert [tuple(a.shape[1:]) for a in acts] == [(1024,), (128, 7, 7), (64, 14, 14), (1, 28, 28)]
+    assert [tuple(f.shape[1:]) for f in D.eval().features(acts[-1], labels=y)] == [(64, 14, 14), (128, 7, 7), (1024,)]
+    assert G.layers[0][0].in_features == 110 and D.layers[0][0].in_channels == 11 and D.head.in_features == 1034
+    with pytest.raises(ValueError, match="arch mnist.*28×28.*--image-size 28"):
+        TrainConfig(arch="mnist", image_size=32)
+
+
 def test_unconditional_nets_refuse_labels_and_keep_their_parameters():
     plain, _ = build_models(TrainConfig(arch="torch", image_size=32, channels=1), seed=0)
     cond, _ = build_models(TrainConfig(arch="torch", image_size=32, channels=1, conditional=True, n_classes=10),

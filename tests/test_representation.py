@@ -156,21 +156,31 @@ def test_representation_explorer_updates_from_cached_features(mnist_pixels):
     assert out.value == "pick at least one layer"
 
 
-def test_training_length_ablation_reads_the_checkpoints_kept_along_a_run(env, tmp_path):
-    """run(): the training-length ablation has random init (step 0), each step_*.pt of
-    `training_run` (train --keep-every) and the zoo D at its final step; the figure draws them."""
+def test_training_length_and_width_ablations_read_the_checkpoints_kept_along_runs(env, tmp_path):
+    """run(): the training-length ablation has random init (step 0), each step_*.pt of each of
+    `training_runs` (train --keep-every; any D width) and the zoo D at its final step; the width
+    ablation adds each run's last checkpoint as a trained D of its width; the figure draws them."""
     import matplotlib
     matplotlib.use("Agg")
     from dcgan_core.config import TrainConfig
     from dcgan_core.train import train
-    train(TrainConfig(dataset="cifar10", arch="torch", image_size=32, g_width=8, d_width=8, batch_size=16, limit=64,
-                      max_steps=4, keep_every=2, device="cpu", progress=False, out=str(tmp_path / "run")))
-    cfg = R.RepresentationConfig.from_profile("smoke", progress=False, training_run=str(tmp_path / "run"),
+    for w in (8, 16):
+        train(TrainConfig(dataset="cifar10", arch="torch", image_size=32, g_width=8, d_width=w, batch_size=16,
+                          limit=64, max_steps=4, keep_every=2, device="cpu", progress=False,
+                          out=str(tmp_path / f"run{w}")))
+    runs = (str(tmp_path / "run8"), str(tmp_path / "run16"))
+    cfg = R.RepresentationConfig.from_profile("smoke", progress=False, training_runs=runs,
                                               n_train=300, n_val=100, n_test=200, ablation_n_train=200,
                                               table2_datasets=(), table2_models=(), few_draws=1, kmeans_k=20)
     result = R.run(cfg)
-    steps = [(r["step"], r["run"]) for r in result.ablations["training"]]
+    steps = [(r["step"], r["run"], r["width"]) for r in result.ablations["training"]]
     zoo_steps = R.manifest(R.ZOO_DIR)["cifar32"]["steps"]
-    assert steps == [(0, "zoo:cifar32"), (2, cfg.training_run), (4, cfg.training_run), (zoo_steps, "zoo:cifar32")]
+    assert steps == [(0, "zoo:cifar32", 64), (2, runs[0], 8), (4, runs[0], 8), (2, runs[1], 16), (4, runs[1], 16),
+                     (zoo_steps, "zoo:cifar32", 64)]
     assert all(0 <= r["accuracy"] <= 1 for r in result.ablations["training"])
+    width = [(r["width"], r["trained"]) for r in result.ablations["width"]]
+    assert width == [(32, False), (64, False), (128, False), (8, True), (16, True), (64, True)]
+    trained16 = next(r for r in result.ablations["width"] if r["width"] == 16)
+    assert trained16["accuracy"] == next(r["accuracy"] for r in result.ablations["training"] if r["run"] == runs[1]
+                                         and r["step"] == 4)
     R.ablation_figure(result)
