@@ -212,7 +212,7 @@ class TrainConfig(Config):
         if self.arch == "mnist" and self.image_size != 28:
             raise ValueError(f"arch mnist (the authors' MNIST nets) draws 28×28 images: pass --image-size 28, "
                              f"got {self.image_size}")
-        if self.arch != "mnist" and self.image_size & (self.image_size - 1):
+        if self.arch in ("paper", "torch") and self.image_size & (self.image_size - 1):   # fc: any size
             raise ValueError(f"image_size must be a power of two ≥ 16 (e.g. 32 or 64), got {self.image_size}")
         parse_policy(self.diffaugment)
         if self.lr_decay_from is not None and self.max_steps is not None and self.lr_decay_from >= self.max_steps:

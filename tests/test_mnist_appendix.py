@@ -77,6 +77,11 @@ def test_the_authors_mnist_nets_have_their_shapes_and_train_on_28px_digits(mirro
     assert G.layers[0][0].in_features == 110 and D.layers[0][0].in_channels == 11 and D.head.in_features == 1034
     with pytest.raises(ValueError, match="arch mnist.*28×28.*--image-size 28"):
         TrainConfig(arch="mnist", image_size=32)
+    # its FC baseline (§8.1: the same digits, the same budget) at 28×28 too
+    fc = fc_config(cfg.replace(n_classes=10), 4, tmp_path / "split.json", tmp_path / "fc")
+    assert (fc.arch, fc.image_size) == ("fc", 28)
+    fc_G, _ = build_models(fc.replace(n_classes=10, channels=1), seed=0)
+    assert fc_G.eval()(z, labels=y).shape == (4, 1, 28, 28)
 
 
 def test_unconditional_nets_refuse_labels_and_keep_their_parameters():
