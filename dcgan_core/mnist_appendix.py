@@ -31,8 +31,8 @@ What we do, and where the paper left things open (`# ours:` in the code):
   size, on the same 50k.
 - **1-NN evaluation** (`nn_errors`) — `n` generated samples per class, labelled by the class they were
   drawn for, classify the real test digits by their nearest neighbour (Euclidean, on the pixels of the
-  size G draws: 32×32 for our nets, real digits resized the same way; 28×28 for `arch="mnist"`). Samples are stored as uint8, like the real
-  images, and the search runs in chunks of fp32 matrix products (‖a − b‖² = ‖a‖² − 2a·b + ‖b‖²), keeping
+  size G draws: 32×32 for our nets, real digits resized the same way; 28×28 for `arch="mnist"`).
+  Samples are stored as uint8, like the real images, and the search runs in chunks of fp32 matrix products (‖a − b‖² = ‖a‖² − 2a·b + ‖b‖²), keeping
   each test digit's best distance so far: nested sample sizes cost one pass. 1M samples × 10k test
   digits is 2·10¹³ flops, a couple of minutes of CPU matrix products; generating them takes longer.
 - **Real-data reference** — the same 1-NN fitted on the 50k real training digits (Table 3's "Real

@@ -145,15 +145,15 @@ class Generator(nn.Module):
                       nn.Sequential(nn.Linear(MNIST_FC + k, 7 * 7 * widths[0], bias=False),
                                     nn.BatchNorm1d(7 * 7 * widths[0], affine=bn_affine), nn.ReLU(True),
                                     nn.Unflatten(1, (widths[0], 7, 7)))]
-        elif arch == "paper":
-            # §3 / Figure 1: "project and reshape" — a matrix multiply, then reshape to 4×4×1024.
-            project = nn.Sequential(nn.Linear(nz + k, 4 * 4 * widths[0], bias=False),
-                                    nn.Unflatten(1, (widths[0], 4, 4)))
         else:
-            # pytorch/examples: z as a 1×1 map, a 4×4 transposed convolution gives the 4×4 map.
-            project = nn.Sequential(nn.Unflatten(1, (nz + k, 1, 1)),
-                                    nn.ConvTranspose2d(nz + k, widths[0], 4, 1, 0, bias=False))
-        if arch != "mnist":
+            if arch == "paper":
+                # §3 / Figure 1: "project and reshape" — a matrix multiply, then reshape to 4×4×1024.
+                project = nn.Sequential(nn.Linear(nz + k, 4 * 4 * widths[0], bias=False),
+                                        nn.Unflatten(1, (widths[0], 4, 4)))
+            else:
+                # pytorch/examples: z as a 1×1 map, a 4×4 transposed convolution gives the 4×4 map.
+                project = nn.Sequential(nn.Unflatten(1, (nz + k, 1, 1)),
+                                        nn.ConvTranspose2d(nz + k, widths[0], 4, 1, 0, bias=False))
             layers = [nn.Sequential(*project, bn(widths[0]), nn.ReLU(True))]
 
         def up(c_in, c_out):  # a fractionally-strided convolution doubling the resolution

@@ -877,7 +877,7 @@ def ablation_figure(result: RepresentationResult):
     axes[3].bar([f"{r['width']}{' trained' if r['trained'] else ''}" for r in ab["width"]],
                 [r["accuracy"] for r in ab["width"]], color=["C0" if r["trained"] else "C1" for r in ab["width"]])
     axes[3].set_title("D's first width (random; trained)")
-    start, zoo_run = ab["training"][0], ab["training"][0]["run"]
+    zoo_run = ab["training"][0]["run"]
     ends = [r for r in ab["training"] if r["run"] == zoo_run]                    # random init, the zoo's D
     axes[4].plot([r["step"] for r in ends], [r["accuracy"] for r in ends], "s--", color="C1", label="zoo D (step 0: random)")
     for i, run_dir in enumerate(dict.fromkeys(r["run"] for r in ab["training"] if r["run"] != zoo_run)):
