@@ -21,7 +21,7 @@ from .figures import save_figure
 from .files import RunDir, atomic_write, read_json, write_text
 from .memorization import memorization, memorization_figure
 from .metrics import evaluate
-from .models import Discriminator, Generator
+from .models import Discriminator, Generator, build_models
 from .pretrained import ZOO_DIR, export, load, manifest, write_manifest
 from .sample import generate, save_grid
 
@@ -61,13 +61,14 @@ def machine() -> str:
 
 
 def export_run(run: str | Path, name: str, *, n: int = 1000, large_n: int | None = None, memorization_n: int = 200,
-               zoo_dir: str | Path = ZOO_DIR, annotations_dir: str | Path | None = None, progress: bool = False) -> Path:
-    """A training run → a zoo entry: weights (best.pt when the run kept one, else last.pt), the
-    learning curves and the run's wall time, then `score` (grid, FID/KID, memorization, card).
-    Returns the card."""
+               zoo_dir: str | Path = ZOO_DIR, annotations_dir: str | Path | None = None, progress: bool = False,
+               generator_only: bool = False) -> Path:
+    """A training run → a zoo entry: weights (best.pt when the run kept one, else last.pt; G alone
+    with `generator_only`), the learning curves and the run's wall time, then `score` (grid,
+    FID/KID, memorization, card). Returns the card."""
     run, zoo_dir = RunDir(run), Path(zoo_dir)
     checkpoint = run.chosen_checkpoint()
-    export(checkpoint, name, zoo_dir)
+    export(checkpoint, name, zoo_dir, generator_only=generator_only)
 
     # Learning curves: every k-th step of metrics.csv (≤ 1000 rows), and eval.csv as it is.
     with open(run.metrics, newline="") as f:
@@ -155,7 +156,7 @@ def hand_annotations(G: Generator, sha: str, figure: Path, root: str | Path | No
                 seeds=f"{seeds[0]}–{seeds[-1]}", with_windows=sum(bool(b) for b in boxes), boxes=sum(len(b) for b in boxes))
 
 
-def _card(name: str, e: dict, cfg: TrainConfig, G: Generator, D: Discriminator, scores: dict, mem: dict, n_train: int,
+def _card(name: str, e: dict, cfg: TrainConfig, G: Generator, D: Discriminator | None, scores: dict, mem: dict, n_train: int,
           weights: Path, large=None, windows: dict | None = None) -> str:
     params = lambda net: sum(p.numel() for p in net.parameters())   # noqa: E731
     mib = weights.stat().st_size / 2**20
@@ -166,7 +167,9 @@ def _card(name: str, e: dict, cfg: TrainConfig, G: Generator, D: Discriminator, 
     rows = [
         ("data", f"`{cfg.dataset}` train split, {n_train:,} images at {cfg.image_size}×{cfg.image_size}, "
                  f"{G.channels} channel(s)"),
-        ("architecture", f"`{cfg.arch}` DCGAN: G {params(G):,} parameters, D {params(D):,} (models.py)"
+        ("architecture", f"`{cfg.arch}` DCGAN: G {params(G):,} parameters, "
+                         + (f"D {params(D):,} (models.py)" if D is not None else
+                            f"D {params(build_models(cfg)[1]):,}, not exported: this entry holds G only (models.py)")
                          + (f"; class-conditional on {cfg.n_classes} classes (§8.1: one-hot label to G and D)"
                             if cfg.conditional else "") + ("" if cfg.bn_affine else "; BN without scale and bias")),
         ("training", f"{e['steps']:,} steps ({e['steps'] / steps_per_epoch:.1f} epochs) of batch {cfg.batch_size}, "

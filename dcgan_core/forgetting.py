@@ -66,7 +66,7 @@ from .data import REPO_ROOT, DataError
 from .files import read_json, write_json
 from .figures import grid_image
 from .models import Generator, eval_mode, sample_z
-from .pretrained import PretrainedError, load_models, manifest, sha256
+from .pretrained import PretrainedError, load_models, manifest, require_discriminator, sha256
 from .results import Result, artifact
 
 ANNOTATIONS_DIR = REPO_ROOT / "annotations"
@@ -285,7 +285,7 @@ class DroppingGenerator(nn.Module):
 def _g(model: str) -> tuple[Generator, nn.Module, object]:
     G, D, cfg = load_models(model)
     G = G.float().to(memory_format=torch.contiguous_format).eval()
-    D = D.float().to(memory_format=torch.contiguous_format).eval()
+    D = require_discriminator(D, model).float().to(memory_format=torch.contiguous_format).eval()
     return G, D, cfg
 
 

@@ -68,7 +68,7 @@ from .config import Config, option
 from .data import ImageData, load_dataset, to_unit_range
 from .figures import grid_image
 from .models import Discriminator, build_models, eval_mode
-from .pretrained import load_models
+from .pretrained import load_models, require_discriminator
 from .results import Result, artifact
 
 
@@ -313,7 +313,7 @@ def measure_model(name: str, cfg: GuidedBackpropConfig) -> ModelFeatures:
     """§6.2 for one zoo model (or checkpoint): trained vs random D on the model's training data."""
     _, D, train_cfg = load_models(name if "/" in name or name.endswith(".pt") or name.startswith("zoo:")
                                   else f"zoo:{name}")
-    D = D.float().to(memory_format=torch.contiguous_format).eval()
+    D = require_discriminator(D, name).float().to(memory_format=torch.contiguous_format).eval()
     data = load_dataset(train_cfg.dataset, train_cfg.image_size, channels=train_cfg.channels, limit=cfg.limit,
                         progress=False)
     labels, names = label_table(data, cfg.attributes)

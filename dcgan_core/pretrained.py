@@ -5,7 +5,8 @@ Each model is one `zoo/NAME.safetensors` (G's and D's weights in fp16 — half t
 safetensors holds tensors only, so loading runs no code), its training config in the file's
 metadata, and a model card `zoo/NAME.md` (data, command, steps, wall time, machine, FID/KID,
 sample grid, learning curves in `zoo/NAME-metrics.csv`). `zoo/zoo.json` lists each file's
-sha256; `load(NAME)` refuses a file that does not match it.
+sha256; `load(NAME)` refuses a file that does not match it. An entry exported with
+`generator_only` holds G alone (D is None; what needs D says so through `require_discriminator`).
 
     G, D, cfg = pretrained.load("celeba64")        # or checkpoint paths "zoo:celeba64" anywhere
 
@@ -55,9 +56,9 @@ def sha256(path: str | Path) -> str:
     return h.hexdigest()
 
 
-def load(name: str, zoo_dir: str | Path = ZOO_DIR, map_location="cpu") -> tuple[Generator, Discriminator, TrainConfig]:
-    """G and D (fp32, eval mode) and the training config of zoo model `name`, after checking the
-    file's sha256 against zoo.json."""
+def load(name: str, zoo_dir: str | Path = ZOO_DIR, map_location="cpu") -> tuple[Generator, Discriminator | None, TrainConfig]:
+    """G and D (fp32, eval mode; D None for a G-only entry) and the training config of zoo model
+    `name`, after checking the file's sha256 against zoo.json."""
     entries = manifest(zoo_dir)
     if name not in entries:
         raise PretrainedError(f"no zoo model {name!r}; the zoo has {sorted(entries) or 'nothing'} "
@@ -77,14 +78,24 @@ def load(name: str, zoo_dir: str | Path = ZOO_DIR, map_location="cpu") -> tuple[
     state = {prefix: {k[len(prefix) + 1:]: (v.float() if v.is_floating_point() else v)
                       for k, v in tensors.items() if k.startswith(prefix + ".")}
              for prefix in ("generator", "discriminator")}
-    G, D = _rebuild(cfg, state, f"zoo model {name!r}")
+    G, D = _rebuild(cfg, state, f"zoo model {name!r}", discriminator=not entries[name].get("generator_only"))
     return G, D, cfg
 
 
-def _rebuild(cfg: TrainConfig, state: dict, what: str) -> tuple[Generator, Discriminator]:
-    """G and D of `cfg` (eval mode) with the weights in state["generator"], state["discriminator"]."""
+def require_discriminator(D: Discriminator | None, what: str) -> Discriminator:
+    """D, or one clear error where `what` is a zoo entry that holds G only."""
+    if D is None:
+        raise PretrainedError(f"{what} holds G only (exported with --generator-only to keep the zoo small), and "
+                              f"this needs its D: pass the training run's checkpoint instead, or another zoo model")
+    return D
+
+
+def _rebuild(cfg: TrainConfig, state: dict, what: str, discriminator: bool = True) -> tuple[Generator, Discriminator | None]:
+    """G and D of `cfg` (eval mode) with the weights in state["generator"], state["discriminator"]
+    (D None when not `discriminator`)."""
     G, D = build_models(cfg)
-    for key, net in (("generator", G), ("discriminator", D)):
+    nets = {"generator": G, "discriminator": D} if discriminator else {"generator": G}
+    for key, net in nets.items():
         if key not in state:
             raise CheckpointError(f"{what} has no {key} weights: it is not a complete dcgan_core checkpoint")
         try:
@@ -93,14 +104,14 @@ def _rebuild(cfg: TrainConfig, state: dict, what: str) -> tuple[Generator, Discr
             first = next((line.strip() for line in str(e).splitlines()[1:] if line.strip()), str(e))
             raise CheckpointError(f"{what}: its {key} weights do not fit the networks its config describes "
                                   f"({first}); the file is damaged or its config was edited") from None
-    if cfg.channels_last:     # the layout it trained in: the same kernels, the same numbers
-        G.to(memory_format=torch.channels_last)
-        D.to(memory_format=torch.channels_last)
-    return G.eval(), D.eval()
+        if cfg.channels_last:     # the layout it trained in: the same kernels, the same numbers
+            net.to(memory_format=torch.channels_last)
+        net.eval()
+    return G, nets.get("discriminator")
 
 
-def load_models(path: str | Path, map_location="cpu") -> tuple[Generator, Discriminator, TrainConfig]:
-    """G and D (eval mode) and the config, from a checkpoint file or "zoo:NAME"."""
+def load_models(path: str | Path, map_location="cpu") -> tuple[Generator, Discriminator | None, TrainConfig]:
+    """G and D (eval mode; D None for a G-only zoo entry) and the config, from a checkpoint file or "zoo:NAME"."""
     if str(path).startswith("zoo:"):
         return load(str(path)[4:], map_location=map_location)
     state = load_checkpoint(path, map_location)
@@ -112,12 +123,14 @@ def load_models(path: str | Path, map_location="cpu") -> tuple[Generator, Discri
     return G, D, cfg
 
 
-def export(checkpoint: str | Path, name: str, zoo_dir: str | Path = ZOO_DIR) -> Path:
-    """Write a checkpoint's G and D (fp16) to zoo_dir/NAME.safetensors and record its sha256 in zoo.json."""
+def export(checkpoint: str | Path, name: str, zoo_dir: str | Path = ZOO_DIR, generator_only: bool = False) -> Path:
+    """Write a checkpoint's G and D (fp16; G alone with `generator_only`) to zoo_dir/NAME.safetensors
+    and record its sha256 in zoo.json."""
     state = load_checkpoint(checkpoint)
     cfg = state["config"]
+    nets = ("generator",) if generator_only else ("generator", "discriminator")
     tensors = {f"{prefix}.{k}": (v.half() if v.is_floating_point() else v).contiguous()
-               for prefix in ("generator", "discriminator") for k, v in state[prefix].items()}
+               for prefix in nets for k, v in state[prefix].items()}
     zoo_dir = Path(zoo_dir)
     path = zoo_dir / f"{name}.safetensors"
     # One metadata key, its JSON sorted: safetensors stores the metadata map in hash order, so
@@ -126,7 +139,8 @@ def export(checkpoint: str | Path, name: str, zoo_dir: str | Path = ZOO_DIR) -> 
     atomic_write(path, lambda tmp: save_file(tensors, tmp, metadata=metadata))
     entries = manifest(zoo_dir)
     entries[name] = dict(file=path.name, sha256=sha256(path), dataset=cfg["dataset"],
-                         image_size=cfg["image_size"], arch=cfg["arch"], steps=state["step"])
+                         image_size=cfg["image_size"], arch=cfg["arch"], steps=state["step"],
+                         **({"generator_only": True} if generator_only else {}))
     write_manifest(entries, zoo_dir)
     return path
 

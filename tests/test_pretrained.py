@@ -47,6 +47,20 @@ def test_export_then_load_round_trips_in_fp16(tiny_checkpoint, tmp_path):
     torch.testing.assert_close(generate(G2, 4), generate(G, 4), rtol=0, atol=2e-2)
 
 
+def test_a_generator_only_entry_loads_g_and_says_so_where_d_is_needed(tiny_checkpoint, tmp_path):
+    path, G, D = tiny_checkpoint
+    zoo = tmp_path / "zoo"
+    full, alone = pretrained.export(path, "both", zoo), pretrained.export(path, "alone", zoo, generator_only=True)
+    assert alone.stat().st_size < full.stat().st_size - sum(p.numel() for p in D.parameters())  # ≥ 2 bytes a weight
+    assert json.loads((zoo / "zoo.json").read_text())["alone"]["generator_only"] is True
+    G2, D2, _ = pretrained.load("alone", zoo)
+    assert D2 is None
+    G.eval()
+    torch.testing.assert_close(generate(G2, 4), generate(G, 4), rtol=0, atol=2e-2)
+    with pytest.raises(PretrainedError, match="holds G only.*needs its D"):
+        pretrained.require_discriminator(D2, "zoo:alone")
+
+
 def test_a_damaged_or_missing_file_or_unknown_name_is_one_clear_error(tiny_checkpoint, tmp_path):
     path, _, _ = tiny_checkpoint
     zoo = tmp_path / "zoo"
