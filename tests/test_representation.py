@@ -94,6 +94,16 @@ def test_kmeans_features(env):
     assert f.shape == (10, 64) and (f >= 0).all() and f.sum() > 0
     # each centroid is nearest to some patch of the images (no dead centroids on the data they came from)
     assert km.centroids.shape == (16, 108) and torch.isfinite(km.centroids).all()
+    # against the definition written out: distances, triangle activation, a sum over each quadrant
+    # (stride 1: 27 positions a side, quadrants of 13 and 14)
+    for stride, side in ((1, 27), (2, 14)):
+        p = torch.nn.functional.unfold(data.images[:2].float(), 6, stride=stride).transpose(1, 2).reshape(-1, 108)
+        z = torch.cdist((R._normalise_patches(p) - km.mean) @ km.whiten, km.centroids)
+        act = (z.mean(1, keepdim=True) - z).clamp(min=0).view(2, side, side, 16)
+        h = side // 2
+        ref = torch.cat([q.sum((1, 2)) for q in (act[:, :h, :h], act[:, :h, h:], act[:, h:, :h], act[:, h:, h:])], 1)
+        got = torch.from_numpy(R.kmeans_features(km, data.images[:2], stride=stride)).float()
+        torch.testing.assert_close(got, ref, rtol=2e-3, atol=1e-2)
 
 
 def test_draw_labels_and_too_few():
