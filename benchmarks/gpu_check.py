@@ -65,9 +65,10 @@ def configs(batch: int, device: str, out: str, only: list[str] | None) -> dict[s
     found["figure1 (paper 64×64)"] = TrainConfig(**FIGURE_1)
     if only:
         found = {k: v for k, v in found.items() if k.split()[0] in only}
-    # keep/limit name the data of the run that trained it: not needed for random images
+    # keep/limit name the data of the run that trained it: not needed for random images; nor the lr
+    # schedule (a decay set for 40 epochs of 50k digits cannot start within 4 batches' epochs)
     return {name: cfg.replace(batch_size=batch, device=device, out=out, progress=False, keep=None, limit=None,
-                              eval_every=None, compile=False)
+                              eval_every=None, compile=False, lr_decay_from=None)
             for name, cfg in found.items()}
 
 

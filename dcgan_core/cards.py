@@ -15,6 +15,7 @@ from pathlib import Path
 
 import torch
 
+from .checkpoint import CheckpointError
 from .config import TrainConfig, command_line
 from .data import held_out_split, load_dataset, to_uint8, to_unit_range
 from .figures import save_figure
@@ -62,12 +63,16 @@ def machine() -> str:
 
 def export_run(run: str | Path, name: str, *, n: int = 1000, large_n: int | None = None, memorization_n: int = 200,
                zoo_dir: str | Path = ZOO_DIR, annotations_dir: str | Path | None = None, progress: bool = False,
-               generator_only: bool = False) -> Path:
-    """A training run → a zoo entry: weights (best.pt when the run kept one, else last.pt; G alone
-    with `generator_only`), the learning curves and the run's wall time, then `score` (grid,
-    FID/KID, memorization, card). Returns the card."""
+               generator_only: bool = False, checkpoint: str | None = None) -> Path:
+    """A training run → a zoo entry: weights (`checkpoint`, a file in the run's checkpoints/;
+    default best.pt when the run kept one, else last.pt; G alone with `generator_only`), the
+    learning curves and the run's wall time, then `score` (grid, FID/KID, memorization, card).
+    Returns the card."""
     run, zoo_dir = RunDir(run), Path(zoo_dir)
-    checkpoint = run.chosen_checkpoint()
+    checkpoint = run.checkpoints / checkpoint if checkpoint else run.chosen_checkpoint()
+    if not checkpoint.is_file():
+        raise CheckpointError(f"no checkpoint {checkpoint}; the run has: "
+                                f"{', '.join(sorted(p.name for p in run.checkpoints.glob('*.pt'))) or 'none'}")
     export(checkpoint, name, zoo_dir, generator_only=generator_only)
 
     # Learning curves: every k-th step of metrics.csv (≤ 1000 rows), and eval.csv as it is.

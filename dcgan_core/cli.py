@@ -93,6 +93,8 @@ def _parser() -> argparse.ArgumentParser:
     x.add_argument("--no-progress", action="store_true", help="no progress bars")
     x.add_argument("--generator-only", action="store_true",
                    help="with --run: export G alone (what sampling and §8.1 need; half the bytes or less)")
+    x.add_argument("--checkpoint", help="with --run: the file in its checkpoints/ to export, e.g. step_0013650.pt "
+                                        "(default: best.pt where the run kept one, else last.pt)")
 
     m = sub.add_parser("mnist-appendix", help="§8.1: class-conditional MNIST DCGAN vs FC GAN vs real data by 1-NN",
                        description="Table 3's nearest-neighbour evaluation: 1-NN test error on real MNIST test "
@@ -225,7 +227,8 @@ def main(argv: list[str] | None = None) -> int:
                 raise ValueError(f"the zoo has no entry {args.name!r} to re-score (it has: {', '.join(manifest())}); "
                                  f"export a training run with --run FOLDER")
             options = dict(n=args.n, large_n=args.large_n, progress=not args.no_progress)
-            card = (export_run(args.run, args.name, generator_only=args.generator_only, **options) if args.run
+            card = (export_run(args.run, args.name, generator_only=args.generator_only, checkpoint=args.checkpoint,
+                               **options) if args.run
                     else score(args.name, **options))
             print(f"wrote {card} and the files beside it")
         elif args.command == "classify":

@@ -23,15 +23,15 @@ What we do, and where the paper left things open (`# ours:` in the code):
   `train --keep FILE` reads, so the zoo's `mnist-conditional` trains on exactly these 50k.
 - **Nets** — the conditional DCGAN is `models.Generator`/`Discriminator` with `conditional=True`
   (the one-hot label concatenated to z and, as constant maps, to every layer's input) and
-  `bn_affine=False`; by default the zoo's `mnist-conditional`. `arch="mnist"` is the authors' own
-  conditional MNIST nets at 28×28 (fully connected layers of 1024 in G and D; models.py), evaluated at
-  28×28 like any G: at its own image size. The permutation-invariant baseline is
+  `bn_affine=False`. `arch="mnist"` is the authors' own conditional MNIST nets at 28×28 (fully
+  connected layers of 1024 in G and D; models.py); the zoo's `mnist-conditional`, the default, is one
+  (G only). Any G is evaluated at its own image size. The permutation-invariant baseline is
   `arch="fc"` (`models.FCGenerator`, two hidden layers of 1024), also conditional and without BN's
   scale and bias, trained here by the same `Trainer` for the same budget: the DCGAN's steps and batch
   size, on the same 50k.
 - **1-NN evaluation** (`nn_errors`) — `n` generated samples per class, labelled by the class they were
   drawn for, classify the real test digits by their nearest neighbour (Euclidean, on the pixels of the
-  size G draws: 32×32 for our nets, real digits resized the same way; 28×28 for `arch="mnist"`).
+  size G draws: 28×28 for `arch="mnist"`; 32×32 for pytorch/examples' nets, real digits resized the same way).
   Samples are stored as uint8, like the real images, and the search runs in chunks of fp32 matrix products (‖a − b‖² = ‖a‖² − 2a·b + ‖b‖²), keeping
   each test digit's best distance so far: nested sample sizes cost one pass. 1M samples × 10k test
   digits is 2·10¹³ flops, a couple of minutes of CPU matrix products; generating them takes longer.

@@ -86,9 +86,9 @@ PAPER_TABLE2 = {"DCGAN (ours) + L2-SVM": 0.2248, "Supervised CNN with the same a
 class RepresentationConfig(Config):
     """§5's measurement: which features, which data, the SVM protocol, the baselines, the ablations."""
     dataset: str = option("cifar10", "Table 1's dataset (the paper: CIFAR-10)")
-    models: tuple[str, ...] = option(("zoo:cifar32", "zoo:celeba64"),
-                                     "trained D's: in-domain first, then a transfer D trained on other data",
-                                     flag=False)
+    models: tuple[str, ...] = option(("zoo:cifar32-d128", "zoo:cifar32", "zoo:celeba64"),
+                                     "trained D's: in-domain first (the ablations study it), then others: a narrower "
+                                     "one, a transfer D trained on other data", flag=False)
     n_train: int | None = option(None, "training images (random, seeded; None: all but the validation split)", min=1)
     n_val: int = option(5000, "validation images held out of the training split to choose C", min=10)
     n_test: int | None = option(None, "test images (random, seeded; None: the whole test split)", min=10)

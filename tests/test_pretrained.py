@@ -17,10 +17,11 @@ from dcgan_core.checkpoint import save_checkpoint
 from dcgan_core.models import build_models
 from dcgan_core.pretrained import load_models as models_from_checkpoint
 from dcgan_core.config import TrainConfig
+from dcgan_core.checkpoint import CheckpointError
 from dcgan_core.pretrained import PretrainedError
 from dcgan_core.sample import generate
 
-ZOO_NAMES = ("celeba64", "scenes64", "cifar32", "mnist", "mnist-conditional")
+ZOO_NAMES = ("celeba64", "scenes64", "cifar32", "cifar32-d128", "mnist", "mnist-conditional")
 
 
 @pytest.fixture
@@ -91,7 +92,7 @@ def test_train_command_rebuilds_the_config():
 
 # --- the committed zoo ---------------------------------------------------------------------------
 
-def test_the_zoo_has_its_four_models_within_60_mb():
+def test_the_zoo_has_its_models_within_60_mb():
     entries = pretrained.manifest()
     assert set(ZOO_NAMES) <= set(entries)
     total = sum((pretrained.ZOO_DIR / e["file"]).stat().st_size for e in entries.values())
@@ -104,8 +105,9 @@ def test_each_zoo_model_loads_samples_and_has_its_card(name):
     x = generate(G, 4)
     assert x.shape == (4, G.channels, cfg.image_size, cfg.image_size) and x.abs().max() <= 1
     labels = torch.arange(4) % G.n_classes if G.n_classes else None   # generate drew classes 0, 1, 2, 3
-    assert D(x, labels=labels).shape == (4,)
     entry = pretrained.manifest()[name]
+    assert (D is None) == bool(entry.get("generator_only"))            # G-only entries: D is not in the zoo
+    assert D is None or D(x, labels=labels).shape == (4,)
     card = (pretrained.ZOO_DIR / f"{name}.md").read_text()
     assert f"**{entry['fid']:.1f}**" in card and entry["sha256"][:16] in card
     for suffix in (".png", "-memorization.png", "-metrics.csv"):
@@ -133,7 +135,7 @@ def test_export_run_writes_a_card_with_its_numbers(mirror, tmp_path, monkeypatch
     monkeypatch.setenv("DCGAN_MIRROR", str(mirror))
     monkeypatch.setenv("DCGAN_DATA_DIR", str(tmp_path / "data"))
     cfg = TrainConfig(dataset="mnist", arch="torch", image_size=32, g_width=8, d_width=8, batch_size=16, limit=64,
-                      max_steps=4, diffaugment="translation", flip=True, device="cpu", progress=False,
+                      max_steps=4, keep_every=2, diffaugment="translation", flip=True, device="cpu", progress=False,
                       out=str(tmp_path / "run"))
     train(cfg)
     card = cards.export_run(tmp_path / "run", "tiny", n=16, large_n=24, memorization_n=8, zoo_dir=tmp_path / "zoo")
@@ -158,6 +160,15 @@ def test_export_run_writes_a_card_with_its_numbers(mirror, tmp_path, monkeypatch
                             annotations_dir=tmp_path / "annotations")
     assert "drawn by hand in **2 of 3** samples (seeds 0–2, 3 boxes" in card.read_text()
     assert (tmp_path / "zoo" / "tiny-windows.png").is_file()
+
+    # G alone, of a checkpoint kept along the run (`export --generator-only --checkpoint step_0000002.pt`)
+    card = cards.export_run(tmp_path / "run", "tiny-g", n=16, large_n=0, memorization_n=8, zoo_dir=tmp_path / "zoo",
+                            generator_only=True, checkpoint="step_0000002.pt")
+    entry = pretrained.manifest(tmp_path / "zoo")["tiny-g"]
+    assert entry["steps"] == 2 and entry["checkpoint"] == "step_0000002.pt" and entry["generator_only"]
+    assert "not exported: this entry holds G only" in card.read_text()
+    with pytest.raises(CheckpointError, match=r"no checkpoint .*step_9\.pt; the run has: .*last\.pt, step_0000002\.pt"):
+        cards.export_run(tmp_path / "run", "tiny-g", zoo_dir=tmp_path / "zoo", checkpoint="step_9.pt")
 
     # Re-scored from the zoo alone (`export --name tiny`, no run folder): the run's steps, wall time
     # and curves stay; the large-n score comes back; a run folder that is gone is not needed.
