@@ -875,9 +875,11 @@ def ablation_figure(result: RepresentationResult):
     axes[2].bar([f"{'trained' if r['spec'].startswith('zoo') else 'random'}\n{r['bn']}" for r in ab["bn"]],
                 [r["accuracy"] for r in ab["bn"]], color=["C0", "C0", "C1", "C1"])
     axes[2].set_title("BN: running vs batch statistics")
-    axes[3].bar([f"{r['width']}{' trained' if r['trained'] else ''}" for r in ab["width"]],
+    # trained bars named by their run (or zoo entry): two of one width stay two bars
+    axes[3].bar([f"{r['width']}\n{Path(r['run']).name}" if r["trained"] else str(r["width"]) for r in ab["width"]],
                 [r["accuracy"] for r in ab["width"]], color=["C0" if r["trained"] else "C1" for r in ab["width"]])
     axes[3].set_title("D's first width (random; trained)")
+    axes[3].tick_params(axis="x", labelsize=7, labelrotation=35)
     zoo_run = ab["training"][0]["run"]
     ends = [r for r in ab["training"] if r["run"] == zoo_run]                    # random init, the zoo's D
     axes[4].plot([r["step"] for r in ends], [r["accuracy"] for r in ends], "s--", color="C1", label="zoo D (step 0: random)")
