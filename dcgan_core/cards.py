@@ -72,7 +72,7 @@ def export_run(run: str | Path, name: str, *, n: int = 1000, large_n: int | None
     checkpoint = run.checkpoints / checkpoint if checkpoint else run.chosen_checkpoint()
     if not checkpoint.is_file():
         raise CheckpointError(f"no checkpoint {checkpoint}; the run has: "
-                                f"{', '.join(sorted(p.name for p in run.checkpoints.glob('*.pt'))) or 'none'}")
+                              f"{', '.join(sorted(p.name for p in run.checkpoints.glob('*.pt'))) or 'none'}")
     export(checkpoint, name, zoo_dir, generator_only=generator_only)
 
     # Learning curves: every k-th step of metrics.csv (≤ 1000 rows), and eval.csv as it is.

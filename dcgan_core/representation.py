@@ -97,8 +97,6 @@ class RepresentationConfig(Config):
     pool: int = option(4, "max-pool each layer to pool×pool (§5.1: 4×4)", min=1)
     bn: str = option("eval", "BN in D: eval (running statistics) or batch (each batch's)", choices=("eval", "batch"))
     max_iter: int = option(150, "L-BFGS iterations per SVM fit", min=1)
-    select_n: int | None = option(None, "choose C with fits on this many training rows, then fit all rows "
-                                        "once (None: fit all rows at every C)", min=10)
     labels_per_class: int = option(400, "Table 1's few-label column (the paper: 400 per class)", min=1)
     few_draws: int = option(10, "random label sets for Table 1's few-label column", min=1)
     table2_datasets: tuple[str, ...] = option(("cifar10", "fashion-mnist"), "Table 2's 1000-label protocol "
@@ -447,25 +445,15 @@ def select_c(x_train, y_train, x_val, y_val, c_grid, *, n_classes: int | None = 
 
 
 def evaluate(train: Features, val: Features, test: Features, c_grid, *, max_iter: int = 150,
-             columns=None, select_n: int | None = None) -> dict:
-    """Train on `train`, choose C on `val`, report test accuracy (the protocol of Table 1).
-    `columns`: layer indices to use (all by default). `select_n`: choose C with fits on the first
-    `select_n` training rows, then fit all rows at that C once (# ours: for speed on a CPU)."""
+             columns=None) -> dict:
+    """Train on `train` at every C of `c_grid`, choose C on `val`, report test accuracy (the
+    protocol of Table 1). `columns`: layer indices to use (all by default)."""
     pick = (lambda f: f.x) if columns is None else (lambda f: f.layers(columns))
     xt, xv, xs = pick(train), pick(val), pick(test)
     n_classes = int(max(train.y.max(), val.y.max(), test.y.max())) + 1
-    if len(c_grid) == 1 and select_n is None:       # nothing to choose
-        select_n = 0
-    sub = len(xt) if select_n is None else min(select_n, len(xt))
-    sel = (select_c(xt[:sub], train.y[:sub], xv, val.y, c_grid, n_classes=n_classes, max_iter=max_iter)
-           if sub else dict(C=c_grid[0], fit=None, val_accuracy={}))
-    fit = sel["fit"]
-    zt, zv, zs = _standardise(xt, xv, xs)
-    if sub < len(xt):
-        fit = fit_svm(zt, torch.as_tensor(train.y), sel["C"], n_classes, init=fit, max_iter=max_iter)
-        if not sel["val_accuracy"]:
-            sel["val_accuracy"][sel["C"]] = float((predict(zv, *fit).numpy() == val.y).mean())
-    acc = float((predict(zs, *fit).numpy() == test.y).mean())
+    sel = select_c(xt, train.y, xv, val.y, c_grid, n_classes=n_classes, max_iter=max_iter)
+    zs = _standardise(xt, xs)[1]
+    acc = float((predict(zs, *sel["fit"]).numpy() == test.y).mean())
     return dict(accuracy=acc, C=sel["C"], val_accuracy=sel["val_accuracy"], feature_dim=int(xt.shape[1]),
                 n_train=len(xt), n_val=len(xv), n_test=len(xs))
 
@@ -710,7 +698,7 @@ def run(cfg: RepresentationConfig) -> RepresentationResult:
     sets, table1, accuracy = {}, [], {}
     for spec in specs:
         sets[spec] = features_for(spec, split_for(cfg.dataset, spec), **kw)
-        full = evaluate(*sets[spec], cfg.c_grid, select_n=cfg.select_n, **fit_kw)
+        full = evaluate(*sets[spec], cfg.c_grid, **fit_kw)
         few = few_labels(*sets[spec], cfg.labels_per_class, cfg.few_draws, cfg.c_grid, seed=cfg.seed, **fit_kw)
         accuracy[spec] = full["accuracy"]
         paper = ("DCGAN (ours) + L2-SVM" if parse_features(spec)[0] in ("zoo", "path") else
