@@ -129,7 +129,7 @@ class RepresentationConfig(Config):
                       table2_per_class=10, table2_draws=2, cnn_draws=1, cnn_epochs=2, kmeans_k=50, kmeans_stride=4,
                       kmeans_patches=5000, ablation_n_train=500),
         # ours, on 2 cores: the full protocol (every C fitted on all rows: C chosen on 10k-row fits
-        # missed k-means' optimum, 1e-2 on full fits), fewer label draws, a shorter CNN.
+        # missed k-means' optimum), fewer label draws, a shorter CNN.
         "cpu": dict(few_draws=5, table2_draws=20, cnn_draws=2, cnn_epochs=20, ablation_n_train=5000),
         "paper": dict(),
     }
