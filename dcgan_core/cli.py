@@ -144,6 +144,8 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--n-test", type=int, default=None, help="test images (default: all)")
     c.add_argument("--pool", type=int, default=4, help="max-pool grid per layer (§5.1: 4)")
     c.add_argument("--bn", default="eval", choices=["eval", "batch"], help="BN statistics: running (eval) or per batch")
+    c.add_argument("--kmeans-stride", type=int, default=1, help="with --features kmeans: the patch stride (Coates & "
+                                                                "Ng: 1; 2 is ~4× faster)")
 
     n = sub.add_parser("notebooks", help="execute the notebooks with papermill into build/",
                        description="Execute notebooks/*.ipynb in order with papermill; outputs and figures go to build/PROFILE/.")
@@ -235,7 +237,7 @@ def main(argv: list[str] | None = None) -> int:
             from .representation import classify
             print(json.dumps(classify(args.features, args.dataset, labels_per_class=args.labels_per_class,
                                       seed=args.seed, n_train=args.n_train, n_val=args.n_val, n_test=args.n_test,
-                                      pool=args.pool, bn=args.bn)))
+                                      pool=args.pool, bn=args.bn, kmeans_stride=args.kmeans_stride)))
         elif args.command == "notebooks":
             from .notebooks import run_notebooks
             for path in run_notebooks(args.profile, build=args.build, only=args.only):

@@ -665,10 +665,12 @@ def features_for(spec: str, split: Split, *, pool=4, bn="eval", seed=0, batch_si
 
 def classify(features: str, dataset: str, *, labels_per_class: int | None = None, seed: int = 0,
              n_train: int | None = None, n_val: int = 5000, n_test: int | None = None, pool: int = 4,
-             bn: str = "eval", c_grid=(1e-5, 1e-4, 1e-3, 1e-2, 1e-1), kmeans_k: int = 1600, kmeans_stride: int = 2,
+             bn: str = "eval", c_grid=(1e-5, 1e-4, 1e-3, 1e-2, 1e-1), kmeans_k: int = 1600, kmeans_stride: int = 1,
              progress: bool = False) -> dict:
     """`python -m dcgan_core classify`: features + linear L2-SVM (C on a validation split) on one
     dataset; with `labels_per_class`, trained on that many random labelled images per class."""
+    if kmeans_stride < 1:
+        raise ValueError(f"kmeans_stride must be at least 1 (Coates & Ng: 1), got {kmeans_stride}")
     size, channels = image_size_for(features, dataset)
     split = make_split(dataset, size, channels, n_train=n_train, n_val=n_val, n_test=n_test, seed=seed,
                        progress=progress)

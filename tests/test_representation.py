@@ -182,7 +182,8 @@ def test_cli_classify_bad_input_is_one_line(env, tmp_path):
     for args, words in [(["--features", "zoo:nope", "--dataset", "cifar10"], "unknown zoo model"),
                         (["--features", "what", "--dataset", "cifar10"], "--features must be"),
                         (["--features", "pixels", "--dataset", f"folder:{tmp_path / 'flat'}"], "sub-folders"),
-                        (["--features", "pixels", "--dataset", "nope"], "unknown dataset")]:
+                        (["--features", "pixels", "--dataset", "nope"], "unknown dataset"),
+                        (["--features", "kmeans", "--kmeans-stride", "0"], "kmeans_stride must be at least 1")]:
         p = _cli(*args)
         assert p.returncode == 2 and words in p.stderr and "Traceback" not in p.stderr, (args, p.stderr)
 
