@@ -9,6 +9,6 @@ names=("$@")
 [[ $# -gt 0 ]] || names=(mnist cifar32 cifar32-d128 celeba64 scenes64 mnist-conditional)
 for name in "${names[@]}"; do
     only=()   # mnist-conditional: G alone, of the checkpoint chosen on the validation digits (zoo/train.sh)
-    [[ $name == mnist-conditional ]] && only=(--generator-only --checkpoint step_0013650.pt)
+    [[ $name == mnist-conditional ]] && only=(--generator-only --checkpoint step_0027300.pt)
     python -m dcgan_core export --run "runs/zoo/$name" --name "$name" --n 1000 --no-progress "${only[@]}"
 done
