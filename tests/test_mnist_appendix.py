@@ -197,6 +197,8 @@ def test_class_samples_are_labelled_nested_blocks_of_uint8():
     again = torch.cat([c[0] for c in class_samples(G, 3, 10, seed=0, block=0, chunk=7)])
     other = torch.cat([c[0] for c in class_samples(G, 3, 10, seed=0, block=1, chunk=7)])
     assert torch.equal(images, again) and not torch.equal(images, other)
+    drawn = [torch.cat([c[0] for c in class_samples(G, 3, 10, seed=0, block=0, chunk=7, draw=1)]) for _ in range(2)]
+    assert torch.equal(*drawn) and not torch.equal(images, drawn[0])       # another draw: its own, repeatable noise
     assert torch.equal(to_uint8(torch.tensor([-1.0, 0.0, 1.0])), torch.tensor([0, 128, 255], dtype=torch.uint8))
 
 
