@@ -99,10 +99,14 @@ def _parser() -> argparse.ArgumentParser:
     m = sub.add_parser("mnist-appendix", help="§8.1: class-conditional MNIST DCGAN vs FC GAN vs real data by 1-NN",
                        description="Table 3's nearest-neighbour evaluation: 1-NN test error on real MNIST test "
                                    "digits vs generated samples per class; writes OUT/08_mnist_appendix.json. "
-                                   "--write-split FILE only writes the 50k/10k split for train --keep FILE.")
+                                   "--write-split FILE only writes the 50k/10k split for train --keep FILE; --validate "
+                                   "CHECKPOINT… only scores checkpoints on the 10k validation digits.")
     m.add_argument("--profile", default="cpu", choices=PROFILE_NAMES)
     m.add_argument("--out", help="output folder (results JSON, the FC baseline's run)")
     m.add_argument("--write-split", metavar="FILE", help="write the 50k training index (train --keep FILE) and stop")
+    m.add_argument("--validate", metavar="CHECKPOINT", nargs="+",
+                   help="print each conditional G's 1-NN error at 10K and 50K generated samples on the 10k validation "
+                        "digits (never the test digits: how zoo/train.sh picks a checkpoint) and stop")
     _add_config_options(m, AppendixConfig)
 
     a = sub.add_parser("arithmetic", help="§6.3.2 vector arithmetic on faces: success rates of one equation",
@@ -203,6 +207,12 @@ def main(argv: list[str] | None = None) -> int:
             cfg = AppendixConfig.from_profile(args.profile, **_given(args, AppendixConfig))
             if args.write_split:
                 print(f"wrote {write_split(args.write_split, seed=cfg.seed)}")
+            elif args.validate:
+                from .mnist_appendix import validation_errors
+                for source in args.validate:
+                    errors = validation_errors(source, seed=cfg.seed, chunk=cfg.chunk, device=cfg.device)
+                    print(json.dumps(dict(checkpoint=source, validation_error={"10K": errors[0], "50K": errors[1]})),
+                          flush=True)
             else:
                 from .mnist_appendix import run
                 if not args.out:

@@ -236,6 +236,29 @@ def train_fc_baseline(cfg: AppendixConfig, dcgan_cfg: TrainConfig, steps: int, d
     return trainer.G.eval(), trainer.cfg
 
 
+def load_conditional(source: str, device: str | torch.device = "cpu") -> tuple[Generator, TrainConfig]:
+    """G and its training config from zoo:NAME or a checkpoint; one clear error unless it is a
+    class-conditional MNIST G."""
+    G, _, cfg = load_models(source, map_location=device)
+    if not G.n_classes or cfg.dataset != "mnist":
+        raise ValueError(f"{source} is not a class-conditional MNIST DCGAN (dataset {cfg.dataset!r}, "
+                         f"conditional {cfg.conditional}); train one with --dataset mnist --conditional")
+    return G, cfg
+
+
+def validation_errors(source: str, per_class=(1000, 5000), *, seed: int = 0, chunk: int = 4096,
+                      device: str | torch.device = "cpu") -> list[float]:
+    """The 1-NN error on the 10k VALIDATION digits (held out of training by `validation_split(seed)`)
+    of the conditional G at `source`, at each number of samples per class (nested, as in `run`):
+    how zoo/train.sh chooses mnist-conditional's checkpoint without looking at the test digits."""
+    G, cfg = load_conditional(source, device)
+    everything = load_dataset("mnist", cfg.image_size, split="train", channels=1, progress=False)
+    val = everything.subset(validation_split(len(everything), seed)[1])
+    blocks = (class_samples(G, hi - lo, G.n_classes, seed, k, chunk, device)
+              for k, (lo, hi) in enumerate(zip((0, *per_class), per_class)))
+    return nn_curve(val.images, val.labels, blocks, list(per_class), device, chunk)
+
+
 def dcgan_steps(source: str) -> int:
     """Training steps of a zoo model or checkpoint: the FC baseline gets as many."""
     if source.startswith("zoo:"):
@@ -296,10 +319,7 @@ def run(cfg: AppendixConfig) -> AppendixResult:
     t0, seconds = time.perf_counter(), {}
     device = "cuda" if cfg.device == "auto" and torch.cuda.is_available() else ("cpu" if cfg.device == "auto"
                                                                                  else cfg.device)
-    G, _, dcgan_cfg = load_models(cfg.dcgan, map_location=device)
-    if not G.n_classes or dcgan_cfg.dataset != "mnist":
-        raise ValueError(f"{cfg.dcgan} is not a class-conditional MNIST DCGAN (dataset {dcgan_cfg.dataset!r}, "
-                         f"conditional {dcgan_cfg.conditional}); train one with --dataset mnist --conditional")
+    G, dcgan_cfg = load_conditional(cfg.dcgan, device)
     g_steps = dcgan_steps(cfg.dcgan)
     steps = cfg.fc_steps or g_steps
     size, progress = dcgan_cfg.image_size, cfg.progress

@@ -13,7 +13,8 @@ from dcgan_core.checkpoint import load_checkpoint
 from dcgan_core.config import TrainConfig
 from dcgan_core.data import DataError, load_dataset
 from dcgan_core.mnist_appendix import (N_TRAIN, N_VALIDATION, NearestNeighbour, balanced_blocks, class_samples,
-                                       fc_config, nn_curve, to_uint8, validation_split, write_split)
+                                       fc_config, nn_curve, to_uint8, validation_errors, validation_split,
+                                       write_split)
 from dcgan_core.models import build_models, sample_z
 from dcgan_core.pretrained import load_models
 from dcgan_core.train import Trainer, train
@@ -200,6 +201,14 @@ def test_class_samples_are_labelled_nested_blocks_of_uint8():
     drawn = [torch.cat([c[0] for c in class_samples(G, 3, 10, seed=0, block=0, chunk=7, draw=1)]) for _ in range(2)]
     assert torch.equal(*drawn) and not torch.equal(images, drawn[0])       # another draw: its own, repeatable noise
     assert torch.equal(to_uint8(torch.tensor([-1.0, 0.0, 1.0])), torch.tensor([0, 128, 255], dtype=torch.uint8))
+
+
+def test_validation_errors_score_the_zoo_model_on_the_held_out_digits(mirror):
+    """How zoo/train.sh picks mnist-conditional's checkpoint: 1-NN on the 10k validation digits."""
+    errors = validation_errors("zoo:mnist-conditional", per_class=(10, 100))
+    assert errors[1] < errors[0] and errors[1] < 0.2, errors          # chance: 0.9
+    with pytest.raises(ValueError, match="not a class-conditional MNIST DCGAN"):
+        validation_errors("zoo:mnist")
 
 
 def test_class_explorer_shows_the_picked_class():

@@ -28,7 +28,8 @@ train mnist    --dataset mnist   --arch torch --image-size 32 --batch-size 128 -
 # parameters with D, 28 MB in fp16, past the zoo's 60 MB; §8.1 needs G only) of the checkpoint with the
 # lowest 1-NN error at 50K generated samples on the 10k VALIDATION digits (never the test digits), at
 # epochs 20, 25, …, 70: 4.02, 3.83, 4.18, 4.02 | 3.90, 3.59, 3.38, 3.65, 3.57, 3.41, 3.35 % (lr falling
-# after the bar) → epoch 70, step_0027300.pt. Notebook 08 reads it. (The zoo's run was resumed at epoch 20
+# after the bar; `python -m dcgan_core mnist-appendix --validate CHECKPOINT…`) → epoch 70,
+# step_0027300.pt. Notebook 08 reads it. (The zoo's run was resumed at epoch 20
 # from a 40-epoch run of the same flags, whose steps up to there are the same.) Before it: the same nets for
 # 40 epochs (epoch 35: 3.19 % on the test digits at 50K); `--arch torch --image-size 32`, 20 epochs: 5.34 %.
 if [[ "$ONLY" == "  " || "$ONLY" == *" mnist-conditional "* ]]; then
