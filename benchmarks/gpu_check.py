@@ -66,7 +66,7 @@ def configs(batch: int, device: str, out: str, only: list[str] | None) -> dict[s
     if only:
         found = {k: v for k, v in found.items() if k.split()[0] in only}
     # keep/limit name the data of the run that trained it: not needed for random images; nor the lr
-    # schedule (a decay set for 40 epochs of 50k digits cannot start within 4 batches' epochs)
+    # schedule (a decay set for tens of epochs of 50k digits cannot start within 4 batches' epochs)
     return {name: cfg.replace(batch_size=batch, device=device, out=out, progress=False, keep=None, limit=None,
                               eval_every=None, compile=False, lr_decay_from=None)
             for name, cfg in found.items()}
