@@ -183,6 +183,14 @@ def class_samples(G: Generator, n_per_class: int, n_classes: int = 10, seed: int
             yield to_uint8(x).cpu(), y
 
 
+def nested_samples(G: Generator, per_class, seed: int = 0, chunk: int = 4096,
+                   device: str | torch.device = "cpu", draw: int = 0):
+    """The blocks `nn_curve` takes: block k brings G's samples from per_class[k - 1] to
+    per_class[k] per class (its own noise stream, `class_samples`), so each size extends the last."""
+    return (class_samples(G, hi - lo, G.n_classes, seed, k, chunk, device, draw)
+            for k, (lo, hi) in enumerate(zip((0, *per_class), per_class)))
+
+
 def nn_curve(queries: torch.Tensor, truth: torch.Tensor, blocks, per_class, device="cpu", chunk: int = 4096,
              progress: bool = False, desc: str = "") -> list[float]:
     """1-NN test error after each block of (images, labels) chunks: `blocks[k]` brings the samples
@@ -254,9 +262,8 @@ def validation_errors(source: str, per_class=(1000, 5000), *, seed: int = 0, chu
     G, cfg = load_conditional(source, device)
     everything = load_dataset("mnist", cfg.image_size, split="train", channels=1, progress=False)
     val = everything.subset(validation_split(len(everything), seed)[1])
-    blocks = (class_samples(G, hi - lo, G.n_classes, seed, k, chunk, device)
-              for k, (lo, hi) in enumerate(zip((0, *per_class), per_class)))
-    return nn_curve(val.images, val.labels, blocks, list(per_class), device, chunk)
+    return nn_curve(val.images, val.labels, nested_samples(G, per_class, seed, chunk, device), list(per_class),
+                    device, chunk)
 
 
 def dcgan_steps(source: str) -> int:
@@ -337,11 +344,10 @@ def run(cfg: AppendixConfig) -> AppendixResult:
     seconds["fc_training"] = time.perf_counter() - t
 
     per_class, K = list(cfg.per_class), G.n_classes
-    steps_of = list(zip((0, *per_class), per_class))
     errors = {}
     for name, net in (("dcgan", G), ("fc", G_fc)):
         t = time.perf_counter()
-        blocks = (class_samples(net, hi - lo, K, cfg.seed, k, cfg.chunk, device) for k, (lo, hi) in enumerate(steps_of))
+        blocks = nested_samples(net, per_class, cfg.seed, cfg.chunk, device)
         errors[name] = nn_curve(test.images, test.labels, blocks, per_class, device, cfg.chunk, progress, name)
         seconds[name] = time.perf_counter() - t
 
@@ -365,8 +371,8 @@ def run(cfg: AppendixConfig) -> AppendixResult:
     headline = dict(per_class=n, total=n * K, draws=cfg.draws, real=ref, real_is_all_50k=n == 5000)
     for name, net in (("dcgan", G), ("fc", G_fc)):
         draws = [errors[name][at]] + [
-            nn_curve(test.images, test.labels, [class_samples(net, n, K, cfg.seed, 0, cfg.chunk, device, draw=d)],
-                     [n], device, cfg.chunk)[0] for d in range(1, cfg.draws)]
+            nn_curve(test.images, test.labels, nested_samples(net, [n], cfg.seed, cfg.chunk, device, draw=d), [n],
+                     device, cfg.chunk)[0] for d in range(1, cfg.draws)]
         headline.update({name: float(np.mean(draws)), f"{name}_std": float(np.std(draws, ddof=1)) if cfg.draws > 1
                          else None, f"{name}_draws": draws})
     headline.update(dcgan_minus_real=headline["dcgan"] - ref, dcgan_minus_fc=headline["dcgan"] - headline["fc"])
