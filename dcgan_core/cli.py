@@ -106,7 +106,8 @@ def _parser() -> argparse.ArgumentParser:
     m.add_argument("--write-split", metavar="FILE", help="write the 50k training index (train --keep FILE) and stop")
     m.add_argument("--validate", metavar="CHECKPOINT", nargs="+",
                    help="print each conditional G's 1-NN error at 10K and 50K generated samples on the 10k validation "
-                        "digits (never the test digits: how zoo/train.sh picks a checkpoint) and stop")
+                        "digits (never the test digits: how zoo/train.sh picks a checkpoint; with --draws N the mean over N "
+                        "noise draws, else one) and stop")
     _add_config_options(m, AppendixConfig)
 
     a = sub.add_parser("arithmetic", help="§6.3.2 vector arithmetic on faces: success rates of one equation",
@@ -210,9 +211,10 @@ def main(argv: list[str] | None = None) -> int:
             elif args.validate:
                 from .mnist_appendix import validation_errors
                 for source in args.validate:
-                    errors = validation_errors(source, seed=cfg.seed, chunk=cfg.chunk, device=cfg.device)
-                    print(json.dumps(dict(checkpoint=source, validation_error={"10K": errors[0], "50K": errors[1]})),
-                          flush=True)
+                    errors = validation_errors(source, seed=cfg.seed, draws=args.draws or 1, chunk=cfg.chunk,
+                                               device=cfg.device)
+                    print(json.dumps(dict(checkpoint=source, draws=args.draws or 1,
+                                          validation_error={"10K": errors[0], "50K": errors[1]})), flush=True)
             else:
                 from .mnist_appendix import run
                 if not args.out:

@@ -254,16 +254,18 @@ def load_conditional(source: str, device: str | torch.device = "cpu") -> tuple[G
     return G, cfg
 
 
-def validation_errors(source: str, per_class=(1000, 5000), *, seed: int = 0, chunk: int = 4096,
+def validation_errors(source: str, per_class=(1000, 5000), *, seed: int = 0, draws: int = 1, chunk: int = 4096,
                       device: str | torch.device = "cpu") -> list[float]:
     """The 1-NN error on the 10k VALIDATION digits (held out of training by `validation_split(seed)`)
-    of the conditional G at `source`, at each number of samples per class (nested, as in `run`):
-    how zoo/train.sh chooses mnist-conditional's checkpoint without looking at the test digits."""
+    of the conditional G at `source`, at each number of samples per class (nested, as in `run`), the
+    mean over `draws` noise draws (draw 0 first, as in `run`'s headline): how zoo/train.sh chooses
+    mnist-conditional's checkpoint without looking at the test digits."""
     G, cfg = load_conditional(source, device)
     everything = load_dataset("mnist", cfg.image_size, split="train", channels=1, progress=False)
     val = everything.subset(validation_split(len(everything), seed)[1])
-    return nn_curve(val.images, val.labels, nested_samples(G, per_class, seed, chunk, device), list(per_class),
-                    device, chunk)
+    curves = [nn_curve(val.images, val.labels, nested_samples(G, per_class, seed, chunk, device, draw),
+                       list(per_class), device, chunk) for draw in range(draws)]
+    return np.mean(curves, axis=0).tolist()
 
 
 def dcgan_steps(source: str) -> int:
