@@ -73,7 +73,8 @@ CLAIMS: tuple[Claim, ...] = (
           "mnist-conditional (the authors' nets, arch mnist, 28×28; 27,300 steps = 70 epochs, the checkpoint chosen on "
           "the validation digits) scores 3.19 ± 0.15 % vs 3.17 % for the real digits (cpu profile): 0.02 points "
           "above, a quarter of the mean's standard error (0.07; the draw the curve uses: 3.17 %), so 'the same test "
-          "error' but not at most; 4.37 % for the FC GAN, 2.72 % at 100K"),
+          "error' but not at most; 4.37 % for the FC GAN, 2.72 % at 100K. Training longer (200 epochs) did not help "
+          "on the validation digits (3.28 vs 3.33 %, zoo/train.sh)"),
     Claim("mnist-nn-real-data", "§8.1", "Table 3", "Real Data: 3.1 % 1-NN test error, fitted on the 50K training "
           "digits", "08_mnist_appendix.real_all", "in", [0.026, 0.036], smoke_target=[0.015, 0.06],
           note="error fraction on all 10,000 test digits (smoke: 2,000), at G's image size (28×28 for the zoo's model)"),
