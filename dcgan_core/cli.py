@@ -210,10 +210,10 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"wrote {write_split(args.write_split, seed=cfg.seed)}")
             elif args.validate:
                 from .mnist_appendix import validation_errors
+                draws = args.draws or 1                      # one draw unless --draws says (not the profile's)
                 for source in args.validate:
-                    errors = validation_errors(source, seed=cfg.seed, draws=args.draws or 1, chunk=cfg.chunk,
-                                               device=cfg.device)
-                    print(json.dumps(dict(checkpoint=source, draws=args.draws or 1,
+                    errors = validation_errors(source, seed=cfg.seed, draws=draws, chunk=cfg.chunk, device=cfg.device)
+                    print(json.dumps(dict(checkpoint=source, draws=draws,
                                           validation_error={"10K": errors[0], "50K": errors[1]})), flush=True)
             else:
                 from .mnist_appendix import run
