@@ -234,3 +234,19 @@ Pixel distances favour smooth, low-contrast images (a blurry sample is near many
 so a low pixel ratio alone is not copying: the figure shows the samples nearest in pixel space
 beside their neighbours, and the Inception ratio is the one to trust.
 """
+
+
+def zoo_table(entries: dict | None = None) -> str:
+    """The README's zoo table, from zoo/zoo.json (tests/test_record.py checks the README holds it)."""
+    entries = manifest() if entries is None else entries
+    rows = ["| model | data | arch | steps | wall time | FID / KID (n, vs) | at n = 5,000 | memorization ratio "
+            "(pixel / Inception) |", "|---|---|---|---|---|---|---|---|"]
+    for name, e in entries.items():
+        size = f"{e['image_size']}×{e['image_size']}"
+        large = (f"{e['fid_large']:.2f} / {e['kid_mean_large']:.4f}" if "fid_large" in e else "—")
+        mem = e["memorization"]
+        rows.append(f"| [`{name}`](zoo/{name}.md) | {e['dataset']}, {e['n_train']:,} images, {size} | {e['arch']}"
+                    f"{' (G only)' if e.get('generator_only') else ''} | {e['steps']:,} | "
+                    f"{e['wall_time_s'] / 60:.0f} min | {e['fid']:.2f} / {e['kid_mean']:.4f} ({e['eval_n']:,}, "
+                    f"{e['eval_split']}) | {large} | {mem['pixel']['ratio']:.2f} / {mem['inception']['ratio']:.2f} |")
+    return "\n".join(rows)

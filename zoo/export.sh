@@ -6,9 +6,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 names=("$@")
-[[ $# -gt 0 ]] || names=(mnist cifar32 cifar32-d128 celeba64 scenes64 mnist-conditional)
+[[ $# -gt 0 ]] || names=(mnist cifar32 cifar32-d128 celeba64 scenes64 mnist-conditional mnist-fc)
 for name in "${names[@]}"; do
-    only=()   # mnist-conditional: G alone, of the checkpoint chosen on the validation digits (zoo/train.sh)
+    run=runs/zoo/$name only=()
+    # mnist-conditional: G alone, of the checkpoint chosen on the validation digits (zoo/train.sh)
     [[ $name == mnist-conditional ]] && only=(--generator-only --checkpoint step_0027300.pt)
-    python -m dcgan_core export --run "runs/zoo/$name" --name "$name" --n 1000 --no-progress "${only[@]}"
+    # mnist-fc: G alone of the FC baseline that `mnist-appendix --fc train` trained for as many steps
+    [[ $name == mnist-fc ]] && run=runs/zoo/mnist-fc/runs/fc-27300 only=(--generator-only)
+    python -m dcgan_core export --run "$run" --name "$name" --n 1000 --no-progress "${only[@]}"
 done

@@ -43,6 +43,14 @@ fi
 train mnist-conditional --dataset mnist --keep "$RUNS/mnist-train50k.json" --conditional --no-bn-affine \
                --arch mnist --image-size 28 --batch-size 128 --epochs 70 --lr-decay-from 13650 --grid-every 1000 \
                --keep-every 1950
+# §8.1 appendix: the permutation-invariant GAN baseline (--arch fc: fully connected G and D, conditional,
+# BN without scale and bias), trained by the section's own code (mnist_appendix.train_fc_baseline) for the
+# budget of mnist-conditional: its steps, batch size, lr schedule shape and 50k digits. `mnist-appendix --fc
+# train` trains it into $RUNS/mnist-fc/runs/fc-STEPS (then measures Table 3 with it); export.sh takes G alone.
+# Notebook 08 reads it at cpu instead of training it again (smoke trains a short one).
+if [[ "$ONLY" == "  " || "$ONLY" == *" mnist-fc "* ]]; then
+    python -m dcgan_core mnist-appendix --profile cpu --fc train --no-progress --out "$RUNS/mnist-fc"
+fi
 # §5: CIFAR-10 train (50k); FID of 500 samples vs the test split every 1000 steps keeps best.pt.
 train cifar32  --dataset cifar10 --arch torch --image-size 32 --batch-size 128 --max-steps 6000 \
                --grid-every 1000 --ckpt-every 1000 --eval-every 1000 --eval-n 500
