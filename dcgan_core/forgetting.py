@@ -86,7 +86,8 @@ class ForgettingConfig(Config):
     layers: tuple[int, ...] = option((1, 2, 3), "layers compared (the notebook shows each choice)", flag=False)
     folds: int = option(4, "cross-validation folds over images for held-out accuracy", min=2)
     reg: float = option(1.0, "inverse L2 strength C of the logistic regressions")
-    random_repeats: int = option(5, "draws of random maps for the control", min=1)
+    random_repeats: int = option(5, "draws of random maps for the control (at least 2: one draw stands in for the "
+                                    "chosen maps in the claims' own control)", min=2)
     judge_layer: int = option(1, "windows: the trained D's conv layer the window judge reads", min=0)
     annotations: str | None = option(None, "windows: an annotation file; None = annotations/windows/SHA256.json "
                                            "of the model")
@@ -321,12 +322,16 @@ class LayerForgetting:
     brightness_after: float
     brightness_after_random: float
     maps: list[int]
+    window_prob_random_draws: list[float]   # per draw of random maps
     window_prob_gap: float = 0.0         # after_random − after: > 0 where the chosen maps remove more window
+    control_gap: float = 0.0             # the same with random draw 0 in place of the chosen maps (must be ~0)
     images_after: torch.Tensor = artifact()
     images_random: torch.Tensor = artifact()
 
     def __post_init__(self):
         self.window_prob_gap = self.window_prob_after_random - self.window_prob_after
+        draws = self.window_prob_random_draws
+        self.control_gap = float(np.mean(draws[1:]) - draws[0]) if len(draws) > 1 else float("nan")
 
 
 @dataclasses.dataclass
@@ -422,7 +427,8 @@ def run_windows(cfg: ForgettingConfig) -> WindowsResult:
             layer=layer, layer_shape=list(acts.shape[1:]), accuracy=probe.accuracy, maps_dropped=len(maps),
             n_maps=probe.n_maps, window_prob_before=judge.mean_inside(before),
             window_prob_after=judge.mean_inside(after),
-            window_prob_after_random=float(np.mean([judge.mean_inside(c) for c in controls])),
+            window_prob_after_random=float(np.mean(draws := [judge.mean_inside(c) for c in controls])),
+            window_prob_random_draws=draws,
             brightness_before=_brightness(sub(before), bx), brightness_after=_brightness(sub(after), bx),
             brightness_after_random=float(np.mean([_brightness(sub(c), bx) for c in controls])),
             maps=maps, images_after=after, images_random=controls[0])
@@ -457,13 +463,17 @@ class EyeglassesResult(Result):
     classifier: dict                     # the judge's held-out accuracy and ROC-AUC for Eyeglasses
     seconds: float
     maps: list[int]
+    rate_random_draws: list[float]       # per draw of random maps
     rate_gap: float = 0.0                # rate_after_random − rate_after: > 0 where the drop is specific
+    control_gap: float = 0.0             # the same with random draw 0 in place of the chosen maps (must be ~0)
     images_before: torch.Tensor = artifact()
     images_after: torch.Tensor = artifact()
     images_random: torch.Tensor = artifact()
 
     def __post_init__(self):
         self.rate_gap = self.rate_after_random - self.rate_after
+        draws = self.rate_random_draws
+        self.control_gap = float(np.mean(draws[1:]) - draws[0]) if len(draws) > 1 else float("nan")
 
 
 @torch.no_grad()
@@ -539,7 +549,7 @@ def run_eyeglasses(cfg: ForgettingConfig, classifier=None) -> EyeglassesResult:
         fid_before=fid(G), fid_after=fid(DroppingGenerator(G, {cfg.layer: maps})),
         fid_after_random=fid(DroppingGenerator(G, {cfg.layer: randoms[0]})), fid_n=cfg.fid_n, curve=curve,
         classifier=dict(accuracy=s.accuracy.get("Eyeglasses"), auc=s.auc.get("Eyeglasses"), n_test=s.n_test),
-        seconds=round(time.perf_counter() - t0, 1), maps=maps,
+        seconds=round(time.perf_counter() - t0, 1), maps=maps, rate_random_draws=[rates[tuple(r)] for r in randoms],
         images_before=before[show], images_after=after[show], images_random=controls[0][show])
 
 
@@ -553,6 +563,30 @@ class ForgettingResult(Result):
     """Notebook 06's numbers: both concepts."""
     windows: WindowsResult
     eyeglasses: EyeglassesResult
+
+    def findings(self) -> str:
+        """What this run measured, in words with its numbers (notebook 06 shows it under the tables)."""
+        w, g = self.windows, self.eyeglasses
+        c = w.chosen
+        lines = [f"- **Windows** ({w.model}, {w.n_boxes} hand-drawn boxes on {w.n_samples} samples): dropping the "
+                 f"{c.maps_dropped} of {c.n_maps} positive-weight maps of layer {c.layer} "
+                 f"({'×'.join(map(str, c.layer_shape[1:]))}) moves the window probability inside the boxes "
+                 f"{c.window_prob_before:.2f} → {c.window_prob_after:.2f}, against {c.window_prob_after_random:.2f} for "
+                 f"as many random maps (one random draw against the others: {c.control_gap:+.2f}); the boxes' "
+                 f"brightness {c.brightness_before:.2f} → {c.brightness_after:.2f} (random: "
+                 f"{c.brightness_after_random:.2f}). Where the chosen maps darken the boxes much more than random "
+                 f"ones, a judge of windows cannot yet tell 'forgot the window' from 'the region went dark'."]
+        for layer, r in sorted(w.layers.items()):
+            if layer != c.layer:
+                lines.append(f"  Layer {layer} ({r.maps_dropped} of {r.n_maps} maps): {r.window_prob_after:.2f} vs "
+                             f"{r.window_prob_after_random:.2f} random.")
+        lines.append(f"- **Eyeglasses** ({g.model}): {g.n_glasses_faces} of the regression's samples read as wearing "
+                     f"glasses; on {g.n:,} fresh samples the rate goes {g.rate_before:.4f} → {g.rate_after:.4f} with "
+                     f"the {g.maps_dropped} of {g.n_maps} chosen maps dropped, against {g.rate_after_random:.4f} for as "
+                     f"many random maps (one random draw against the others: {g.control_gap:+.4f}); FID (n = "
+                     f"{g.fid_n}) {g.fid_before:.1f} → {g.fid_after:.1f} (random maps: {g.fid_after_random:.1f}). "
+                     f"With glasses on about {g.rate_before:.1%} of samples, few faces carry the measurement.")
+        return "\n".join(lines)
 
 
 def run_both(windows: ForgettingConfig, eyeglasses: ForgettingConfig) -> ForgettingResult:

@@ -21,14 +21,19 @@ What we do:
   for LSUN bedrooms) and the faces (`celeba64`) of the zoo, loaded by name.
 - **Smoothness, measured** (`measure`) — the paper judged "smooth" by eye. We take the distance
   between consecutive frames in Inception-v3 pool3 feature space (`metrics.inception_features`)
-  along `n_walks` walks and report, per walk, **the largest step over the median step** (1 = every
+  along `n_walks` walks and report, per walk, **the largest step over the mean step** (1 = every
   step the same size; a sharp transition — a jump from one memorized image to another — makes it
-  large), with its median and quartiles over walks, for three walks through the same points:
+  large, up to the number of steps), with its median and quartiles over walks, for four walks
+  through the same points:
   1. the trained generator's;
-  2. a **pixel cross-fade** between the same frames at the points (what a walk would look like if G
-     only blended images it knew; ours: the control the paper's argument implies);
+  2. a **pixel cross-fade** between the same frames at the points (ours: the yardstick — a blend
+     is as smooth as pixels allow, so "as even as a cross-fade" is what "smooth" can mean here);
   3. the **untrained generator**'s (same architecture, §4's N(0, 0.02) init; ours: its BN
-     statistics set from 512 random z, as eval mode needs them).
+     statistics set from 512 random z, as eval mode needs them);
+  4. a **memorizing generator** (ours: the control the paper's argument implies): for each frame
+     the training image nearest to G(z) in pixels, so a walk stays on one image and jumps to the
+     next — the "sharp transitions" the paper names as a sign of memorization.
+  **Jumpiness** = a method's median ratio over the cross-fade's (1: as even as a cross-fade).
 """
 
 from __future__ import annotations
@@ -41,12 +46,13 @@ import numpy as np
 import torch
 
 from .config import Config, TrainConfig, option
+from .data import load_dataset
 from .metrics import inception_features
 from .models import Generator, build_models, eval_mode, sample_z
 from .pretrained import load_models
 from .results import Result, artifact
 
-METHODS = ("trained", "crossfade", "untrained")
+METHODS = ("trained", "crossfade", "untrained", "memorizer")
 
 
 @dataclasses.dataclass
@@ -59,6 +65,7 @@ class LatentWalkConfig(Config):
     n_walks: int = option(16, "walks measured per model", min=2)
     measure_points: int = option(3, "random points per measured walk", min=2)
     measure_steps: int = option(8, "frames per segment in the measured walks", min=2)
+    memorized: int = option(2000, "training images the memorizing control draws from (the first N)", min=2)
     seed: int = option(0, "seed of the points")
     batch_size: int = option(32, "Inception batch size", min=1)
 
@@ -143,31 +150,46 @@ def step_sizes(features: np.ndarray) -> np.ndarray:
 
 
 def evenness(steps: np.ndarray) -> float:
-    """Largest step / median step: 1 when every step is the same size, large at a sharp transition."""
-    return float(np.max(steps) / max(np.median(steps), 1e-12))
+    """Largest step / mean step: 1 when every step is the same size, up to len(steps) when one
+    step is the whole walk (NaN for a walk that does not move)."""
+    mean = float(np.mean(steps))
+    return float(np.max(steps) / mean) if mean > 0 else float("nan")
+
+
+def nearest(images: torch.Tensor, bank: torch.Tensor, batch_size: int = 256) -> torch.Tensor:
+    """For each image (N×C×H×W in [-1, 1]), the index of the nearest image of `bank` (M×C×H×W,
+    uint8) in pixels: the memorizing generator's choice."""
+    b = bank.flatten(1).float().div_(127.5).sub_(1)
+    b2 = (b * b).sum(1)
+    return torch.cat([torch.addmm(b2, x.flatten(1), b.T, alpha=-2).argmin(1)
+                      for x in images.split(batch_size)])
 
 
 def spread(values) -> dict:
-    """Median and quartiles (and the extremes) of a list of numbers."""
+    """Median and quartiles (and the extremes) of a list of numbers (NaN, a walk that did not move, left out)."""
     v = np.asarray(values, dtype=float)
+    v = v[~np.isnan(v)]
     return dict(median=float(np.median(v)), q25=float(np.quantile(v, 0.25)), q75=float(np.quantile(v, 0.75)),
                 min=float(v.min()), max=float(v.max()), n=int(len(v)))
 
 
 @dataclasses.dataclass
 class ModelWalks:
-    """One model's measurement: per method, each walk's max/median step ratio and its steps."""
+    """One model's measurement: per method, each walk's largest/mean step (`evenness`) and its steps."""
     model: str
     dataset: str
-    ratio: dict[str, list[float]]            # method → one max/median ratio per walk
+    ratio: dict[str, list[float]]            # method → one largest/mean step ratio per walk
     summary: dict[str, dict]                 # method → spread(ratio)
+    jumpiness: dict[str, float]              # method → its median ratio / the cross-fade's (1: as even)
     median_step: dict[str, float]            # method → median step size (Inception units) over all walks
     steps: dict[str, list[list[float]]]      # method → per walk, the consecutive-frame distances
 
 
-def measure(G: Generator, U: Generator, cfg: LatentWalkConfig, name: str = "", dataset: str = "") -> ModelWalks:
+def measure(G: Generator, U: Generator, cfg: LatentWalkConfig, bank: torch.Tensor, name: str = "",
+            dataset: str = "") -> ModelWalks:
     """§6.1's smoothness: `cfg.n_walks` walks through `cfg.measure_points` random points, rendered by
-    G, by the untrained U and as a pixel cross-fade of G's frames at the points, in Inception space."""
+    G, by the untrained U, as a pixel cross-fade of G's frames at the points, and by the memorizer
+    (the image of `bank`, uint8 training images, nearest to each of G's frames), in Inception space."""
     frames_per_walk = (cfg.measure_points - 1) * cfg.measure_steps + 1
     gen = torch.Generator().manual_seed(cfg.seed + 1000)          # apart from the figure's points
     points = [sample_z(cfg.measure_points, G.nz, gen) for _ in range(cfg.n_walks)]
@@ -180,38 +202,56 @@ def measure(G: Generator, U: Generator, cfg: LatentWalkConfig, name: str = "", d
     inside = torch.ones(frames_per_walk, dtype=torch.bool)
     inside[::cfg.measure_steps] = False
     inside = inside.repeat(cfg.n_walks)
-    feats = inception_features(torch.cat([trained, untrained, faded[inside]]), batch_size=cfg.batch_size)
-    n = len(trained)
-    f = {"trained": feats[:n], "untrained": feats[n:2 * n], "crossfade": feats[:n].copy()}
-    f["crossfade"][inside.numpy()] = feats[2 * n:]
+    # The memorizer's frames are training images, few of them distinct: each is read once.
+    chosen = nearest(trained, bank)
+    distinct, which = chosen.unique(return_inverse=True)
+    feats = inception_features(torch.cat([trained, untrained, faded[inside], bank[distinct].float() / 127.5 - 1]),
+                               batch_size=cfg.batch_size)
+    n, n_faded = len(trained), int(inside.sum())
+    f = {"trained": feats[:n], "untrained": feats[n:2 * n], "crossfade": feats[:n].copy(),
+         "memorizer": feats[2 * n + n_faded:][which.numpy()]}
+    f["crossfade"][inside.numpy()] = feats[2 * n:2 * n + n_faded]
     ratio, steps = {}, {}
     for method in METHODS:
         per_walk = f[method].reshape(cfg.n_walks, frames_per_walk, -1)
         steps[method] = [step_sizes(w).tolist() for w in per_walk]
         ratio[method] = [evenness(np.asarray(s)) for s in steps[method]]
+    median = {m: float(np.nanmedian(r)) for m, r in ratio.items()}
     return ModelWalks(model=name, dataset=dataset, ratio=ratio, summary={m: spread(r) for m, r in ratio.items()},
+                      jumpiness={m: median[m] / median["crossfade"] for m in METHODS},
                       median_step={m: float(np.median(np.concatenate(steps[m]))) for m in METHODS}, steps=steps)
 
 
 @dataclasses.dataclass
 class LatentWalkResult(Result):
     """Saved as build/PROFILE/results/04_latent_walk.json. `claims.py` reads
-    "walks.MODEL.summary.METHOD.median" and "smoother_than_crossfade"."""
+    "walks.MODEL.jumpiness.trained" and, as its control, "walks.MODEL.jumpiness.memorizer"."""
     config: LatentWalkConfig
     walks: dict[str, ModelWalks]                   # model name → its measurement
-    smoother_than_crossfade: float                 # fraction of models whose median ratio (trained) < cross-fade's
     seconds: dict[str, float]
     figure_frames: dict = artifact()               # model name → frames of Figure 4's walk
     generators: dict = artifact()                  # model name → G
 
     def table(self) -> str:
-        """Markdown: the max/median step ratio per model and method, median [quartiles] over walks."""
-        rows = ["| model | walks | trained G | pixel cross-fade | untrained G |", "|---|---|---|---|---|"]
+        """Markdown: the largest/mean step per model and method, median [quartiles] over walks,
+        and the jumpiness (median ratio over the cross-fade's)."""
+        rows = ["| model | walks | " + " | ".join(METHODS) + " |", "|---|---|" + "---|" * len(METHODS)]
         for name, w in self.walks.items():
-            cells = [f"{w.summary[m]['median']:.2f} [{w.summary[m]['q25']:.2f}–{w.summary[m]['q75']:.2f}]"
-                     for m in METHODS]
+            cells = [f"{w.summary[m]['median']:.2f} [{w.summary[m]['q25']:.2f}–{w.summary[m]['q75']:.2f}]; "
+                     f"jumpiness {w.jumpiness[m]:.2f}" for m in METHODS]
             rows.append(f"| {name} | {w.summary['trained']['n']} | " + " | ".join(cells) + " |")
         return "\n".join(rows)
+
+    def summary(self) -> str:
+        """What this run measured, in words (the notebook shows it under the table)."""
+        lines = []
+        for name, w in self.walks.items():
+            j = w.jumpiness
+            lines.append(f"- **{name}** ({w.summary['trained']['n']} walks): the trained G's walks are "
+                         f"{j['trained']:.2f}× as jumpy as a pixel cross-fade between the same frames, the untrained "
+                         f"G's {j['untrained']:.2f}×, the memorizing G's {j['memorizer']:.2f}× (median largest/mean step {w.summary['trained']['median']:.2f}, {w.summary['crossfade']['median']:.2f}, "
+                         f"{w.summary['untrained']['median']:.2f}, {w.summary['memorizer']['median']:.2f}).")
+        return "\n".join(lines)
 
 
 def run(cfg: LatentWalkConfig) -> LatentWalkResult:
@@ -222,12 +262,11 @@ def run(cfg: LatentWalkConfig) -> LatentWalkResult:
         G, _, train_cfg = load_models(model_path(name))
         gens[name] = G
         frames[name] = render(G, walk(seed_points(cfg.points, G.nz, cfg.seed), cfg.steps, cfg.mode))
-        walks[name] = measure(G, untrained_generator(train_cfg, cfg.seed), cfg, name, train_cfg.dataset)
+        bank = load_dataset(train_cfg.dataset, G.image_size, split=train_cfg.split, channels=G.channels,
+                            limit=cfg.memorized).images
+        walks[name] = measure(G, untrained_generator(train_cfg, cfg.seed), cfg, bank, name, train_cfg.dataset)
         seconds[name] = time.perf_counter() - start
-    smoother = float(np.mean([w.summary["trained"]["median"] < w.summary["crossfade"]["median"]
-                              for w in walks.values()]))
-    return LatentWalkResult(config=cfg, walks=walks, smoother_than_crossfade=smoother, seconds=seconds,
-                            figure_frames=frames, generators=gens)
+    return LatentWalkResult(config=cfg, walks=walks, seconds=seconds, figure_frames=frames, generators=gens)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -249,27 +288,29 @@ def walk_figure(frames: torch.Tensor, steps: int, title: str = ""):
 
 
 def smoothness_figure(result: LatentWalkResult):
-    """Left: the max/median step ratio per walk (boxes over walks), per model and method.
-    Right: the step sizes along one walk of each model, by method."""
+    """Left: the largest/mean step per walk (boxes over walks), per model and method (log scale:
+    the memorizer's jumps are far above the rest). Right: the steps along one walk of each model."""
     import matplotlib.pyplot as plt
-    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(12, 3.8))
+    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(13, 3.8))
     names = list(result.walks)
     width = 0.8 / len(METHODS)
     for j, method in enumerate(METHODS):
         pos = np.arange(len(names)) + j * width
-        ax.boxplot([result.walks[n].ratio[method] for n in names], positions=pos, widths=width * 0.8,
-                   patch_artist=True, boxprops=dict(facecolor=f"C{j}", alpha=0.6), medianprops=dict(color="k"))
+        ax.boxplot([[r for r in result.walks[n].ratio[method] if r == r] for n in names], positions=pos,
+                   widths=width * 0.8, patch_artist=True, boxprops=dict(facecolor=f"C{j}", alpha=0.6),
+                   medianprops=dict(color="k"))
         ax.plot([], [], color=f"C{j}", lw=6, alpha=0.6, label=method)
     ax.axhline(1, color="0.5", lw=0.8, ls="--")
-    ax.set_xticks(np.arange(len(names)) + width, names)
-    ax.set_ylabel("largest step / median step (per walk)")
+    ax.set_yscale("log")
+    ax.set_xticks(np.arange(len(names)) + 0.4 - width / 2, names)
+    ax.set_ylabel("largest step / mean step (per walk)")
     ax.legend(fontsize=8)
     for i, name in enumerate(names):
         for j, method in enumerate(METHODS):
             s = np.asarray(result.walks[name].steps[method][0])
-            ax2.plot(s / np.median(s), color=f"C{j}", ls=("-", "--", ":")[i % 3], label=f"{name}, {method}")
+            ax2.plot(s / max(s.mean(), 1e-12), color=f"C{j}", ls=("-", "--", ":")[i % 3], label=f"{name}, {method}")
     ax2.set_xlabel("step along the walk")
-    ax2.set_ylabel("step / median step")
+    ax2.set_ylabel("step / mean step")
     ax2.legend(fontsize=7, ncol=2)
     for a in (ax, ax2):
         a.grid(alpha=0.3)

@@ -96,8 +96,11 @@ def write_split(path: str | Path, seed: int = 0) -> Path:
 class AppendixConfig(Config):
     """§8.1's measurement: which DCGAN, the FC baseline's budget, the sample sizes, the test digits."""
     dcgan: str = option("zoo:mnist-conditional", "the conditional DCGAN: zoo:NAME or a checkpoint path")
-    fc_steps: int | None = option(None, "training steps of the FC GAN baseline (None = the DCGAN's: the same budget)",
-                                  min=1)
+    fc: str = option("zoo:mnist-fc", "the FC GAN baseline: zoo:NAME or a checkpoint path (zoo mnist-fc: trained "
+                                     "by this section for the DCGAN's steps, zoo/train.sh), or 'train': train it here "
+                                     "(in runs/) for fc_steps")
+    fc_steps: int | None = option(None, "with fc 'train': training steps of the FC GAN baseline (None = the DCGAN's: "
+                                        "the same budget)", min=1)
     per_class: tuple[int, ...] = option((100, 300, 1000, 3000, 5000, 10000),
                                         "generated samples per class at which the 1-NN test error is measured "
                                         "(Table 3: 5,000 = '50K', 1,000,000 = '10M')", flag=False)
@@ -114,7 +117,7 @@ class AppendixConfig(Config):
     PROFILES: ClassVar[dict[str, dict]] = {
         # CI, ≤ 3 minutes on 2 cores: 2,000 test digits, up to 300 samples per class, a short FC run
         # (200 steps: a sanity check of the pipeline, not the same budget).
-        "smoke": dict(per_class=(10, 30, 100, 300), test_n=2000, fc_steps=200, draws=2),
+        "smoke": dict(per_class=(10, 30, 100, 300), test_n=2000, fc="train", fc_steps=200, draws=2),
         # A CPU: all 10k test digits, up to 10,000 samples per class (100k samples, twice Table 3's 50K).
         "cpu": dict(),
         # One GPU: up to Table 3's 10M (1M per class).
@@ -286,6 +289,7 @@ class AppendixResult(Result):
     dcgan: str                       # where the conditional DCGAN came from (zoo:NAME or a path)
     dcgan_config: dict
     dcgan_steps: int                 # the DCGAN's training steps
+    fc: str                          # where the FC GAN came from (zoo:NAME, a path, or "train": trained here)
     fc_steps: int                    # the FC baseline's: the same, unless cfg.fc_steps says otherwise
     fc_config: dict
     n_test: int                      # real test digits classified
@@ -297,6 +301,7 @@ class AppendixResult(Result):
     headline: dict                   # at 5,000 per class (Table 3's 50K), else the largest size measured:
                                      # dcgan and fc are the means over cfg.draws noise draws
     paper: dict                      # PAPER_TABLE3
+    controls: dict                   # what the claims' checks must get wrong: real_small, dcgan_minus_dcgan
     seconds: dict
     G: Generator = artifact()
     G_fc: torch.nn.Module = artifact()
@@ -322,6 +327,26 @@ class AppendixResult(Result):
         return "\n".join(rows)
 
 
+    def findings(self) -> str:
+        """What this run measured, in words with its numbers (notebook 08 shows it under the table)."""
+        h = self.headline
+        se = (h["dcgan_std"] / np.sqrt(h["draws"])) if h.get("dcgan_std") is not None else None
+        paper = self.paper
+        return (
+            f"At {h['total']:,} generated samples ({h['per_class']:,} per class) the DCGAN's 1-NN test error is "
+            f"{h['dcgan']:.2%} (mean of {h['draws']} noise draws"
+            + (f"; a draw moves it by {h['dcgan_std']:.2%}, the mean's standard error {se:.2%})" if se is not None else ")")
+            + f" against {h['real']:.2%} for the 1-NN on the real training digits"
+            + (" (all 50k)" if h["real_is_all_50k"] else " (as many real digits)")
+            + f": {abs(h['dcgan_minus_real']):.2%} {'above' if h['dcgan_minus_real'] > 0 else 'below or at'} it. "
+            f"The FC GAN ({self.fc}, {self.fc_steps:,} steps): {h['fc']:.2%}, so the DCGAN is "
+            f"{abs(h['dcgan_minus_fc']):.2%} {'better' if h['dcgan_minus_fc'] < 0 else 'worse'}. Table 3 at 50K: DCGAN "
+            f"{paper['DCGAN (ours)']['50K']} %, GAN {paper['GAN']['50K']} %, real data {paper['Real Data']['50K']} %. "
+            f"More samples per class help every model: at {self.per_class[-1]:,} per class the DCGAN reaches "
+            f"{self.errors['dcgan'][-1]:.2%}. How the zoo's nets got here (architectures, epochs, checkpoint choice on "
+            f"the validation digits) is recorded in zoo/train.sh and on the model cards.")
+
+
 def run(cfg: AppendixConfig) -> AppendixResult:
     """Load the conditional DCGAN, train the FC baseline for the same budget, and measure the 1-NN
     test error of each (and of real training digits) at each number of samples per class."""
@@ -341,7 +366,10 @@ def run(cfg: AppendixConfig) -> AppendixResult:
     seconds["data"] = time.perf_counter() - t0
 
     t = time.perf_counter()
-    G_fc, fc_cfg = train_fc_baseline(cfg, dcgan_cfg, steps, everything, g_steps)
+    if cfg.fc == "train":
+        G_fc, fc_cfg = train_fc_baseline(cfg, dcgan_cfg, steps, everything, g_steps)
+    else:
+        (G_fc, fc_cfg), steps = load_conditional(cfg.fc, device), dcgan_steps(cfg.fc)
     G_fc.to(device)
     seconds["fc_training"] = time.perf_counter() - t
 
@@ -378,12 +406,18 @@ def run(cfg: AppendixConfig) -> AppendixResult:
         headline.update({name: float(np.mean(draws)), f"{name}_std": float(np.std(draws, ddof=1)) if cfg.draws > 1
                          else None, f"{name}_draws": draws})
     headline.update(dcgan_minus_real=headline["dcgan"] - ref, dcgan_minus_fc=headline["dcgan"] - headline["fc"])
+    # Controls: the 1-NN on the fewest real digits per class (not 'about 3.1 %'), and the DCGAN against itself
+    # (its first half of noise draws minus its second half: not 'below the FC GAN' by a margin).
+    d, half = headline["dcgan_draws"], len(headline["dcgan_draws"]) // 2
+    controls = dict(real_small=errors["real"][0], real_small_per_class=per_class[0],
+                    dcgan_minus_dcgan=float(np.mean(d[:half]) - np.mean(d[half:2 * half])) if half else None)
     seconds["draws"] = time.perf_counter() - t
     seconds["total"] = time.perf_counter() - t0
-    return AppendixResult(config=cfg.to_dict(), dcgan=cfg.dcgan, dcgan_config=dcgan_cfg.to_dict(), dcgan_steps=g_steps, fc_steps=steps,
-                          fc_config=fc_cfg.to_dict(), n_test=len(test), n_train=len(real), n_validation=len(val_index),
-                          per_class=per_class, errors=errors, real_all=real_all, headline=headline,
-                          paper=PAPER_TABLE3, seconds=seconds, G=G, G_fc=G_fc, real=real)
+    return AppendixResult(config=cfg.to_dict(), dcgan=cfg.dcgan, dcgan_config=dcgan_cfg.to_dict(), dcgan_steps=g_steps,
+                          fc=cfg.fc, fc_steps=steps, fc_config=fc_cfg.to_dict(), n_test=len(test),
+                          n_train=len(real), n_validation=len(val_index), per_class=per_class, errors=errors,
+                          real_all=real_all, headline=headline, paper=PAPER_TABLE3, controls=controls, seconds=seconds,
+                          G=G, G_fc=G_fc, real=real)
 
 
 # ---------------------------------------------------------------------------------------------

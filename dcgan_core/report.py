@@ -6,8 +6,9 @@ re-make each of them (one notebook per section, `notebooks/NN_*.ipynb`) and save
 
 * `index.html` — every claim of the paper (`claims.CLAIMS`: section, figure or table, the paper's
   value or words) with our number beside it and its verdict (`claims.judge` on the results JSON).
-  A claim that fails shows as failing, with our note where we say it does not reproduce; a claim
-  whose result is missing shows "not measured". Then one part per notebook, titled with the
+  A claim that fails shows as failing, with why where we say it does not reproduce, the verdict
+  of its control beside it, and "UNEXPECTED" where a verdict is not the expected one; a claim
+  whose notebook did not run shows "no result". Then one part per notebook, titled with the
   notebook's own title line ("01 — Training a DCGAN (§3–§4, Figures 1–3)"): its claims, its figures
   (each captioned with the heading of the notebook part that saved it: "Figure 1 — the generator,
   drawn from the model") and all numbers of its results file.
@@ -32,7 +33,7 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .claims import CLAIMS, Verdict, judge
+from .claims import CLAIMS, Claim, MissingResult, Verdict, fmt, judge
 from .files import write_text
 from .results import load_results, results_dir
 
@@ -118,40 +119,46 @@ def flatten(value, prefix: str = "", limit: int = 8) -> list[tuple[str, str]]:
     return [(prefix, fmt(value))]
 
 
-def fmt(value) -> str:
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    if isinstance(value, list):
-        return "[" + ", ".join(fmt(v) for v in value) + "]"
-    return "—" if value is None else str(value)
-
-
-def status_cell(v: Verdict) -> str:
-    """The verdict, coloured; a claim we say does not reproduce carries our note."""
-    css = {"holds": "holds", "fails": "fails", "not measured": "not-measured"}.get(v.status, "not-checked")
+def status_cell(v: Verdict | None) -> str:
+    """The verdict, coloured, with what was expected (and why, for a claim we do not reproduce)."""
+    if v is None:
+        return '<td class="not-measured">no result: its notebook did not run or failed</td>'
+    css = {"holds": "holds", "fails": "fails"}.get(v.status, "not-checked")
     text = v.status
-    if not v.claim.reproduced:
-        text += f" — not reproduced: {v.claim.note}"
-    elif v.claim.note:
-        text += f" ({v.claim.note})"
+    if v.status == "skipped":
+        text += f" at smoke: {v.claim.smoke_skip}"
+    elif v.expected == "fails":
+        text += f" — not reproduced: {v.claim.why}"
+    if v.control_status is not None:
+        text += f" · control ({v.claim.control_note}): {fmt(v.control_value)} {v.control_status}"
+    if not v.as_expected:
+        text += f" · UNEXPECTED (expected {v.expected}{'' if v.control_expected is None else f', control {v.control_expected}'})"
     return f'<td class="{css}">{html.escape(text)}</td>'
 
 
-def claims_table(verdicts: list[Verdict], profile: str, parts: dict[str, NotebookPart], anchors: bool = True) -> str:
-    rows = ["<tr><th>section</th><th>paper</th><th>the paper says</th><th>ours</th>"
-            f"<th>we ask (at {html.escape(profile)})</th><th>verdict</th><th>notebook</th></tr>"]
-    for v in verdicts:
-        c = v.claim
-        target = c.smoke_target if profile == "smoke" else c.target
-        want = "—" if target is None else f"{c.op} {fmt(target)}"
+def claims_table(rows: list[tuple[Claim, Verdict | None]], profile: str, parts: dict[str, NotebookPart],
+                 anchors: bool = True) -> str:
+    out = ["<tr><th>section</th><th>paper</th><th>the paper says</th><th>ours</th>"
+           f"<th>we ask (at {html.escape(profile)})</th><th>verdict</th><th>notebook</th></tr>"]
+    for c, v in rows:
+        target = c.target_at(profile)
+        want = "—" if v is None or v.status == "skipped" else f"{c.op} {fmt(target)}"
         part = parts.get(c.key.split(".", 1)[0][:2])
         where = f'<a href="#{part.name}">{html.escape(part.name)}</a>' if part else "not run"
         anchor = f' id="claim-{html.escape(c.id)}"' if anchors else ""
-        rows.append(f'<tr{anchor}><td>{html.escape(c.section)}</td><td>{html.escape(c.where)}</td>'
-                    f"<td>{html.escape(c.paper)}</td><td><code>{html.escape(fmt(v.value))}</code><br>"
-                    f"<small>{html.escape(c.key)}</small></td><td>{html.escape(want)}</td>{status_cell(v)}"
-                    f"<td>{where}</td></tr>")
-    return "<table>\n" + "\n".join(rows) + "\n</table>"
+        ours = "—" if v is None else fmt(v.value)
+        out.append(f'<tr{anchor}><td>{html.escape(c.section)}</td><td>{html.escape(c.where)}</td>'
+                   f"<td>{html.escape(c.paper)}</td><td><code>{html.escape(ours)}</code><br>"
+                   f"<small>{html.escape(c.key)}</small><br><small>{html.escape(c.note)}</small></td>"
+                   f"<td>{html.escape(want)}</td>{status_cell(v)}<td>{where}</td></tr>")
+    return "<table>\n" + "\n".join(out) + "\n</table>"
+
+
+def _verdict(claim: Claim, results: dict, profile: str) -> Verdict | None:
+    try:
+        return judge(claim, results, profile)
+    except MissingResult:
+        return None
 
 
 def build_report(build: str | Path, profile: str | None = None) -> Path:
@@ -166,7 +173,7 @@ def build_report(build: str | Path, profile: str | None = None) -> Path:
     results = load_results(results_dir(build))
     executed = sorted(build.glob("[0-9][0-9]_*.ipynb"))
     parts = {p.name[:2]: read_notebook(p) for p in executed}
-    verdicts = [judge(c, results, profile) for c in CLAIMS]
+    verdicts = [(c, _verdict(c, results, profile)) for c in CLAIMS]
 
     sections = []
     for path in executed:
@@ -181,7 +188,7 @@ def build_report(build: str | Path, profile: str | None = None) -> Path:
                                f"<figcaption>{html.escape(heading)} — <code>{html.escape(name)}</code></figcaption></figure>")
             else:
                 figures.append(f"<p>not made: <code>{html.escape(name)}</code></p>")
-        mine = [v for v in verdicts if v.claim.key.split(".", 1)[0][:2] == path.name[:2]]
+        mine = [(c, v) for c, v in verdicts if c.key.split(".", 1)[0][:2] == path.name[:2]]
         numbers = [(name, flatten(r)) for name, r in results.items() if name[:2] == path.name[:2]]
         sections.append(
             f'<h2 id="{part.name}">{html.escape(part.title)}</h2>\n'
@@ -192,8 +199,11 @@ def build_report(build: str | Path, profile: str | None = None) -> Path:
                       + "".join(f"<tr><td><code>{html.escape(k)}</code></td><td>{html.escape(v)}</td></tr>" for k, v in rows)
                       + "</table></details>\n" for name, rows in numbers))
 
-    counts = {s: sum(v.status == s for v in verdicts) for s in ("holds", "fails", "not measured", "not checked at smoke")}
+    counts = {s: sum((v.status if v else "no result") == s for _, v in verdicts)
+              for s in ("holds", "fails", "skipped", "no result")}
     summary = ", ".join(f"{n} {s}" for s, n in counts.items() if n)
+    wrong = [c.id for c, v in verdicts if v is not None and not v.as_expected]
+    summary += f"; unexpected: {', '.join(wrong)}" if wrong else "; every verdict as expected"
     page = f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">{FAVICON}<title>DCGAN companion — results ({html.escape(profile)})</title>
 <style>{STYLE}</style></head><body>
@@ -204,7 +214,8 @@ Adversarial Networks</em> (2015), <a href="https://arxiv.org/abs/1511.06434">arX
 {len(executed)} executed notebooks, {len(results)} results files.</p>
 <h2 id="claims">The paper's claims, our numbers beside them</h2>
 <p>{len(verdicts)} claims: {summary}. At <code>smoke</code> (tiny data, CI) a claim is checked against its
-sanity bound, or not at all; the paper's targets apply at <code>cpu</code> and <code>paper</code>.</p>
+sanity bound, or skipped with its reason; the paper's targets apply at <code>cpu</code> and <code>paper</code>.
+A control is the same check on something it must get wrong.</p>
 {claims_table(verdicts, profile, parts)}
 {"".join(sections)}
 </body></html>

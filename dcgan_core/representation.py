@@ -114,6 +114,8 @@ class RepresentationConfig(Config):
     kmeans_stride: int = option(1, "k-means feature stride (Coates & Ng: 1)", min=1)
     kmeans_patches: int = option(100_000, "random 6×6 patches to fit k-means", min=100)
     ablation_n_train: int = option(10_000, "training images for the ablations", min=10)
+    ablation_n_eval: int | None = option(None, "validation and test images for the ablations and the random-init "
+                                               "control (the first N of each; None: all)", min=10)
     training_runs: tuple[str, ...] = option((), "training runs of D's architecture (any D width) whose checkpoints "
                                             "kept along the way (train --keep-every) the training-length and width "
                                             "ablations read; none: random init and the final D only", flag=False)
@@ -128,9 +130,14 @@ class RepresentationConfig(Config):
                       few_draws=1, labels_per_class=20, table2_datasets=("cifar10",), table2_models=("zoo:cifar32",),
                       table2_per_class=10, table2_draws=2, cnn_draws=1, cnn_epochs=2, kmeans_k=50, kmeans_stride=4,
                       kmeans_patches=5000, ablation_n_train=500),
-        # ours, on 2 cores: the full protocol (every C fitted on all rows: C chosen on 10k-row fits
-        # missed k-means' optimum), fewer label draws, a shorter CNN.
-        "cpu": dict(few_draws=5, table2_draws=20, cnn_draws=2, cnn_epochs=20, ablation_n_train=5000),
+        # The record, within the companion's hour on 2 cores: the in-domain D (its random twin, k-means and
+        # pixels beside it) on 10k training rows (every C of a grid around the Cs these features choose,
+        # fitted on all of them), Table 2's protocol on CIFAR-10 with the same D, fewer label draws, a shorter
+        # CNN (one draw), ablations on 2k rows. The full 45k rows, the narrower and the transfer D (cifar32, celeba64)
+        # and Fashion-MNIST: `paper` (or `classify` for one row).
+        "cpu": dict(models=("zoo:cifar32-d128",), n_train=10_000, c_grid=(1e-4, 1e-3, 1e-2), few_draws=3,
+                    table2_datasets=("cifar10",), table2_models=("zoo:cifar32-d128",), table2_draws=10, cnn_draws=1,
+                    cnn_epochs=10, ablation_n_train=2000, ablation_n_eval=2000),
         "paper": dict(),
     }
 
@@ -702,6 +709,8 @@ class RepresentationResult(Result):
     trained_minus_random: float     # in-domain trained D − the same D with random weights
     trained_minus_kmeans: float     # in-domain trained D − 1-layer k-means
     table2_cnn_minus_dcgan: dict[str, float]   # per dataset: supervised CNN error − DCGAN + SVM error
+    table2_error: dict[str, float | None]      # Table 2 itself: DCGAN + SVM error on SVHN (None: SVHN not available)
+    controls: dict[str, float]      # what the claims' checks must get wrong (random_minus_random, random_minus_kmeans)
     ablations: dict[str, list[dict]]
     seconds: dict[str, float]
     sets: dict = artifact()         # spec → (train, val, test) Features of Table 1, for the widget
@@ -802,13 +811,10 @@ def run(cfg: RepresentationConfig) -> RepresentationResult:
     # --- Ablations, on `ablation_n_train` training rows ------------------------------------------
     ablations = {}
     if cfg.ablations:
-        def small(fs):
-            tr, va, te = fs
-            n = min(cfg.ablation_n_train, len(tr.y))
-            return Features(tr.spec, tr.x[:n], tr.y[:n], tr.layer_dims), va, te
+        small = ablation_rows
 
         def row(fs, **extra):
-            r = evaluate(*small(fs), cfg.c_grid, **fit_kw)
+            r = evaluate(*small(fs, cfg), cfg.c_grid, **fit_kw)
             return dict(extra, accuracy=r["accuracy"], C=r["C"], feature_dim=r["feature_dim"])
 
         split = split_for(cfg.dataset, in_domain)
@@ -816,12 +822,12 @@ def run(cfg: RepresentationConfig) -> RepresentationResult:
         ablations["layers"] = [dict(row(sets[s], layers="all"), spec=s) for s in (in_domain, _random_twin(in_domain))]
         for s in (in_domain, _random_twin(in_domain)):
             for i in range(n_layers):
-                tr, va, te = small(sets[s])
+                tr, va, te = small(sets[s], cfg)
                 r = evaluate(tr, va, te, cfg.c_grid, columns=[i], **fit_kw)
                 ablations["layers"].append(dict(layers=str(i + 1), spec=s, accuracy=r["accuracy"], C=r["C"],
                                                 feature_dim=r["feature_dim"]))
         lap("ablation layers", ablations["layers"])
-        sub = dataclasses.replace(split, train=split.train[:cfg.ablation_n_train])
+        sub = ablation_split(split, cfg)
         ablations["pool"] = [row(features_for(in_domain, sub, **{**kw, "pool": p}), pool=p) for p in (1, 2, 4)]
         lap("ablation pool", ablations["pool"])
         ablations["bn"] = [row(features_for(s, sub, **{**kw, "bn": b}), bn=b, spec=s)
@@ -846,26 +852,50 @@ def run(cfg: RepresentationConfig) -> RepresentationResult:
         for w in (32, 64, 128):
             _, Dw = build_models_like(D0, width=w)
             init_weights(Dw, torch.Generator().manual_seed(cfg.seed))
-            fs = [Features(f"random width {w}", *_direct(Dw.eval(), split, rows, cfg), ) for rows in
-                  (sub.train, sub.val, sub.test)]
-            ablations["width"].append(row(fs, width=w, trained=False))
+            ablations["width"].append(row(_direct(Dw.eval(), sub, cfg, f"random width {w}"), width=w, trained=False))
         last = {r["run"]: r for r in ablations["training"][1:]}       # each run's last step (the zoo D's too)
         ablations["width"] += [dict(r, trained=True) for r in sorted(last.values(), key=lambda r: r["width"])]
         lap("ablation width", ablations["width"])
 
-    trained, rand = accuracy[in_domain], accuracy[_random_twin(in_domain)]
+    # Controls: a second random init against the random twin (on the ablations' rows: "trained" must beat
+    # random by more than two random inits differ), and the random D in place of the trained one against k-means.
+    twin = _random_twin(in_domain)
+    D1, _ = load_discriminator(twin, cfg.seed + 1)
+    other = _direct(D1, ablation_split(split_for(cfg.dataset, in_domain), cfg), cfg, f"{twin} (seed {cfg.seed + 1})")
+    controls = dict(random_minus_random=evaluate(*other, cfg.c_grid, **fit_kw)["accuracy"]
+                    - evaluate(*ablation_rows(sets[twin], cfg), cfg.c_grid, **fit_kw)["accuracy"],
+                    random_minus_kmeans=accuracy[twin] - accuracy["kmeans"])
+    lap("controls", controls)
+
+    trained, rand = accuracy[in_domain], accuracy[twin]
     return RepresentationResult(
         config=cfg, table1=table1, table2=table2, accuracy=accuracy, trained_minus_random=trained - rand,
-        trained_minus_kmeans=trained - accuracy["kmeans"], table2_cnn_minus_dcgan=cnn_gap, ablations=ablations,
-        seconds=seconds, sets=sets)
+        trained_minus_kmeans=trained - accuracy["kmeans"], table2_cnn_minus_dcgan=cnn_gap,
+        table2_error={"svhn": None}, controls=controls, ablations=ablations, seconds=seconds, sets=sets)
 
 
-def _direct(D: Discriminator, split: Split, rows: np.ndarray, cfg: RepresentationConfig):
-    """(x, y, layer_dims) of an in-memory D on some rows (no cache: such a D has no file)."""
-    data = split.test_data if rows is split.test else split.train_data
-    x, dims = d_features(D, data.images[torch.from_numpy(rows)], pool=cfg.pool, bn=cfg.bn,
-                         batch_size=cfg.batch_size, seed=cfg.seed)
-    return x, data.labels[torch.from_numpy(rows)].numpy(), dims
+def ablation_split(split: Split, cfg: RepresentationConfig) -> Split:
+    """The ablations' rows: the first `ablation_n_train` training rows and `ablation_n_eval` of the
+    validation and test rows (the order is random: a random subset)."""
+    m = cfg.ablation_n_eval
+    return dataclasses.replace(split, train=split.train[:cfg.ablation_n_train], val=split.val[:m], test=split.test[:m])
+
+
+def ablation_rows(fs: tuple[Features, Features, Features], cfg: RepresentationConfig):
+    """The same subset of already extracted (train, val, test) features."""
+    m = cfg.ablation_n_eval
+    return tuple(Features(f.spec, f.x[:n], f.y[:n], f.layer_dims)
+                 for f, n in zip(fs, (cfg.ablation_n_train, m, m)))
+
+
+def _direct(D: Discriminator, split: Split, cfg: RepresentationConfig, name: str):
+    """(train, val, test) Features of an in-memory D on a split's rows (no cache: such a D has no file)."""
+    out = []
+    for data, rows in ((split.train_data, split.train), (split.train_data, split.val), (split.test_data, split.test)):
+        x, dims = d_features(D, data.images[torch.from_numpy(rows)], pool=cfg.pool, bn=cfg.bn,
+                             batch_size=cfg.batch_size, seed=cfg.seed)
+        out.append(Features(name, x, data.labels[torch.from_numpy(rows)].numpy(), dims))
+    return tuple(out)
 
 
 # ---------------------------------------------------------------------------------------------

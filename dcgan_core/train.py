@@ -494,8 +494,10 @@ def train(cfg: TrainConfig, *, resume: bool | str = False, data: ImageData | Non
 
 @dataclasses.dataclass
 class TrainingResult(Result):
-    """What notebook 01 reports: the run's length, Figure 1's shapes from the paper's G, and
-    signs that adversarial training happened (D separates real from fake; G left its init)."""
+    """What notebook 01 reports: the run's length, Figure 1's shapes from the paper's G, D's outputs
+    during training, and how far training took G from its initialisation: FID of the trained G
+    against its untrained twin (same architecture and init) at the same n and real images, with a
+    control that must not separate (a second untrained G, another init seed)."""
     config: dict
     steps: int
     epochs: int
@@ -507,21 +509,37 @@ class TrainingResult(Result):
     mean_d_g_z: float
     mean_d_x_minus_d_g_z: float
     sample_gap: float                    # mean |G(z) − G_init(z)| on 16 samples
+    fid: dict                            # n, trained, untrained, control; trained_over_untrained, control_over_untrained
+    controls: dict                       # fig1_shapes_torch: pytorch/examples' 64×64 G (another network)
     trainer: Trainer = artifact()
 
 
+def shapes(G: Generator) -> list[list[int]]:
+    """G's output shape [C, H, W] layer by layer (Figure 1's boxes), from a forward pass."""
+    return [list(r["shape"]) for r in layer_table(G.eval(), sample_z(2, G.nz))]
+
+
 def run(cfg: TrainConfig, data: ImageData | None = None) -> TrainingResult:
-    """Train (resuming the run in cfg.out if there is one) and summarise it."""
+    """Train (resuming the run in cfg.out if there is one) and summarise it; FID of `cfg.eval_n`
+    samples of the trained G, its untrained twin and a second untrained G against as many real images."""
+    from .metrics import evaluate
     trainer = train(cfg, resume="auto", data=data)
     paper_G, paper_D = Generator(arch="paper", image_size=64), Discriminator(arch="paper", image_size=64)
-    shapes = [list(r["shape"]) for r in layer_table(paper_G.eval(), sample_z(2, paper_G.nz))]
     metrics = read_metrics(trainer.run.metrics)
     init_G, _ = build_models(trainer.cfg, seed=cfg.seed)           # G as this run started
+    other_G, _ = build_models(trainer.cfg, seed=cfg.seed + 1)      # the control: another untrained G
     gap = (generate(trainer.G, 16, seed=1) - generate(init_G, 16, seed=1)).abs().mean().item()
     d_x, d_g_z = float(np.mean(metrics["d_x"])), float(np.mean(metrics["d_g_z"]))
+    split = cfg.eval_split or held_out_split(cfg.dataset)
+    fid = {name: evaluate(G, trainer.cfg.dataset, n=cfg.eval_n, split=split, seed=cfg.seed + 1, limit=cfg.limit,
+                          device=trainer.device).fid
+           for name, G in (("trained", trainer.G), ("untrained", init_G), ("control", other_G))}
+    fid.update(n=cfg.eval_n, trained_over_untrained=fid["trained"] / fid["untrained"],
+               control_over_untrained=fid["control"] / fid["untrained"])
     return TrainingResult(config=trainer.cfg.to_dict(), steps=trainer.step, epochs=trainer.step // trainer.steps_per_epoch,
-                          images=len(trainer.data), fig1_shapes=shapes,
+                          images=len(trainer.data), fig1_shapes=shapes(paper_G),
                           paper_g_params=sum(p.numel() for p in paper_G.parameters()),
                           paper_d_params=sum(p.numel() for p in paper_D.parameters()),
-                          mean_d_x=d_x, mean_d_g_z=d_g_z, mean_d_x_minus_d_g_z=d_x - d_g_z, sample_gap=gap,
+                          mean_d_x=d_x, mean_d_g_z=d_g_z, mean_d_x_minus_d_g_z=d_x - d_g_z, sample_gap=gap, fid=fid,
+                          controls=dict(fig1_shapes_torch=shapes(Generator(arch="torch", image_size=64))),
                           trainer=trainer)

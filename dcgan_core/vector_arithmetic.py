@@ -202,6 +202,7 @@ class EquationResult:
     mean3_minus_single: float
     single_minus_random: float
     mean3_minus_pixel: float
+    controls: dict[str, float]    # replicates that must not differ: single_minus_single, random_minus_random
     candidate_precision: dict[str, float]   # per concept: mean P(concept) of its candidates
     classifier_auc: dict[str, float]        # held-out ROC-AUC of the attributes involved
 
@@ -213,20 +214,23 @@ def success_rates(G, clf: AttributeClassifier, z: torch.Tensor, images: torch.Te
     cands = pick_candidates(p, names, eq, cfg.candidates)
     rng = np.random.default_rng(cfg.seed)
     gen = torch.Generator().manual_seed(cfg.seed + 7)
-    mean3, single, pixel, draws = [], [], [], []
+    mean3, single, single2, pixel, draws = [], [], [], [], []
     for _ in range(cfg.trials):
         picks = [rng.choice(cands[label], 3, replace=False).tolist() for label in eq.labels]
         draws.append(picks)
         mean3.append(noise_grid(z_arithmetic(z, picks), cfg.noise, gen))
         single.append(noise_grid(z_arithmetic(z, [pk[:1] for pk in picks]), cfg.noise, gen))
+        single2.append(noise_grid(z_arithmetic(z, [pk[1:2] for pk in picks]), cfg.noise, gen))   # a replicate of (b)
         pixel.append(pixel_arithmetic(images, picks))
     random_z = seed_points(9 * cfg.trials, z.shape[1], cfg.seed + 13)
-    zs = torch.cat(mean3 + single + [random_z])
+    random_z2 = seed_points(9 * cfg.trials, z.shape[1], cfg.seed + 14)                          # a replicate of (d)
+    zs = torch.cat(mean3 + single + [random_z] + single2 + [random_z2])
     made = render(G, zs)
     read = reads_as(clf.predict(torch.cat([made, torch.cat(pixel)])), names, eq.target[1])
     n9 = 9 * cfg.trials
-    per_trial = {"mean3": read[:n9].reshape(-1, 9).mean(1), "single": read[n9:2 * n9].reshape(-1, 9).mean(1),
-                 "random": read[2 * n9:3 * n9].reshape(-1, 9).mean(1), "pixel": read[3 * n9:].astype(float)}
+    grids = {k: read[i * n9:(i + 1) * n9].reshape(-1, 9).mean(1)
+             for i, k in enumerate(("mean3", "single", "random", "single2", "random2"))}
+    per_trial = {**grids, "pixel": read[5 * n9:].astype(float)}
     rate = {k: float(v.mean()) for k, v in per_trial.items()}
     se = {k: float(v.std(ddof=1) / np.sqrt(len(v))) if len(v) > 1 else float("nan") for k, v in per_trial.items()}
     result = EquationResult(
@@ -235,6 +239,8 @@ def success_rates(G, clf: AttributeClassifier, z: torch.Tensor, images: torch.Te
         centre_mean3=float(read[:n9].reshape(-1, 9)[:, 4].mean()),
         mean3_minus_single=rate["mean3"] - rate["single"], single_minus_random=rate["single"] - rate["random"],
         mean3_minus_pixel=rate["mean3"] - rate["pixel"],
+        controls=dict(single_minus_single=rate["single2"] - rate["single"],
+                      random_minus_random=rate["random2"] - rate["random"]),
         candidate_precision={label: float(concept_prob(p[cands[label]], names, want).mean())
                              for label, want in eq.concepts},
         classifier_auc={a: clf.scores.auc[a] for a in eq.attributes})

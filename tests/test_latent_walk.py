@@ -7,8 +7,10 @@ import pytest
 import torch
 from PIL import Image
 
-from dcgan_core.latent_walk import (LatentWalkConfig, crossfade, evenness, interpolate, measure, render, seed_points,
-                                    step_sizes, untrained_generator, walk)
+from dcgan_core.claims import CLAIMS, judge
+from dcgan_core.data import load_dataset
+from dcgan_core.latent_walk import (METHODS, LatentWalkConfig, crossfade, evenness, interpolate, measure, nearest, render,
+                                    seed_points, step_sizes, untrained_generator, walk)
 from dcgan_core.models import Generator, init_weights
 from dcgan_core.pretrained import load
 from dcgan_core.widgets import latent_walk_explorer
@@ -49,7 +51,12 @@ def test_evenness_is_one_for_even_steps_and_large_at_a_jump():
     assert evenness(step_sizes(even)) == pytest.approx(1.0)
     jump = even.copy()
     jump[5:] += 10
-    assert evenness(step_sizes(jump)) > 5
+    steps = step_sizes(jump)                    # 7 steps of √5, one of |(11, 11, 11, 11, 11)|
+    assert evenness(steps) == pytest.approx(steps.max() / steps.mean())
+    assert evenness(steps) > 4
+    held = np.repeat(even[::4], 4, axis=0)      # a memorizer: still, a leap, still, a leap (2 of 11 steps)
+    assert evenness(step_sizes(held)) == pytest.approx(11 / 2)
+    assert np.isnan(evenness(np.zeros(4)))      # a walk that does not move
 
 
 def test_untrained_generator_draws_varied_images_in_eval_mode():
@@ -62,15 +69,30 @@ def test_untrained_generator_draws_varied_images_in_eval_mode():
 
 
 @pytest.mark.slow
-def test_measure_on_the_zoo_faces_gives_one_ratio_per_walk():
-    G, _, cfg = load("celeba64")
-    c = LatentWalkConfig(n_walks=2, measure_points=2, measure_steps=3)
-    w = measure(G, untrained_generator(cfg, 0, 128), c, "celeba64", "celeba")
-    for method in ("trained", "crossfade", "untrained"):
-        assert len(w.ratio[method]) == 2 and all(r >= 1 for r in w.ratio[method])
-        assert all(len(s) == 3 and min(s) > 0 for s in w.steps[method])
-    # the cross-fade shares the trained walk's end frames: identical endpoints, different middles
-    assert w.steps["crossfade"] != w.steps["trained"]
+def test_the_smoothness_check_passes_the_trained_rooms_g_and_fails_a_memorizing_one(mirror):
+    """walk-smooth-rooms, judged on a small measurement: the trained G's walks are about as even as a
+    pixel cross-fade, while the memorizer (the training image nearest to G(z)) jumps — the same
+    check must fail on it."""
+    G, _, cfg = load("scenes64")
+    bank = load_dataset("scenes", 64, split="train", progress=False).images
+    c = LatentWalkConfig(n_walks=4, measure_points=3, measure_steps=8)
+    w = measure(G, untrained_generator(cfg, 0, 128), c, bank, "scenes64", "scenes")
+    for method in METHODS:
+        assert len(w.ratio[method]) == 4 and all(len(s) == 16 for s in w.steps[method])
+        assert w.ratio[method] == [evenness(np.asarray(s)) for s in w.steps[method]]
+    assert w.jumpiness["crossfade"] == 1.0
+    # the memorizer's frames are training images: the nearest to G's frames
+    claim = next(c for c in CLAIMS if c.id == "walk-smooth-rooms")
+    result = {"04_latent_walk": {"walks": {"scenes64": {"jumpiness": w.jumpiness}}}}
+    verdict = judge(claim, result, "cpu")
+    assert verdict.status == "holds" and verdict.control_status == "fails", w.jumpiness
+    assert w.jumpiness["memorizer"] > 1.5 * w.jumpiness["trained"], w.jumpiness
+
+
+def test_nearest_returns_the_closest_bank_image():
+    bank = torch.randint(0, 256, (20, 3, 8, 8), dtype=torch.uint8)
+    images = bank[[3, 7, 7, 19]].float() / 127.5 - 1 + 0.01 * torch.randn(4, 3, 8, 8)
+    assert nearest(images, bank).tolist() == [3, 7, 7, 19]
 
 
 def test_latent_walk_explorer_updates_the_row():

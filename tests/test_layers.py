@@ -22,7 +22,7 @@ LAYERS = [
     {"dedup", "mnist_appendix", "guided_backprop", "representation"},  # one module per paper section
     {"latent_walk", "attributes"},                 # §6.1; the face-attribute judge of §6.3
     {"vector_arithmetic", "forgetting"},           # §6.3.2, §6.3.1 (use the attribute judge above)
-    {"cards", "widgets", "notebooks", "report"},   # report: results JSON + claims → build/PROFILE/report/
+    {"cards", "widgets", "notebooks", "report", "record"},   # report: results → build/PROFILE/report/; record: results/
     {"cli"},
     {"__main__"},
 ]

@@ -41,7 +41,8 @@ def build(tmp_path):
     nb.metadata["widgets"] = {"application/vnd.jupyter.widget-state+json": {"state": {}, "version_major": 2}}
     nbformat.write(nb, build / "02_dedup_autoencoder_hashing.ipynb")
     write_json(build / "results" / "02_dedup.json", {"result": "DedupEvaluation", "scores": {"autoencoder": {
-        "fp_rate": 0.5, "recall": {"all": 0.3, "exact": 1.0}}}, "scaling": {"exponent": 1.02}})
+        "fp_rate": 0.5, "recall": {"all": 0.3, "exact": 1.0}}}, "scaling": {"exponent": 1.02},
+        "controls": {"fp_rate_16_bits": 0.04, "pairwise_exponent": 2.0}})
     return build
 
 
@@ -54,9 +55,12 @@ def test_report_shows_every_claim_with_its_verdict(build):
     for claim in CLAIMS:
         assert f'id="claim-{claim.id}"' in page, claim.id
     fp = row(page, "dedup-fp-rate")                                   # 0.5 against the smoke bound 0.05
-    assert 'class="fails"' in fp and "<code>0.5</code>" in fp
-    assert 'class="not-measured"' in row(page, "training-separates")  # no results of notebook 01
-    assert "not reproduced" in row(page, "dedup-high-recall")         # our note, not hidden
+    assert 'class="fails"' in fp and "<code>0.5</code>" in fp and "UNEXPECTED" in fp
+    assert "control" in fp and "0.04 holds" in fp                     # the control passes too: shown
+    assert 'class="not-measured"' in row(page, "repr-trained-beats-random")  # no results of notebook 03
+    recall = row(page, "dedup-high-recall")
+    assert "skipped at smoke" in recall and "UNEXPECTED" not in recall
+    assert "unexpected: dedup-fp-rate" in page
 
 
 def test_report_shows_figures_under_their_headings_and_the_notebooks(build):
