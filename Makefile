@@ -5,7 +5,7 @@ PROFILE ?= smoke
 # The offline data mirror (read-only), if there is one beside the project.
 export DCGAN_MIRROR ?= $(abspath $(wildcard ../shared/data))
 
-.PHONY: setup figures test
+.PHONY: setup figures record test
 
 setup:
 	$(PYTHON) -m pip install --quiet -e ".[notebooks,test]"
@@ -13,6 +13,10 @@ setup:
 # Execute notebooks/*.ipynb in order with papermill into build/$(PROFILE)/ (never over the sources).
 figures: setup
 	$(PYTHON) -m dcgan_core notebooks --profile $(PROFILE)
+
+# Keep build/$(PROFILE)/ (a finished, committed-tree run of `make figures`) as results/$(PROFILE)/, the record.
+record: setup
+	$(PYTHON) -m dcgan_core record --profile $(PROFILE)
 
 test: setup
 	$(PYTHON) -m pytest

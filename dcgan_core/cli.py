@@ -1,4 +1,4 @@
-"""Command line: `python -m dcgan_core {train,sample,dedup,evaluate,export,notebooks} …` (`--help` on each).
+"""Command line: `python -m dcgan_core {train,sample,dedup,…,notebooks,record,report} …` (`--help` on each).
 
 The CLI only parses arguments into a config (the same objects the notebooks build: `train` and
 `dedup` take their flags from the config dataclasses' fields, help text included) and calls the
@@ -153,10 +153,26 @@ def _parser() -> argparse.ArgumentParser:
                                                                 "Ng: 1; 2 is ~4× faster)")
 
     n = sub.add_parser("notebooks", help="execute the notebooks with papermill into build/",
-                       description="Execute notebooks/*.ipynb in order with papermill; outputs and figures go to build/PROFILE/.")
+                       description="Execute notebooks/*.ipynb in order with papermill; outputs and figures go to build/PROFILE/, "
+                                   "then build/PROFILE/run.json (times, commit, machine), claims.json (every claim "
+                                   "judged) and the report. Exits 1 if a notebook failed or a verdict was unexpected "
+                                   "(or, with results/PROFILE/ committed, differs from that record).")
     n.add_argument("--profile", default="smoke", choices=PROFILE_NAMES)
     n.add_argument("--build", default="build", help="output folder (default build/)")
     n.add_argument("--only", nargs="*", help="notebook name prefixes to run, e.g. 01")
+
+    rec = sub.add_parser("record", help="keep a finished run as the results of record (results/PROFILE/)",
+                         description="Copy build/PROFILE's run.json, claims.json, results/*.json and key figures "
+                                     "(downscaled) into results/PROFILE/ and render results/PROFILE/RESULTS.md from "
+                                     "them. --rejudge judges the recorded results again with the current claims table.")
+    rec.add_argument("--profile", default="cpu", choices=PROFILE_NAMES)
+    rec.add_argument("--build", default="build", help="the build folder holding PROFILE/ (default build/)")
+    rec.add_argument("--out", help="the record's folder (default results/PROFILE)")
+    rec.add_argument("--rejudge", action="store_true", help="only judge the recorded results again and re-render")
+
+    sub.add_parser("readme", help="rewrite the README's generated tables (zoo, results of record, timings)",
+                   description="Fill README.md's <!-- begin NAME --> … <!-- end NAME --> blocks from zoo/zoo.json, "
+                               "results/cpu/ and results/timings.json (tests/test_record.py checks they are current).")
 
     r = sub.add_parser("report", help="build the results report from executed notebooks",
                        description="Write BUILD/report/index.html (the paper's claims and figures beside ours) and the "
@@ -251,11 +267,15 @@ def main(argv: list[str] | None = None) -> int:
                                       seed=args.seed, n_train=args.n_train, n_val=args.n_val, n_test=args.n_test,
                                       pool=args.pool, bn=args.bn, kmeans_stride=args.kmeans_stride)))
         elif args.command == "notebooks":
-            from .notebooks import run_notebooks
-            for path in run_notebooks(args.profile, build=args.build, only=args.only):
-                print(f"executed {path}")
-            from .report import build_report
-            print(f"report {build_report(Path(args.build) / args.profile, args.profile)}")
+            from .notebooks import make_figures
+            return make_figures(args.profile, build=args.build, only=args.only, echo=lambda s: print(s, flush=True))
+        elif args.command == "record":
+            from .record import RECORD, record, rejudge
+            out = Path(args.out) if args.out else RECORD / args.profile
+            print(f"wrote {rejudge(out) if args.rejudge else record(Path(args.build) / args.profile, out)}")
+        elif args.command == "readme":
+            from .record import update_readme
+            print(f"wrote {update_readme()}")
         elif args.command == "report":
             from .report import build_report
             print(f"report {build_report(args.build)}")
