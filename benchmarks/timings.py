@@ -61,7 +61,7 @@ def main() -> None:
         print(f"{name}: {s / 60:.1f} min (exit {code}; log {clone.parent / (command[-1].replace('=', '-') + '.log')})",
               flush=True)
     out = dict(date=datetime.date.today().isoformat(), commit=commit, machine=machine(), seconds=seconds,
-               exit_codes=codes, how="python benchmarks/timings.py" + (" --cpu" if args.cpu else ""))
+               exit_codes=codes, how=" ".join(["python benchmarks/timings.py"] + sys.argv[1:]))
     Path(args.out).write_text(json.dumps(out, indent=2) + "\n")
     print(f"wrote {args.out}")
     if not args.keep:

@@ -265,7 +265,9 @@ def readme_blocks(root: Path = ROOT) -> dict[str, str]:
             [f"Measured by `python benchmarks/timings.py` on {t['date']}, {host_name(t['machine'])}, nothing else "
              "running (a fresh clone's caches are cold: data extraction and cached features are included):", "",
              "| command | minutes |", "|---|---|"]
-            + [f"| `{cmd}` | {s / 60:.1f} |" for cmd, s in t["seconds"].items()])
+            + [f"| `{cmd}` | {s / 60:.1f}" + (" (the record's run: results/cpu/run.json)"
+                                               if t["exit_codes"].get(cmd, 0) is None else "") + " |"
+               for cmd, s in t["seconds"].items()])
     return blocks
 
 
