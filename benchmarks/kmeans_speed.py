@@ -32,7 +32,7 @@ def plain(km: R.KMeans, images: torch.Tensor, stride: int, batch_size: int = 50)
         p = F.unfold(images[s:s + batch_size].float(), km.patch, stride=stride)
         b, _, L = p.shape
         side = int(math.isqrt(L))
-        p = (R._normalise_patches(p.transpose(1, 2).reshape(b * L, -1)) - km.mean) @ km.whiten
+        p = (R.normalise_patches(p.transpose(1, 2).reshape(b * L, -1)) - km.mean) @ km.whiten
         z = ((p * p).sum(1, keepdim=True) - 2 * p @ km.centroids.T + c2).clamp(min=0).sqrt()
         f = (z.mean(1, keepdim=True) - z).clamp(min=0).reshape(b, side, side, k)
         h = side // 2

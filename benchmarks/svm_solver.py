@@ -33,7 +33,7 @@ def main() -> None:
     split = R.make_split("cifar10", 32, 3, seed=0, progress=False)
     tr, _, te = R.features_for("kmeans", split, kmeans_stride=1, progress=False)
     x, y = tr.x[:args.n_train], tr.y[:args.n_train]
-    xt, xs = R._standardise(x, te.x)
+    xt, xs = R.standardise(x, te.x)
     xt, xs = xt.float(), xs.float()               # one dtype for every solver
     d, C, rows = xt.shape[1], args.C, []
 

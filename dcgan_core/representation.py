@@ -13,9 +13,9 @@ Radford, Metz & Chintala (2015), [arXiv 1511.06434](https://arxiv.org/abs/1511.0
 and §5.2 (SVHN, 1000 labels): "DCGAN + L2-SVM 22.48% (± 0.20)" error against "a purely
 supervised CNN with the same architecture on the same data … 28.87% validation error".
 
-What this module does, each step a function:
+What §5 does, each step a function (in `features`, `svm` and `cnn_baseline`; `run` here composes them):
 
-- **features** (`extract`): every conv layer of D (`Discriminator.features`), each max-pooled to a
+- **features** (`features.extract`): every conv layer of D (`Discriminator.features`), each max-pooled to a
   `pool`×`pool` grid (adaptive max pooling; 4×4 in the paper), flattened and concatenated. BN runs
   in **eval mode** by default: the running statistics D kept while training (`bn="batch"` uses
   each extraction batch's statistics instead, batches drawn in a seeded random order so that a
@@ -23,7 +23,7 @@ What this module does, each step a function:
   (the image, flattened), `random:NAME` (zoo model NAME's D with fresh N(0, 0.02) weights) and
   `kmeans` (one layer of k-means features, Coates & Ng 2011). Features are computed in batches and
   cached as float16 `.npz` under the data cache (`<cache>/cache/repr-….npz`, written atomically).
-- **the classifier** (`fit_svm`): the one-vs-rest L2-regularised squared-hinge linear SVM of
+- **the classifier** (`svm.fit_svm`): the one-vs-rest L2-regularised squared-hinge linear SVM of
   scikit-learn's `LinearSVC` (liblinear; intercept regularised like a feature of value 1),
   solved by full-batch L-BFGS in torch, preconditioned with the features' top covariance
   directions. The same objective: tests check objective and predictions against `LinearSVC` on a
@@ -31,15 +31,15 @@ What this module does, each step a function:
   and 23 min at C = 1e-2 on 45,000 × 6,400 k-means rows without converging (objective 556); this
   solver reaches 557 there in 40 s. (Unpreconditioned, 100 iterations left it at 749: the
   k-means baseline lost 2.5 points to the solver at large C.)
-- **the protocol** (`evaluate`): features standardised with the training rows' mean and std
+- **the protocol** (`svm.evaluate`): features standardised with the training rows' mean and std
   (# ours: the paper does not say; it makes one C grid fit every feature type and helps L-BFGS),
   C chosen on a validation split held out of the training split (the C grid from the strongest
   regularisation up, each fit warm-started from the last), test accuracy of that fit.
   # ours: the final SVM is the one trained without the validation rows (no refit on train+val).
-- **few labels** (`few_labels`): `per_class` labelled images per class drawn from the training
+- **few labels** (`svm.few_labels`): `per_class` labelled images per class drawn from the training
   rows (`draws` times, seeded), C chosen on the same validation split, mean ± 1.96·std over the
   draws as in the authors' SVHN script (Table 2) and Table 1's 400-per-class column.
-- **the supervised baseline** (`train_cnn`): Table 2's "supervised CNN with the same
+- **the supervised baseline** (`cnn_baseline.train_cnn`): Table 2's "supervised CNN with the same
   architecture": D's conv layers from random init and a linear 10-way head on the last one,
   trained with Adam on the same labelled images (# ours: lr 2e-4, β1 0.5 as D's training, batch
   64, the epoch with the best validation accuracy kept; no augmentation).
@@ -51,29 +51,27 @@ Fashion-MNIST as stand-ins; CIFAR-10 here is the mirror's JPEG (q75) copy.
 
 from __future__ import annotations
 
-import copy
 import dataclasses
-import hashlib
 import json
-import math
 import time
 from pathlib import Path
 from typing import ClassVar
 
 import numpy as np
 import torch
-import torch.nn.functional as F
-from torch import nn
-from tqdm.auto import tqdm
 
-from .config import Config, TrainConfig, option
-from .data import DataError, ImageData, cache_root, load_dataset
-from .files import RunDir, atomic_write
-from .models import Discriminator, build_models, init_weights
-from .pretrained import ZOO_DIR, load_models, manifest, require_discriminator, sha256
+# §5's steps, one module each (features, the SVM, the CNN baseline); their names stay importable from here.
+from .cnn_baseline import Classifier, build_models_like, cnn_accuracy, train_cnn  # noqa: F401
+from .config import Config, option
+from .data import DataError, ImageData, load_dataset
+from .features import (Features, KMeans, d_features, extract, fit_kmeans, image_size_for,  # noqa: F401
+                       kmeans_features, load_discriminator, normalise_patches, parse_features, pixel_features)
+from .files import RunDir
+from .models import Discriminator, init_weights
+from .pretrained import ZOO_DIR, manifest
 from .results import Result, artifact
-
-_FEATURE_VERSION = 1        # bump when extraction changes, so old caches are not reused
+from .svm import (covariance_directions, draw_labels, evaluate, few_labels, fit_svm, predict,  # noqa: F401
+                  select_c, standardise, svm_objective)
 
 # The paper's rows (accuracy on CIFAR-10, Table 1; error on SVHN with 1000 labels, Table 2).
 PAPER_TABLE1 = {
@@ -146,468 +144,6 @@ class RepresentationConfig(Config):
             raise ValueError(f"table2_models must name one D per table2_datasets entry, got {self.table2_models!r}")
         if not self.c_grid or not all(c > 0 for c in self.c_grid):
             raise ValueError(f"c_grid must hold positive values, got {self.c_grid!r}")
-
-
-# ---------------------------------------------------------------------------------------------
-# Features
-
-def parse_features(spec: str) -> tuple[str, str]:
-    """"zoo:cifar32" → ("zoo", "cifar32"); "random:cifar32"; "pixels"; "kmeans"; a checkpoint path → ("path", p)."""
-    spec = str(spec).strip()
-    if spec in ("pixels", "kmeans"):
-        return spec, ""
-    kind, colon, arg = spec.partition(":")
-    if colon and kind in ("zoo", "random"):
-        if arg not in manifest(ZOO_DIR):
-            raise ValueError(f"unknown zoo model {arg!r} in --features {spec!r}; the zoo has {sorted(manifest(ZOO_DIR))}")
-        return kind, arg
-    if Path(spec).is_file():
-        return "path", spec
-    raise ValueError(f"--features must be zoo:NAME, random:NAME, a checkpoint file, kmeans or pixels; got {spec!r}")
-
-
-def load_discriminator(spec: str, seed: int = 0) -> tuple[Discriminator, str]:
-    """D (eval mode) for "zoo:NAME", "random:NAME" (NAME's D with fresh N(0, 0.02) weights) or a
-    checkpoint path, and a string identifying its weights (for the feature cache)."""
-    kind, arg = parse_features(spec)
-    if kind == "zoo":
-        _, D, _ = load_models(f"zoo:{arg}")
-        return require_discriminator(D, spec), manifest(ZOO_DIR)[arg]["sha256"]
-    if kind == "path":
-        _, D, _ = load_models(arg)
-        return D.eval(), sha256(arg)
-    if kind == "random":
-        _, _, cfg = load_models(f"zoo:{arg}")
-        _, D = build_models(cfg)
-        init_weights(D, torch.Generator().manual_seed(seed))
-        return D.eval(), f"random-{seed}"
-    raise ValueError(f"{spec!r} is not a discriminator")
-
-
-@torch.no_grad()
-def d_features(D: Discriminator, images: torch.Tensor, *, pool: int = 4, bn: str = "eval", batch_size: int = 250,
-               seed: int = 0, progress: bool = False) -> tuple[np.ndarray, list[int]]:
-    """§5.1: every conv layer of D on uint8 `images`, each max-pooled to pool×pool, flattened and
-    concatenated: float16 N×dim, and each layer's width in that vector (layer_dims)."""
-    D = copy.deepcopy(D).float().to(memory_format=torch.contiguous_format)
-    if bn == "batch":         # batch statistics, the running ones left untouched (momentum 0)
-        D.train()
-        for m in D.modules():
-            if isinstance(m, nn.BatchNorm2d):
-                m.momentum = 0.0
-        order = torch.randperm(len(images), generator=torch.Generator().manual_seed(seed))
-    else:
-        D.eval()
-        order = torch.arange(len(images))
-    out, dims = None, None
-    for s in tqdm(range(0, len(images), batch_size), desc="D features", disable=not progress):
-        idx = order[s:s + batch_size]
-        x = images[idx].float().div_(127.5).sub_(1.0)
-        maps = [F.adaptive_max_pool2d(h, min(pool, h.shape[-1])).flatten(1) for h in D.features(x)]
-        if out is None:
-            dims = [m.shape[1] for m in maps]
-            out = np.empty((len(images), sum(dims)), np.float16)
-        out[idx.numpy()] = torch.cat(maps, 1).numpy()
-    return out, dims
-
-
-def pixel_features(images: torch.Tensor) -> np.ndarray:
-    """Baseline: the raw pixels in [-1, 1], flattened."""
-    return (images.reshape(len(images), -1).float() / 127.5 - 1).numpy().astype(np.float16)
-
-
-# --- 1-layer k-means (Coates, Lee & Ng 2011, "An analysis of single-layer networks …") ---------
-
-@dataclasses.dataclass
-class KMeans:
-    """6×6 patches, each brightness/contrast normalised, ZCA-whitened; K centroids."""
-    mean: torch.Tensor          # of the normalised patches, (p,)
-    whiten: torch.Tensor        # ZCA matrix, p×p
-    centroids: torch.Tensor     # K×p
-    patch: int = 6
-
-
-def _normalise_patches(p: torch.Tensor) -> torch.Tensor:
-    """Per patch: subtract its mean, divide by sqrt(var + 10) (pixels 0..255, Coates & Ng's constant)."""
-    return (p - p.mean(1, keepdim=True)) / (p.var(1, keepdim=True) + 10).sqrt()
-
-
-def fit_kmeans(images: torch.Tensor, k: int, n_patches: int, seed: int = 0, iters: int = 20, patch: int = 6) -> KMeans:
-    """Random patches of uint8 `images`, normalised and ZCA-whitened (ε = 0.1), then Lloyd's k-means."""
-    g = torch.Generator().manual_seed(seed)
-    n, c, h, w = images.shape
-    i = torch.randint(n, (n_patches,), generator=g)
-    y = torch.randint(h - patch + 1, (n_patches,), generator=g)
-    x = torch.randint(w - patch + 1, (n_patches,), generator=g)
-    rows = torch.arange(patch)
-    p = images[i[:, None, None, None], torch.arange(c)[None, :, None, None],
-               (y[:, None] + rows)[:, None, :, None], (x[:, None] + rows)[:, None, None, :]].float()
-    p = _normalise_patches(p.reshape(n_patches, -1))
-    mean = p.mean(0)
-    cov = torch.cov((p - mean).T)
-    e, v = torch.linalg.eigh(cov)
-    whiten = v @ torch.diag(1 / (e + 0.1).sqrt()) @ v.T
-    p = (p - mean) @ whiten
-    cent = p[torch.randperm(n_patches, generator=g)[:k]].clone()
-    for _ in range(iters):
-        d = (p * p).sum(1, keepdim=True) - 2 * p @ cent.T + (cent * cent).sum(1)
-        assign = d.argmin(1)
-        sums = torch.zeros_like(cent).index_add_(0, assign, p)
-        counts = torch.bincount(assign, minlength=k).float()
-        empty = counts == 0
-        cent = torch.where(empty[:, None], p[torch.randint(n_patches, (k,), generator=g)], sums / counts.clamp(min=1)[:, None])
-    return KMeans(mean, whiten, cent, patch)
-
-
-@torch.no_grad()
-def kmeans_features(km: KMeans, images: torch.Tensor, stride: int = 1, batch_size: int = 50,
-                    progress: bool = False) -> np.ndarray:
-    """Coates & Ng's features: the "triangle" activation f_k = max(0, mean_j(z_j) − z_k), z_k the
-    distance of a whitened patch to centroid k, at every position (stride), sum-pooled over the
-    four quadrants: float16 N×4K."""
-    k, out = len(km.centroids), np.empty((len(images), 4 * len(km.centroids)), np.float16)
-    c2, ct = (km.centroids ** 2).sum(1), km.centroids.T.contiguous()
-    for s in tqdm(range(0, len(images), batch_size), desc="k-means features", disable=not progress):
-        x = images[s:s + batch_size].float()
-        p = F.unfold(x, km.patch, stride=stride)                        # B×p×L
-        b, _, L = p.shape
-        side = int(math.isqrt(L))
-        p = (_normalise_patches(p.transpose(1, 2).reshape(b * L, -1)) - km.mean) @ km.whiten
-        # (B·L)×K distances and activations, in place: at stride 1 the time goes to these passes
-        z = torch.addmm(c2 + (p * p).sum(1, keepdim=True), p, ct, alpha=-2).clamp_(min=0).sqrt_()
-        f = torch.sub(z.mean(1, keepdim=True), z, out=z).clamp_(min=0).view(b, side, side, k)
-        half = side // 2
-        top, bottom = f[:, :half].sum(1), f[:, half:].sum(1)              # B×side×K: rows first
-        out[s:s + b] = torch.cat([top[:, :half].sum(1), top[:, half:].sum(1),
-                                  bottom[:, :half].sum(1), bottom[:, half:].sum(1)], 1).numpy()
-    return out
-
-
-# --- one entry point, cached ------------------------------------------------------------------
-
-@dataclasses.dataclass
-class Features:
-    """Features of some images of one dataset split, with their labels."""
-    spec: str
-    x: np.ndarray               # float16 N×dim
-    y: np.ndarray               # int64 N
-    layer_dims: list[int]       # widths of the blocks of x, input side first (one block for pixels, k-means)
-
-    @property
-    def dim(self) -> int:
-        return self.x.shape[1]
-
-    def layers(self, which) -> np.ndarray:
-        """The columns of the chosen layers (indices into layer_dims)."""
-        edges = np.cumsum([0] + self.layer_dims)
-        return np.concatenate([self.x[:, edges[i]:edges[i + 1]] for i in sorted(which)], 1)
-
-
-def image_size_for(spec: str, dataset: str) -> tuple[int, int]:
-    """(image size, channels) the features of `spec` read: D's own; 32 and the dataset's channels otherwise."""
-    kind, arg = parse_features(spec)
-    if kind in ("zoo", "random"):
-        e = manifest(ZOO_DIR)[arg]
-        return e["image_size"], (1 if e["dataset"] in ("mnist", "fashion-mnist") else 3)
-    if kind == "path":
-        D, _ = load_discriminator(spec)
-        return D.image_size, D.channels
-    from .data import default_channels
-    return 32, default_channels(dataset)
-
-
-def extract(spec: str, data: ImageData, index: np.ndarray, *, pool: int = 4, bn: str = "eval", seed: int = 0,
-            batch_size: int = 250, kmeans: KMeans | None = None, kmeans_stride: int = 1,
-            cache: bool = True, progress: bool = False) -> Features:
-    """The features `spec` gives for data.images[index] (see `parse_features`), cached as float16
-    in <cache>/cache/repr-….npz keyed by everything that changes them."""
-    kind, _ = parse_features(spec)
-    index = np.asarray(index, np.int64)
-    if kind in ("zoo", "random", "path"):
-        D, weights = load_discriminator(spec, seed)
-        what = [weights, pool, bn, seed if bn == "batch" else 0]
-    elif kind == "kmeans":
-        if kmeans is None:
-            raise ValueError("k-means features need fitted centroids (fit_kmeans)")
-        what = [hashlib.sha1(kmeans.centroids.numpy().tobytes()).hexdigest(), kmeans_stride]
-    else:
-        what = []
-    key = json.dumps([_FEATURE_VERSION, spec, data.name, tuple(data.images.shape), *what,
-                      hashlib.sha1(index.tobytes()).hexdigest()])
-    slug = "".join(ch if ch.isalnum() else "-" for ch in f"{spec}-{data.name}")[-60:]
-    path = cache_root() / "cache" / f"repr-{slug}-{len(index)}-{hashlib.sha1(key.encode()).hexdigest()[:12]}.npz"
-    if cache and path.is_file():
-        with np.load(path) as z:
-            return Features(spec, z["x"], z["y"], z["layer_dims"].tolist())
-    images = data.images[torch.from_numpy(index)]
-    if kind == "pixels":
-        x, dims = pixel_features(images), [int(np.prod(images.shape[1:]))]
-    elif kind == "kmeans":
-        x = kmeans_features(kmeans, images, kmeans_stride, progress=progress)
-        dims = [x.shape[1]]
-    else:
-        x, dims = d_features(D, images, pool=pool, bn=bn, batch_size=batch_size, seed=seed, progress=progress)
-    y = data.labels[torch.from_numpy(index)].numpy() if data.labels is not None else np.zeros(len(index), np.int64)
-    if cache:
-        def write(tmp):
-            with open(tmp, "wb") as f:
-                np.savez(f, x=x, y=y, layer_dims=np.array(dims))
-        atomic_write(path, write)
-    return Features(spec, x, y, dims)
-
-
-# ---------------------------------------------------------------------------------------------
-# The linear L2-SVM: LinearSVC's objective, solved by L-BFGS
-
-def _split(A: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
-    """A (float32, d×K) as [hi, lo] (d×2K) in `dtype`, hi + lo = A to ~16 bits: a bfloat16 W alone
-    (8 bits) made the objective a staircase in W and stalled L-BFGS's line search."""
-    hi = A.to(dtype)
-    return torch.cat([hi, (A - hi.float()).to(dtype)], 1)
-
-
-def _scores(X: torch.Tensor, W: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    """X W + b in float32; a bfloat16 X is multiplied in bfloat16 (fp32 accumulation) by W's hi
-    and lo parts in one product (X is read once)."""
-    if X.dtype == torch.float32:
-        return X @ W.float() + b
-    S = (X @ _split(W.float(), X.dtype)).float()
-    return S[:, :W.shape[1]] + S[:, W.shape[1]:] + b
-
-
-def _xt_times(X: torch.Tensor, G: torch.Tensor) -> torch.Tensor:
-    """Xᵀ G as (Gᵀ X)ᵀ: row-major friendly, several times faster than X.T @ G on CPU (hi + lo
-    parts of G for a bfloat16 X, as in `_scores`)."""
-    if X.dtype == torch.float32:
-        return (G.T @ X).T
-    P = (_split(G, X.dtype).T @ X).float()
-    return (P[:G.shape[1]] + P[G.shape[1]:]).T
-
-
-def svm_objective(X, y, W, b, C: float) -> float:
-    """LinearSVC's primal, summed over the one-vs-rest classes: Σ_k ½(‖w_k‖² + b_k²) + C Σ_i max(0, 1 − y_ik s_ik)²."""
-    X, W, b = (torch.as_tensor(np.asarray(a, np.float32)) if not torch.is_tensor(a) else a for a in (X, W, b))
-    Y = -torch.ones(len(y), W.shape[1])
-    Y[torch.arange(len(y)), torch.as_tensor(y)] = 1
-    m = (1 - Y * _scores(X if X.dtype == torch.bfloat16 else X.float(), W.float(), b.float())).clamp(min=0)
-    return float(0.5 * ((W.float() ** 2).sum() + (b.float() ** 2).sum()) + C * (m ** 2).sum())
-
-
-def covariance_directions(X: torch.Tensor, rank: int = 2048, rows: int = 8192, seed: int = 0
-                          ) -> tuple[torch.Tensor, torch.Tensor]:
-    """The top `rank` eigenvectors (d×r, orthonormal) and eigenvalues of X's covariance (X standardised:
-    its rows have mean zero), from at most `rows` random rows: exact where the rows are fewer than
-    `rank`, else randomised (`torch.svd_lowrank`, seeded). `fit_svm`'s preconditioner."""
-    g = torch.Generator().manual_seed(seed)
-    S = X[torch.randperm(len(X), generator=g)[:rows]].float()
-    if min(S.shape) <= rank:
-        _, s, Vh = torch.linalg.svd(S, full_matrices=False)
-        V = Vh.T
-    else:
-        with torch.random.fork_rng():
-            torch.manual_seed(seed)
-            _, s, V = torch.svd_lowrank(S, q=rank, niter=2)
-    return V.contiguous(), s ** 2 / len(S)
-
-
-def fit_svm(X: torch.Tensor, y: torch.Tensor, C: float, n_classes: int, *, init=None, max_iter: int = 300,
-            directions=None) -> tuple[torch.Tensor, torch.Tensor]:
-    """One-vs-rest linear L2-SVM (squared hinge, L2 penalty, intercept penalised): LinearSVC's
-    problem, minimised by full-batch L-BFGS. X: N×d float32, or bfloat16 for big N×d (# ours: the
-    products are memory-bound; bf16 halves the bytes and runs ~5× faster on this CPU). Returns W
-    (d×K) and b (K). The objective is divided by C·N (the same minimiser).
-
-    # ours: preconditioned. The Hessian is about λI + 2Σ (λ = 1/(C·N), Σ the features'
-    covariance): at large C it is ill-conditioned along Σ's top directions (k-means features:
-    eigenvalues up to ~900 against λ ≈ 2e-3). L-BFGS runs on U with W = M U,
-    M = λ^-½ (I + V diag(√(λ/(λ + 2σ)) − 1) Vᵀ) for Σ's top eigenpairs (V, σ) (`directions`, else
-    `covariance_directions(X)`), which makes those directions' curvature ~1. On 45k k-means rows
-    at C = 1e-2: plain L-BFGS stalled after ~700 iterations at an objective of 560, this reaches
-    557.4 in 75 (LinearSVC: 556 after 23 min, unconverged). The fit stops at `max_iter` or when the
-    line search can improve no further."""
-    n, d = X.shape
-    y = torch.as_tensor(y)
-    Y = -torch.ones(n, n_classes)
-    Y[torch.arange(n), y] = 1
-    lam = 1.0 / (C * n)
-    V, sig = covariance_directions(X) if directions is None else directions
-    f = (lam / (lam + 2 * sig)).sqrt() - 1
-
-    def M(A, inverse=False):                      # M A, or M⁻¹ A (V's columns are orthonormal)
-        g = 1 / (1 + f) - 1 if inverse else f
-        return (A + V @ (g[:, None] * (V.T @ A))) * lam ** (0.5 if inverse else -0.5)
-
-    U = torch.zeros(d, n_classes) if init is None else M(init[0].float(), inverse=True)
-    b = torch.zeros(n_classes) if init is None else init[1].clone().float()
-    U.requires_grad_(True)
-    b.requires_grad_(True)
-    opt = torch.optim.LBFGS([U, b], lr=1, max_iter=max_iter, history_size=20, line_search_fn="strong_wolfe",
-                            tolerance_grad=1e-9, tolerance_change=1e-12)
-
-    def closure():
-        with torch.no_grad():
-            W = M(U)
-            m = (1 - Y * _scores(X, W, b)).clamp(min=0)
-            # Minimise ½λ(‖W‖² + ‖b‖²) + (1/N) Σ max(0, 1 − y s)²; its gradient, by hand (no graph over N×d).
-            loss = 0.5 * lam * ((W ** 2).sum() + (b ** 2).sum()) + (m ** 2).sum() / n
-            gs = -2 * Y * m / n
-            U.grad, b.grad = M(lam * W + _xt_times(X, gs)), lam * b + gs.sum(0)
-        return loss
-
-    opt.step(closure)
-    return M(U.detach()), b.detach()
-
-
-def predict(X: torch.Tensor, W: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    return _scores(X, W, b).argmax(1)
-
-
-def _standardise(train: np.ndarray, *others: np.ndarray, bf16_above: float = 0.1) -> list[torch.Tensor]:
-    """z-score every array with the training rows' mean and std (# ours); float32, or bfloat16
-    where the training rows take more than `bf16_above` GB in float32."""
-    t = torch.from_numpy(train)
-    mean = torch.zeros(t.shape[1], dtype=torch.float64)
-    sq = torch.zeros(t.shape[1], dtype=torch.float64)
-    for s in range(0, len(t), 8192):
-        xs = t[s:s + 8192].double()
-        mean += xs.sum(0)
-        sq += (xs ** 2).sum(0)
-    mean /= len(t)
-    std = (sq / len(t) - mean ** 2).clamp(min=0).sqrt().clamp(min=1e-3).float()
-    mean = mean.float()
-    dtype = torch.bfloat16 if train.size * 4 / 1e9 > bf16_above else torch.float32
-    out = []
-    for a in (train, *others):
-        a = torch.from_numpy(a)
-        z = torch.empty(a.shape, dtype=dtype)
-        for s in range(0, len(a), 8192):
-            z[s:s + 8192] = ((a[s:s + 8192].float() - mean) / std).to(dtype)
-        out.append(z)
-    return out
-
-
-def select_c(x_train, y_train, x_val, y_val, c_grid, *, n_classes: int | None = None, max_iter: int = 300
-             ) -> dict:
-    """Fit the SVM at each C (strongest regularisation first, warm-started) on standardised
-    features; keep the C with the best validation accuracy. Returns C, the fit and the validation
-    accuracy per C (the first best on a tie)."""
-    n_classes = n_classes or int(max(y_train.max(), y_val.max())) + 1
-    xt, xv = _standardise(x_train, x_val)
-    yt = torch.as_tensor(y_train)
-    fit, best, val = None, None, {}
-    directions = covariance_directions(xt)                   # one preconditioner for every C
-    for C in sorted(c_grid):
-        fit = fit_svm(xt, yt, C, n_classes, init=fit, max_iter=max_iter, directions=directions)
-        val[C] = float((predict(xv, *fit).numpy() == y_val).mean())
-        if best is None or val[C] > val[best[0]]:
-            best = (C, fit)
-    return dict(C=best[0], fit=best[1], val_accuracy=val)
-
-
-def evaluate(train: Features, val: Features, test: Features, c_grid, *, max_iter: int = 300,
-             columns=None) -> dict:
-    """Train on `train` at every C of `c_grid`, choose C on `val`, report test accuracy (the
-    protocol of Table 1). `columns`: layer indices to use (all by default)."""
-    pick = (lambda f: f.x) if columns is None else (lambda f: f.layers(columns))
-    xt, xv, xs = pick(train), pick(val), pick(test)
-    n_classes = int(max(train.y.max(), val.y.max(), test.y.max())) + 1
-    sel = select_c(xt, train.y, xv, val.y, c_grid, n_classes=n_classes, max_iter=max_iter)
-    zs = _standardise(xt, xs)[1]
-    acc = float((predict(zs, *sel["fit"]).numpy() == test.y).mean())
-    return dict(accuracy=acc, C=sel["C"], val_accuracy=sel["val_accuracy"], feature_dim=int(xt.shape[1]),
-                n_train=len(xt), n_val=len(xv), n_test=len(xs))
-
-
-def draw_labels(y: np.ndarray, per_class: int, rng: np.random.Generator) -> np.ndarray:
-    """`per_class` random rows of each class (sorted)."""
-    rows = []
-    for c in np.unique(y):
-        where = np.nonzero(y == c)[0]
-        if len(where) < per_class:
-            raise DataError(f"class {c} has only {len(where)} training images, fewer than {per_class} per class")
-        rows.append(rng.choice(where, per_class, replace=False))
-    return np.sort(np.concatenate(rows))
-
-
-def few_labels(train: Features, val: Features, test: Features, per_class: int, draws: int, c_grid, *,
-               seed: int = 0, max_iter: int = 300, columns=None) -> dict:
-    """§5.2's protocol: `draws` random label sets of `per_class` per class, test accuracy; mean,
-    std and the ±1.96·std the authors report. C is chosen on `val` with the first draw and kept
-    for the others (# ours: one choice instead of one per draw, for speed)."""
-    rng = np.random.default_rng(seed)
-    accs, C = [], None
-    for _ in range(draws):
-        rows = draw_labels(train.y, per_class, rng)
-        sub = Features(train.spec, train.x[rows], train.y[rows], train.layer_dims)
-        r = evaluate(sub, val, test, c_grid if C is None else (C,), max_iter=max_iter, columns=columns)
-        accs.append(r["accuracy"])
-        C = r["C"]
-    accs = np.array(accs)
-    return dict(mean=float(accs.mean()), std=float(accs.std()), pm=float(1.96 * accs.std()),
-                accuracies=accs.tolist(), C=C, per_class=per_class, draws=draws)
-
-
-# ---------------------------------------------------------------------------------------------
-# Table 2's supervised baseline: a CNN of D's architecture trained on the same labels
-
-class Classifier(nn.Module):
-    """D's conv layers (random init, N(0, 0.02)) and a linear n-way head on the last one."""
-
-    def __init__(self, D: Discriminator, n_classes: int):
-        super().__init__()
-        self.layers = D.layers
-        c = D.layers[-1][0].out_channels
-        self.head = nn.Linear(c * 4 * 4, n_classes)
-
-    def forward(self, x):
-        for layer in self.layers:
-            x = layer(x)
-        return self.head(x.flatten(1))
-
-
-def train_cnn(spec: str, images: torch.Tensor, labels: torch.Tensor, val_images: torch.Tensor,
-              val_labels: torch.Tensor, *, epochs: int = 40, seed: int = 0, batch_size: int = 64) -> Classifier:
-    """The supervised CNN with D's architecture (of `spec`'s D) trained on uint8 `images`;
-    the epoch with the best validation accuracy is kept."""
-    D, _ = load_discriminator(spec, seed)
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        _, fresh = build_models_like(D)
-        init_weights(fresh, torch.Generator().manual_seed(seed))
-        net = Classifier(fresh, int(max(labels.max(), val_labels.max())) + 1)
-        opt = torch.optim.Adam(net.parameters(), lr=2e-4, betas=(0.5, 0.999))
-        g = torch.Generator().manual_seed(seed)
-        best, best_state = -1.0, None
-        for _ in range(epochs):
-            net.train()
-            order = torch.randperm(len(images), generator=g)
-            for s in range(0, len(images), batch_size):
-                i = order[s:s + batch_size]
-                # Minimise the cross-entropy of the true class.
-                loss = F.cross_entropy(net(images[i].float() / 127.5 - 1), labels[i])
-                opt.zero_grad()
-                loss.backward()
-                opt.step()
-            acc = cnn_accuracy(net, val_images, val_labels)
-            if acc > best:
-                best, best_state = acc, copy.deepcopy(net.state_dict())
-        net.load_state_dict(best_state)
-    return net.eval()
-
-
-def build_models_like(D: Discriminator, width: int | None = None):
-    """A fresh G, D pair with `D`'s architecture (and another first width, if given)."""
-    cfg = TrainConfig(arch=D.arch, image_size=D.image_size, d_width=width or D.layers[0][0].out_channels,
-                      channels=D.channels)
-    return build_models(cfg)
-
-
-@torch.no_grad()
-def cnn_accuracy(net: nn.Module, images: torch.Tensor, labels: torch.Tensor, batch_size: int = 500) -> float:
-    net.eval()
-    pred = torch.cat([net(images[s:s + batch_size].float() / 127.5 - 1).argmax(1)
-                      for s in range(0, len(images), batch_size)])
-    return float((pred == labels).float().mean())
 
 
 # ---------------------------------------------------------------------------------------------

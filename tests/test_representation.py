@@ -38,7 +38,7 @@ def test_svm_matches_linearsvc(mnist_pixels, C):
     """Same objective (LinearSVC's primal, intercept penalised) and the same predictions."""
     from sklearn.svm import LinearSVC
     x, y = mnist_pixels
-    xt, xs = R._standardise(x[:600], x[600:])
+    xt, xs = R.standardise(x[:600], x[600:])
     ref = LinearSVC(C=C, loss="squared_hinge", penalty="l2", dual=True, tol=1e-8, max_iter=200_000).fit(xt.numpy(), y[:600])
     W, b = R.fit_svm(xt, torch.as_tensor(y[:600]), C, 10, max_iter=500)
     ours = R.svm_objective(xt, y[:600], W, b, C)
@@ -52,7 +52,7 @@ def test_svm_matches_linearsvc(mnist_pixels, C):
 def test_covariance_directions_are_the_top_eigenpairs(mnist_pixels):
     """Exact where the rank covers the rows (all eigenpairs), randomised below it (the top ones)."""
     x, _ = mnist_pixels
-    xt = R._standardise(x[:600])[0]
+    xt = R.standardise(x[:600])[0]
     ref = np.linalg.eigvalsh(np.cov(xt.numpy().T.astype(np.float64), bias=True))[::-1]
     V, sig = R.covariance_directions(xt, rank=300)                      # 300 ≥ 256 features: exact
     np.testing.assert_allclose(sig.numpy(), ref, rtol=1e-3, atol=1e-4)
@@ -67,7 +67,7 @@ def test_preconditioning_is_what_makes_large_c_converge(mnist_pixels):
     without the preconditioner (no directions) are far from it: the preconditioner does the work."""
     from sklearn.svm import LinearSVC
     x, y = mnist_pixels
-    xt = R._standardise(x[:600])[0]
+    xt = R.standardise(x[:600])[0]
     ref = LinearSVC(C=1.0, dual=True, tol=1e-8, max_iter=200_000).fit(xt.numpy(), y[:600])
     best = R.svm_objective(xt, y[:600], ref.coef_.T, ref.intercept_, 1.0)
     fit = R.fit_svm(xt, torch.as_tensor(y[:600]), 1.0, 10, max_iter=50)
@@ -81,7 +81,7 @@ def test_bfloat16_features_reach_the_same_optimum(mnist_pixels):
     2 % of LinearSVC's objective on the same (bf16-rounded) values; predictions agree on ≥ 95 % (96.5 here)."""
     from sklearn.svm import LinearSVC
     x, y = mnist_pixels
-    xt, xs = (a.to(torch.bfloat16) for a in R._standardise(x[:600], x[600:]))
+    xt, xs = (a.to(torch.bfloat16) for a in R.standardise(x[:600], x[600:]))
     ref = LinearSVC(C=1.0, dual=True, tol=1e-8, max_iter=200_000).fit(xt.float().numpy(), y[:600])
     fit = R.fit_svm(xt, torch.as_tensor(y[:600]), 1.0, 10)
     ours, theirs = (R.svm_objective(xt.float(), y[:600], *w, 1.0) for w in (fit, (ref.coef_.T, ref.intercept_)))
@@ -138,7 +138,7 @@ def test_kmeans_features(env):
     # (stride 1: 27 positions a side, quadrants of 13 and 14)
     for stride, side in ((1, 27), (2, 14)):
         p = torch.nn.functional.unfold(data.images[:2].float(), 6, stride=stride).transpose(1, 2).reshape(-1, 108)
-        z = torch.cdist((R._normalise_patches(p) - km.mean) @ km.whiten, km.centroids)
+        z = torch.cdist((R.normalise_patches(p) - km.mean) @ km.whiten, km.centroids)
         act = (z.mean(1, keepdim=True) - z).clamp(min=0).view(2, side, side, 16)
         h = side // 2
         ref = torch.cat([q.sum((1, 2)) for q in (act[:, :h, :h], act[:, :h, h:], act[:, h:, :h], act[:, h:, h:])], 1)

@@ -1,0 +1,231 @@
+"""§5's features: D's conv layers max-pooled to a grid, and the baselines (pixels, a random-weight D,
+1-layer k-means), computed in batches and cached. `representation` classifies them (see its docstring)."""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import hashlib
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+from tqdm.auto import tqdm
+
+from .data import ImageData, cache_root
+from .files import atomic_write
+from .models import Discriminator, build_models, init_weights
+from .pretrained import ZOO_DIR, load_models, manifest, require_discriminator, sha256
+
+_FEATURE_VERSION = 1        # bump when extraction changes, so old caches are not reused
+
+# ---------------------------------------------------------------------------------------------
+# Features
+
+def parse_features(spec: str) -> tuple[str, str]:
+    """"zoo:cifar32" → ("zoo", "cifar32"); "random:cifar32"; "pixels"; "kmeans"; a checkpoint path → ("path", p)."""
+    spec = str(spec).strip()
+    if spec in ("pixels", "kmeans"):
+        return spec, ""
+    kind, colon, arg = spec.partition(":")
+    if colon and kind in ("zoo", "random"):
+        if arg not in manifest(ZOO_DIR):
+            raise ValueError(f"unknown zoo model {arg!r} in --features {spec!r}; the zoo has {sorted(manifest(ZOO_DIR))}")
+        return kind, arg
+    if Path(spec).is_file():
+        return "path", spec
+    raise ValueError(f"--features must be zoo:NAME, random:NAME, a checkpoint file, kmeans or pixels; got {spec!r}")
+
+
+def load_discriminator(spec: str, seed: int = 0) -> tuple[Discriminator, str]:
+    """D (eval mode) for "zoo:NAME", "random:NAME" (NAME's D with fresh N(0, 0.02) weights) or a
+    checkpoint path, and a string identifying its weights (for the feature cache)."""
+    kind, arg = parse_features(spec)
+    if kind == "zoo":
+        _, D, _ = load_models(f"zoo:{arg}")
+        return require_discriminator(D, spec), manifest(ZOO_DIR)[arg]["sha256"]
+    if kind == "path":
+        _, D, _ = load_models(arg)
+        return D.eval(), sha256(arg)
+    if kind == "random":
+        _, _, cfg = load_models(f"zoo:{arg}")
+        _, D = build_models(cfg)
+        init_weights(D, torch.Generator().manual_seed(seed))
+        return D.eval(), f"random-{seed}"
+    raise ValueError(f"{spec!r} is not a discriminator")
+
+
+@torch.no_grad()
+def d_features(D: Discriminator, images: torch.Tensor, *, pool: int = 4, bn: str = "eval", batch_size: int = 250,
+               seed: int = 0, progress: bool = False) -> tuple[np.ndarray, list[int]]:
+    """§5.1: every conv layer of D on uint8 `images`, each max-pooled to pool×pool, flattened and
+    concatenated: float16 N×dim, and each layer's width in that vector (layer_dims)."""
+    D = copy.deepcopy(D).float().to(memory_format=torch.contiguous_format)
+    if bn == "batch":         # batch statistics, the running ones left untouched (momentum 0)
+        D.train()
+        for m in D.modules():
+            if isinstance(m, nn.BatchNorm2d):
+                m.momentum = 0.0
+        order = torch.randperm(len(images), generator=torch.Generator().manual_seed(seed))
+    else:
+        D.eval()
+        order = torch.arange(len(images))
+    out, dims = None, None
+    for s in tqdm(range(0, len(images), batch_size), desc="D features", disable=not progress):
+        idx = order[s:s + batch_size]
+        x = images[idx].float().div_(127.5).sub_(1.0)
+        maps = [F.adaptive_max_pool2d(h, min(pool, h.shape[-1])).flatten(1) for h in D.features(x)]
+        if out is None:
+            dims = [m.shape[1] for m in maps]
+            out = np.empty((len(images), sum(dims)), np.float16)
+        out[idx.numpy()] = torch.cat(maps, 1).numpy()
+    return out, dims
+
+
+def pixel_features(images: torch.Tensor) -> np.ndarray:
+    """Baseline: the raw pixels in [-1, 1], flattened."""
+    return (images.reshape(len(images), -1).float() / 127.5 - 1).numpy().astype(np.float16)
+
+
+# --- 1-layer k-means (Coates, Lee & Ng 2011, "An analysis of single-layer networks …") ---------
+
+@dataclasses.dataclass
+class KMeans:
+    """6×6 patches, each brightness/contrast normalised, ZCA-whitened; K centroids."""
+    mean: torch.Tensor          # of the normalised patches, (p,)
+    whiten: torch.Tensor        # ZCA matrix, p×p
+    centroids: torch.Tensor     # K×p
+    patch: int = 6
+
+
+def normalise_patches(p: torch.Tensor) -> torch.Tensor:
+    """Per patch: subtract its mean, divide by sqrt(var + 10) (pixels 0..255, Coates & Ng's constant)."""
+    return (p - p.mean(1, keepdim=True)) / (p.var(1, keepdim=True) + 10).sqrt()
+
+
+def fit_kmeans(images: torch.Tensor, k: int, n_patches: int, seed: int = 0, iters: int = 20, patch: int = 6) -> KMeans:
+    """Random patches of uint8 `images`, normalised and ZCA-whitened (ε = 0.1), then Lloyd's k-means."""
+    g = torch.Generator().manual_seed(seed)
+    n, c, h, w = images.shape
+    i = torch.randint(n, (n_patches,), generator=g)
+    y = torch.randint(h - patch + 1, (n_patches,), generator=g)
+    x = torch.randint(w - patch + 1, (n_patches,), generator=g)
+    rows = torch.arange(patch)
+    p = images[i[:, None, None, None], torch.arange(c)[None, :, None, None],
+               (y[:, None] + rows)[:, None, :, None], (x[:, None] + rows)[:, None, None, :]].float()
+    p = normalise_patches(p.reshape(n_patches, -1))
+    mean = p.mean(0)
+    cov = torch.cov((p - mean).T)
+    e, v = torch.linalg.eigh(cov)
+    whiten = v @ torch.diag(1 / (e + 0.1).sqrt()) @ v.T
+    p = (p - mean) @ whiten
+    cent = p[torch.randperm(n_patches, generator=g)[:k]].clone()
+    for _ in range(iters):
+        d = (p * p).sum(1, keepdim=True) - 2 * p @ cent.T + (cent * cent).sum(1)
+        assign = d.argmin(1)
+        sums = torch.zeros_like(cent).index_add_(0, assign, p)
+        counts = torch.bincount(assign, minlength=k).float()
+        empty = counts == 0
+        cent = torch.where(empty[:, None], p[torch.randint(n_patches, (k,), generator=g)], sums / counts.clamp(min=1)[:, None])
+    return KMeans(mean, whiten, cent, patch)
+
+
+@torch.no_grad()
+def kmeans_features(km: KMeans, images: torch.Tensor, stride: int = 1, batch_size: int = 50,
+                    progress: bool = False) -> np.ndarray:
+    """Coates & Ng's features: the "triangle" activation f_k = max(0, mean_j(z_j) − z_k), z_k the
+    distance of a whitened patch to centroid k, at every position (stride), sum-pooled over the
+    four quadrants: float16 N×4K."""
+    k, out = len(km.centroids), np.empty((len(images), 4 * len(km.centroids)), np.float16)
+    c2, ct = (km.centroids ** 2).sum(1), km.centroids.T.contiguous()
+    for s in tqdm(range(0, len(images), batch_size), desc="k-means features", disable=not progress):
+        x = images[s:s + batch_size].float()
+        p = F.unfold(x, km.patch, stride=stride)                        # B×p×L
+        b, _, L = p.shape
+        side = int(math.isqrt(L))
+        p = (normalise_patches(p.transpose(1, 2).reshape(b * L, -1)) - km.mean) @ km.whiten
+        # (B·L)×K distances and activations, in place: at stride 1 the time goes to these passes
+        z = torch.addmm(c2 + (p * p).sum(1, keepdim=True), p, ct, alpha=-2).clamp_(min=0).sqrt_()
+        f = torch.sub(z.mean(1, keepdim=True), z, out=z).clamp_(min=0).view(b, side, side, k)
+        half = side // 2
+        top, bottom = f[:, :half].sum(1), f[:, half:].sum(1)              # B×side×K: rows first
+        out[s:s + b] = torch.cat([top[:, :half].sum(1), top[:, half:].sum(1),
+                                  bottom[:, :half].sum(1), bottom[:, half:].sum(1)], 1).numpy()
+    return out
+
+
+# --- one entry point, cached ------------------------------------------------------------------
+
+@dataclasses.dataclass
+class Features:
+    """Features of some images of one dataset split, with their labels."""
+    spec: str
+    x: np.ndarray               # float16 N×dim
+    y: np.ndarray               # int64 N
+    layer_dims: list[int]       # widths of the blocks of x, input side first (one block for pixels, k-means)
+
+    @property
+    def dim(self) -> int:
+        return self.x.shape[1]
+
+    def layers(self, which) -> np.ndarray:
+        """The columns of the chosen layers (indices into layer_dims)."""
+        edges = np.cumsum([0] + self.layer_dims)
+        return np.concatenate([self.x[:, edges[i]:edges[i + 1]] for i in sorted(which)], 1)
+
+
+def image_size_for(spec: str, dataset: str) -> tuple[int, int]:
+    """(image size, channels) the features of `spec` read: D's own; 32 and the dataset's channels otherwise."""
+    kind, arg = parse_features(spec)
+    if kind in ("zoo", "random"):
+        e = manifest(ZOO_DIR)[arg]
+        return e["image_size"], (1 if e["dataset"] in ("mnist", "fashion-mnist") else 3)
+    if kind == "path":
+        D, _ = load_discriminator(spec)
+        return D.image_size, D.channels
+    from .data import default_channels
+    return 32, default_channels(dataset)
+
+
+def extract(spec: str, data: ImageData, index: np.ndarray, *, pool: int = 4, bn: str = "eval", seed: int = 0,
+            batch_size: int = 250, kmeans: KMeans | None = None, kmeans_stride: int = 1,
+            cache: bool = True, progress: bool = False) -> Features:
+    """The features `spec` gives for data.images[index] (see `parse_features`), cached as float16
+    in <cache>/cache/repr-….npz keyed by everything that changes them."""
+    kind, _ = parse_features(spec)
+    index = np.asarray(index, np.int64)
+    if kind in ("zoo", "random", "path"):
+        D, weights = load_discriminator(spec, seed)
+        what = [weights, pool, bn, seed if bn == "batch" else 0]
+    elif kind == "kmeans":
+        if kmeans is None:
+            raise ValueError("k-means features need fitted centroids (fit_kmeans)")
+        what = [hashlib.sha1(kmeans.centroids.numpy().tobytes()).hexdigest(), kmeans_stride]
+    else:
+        what = []
+    key = json.dumps([_FEATURE_VERSION, spec, data.name, tuple(data.images.shape), *what,
+                      hashlib.sha1(index.tobytes()).hexdigest()])
+    slug = "".join(ch if ch.isalnum() else "-" for ch in f"{spec}-{data.name}")[-60:]
+    path = cache_root() / "cache" / f"repr-{slug}-{len(index)}-{hashlib.sha1(key.encode()).hexdigest()[:12]}.npz"
+    if cache and path.is_file():
+        with np.load(path) as z:
+            return Features(spec, z["x"], z["y"], z["layer_dims"].tolist())
+    images = data.images[torch.from_numpy(index)]
+    if kind == "pixels":
+        x, dims = pixel_features(images), [int(np.prod(images.shape[1:]))]
+    elif kind == "kmeans":
+        x = kmeans_features(kmeans, images, kmeans_stride, progress=progress)
+        dims = [x.shape[1]]
+    else:
+        x, dims = d_features(D, images, pool=pool, bn=bn, batch_size=batch_size, seed=seed, progress=progress)
+    y = data.labels[torch.from_numpy(index)].numpy() if data.labels is not None else np.zeros(len(index), np.int64)
+    if cache:
+        def write(tmp):
+            with open(tmp, "wb") as f:
+                np.savez(f, x=x, y=y, layer_dims=np.array(dims))
+        atomic_write(path, write)
+    return Features(spec, x, y, dims)
