@@ -11,6 +11,7 @@ largest difference between the two (float16 output: equal up to its rounding).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import math
 import statistics
@@ -29,7 +30,7 @@ def plain(km: R.KMeans, images: torch.Tensor, stride: int, batch_size: int = 50)
     k, out = len(km.centroids), np.empty((len(images), 4 * len(km.centroids)), np.float16)
     c2 = (km.centroids ** 2).sum(1)
     for s in range(0, len(images), batch_size):
-        p = F.unfold(images[s:s + batch_size].float(), km.patch, stride=stride)
+        p = F.unfold(images[s:s + batch_size].float(), km.recipe.patch, stride=stride)
         b, _, L = p.shape
         side = int(math.isqrt(L))
         p = (R.normalise_patches(p.transpose(1, 2).reshape(b * L, -1)) - km.mean) @ km.whiten
@@ -49,15 +50,16 @@ def main() -> None:
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     data = load_dataset("cifar10", 32, split="test", progress=False)
-    km = R.fit_kmeans(data.images[:2000], 1600, 20_000, seed=0)          # K = 1600 as Coates & Ng
+    km = R.fit_kmeans(data.images[:2000], R.KMeansRecipe(k=1600, patches=20_000))     # K = 1600 as Coates & Ng
     images = data.images[:args.n]
     report = dict(n=args.n, k=1600, threads=args.threads, rounds=args.rounds)
     for stride in (1, 2):
         times, out = {"plain": [], "ours": []}, {}
         for _ in range(args.rounds):
-            for name, fn in (("plain", plain), ("ours", R.kmeans_features)):
+            at = dataclasses.replace(km, recipe=dataclasses.replace(km.recipe, stride=stride))
+            for name, fn in (("plain", lambda: plain(at, images, stride)), ("ours", lambda: R.kmeans_features(at, images))):
                 t = time.perf_counter()
-                out[name] = fn(km, images, stride).astype(np.float32)
+                out[name] = fn().astype(np.float32)
                 times[name].append(time.perf_counter() - t)
         med = {name: statistics.median(ts) / args.n for name, ts in times.items()}
         report[f"stride{stride}"] = dict(s_per_image_plain=med["plain"], s_per_image_ours=med["ours"],

@@ -31,7 +31,7 @@ def main() -> None:
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     split = R.make_split("cifar10", 32, 3, seed=0, progress=False)
-    tr, _, te = R.features_for("kmeans", split, kmeans_stride=1, progress=False)
+    tr, _, te = R.features_for("kmeans", split, progress=False)
     x, y = tr.x[:args.n_train], tr.y[:args.n_train]
     xt, xs = R.standardise(x, te.x)
     xt, xs = xt.float(), xs.float()               # one dtype for every solver

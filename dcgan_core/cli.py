@@ -151,6 +151,8 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--bn", default="eval", choices=["eval", "batch"], help="BN statistics: running (eval) or per batch")
     c.add_argument("--kmeans-stride", type=int, default=1, help="with --features kmeans: the patch stride (Coates & "
                                                                 "Ng: 1; 2 is ~4× faster)")
+    c.add_argument("--kmeans-recipe", default="", help="with --features kmeans: changes to our recipe, e.g. "
+                                                      "'iters=50,patches=400000,empty=zero' (features.KMeansRecipe)")
 
     n = sub.add_parser("notebooks", help="execute the notebooks with papermill into build/",
                        description="Execute notebooks/*.ipynb in order with papermill; outputs and figures go to build/PROFILE/, "
@@ -262,10 +264,14 @@ def main(argv: list[str] | None = None) -> int:
                     else score(args.name, **options))
             print(f"wrote {card} and the files beside it")
         elif args.command == "classify":
+            from .features import parse_recipe
             from .representation import classify
+            if args.kmeans_stride < 1:
+                raise ValueError(f"kmeans_stride must be at least 1 (Coates & Ng: 1), got {args.kmeans_stride}")
+            kmeans = parse_recipe(args.kmeans_recipe, stride=args.kmeans_stride)
             print(json.dumps(classify(args.features, args.dataset, labels_per_class=args.labels_per_class,
                                       seed=args.seed, n_train=args.n_train, n_val=args.n_val, n_test=args.n_test,
-                                      pool=args.pool, bn=args.bn, kmeans_stride=args.kmeans_stride)))
+                                      pool=args.pool, bn=args.bn, kmeans=kmeans)))
         elif args.command == "notebooks":
             from .notebooks import make_figures
             return make_figures(args.profile, build=args.build, only=args.only, echo=lambda s: print(s, flush=True))

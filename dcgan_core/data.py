@@ -163,6 +163,11 @@ def held_out_split(name: str) -> str:
     return "test" if info is not None and "test" in info.splits else "train"
 
 
+def svhn_available(cache_dir: str | Path | None = None, splits: Sequence[str] = ("train", "test")) -> bool:
+    """Whether SVHN's `splits` (.mat files) are in the cache folder, so that loading them downloads nothing."""
+    return all((cache_root(cache_dir) / "svhn" / f"{s}_32x32.mat").is_file() for s in splits)
+
+
 def to_unit_range(x_uint8: torch.Tensor) -> torch.Tensor:
     """Scale uint8 pixels [0, 255] to float32 [-1, 1], the range of the generator's tanh."""
     if x_uint8.dtype != torch.uint8:
@@ -490,11 +495,12 @@ def _scenes_source(where: _Where, _split: str, only: str | None) -> _Source:
 
 
 def _svhn_source(where: _Where, split: str, _arg: str | None) -> _Source:
-    """SVHN's cropped digits: torchvision's .mat files (which need scipy)."""
+    """SVHN's cropped digits: the official {split}_32x32.mat files, read with scipy (torchvision only
+    downloads them: its SVHN class checks their md5, so it would refuse any other copy)."""
     import torchvision
     root, mat = where.cache / "svhn", f"{split}_32x32.mat"
     try:
-        import scipy.io  # noqa: F401
+        import scipy.io
     except ImportError:
         raise DataError("SVHN's .mat files need scipy: pip install scipy") from None
     if not (root / mat).is_file():
@@ -502,8 +508,20 @@ def _svhn_source(where: _Where, split: str, _arg: str | None) -> _Source:
                     f"put {mat} from http://ufldl.stanford.edu/housenumbers/ into {root}")
 
     def open_(limit):
-        ds = torchvision.datasets.SVHN(root, split=split, download=False)  # digit 0 has label 0
-        return ds.data[:limit].transpose(0, 2, 3, 1), ds.labels[:limit].astype(np.int64)
+        path = root / mat
+        try:
+            m = scipy.io.loadmat(path, variable_names=("X", "y"))
+        except Exception as e:  # not a .mat file, truncated, ...
+            raise DataError(f"cannot read {path} ({type(e).__name__}: {e}): use SVHN's {mat} from "
+                            "http://ufldl.stanford.edu/housenumbers/") from None
+        X, y = m.get("X"), m.get("y")
+        if (X is None or y is None or X.ndim != 4 or X.shape[:3] != (32, 32, 3) or X.dtype != np.uint8
+                or y.size != X.shape[3] or not np.isin(y, np.arange(11)).all()):
+            got = ", ".join(f"{k}: {v.dtype} {'×'.join(map(str, v.shape))}" for k, v in m.items() if k in ("X", "y"))
+            raise DataError(f"{path} is not an SVHN {mat}: expected X, uint8 32×32×3×N images, and y, N labels "
+                            f"1..10 (10 is digit 0); got {got or 'neither X nor y'}")
+        labels = y.reshape(-1).astype(np.int64) % 10          # label 10 is digit 0
+        return np.ascontiguousarray(X.transpose(3, 0, 1, 2)[:limit]), labels[:limit]  # H×W×C×N -> N×H×W×C
     return _Source(open=open_, classes=[str(d) for d in range(10)], stats=_stats(root, [mat]))
 
 

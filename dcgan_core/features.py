@@ -21,7 +21,7 @@ from .files import atomic_write
 from .models import Discriminator, build_models, init_weights
 from .pretrained import ZOO_DIR, load_models, manifest, require_discriminator, sha256
 
-_FEATURE_VERSION = 1        # bump when extraction changes, so old caches are not reused
+_FEATURE_VERSION = 2        # bump when extraction changes, so old caches are not reused
 
 # ---------------------------------------------------------------------------------------------
 # Features
@@ -93,68 +93,114 @@ def pixel_features(images: torch.Tensor) -> np.ndarray:
 
 # --- 1-layer k-means (Coates, Lee & Ng 2011, "An analysis of single-layer networks …") ---------
 
+@dataclasses.dataclass(frozen=True)
+class KMeansRecipe:
+    """Every choice of the 1-layer k-means baseline, Coates & Ng's value beside ours where they differ
+    (their kmeans_demo.m). Notebook 03 changes each alone (`representation.kmeans_ablation`)."""
+    k: int = 1600               # centroids; 4·k features
+    patches: int = 100_000      # random 6×6 patches to fit on (Coates & Ng: 400,000)
+    iters: int = 20             # Lloyd iterations (Coates & Ng: 50)
+    whiten_eps: float = 0.1     # ZCA: eigenvalues + ε (Coates & Ng: 0.1)
+    norm_eps: float = 10.0      # per patch: (p − mean) / sqrt(var + ε), pixels 0..255 (Coates & Ng: 10)
+    empty: str = "reseed"       # an empty cluster becomes a random patch; "zero": a zero centroid (Coates & Ng)
+    pool: str = "sum"           # per quadrant: "sum" (Coates & Ng) or "max"
+    stride: int = 1             # feature stride (Coates & Ng: 1)
+    patch: int = 6              # receptive field (Coates & Ng: 6)
+
+    def __post_init__(self):
+        if self.empty not in ("reseed", "zero") or self.pool not in ("sum", "max"):
+            raise ValueError(f"k-means empty must be reseed or zero and pool sum or max, got {self.empty!r}, {self.pool!r}")
+        if min(self.k, self.patches, self.iters, self.stride, self.patch) < 1:
+            raise ValueError(f"k-means k, patches, iters, stride and patch must be at least 1: {self}")
+
+
+def parse_recipe(text: str, **defaults) -> KMeansRecipe:
+    """"iters=50,patches=400000,empty=zero" → that KMeansRecipe (the fields not named: `defaults`, else ours)."""
+    fields = {f.name: f.type for f in dataclasses.fields(KMeansRecipe)}
+    changes = dict(defaults)
+    for item in filter(None, (t.strip() for t in text.split(","))):
+        name, eq, value = item.partition("=")
+        if not eq or name.strip() not in fields:
+            raise ValueError(f"k-means recipe item {item!r} must be NAME=VALUE with NAME one of {', '.join(fields)}")
+        kind = {"int": int, "float": float}.get(fields[name.strip()], str)
+        try:
+            changes[name.strip()] = kind(value.strip())
+        except ValueError:
+            raise ValueError(f"k-means recipe item {item!r}: {value.strip()!r} is not a{'n' * (kind is int)} "
+                             f"{kind.__name__}") from None
+    return KMeansRecipe(**changes)
+
+
 @dataclasses.dataclass
 class KMeans:
     """6×6 patches, each brightness/contrast normalised, ZCA-whitened; K centroids."""
     mean: torch.Tensor          # of the normalised patches, (p,)
     whiten: torch.Tensor        # ZCA matrix, p×p
     centroids: torch.Tensor     # K×p
-    patch: int = 6
+    recipe: KMeansRecipe = KMeansRecipe()
+
+    def key(self) -> str:
+        """What the features depend on (the feature cache's key)."""
+        h = hashlib.sha1()
+        for t in (self.mean, self.whiten, self.centroids):
+            h.update(t.numpy().tobytes())
+        return f"{h.hexdigest()}-{self.recipe.norm_eps}-{self.recipe.pool}-{self.recipe.stride}"
 
 
-def normalise_patches(p: torch.Tensor) -> torch.Tensor:
-    """Per patch: subtract its mean, divide by sqrt(var + 10) (pixels 0..255, Coates & Ng's constant)."""
-    return (p - p.mean(1, keepdim=True)) / (p.var(1, keepdim=True) + 10).sqrt()
+def normalise_patches(p: torch.Tensor, eps: float = 10.0) -> torch.Tensor:
+    """Per patch: subtract its mean, divide by sqrt(var + eps) (pixels 0..255; Coates & Ng: eps = 10)."""
+    return (p - p.mean(1, keepdim=True)) / (p.var(1, keepdim=True) + eps).sqrt()
 
 
-def fit_kmeans(images: torch.Tensor, k: int, n_patches: int, seed: int = 0, iters: int = 20, patch: int = 6) -> KMeans:
-    """Random patches of uint8 `images`, normalised and ZCA-whitened (ε = 0.1), then Lloyd's k-means."""
-    g = torch.Generator().manual_seed(seed)
+def fit_kmeans(images: torch.Tensor, recipe: KMeansRecipe = KMeansRecipe(), seed: int = 0) -> KMeans:
+    """Random patches of uint8 `images`, normalised and ZCA-whitened, then Lloyd's k-means (`recipe`)."""
+    r, g = recipe, torch.Generator().manual_seed(seed)
     n, c, h, w = images.shape
-    i = torch.randint(n, (n_patches,), generator=g)
-    y = torch.randint(h - patch + 1, (n_patches,), generator=g)
-    x = torch.randint(w - patch + 1, (n_patches,), generator=g)
-    rows = torch.arange(patch)
+    i = torch.randint(n, (r.patches,), generator=g)
+    y = torch.randint(h - r.patch + 1, (r.patches,), generator=g)
+    x = torch.randint(w - r.patch + 1, (r.patches,), generator=g)
+    rows = torch.arange(r.patch)
     p = images[i[:, None, None, None], torch.arange(c)[None, :, None, None],
                (y[:, None] + rows)[:, None, :, None], (x[:, None] + rows)[:, None, None, :]].float()
-    p = normalise_patches(p.reshape(n_patches, -1))
+    p = normalise_patches(p.reshape(r.patches, -1), r.norm_eps)
     mean = p.mean(0)
-    cov = torch.cov((p - mean).T)
-    e, v = torch.linalg.eigh(cov)
-    whiten = v @ torch.diag(1 / (e + 0.1).sqrt()) @ v.T
+    e, v = torch.linalg.eigh(torch.cov((p - mean).T))
+    whiten = v @ torch.diag(1 / (e + r.whiten_eps).sqrt()) @ v.T
     p = (p - mean) @ whiten
-    cent = p[torch.randperm(n_patches, generator=g)[:k]].clone()
-    for _ in range(iters):
-        d = (p * p).sum(1, keepdim=True) - 2 * p @ cent.T + (cent * cent).sum(1)
-        assign = d.argmin(1)
+    cent = p[torch.randperm(r.patches, generator=g)[:r.k]].clone()
+    for _ in range(r.iters):
+        # nearest centroid: argmin_k ‖c_k‖² − 2 p·c_k (‖p‖² is the same for every k), 50k patches at a time
+        c2, ct = (cent * cent).sum(1), cent.T.contiguous()
+        assign = torch.cat([torch.addmm(c2, p[s:s + 50_000], ct, alpha=-2).argmin(1) for s in range(0, r.patches, 50_000)])
         sums = torch.zeros_like(cent).index_add_(0, assign, p)
-        counts = torch.bincount(assign, minlength=k).float()
-        empty = counts == 0
-        cent = torch.where(empty[:, None], p[torch.randint(n_patches, (k,), generator=g)], sums / counts.clamp(min=1)[:, None])
-    return KMeans(mean, whiten, cent, patch)
+        counts = torch.bincount(assign, minlength=r.k).float()
+        refill = p[torch.randint(r.patches, (r.k,), generator=g)] if r.empty == "reseed" else torch.zeros_like(cent)
+        cent = torch.where((counts == 0)[:, None], refill, sums / counts.clamp(min=1)[:, None])
+    return KMeans(mean, whiten, cent, recipe)
 
 
 @torch.no_grad()
-def kmeans_features(km: KMeans, images: torch.Tensor, stride: int = 1, batch_size: int = 50,
-                    progress: bool = False) -> np.ndarray:
+def kmeans_features(km: KMeans, images: torch.Tensor, batch_size: int = 50, progress: bool = False) -> np.ndarray:
     """Coates & Ng's features: the "triangle" activation f_k = max(0, mean_j(z_j) − z_k), z_k the
-    distance of a whitened patch to centroid k, at every position (stride), sum-pooled over the
-    four quadrants: float16 N×4K."""
+    distance of a whitened patch to centroid k, at every position (the recipe's stride), pooled
+    (sum, or max) over the four quadrants: float16 N×4K."""
+    r = km.recipe
     k, out = len(km.centroids), np.empty((len(images), 4 * len(km.centroids)), np.float16)
     c2, ct = (km.centroids ** 2).sum(1), km.centroids.T.contiguous()
+    pool = (lambda t: t.sum(1)) if r.pool == "sum" else (lambda t: t.amax(1))
     for s in tqdm(range(0, len(images), batch_size), desc="k-means features", disable=not progress):
         x = images[s:s + batch_size].float()
-        p = F.unfold(x, km.patch, stride=stride)                        # B×p×L
+        p = F.unfold(x, r.patch, stride=r.stride)                       # B×p×L
         b, _, L = p.shape
         side = int(math.isqrt(L))
-        p = (normalise_patches(p.transpose(1, 2).reshape(b * L, -1)) - km.mean) @ km.whiten
+        p = (normalise_patches(p.transpose(1, 2).reshape(b * L, -1), r.norm_eps) - km.mean) @ km.whiten
         # (B·L)×K distances and activations, in place: at stride 1 the time goes to these passes
         z = torch.addmm(c2 + (p * p).sum(1, keepdim=True), p, ct, alpha=-2).clamp_(min=0).sqrt_()
         f = torch.sub(z.mean(1, keepdim=True), z, out=z).clamp_(min=0).view(b, side, side, k)
         half = side // 2
-        top, bottom = f[:, :half].sum(1), f[:, half:].sum(1)              # B×side×K: rows first
-        out[s:s + b] = torch.cat([top[:, :half].sum(1), top[:, half:].sum(1),
-                                  bottom[:, :half].sum(1), bottom[:, half:].sum(1)], 1).numpy()
+        top, bottom = pool(f[:, :half]), pool(f[:, half:])              # B×side×K: rows first
+        out[s:s + b] = torch.cat([pool(top[:, :half]), pool(top[:, half:]),
+                                  pool(bottom[:, :half]), pool(bottom[:, half:])], 1).numpy()
     return out
 
 
@@ -192,8 +238,7 @@ def image_size_for(spec: str, dataset: str) -> tuple[int, int]:
 
 
 def extract(spec: str, data: ImageData, index: np.ndarray, *, pool: int = 4, bn: str = "eval", seed: int = 0,
-            batch_size: int = 250, kmeans: KMeans | None = None, kmeans_stride: int = 1,
-            cache: bool = True, progress: bool = False) -> Features:
+            batch_size: int = 250, kmeans: KMeans | None = None, cache: bool = True, progress: bool = False) -> Features:
     """The features `spec` gives for data.images[index] (see `parse_features`), cached as float16
     in <cache>/cache/repr-….npz keyed by everything that changes them."""
     kind, _ = parse_features(spec)
@@ -204,7 +249,7 @@ def extract(spec: str, data: ImageData, index: np.ndarray, *, pool: int = 4, bn:
     elif kind == "kmeans":
         if kmeans is None:
             raise ValueError("k-means features need fitted centroids (fit_kmeans)")
-        what = [hashlib.sha1(kmeans.centroids.numpy().tobytes()).hexdigest(), kmeans_stride]
+        what = [kmeans.key()]
     else:
         what = []
     key = json.dumps([_FEATURE_VERSION, spec, data.name, tuple(data.images.shape), *what,
@@ -218,7 +263,7 @@ def extract(spec: str, data: ImageData, index: np.ndarray, *, pool: int = 4, bn:
     if kind == "pixels":
         x, dims = pixel_features(images), [int(np.prod(images.shape[1:]))]
     elif kind == "kmeans":
-        x = kmeans_features(kmeans, images, kmeans_stride, progress=progress)
+        x = kmeans_features(kmeans, images, progress=progress)
         dims = [x.shape[1]]
     else:
         x, dims = d_features(D, images, pool=pool, bn=bn, batch_size=batch_size, seed=seed, progress=progress)

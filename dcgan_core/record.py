@@ -33,6 +33,7 @@ RECORD = ROOT / "results"        # results/PROFILE/: the committed record
 
 # The figures the record keeps (Figures 1–9 of the paper, Tables 1 and 3), each at most this wide.
 FIGURES = ("fig1_generator.png", "fig2_after_one_epoch.png", "fig3_final_samples.png", "repr_table1.png",
+           "repr_kmeans_ablation.png",
            "fig4_latent_walk_rooms.png", "fig4_latent_walk_faces.png", "latent_walk_smoothness.png",
            "fig5_guided_backprop_rooms.png", "fig5_guided_backprop_faces.png", "fig6_forgetting_windows.png",
            "fig6_forgetting_eyeglasses.png", "fig7_smiling_man.png", "fig7_glasses_woman.png",

@@ -64,9 +64,10 @@ import torch
 from .cnn_baseline import Classifier, build_models_like, cnn_accuracy, train_cnn  # noqa: F401
 from .config import Config, option
 from .data import DataError, ImageData, load_dataset
-from .features import (Features, KMeans, d_features, extract, fit_kmeans, image_size_for,  # noqa: F401
+from .features import (Features, KMeans, KMeansRecipe, d_features, extract, fit_kmeans, image_size_for,  # noqa: F401
                        kmeans_features, load_discriminator, normalise_patches, parse_features, pixel_features)
 from .files import RunDir
+from .kmeans_ablation import kmeans_ablation
 from .models import Discriminator, init_weights
 from .pretrained import ZOO_DIR, manifest
 from .results import Result, artifact
@@ -110,14 +111,18 @@ class RepresentationConfig(Config):
     cnn_epochs: int = option(40, "epochs of the supervised CNN", min=1)
     kmeans_k: int = option(1600, "k-means centroids (Coates & Ng 2011: 1600)", min=2)
     kmeans_stride: int = option(1, "k-means feature stride (Coates & Ng: 1)", min=1)
-    kmeans_patches: int = option(100_000, "random 6×6 patches to fit k-means", min=100)
+    kmeans_patches: int = option(100_000, "random 6×6 patches to fit k-means (Coates & Ng: 400,000)", min=100)
+    kmeans_iters: int = option(20, "k-means (Lloyd) iterations (Coates & Ng: 50)", min=1)
     ablation_n_train: int = option(10_000, "training images for the ablations", min=10)
     ablation_n_eval: int | None = option(None, "validation and test images for the ablations and the random-init "
                                                "control (the first N of each; None: all)", min=10)
     training_runs: tuple[str, ...] = option((), "training runs of D's architecture (any D width) whose checkpoints "
                                             "kept along the way (train --keep-every) the training-length and width "
                                             "ablations read; none: random init and the final D only", flag=False)
-    ablations: bool = option(True, "run the ablations (layers, pooling grid, BN mode, width, training length)")
+    ablations: bool = option(True, "run the ablations (k-means recipe, layers, pooling grid, BN mode, width, training "
+                                   "length)")
+    ablation_grid_bn: bool = option(True, "among them the pooling-grid and BN-mode ablations (the cpu record skips "
+                                          "them for time)")
     batch_size: int = option(250, "images per feature batch", min=1)
     seed: int = option(0, "seed of the splits, label draws, random D's and k-means")
     progress: bool = option(True, "tqdm progress bars")
@@ -131,13 +136,22 @@ class RepresentationConfig(Config):
         # The record, within the companion's hour on 2 cores: the in-domain D (its random twin, k-means and
         # pixels beside it) on 10k training rows (every C of a grid around the Cs these features choose,
         # fitted on all of them), Table 2's protocol on CIFAR-10 with the same D, fewer label draws, a shorter
-        # CNN (one draw), ablations on 2k rows. The full 45k rows, the narrower and the transfer D (cifar32, celeba64)
-        # and Fashion-MNIST: `paper` (or `classify` for one row).
+        # CNN (one draw), ablations on 2k rows (k-means recipe, layers, training length, width; the pooling grid and
+        # BN mode, and the full 45k rows, the narrower and the transfer D (cifar32, celeba64), Fashion-MNIST and SVHN
+        # at `paper`, or `classify` for one row).
         "cpu": dict(models=("zoo:cifar32-d128",), n_train=10_000, c_grid=(1e-4, 1e-3, 1e-2), few_draws=3,
-                    table2_datasets=("cifar10",), table2_models=("zoo:cifar32-d128",), table2_draws=10, cnn_draws=1,
-                    cnn_epochs=10, ablation_n_train=2000, ablation_n_eval=2000),
-        "paper": dict(),
+                    table2_datasets=("cifar10",), table2_models=("zoo:cifar32-d128",), table2_draws=5, cnn_draws=1,
+                    cnn_epochs=10, ablation_n_train=2000, ablation_n_eval=1500, ablation_grid_bn=False),
+        # SVHN too, where its files are in the data cache: a transfer D (the zoo has no SVHN model; a D of
+        # `train --dataset svhn` goes in by its checkpoint path).
+        "paper": dict(table2_datasets=("cifar10", "fashion-mnist", "svhn"),
+                      table2_models=("zoo:cifar32", "zoo:mnist", "zoo:cifar32-d128")),
     }
+
+    def kmeans_recipe(self) -> KMeansRecipe:
+        """Our default k-means recipe (the ablation's starting point; Table 1 uses the best it finds)."""
+        return KMeansRecipe(k=self.kmeans_k, patches=self.kmeans_patches, iters=self.kmeans_iters,
+                            stride=self.kmeans_stride)
 
     def check(self) -> None:
         if len(self.table2_models) != len(self.table2_datasets):
@@ -194,39 +208,37 @@ def make_split(dataset: str, image_size: int, channels: int, *, n_train=None, n_
     return Split(data, test_data, train, val, test)
 
 
-def features_for(spec: str, split: Split, *, pool=4, bn="eval", seed=0, batch_size=250, kmeans_k=1600,
-                 kmeans_stride=1, kmeans_patches=100_000, progress=False) -> tuple[Features, Features, Features]:
-    """Train, val and test features of `spec` on a split (k-means fitted on the training rows)."""
+def features_for(spec: str, split: Split, *, pool=4, bn="eval", seed=0, batch_size=250,
+                 kmeans: KMeansRecipe = KMeansRecipe(), progress=False) -> tuple[Features, Features, Features]:
+    """Train, val and test features of `spec` on a split (k-means: `kmeans` fitted on the training rows)."""
     km = None
     if parse_features(spec)[0] == "kmeans":
-        km = fit_kmeans(split.train_data.images[torch.from_numpy(split.train)], kmeans_k, kmeans_patches, seed)
-    kw = dict(pool=pool, bn=bn, seed=seed, batch_size=batch_size, kmeans=km, kmeans_stride=kmeans_stride,
-              progress=progress)
+        km = fit_kmeans(split.train_data.images[torch.from_numpy(split.train)], kmeans, seed)
+    kw = dict(pool=pool, bn=bn, seed=seed, batch_size=batch_size, kmeans=km, progress=progress)
     return (extract(spec, split.train_data, split.train, **kw), extract(spec, split.train_data, split.val, **kw),
             extract(spec, split.test_data, split.test, **kw))
 
 
 def classify(features: str, dataset: str, *, labels_per_class: int | None = None, seed: int = 0,
              n_train: int | None = None, n_val: int = 5000, n_test: int | None = None, pool: int = 4,
-             bn: str = "eval", c_grid=(1e-5, 1e-4, 1e-3, 1e-2, 1e-1), kmeans_k: int = 1600, kmeans_stride: int = 1,
+             bn: str = "eval", c_grid=(1e-5, 1e-4, 1e-3, 1e-2, 1e-1), kmeans: KMeansRecipe = KMeansRecipe(),
              progress: bool = False) -> dict:
     """`python -m dcgan_core classify`: features + linear L2-SVM (C on a validation split) on one
     dataset; with `labels_per_class`, trained on that many random labelled images per class."""
-    if kmeans_stride < 1:
-        raise ValueError(f"kmeans_stride must be at least 1 (Coates & Ng: 1), got {kmeans_stride}")
     size, channels = image_size_for(features, dataset)
     split = make_split(dataset, size, channels, n_train=n_train, n_val=n_val, n_test=n_test, seed=seed,
                        progress=progress)
     start = time.perf_counter()
-    tr, va, te = features_for(features, split, pool=pool, bn=bn, seed=seed, kmeans_k=kmeans_k,
-                              kmeans_stride=kmeans_stride, progress=progress)
+    tr, va, te = features_for(features, split, pool=pool, bn=bn, seed=seed,
+                              kmeans=kmeans, progress=progress)
     if labels_per_class is not None:
         rows = draw_labels(tr.y, labels_per_class, np.random.default_rng(seed))
         tr = Features(tr.spec, tr.x[rows], tr.y[rows], tr.layer_dims)
     r = evaluate(tr, va, te, c_grid)
-    return dict(features=features, dataset=split.train_data.name, accuracy=r["accuracy"], C=r["C"],
+    return dict(features=features, dataset=split.train_data.name, accuracy=r["accuracy"], se=r["se"], C=r["C"],
                 feature_dim=r["feature_dim"], n_train=r["n_train"], n_val=r["n_val"], n_test=r["n_test"],
                 labels_per_class=labels_per_class, seed=seed, pool=pool, bn=bn,
+                kmeans=dataclasses.asdict(kmeans) if features == "kmeans" else None,
                 val_accuracy={str(k): v for k, v in r["val_accuracy"].items()},
                 seconds=round(time.perf_counter() - start, 1))
 
@@ -246,7 +258,9 @@ class RepresentationResult(Result):
     trained_minus_kmeans: float     # in-domain trained D − 1-layer k-means
     table2_cnn_minus_dcgan: dict[str, float]   # per dataset: supervised CNN error − DCGAN + SVM error
     table2_error: dict[str, float | None]      # Table 2 itself: DCGAN + SVM error on SVHN (None: SVHN not available)
+    table2_missing: dict[str, str]             # Table 2 datasets not measured, and why (SVHN without its files)
     controls: dict[str, float]      # what the claims' checks must get wrong (random_minus_random, random_minus_kmeans)
+    kmeans_ablation: dict | None    # kmeans_ablation.kmeans_ablation: each change to our k-means alone, the best recipe
     ablations: dict[str, list[dict]]
     seconds: dict[str, float]
     sets: dict = artifact()         # spec → (train, val, test) Features of Table 1, for the widget
@@ -280,8 +294,8 @@ def run(cfg: RepresentationConfig) -> RepresentationResult:
         if cfg.progress:      # each row as it is measured (a long run shows what it has)
             print(f"[{seconds[step]:.0f} s] {step}: {json.dumps(row)}", flush=True)
 
-    kw = dict(pool=cfg.pool, bn=cfg.bn, seed=cfg.seed, batch_size=cfg.batch_size, kmeans_k=cfg.kmeans_k,
-              kmeans_stride=cfg.kmeans_stride, kmeans_patches=cfg.kmeans_patches, progress=cfg.progress)
+    kw = dict(pool=cfg.pool, bn=cfg.bn, seed=cfg.seed, batch_size=cfg.batch_size, kmeans=cfg.kmeans_recipe(),
+              progress=cfg.progress)
     fit_kw = dict(max_iter=cfg.max_iter)
     splits: dict[tuple, Split] = {}
 
@@ -291,6 +305,18 @@ def run(cfg: RepresentationConfig) -> RepresentationResult:
             splits[dataset, size, channels] = make_split(dataset, size, channels, n_train=cfg.n_train, n_val=cfg.n_val,
                                                          n_test=cfg.n_test, seed=cfg.seed, progress=cfg.progress)
         return splits[dataset, size, channels]
+
+    # --- The k-means baseline, each difference to Coates & Ng alone (on the ablations' rows); Table 1
+    # uses the best recipe the validation rows chose ------------------------------------------------
+    kmeans = None
+    if cfg.ablations:
+        sub = ablation_split(split_for(cfg.dataset, "kmeans"), cfg)
+        kmeans = kmeans_ablation(tuple((d.images[torch.from_numpy(r)], d.labels[torch.from_numpy(r)].numpy())
+                                       for d, r in ((sub.train_data, sub.train), (sub.train_data, sub.val),
+                                                    (sub.test_data, sub.test))),
+                                 cfg.kmeans_recipe(), cfg.c_grid, max_iter=cfg.max_iter, seed=cfg.seed)
+        kw["kmeans"] = KMeansRecipe(**kmeans["best"])
+        lap("kmeans ablation", dict(default=kmeans["default"]["accuracy"], best=kmeans["best_row"]))
 
     # --- Table 1 ------------------------------------------------------------------------------
     in_domain = cfg.models[0]
@@ -303,19 +329,38 @@ def run(cfg: RepresentationConfig) -> RepresentationResult:
         accuracy[spec] = full["accuracy"]
         paper = ("DCGAN (ours) + L2-SVM" if parse_features(spec)[0] in ("zoo", "path") else
                  "1 Layer K-means" if spec == "kmeans" else None)
-        table1.append(dict(spec=spec, method=_spec_name(spec), accuracy=full["accuracy"], C=full["C"],
+        table1.append(dict(spec=spec, method=_spec_name(spec), accuracy=full["accuracy"], se=full["se"], C=full["C"],
                            feature_dim=full["feature_dim"], n_train=full["n_train"], n_test=full["n_test"],
-                           few_mean=few["mean"], few_pm=few["pm"], few_per_class=cfg.labels_per_class,
+                           few_mean=few["mean"], few_pm=few["pm"], few_se=few["se"], few_per_class=cfg.labels_per_class,
                            few_draws=cfg.few_draws, paper_row=paper, paper=PAPER_TABLE1.get(paper),
                            paper_few=PAPER_TABLE1_400.get(paper, (None, None))[0]))
         lap(f"table1 {spec}", table1[-1])
 
     # --- Table 2: 1000 labels, many draws; the supervised CNN of D's architecture --------------
-    table2, cnn_gap = [], {}
+    from .data import cache_root, svhn_available
+    table2, cnn_gap, table2_error, table2_missing = [], {}, {"svhn": None}, {}
+    n_val_of = {"svhn": 10_000}   # §5.2: 1000 labels, C on a 10k validation split held out of SVHN's train split
+    if "svhn" not in cfg.table2_datasets:
+        table2_missing["svhn"] = "not among table2_datasets (the paper profile has it, where its files are present)"
+
+    def table2_split(dataset, spec):
+        size, channels = image_size_for(spec, dataset)
+        if dataset in n_val_of and (dataset, size, channels) not in splits:  # make_split shrinks it without room
+            splits[dataset, size, channels] = make_split(dataset, size, channels, n_train=cfg.n_train,
+                                                         n_val=n_val_of[dataset], n_test=cfg.n_test, seed=cfg.seed,
+                                                         progress=cfg.progress)
+        return split_for(dataset, spec)
+
     for dataset, model in zip(cfg.table2_datasets, cfg.table2_models):
+        if dataset == "svhn" and not svhn_available():  # offline: not measured, and no download tried
+            table2_missing[dataset] = (f"SVHN's train_32x32.mat and test_32x32.mat are not in {cache_root() / 'svhn'}: "
+                                       "not measured (load_dataset('svhn', 32) downloads them, with internet)")
+            lap(f"table2 {dataset} missing", table2_missing[dataset])
+            continue
         errors = {}
-        for spec in (model, _random_twin(model), "kmeans", "pixels"):
-            split = split_for(dataset, spec)
+        twin = [_random_twin(model)] if parse_features(model)[0] != "path" else []  # a checkpoint has no zoo twin
+        for spec in (model, *twin, "kmeans", "pixels"):
+            split = table2_split(dataset, spec)
             fs = sets[spec] if dataset == cfg.dataset and spec in sets else features_for(spec, split, **kw)
             few = few_labels(*fs, cfg.table2_per_class, cfg.table2_draws, cfg.c_grid, seed=cfg.seed, **fit_kw)
             errors[spec] = 1 - few["mean"]
@@ -323,8 +368,10 @@ def run(cfg: RepresentationConfig) -> RepresentationResult:
                                pm=few["pm"], draws=cfg.table2_draws, labels=cfg.table2_per_class * len(np.unique(fs[0].y)),
                                paper=PAPER_TABLE2["DCGAN (ours) + L2-SVM"] if spec == model else None))
             lap(f"table2 {dataset} {spec}", table2[-1])
+        if dataset in table2_error:          # Table 2 itself: the DCGAN row's error on SVHN
+            table2_error[dataset] = errors[model]
         if cfg.cnn_draws:
-            split = split_for(dataset, model)
+            split = table2_split(dataset, model)
             tr_imgs, tr_y = split.train_data.images, split.train_data.labels
             val_imgs, val_y = tr_imgs[torch.from_numpy(split.val)], tr_y[torch.from_numpy(split.val)]
             test_imgs = split.test_data.images[torch.from_numpy(split.test)]
@@ -364,11 +411,12 @@ def run(cfg: RepresentationConfig) -> RepresentationResult:
                                                 feature_dim=r["feature_dim"]))
         lap("ablation layers", ablations["layers"])
         sub = ablation_split(split, cfg)
-        ablations["pool"] = [row(features_for(in_domain, sub, **{**kw, "pool": p}), pool=p) for p in (1, 2, 4)]
-        lap("ablation pool", ablations["pool"])
-        ablations["bn"] = [row(features_for(s, sub, **{**kw, "bn": b}), bn=b, spec=s)
-                           for s in (in_domain, _random_twin(in_domain)) for b in ("eval", "batch")]
-        lap("ablation bn", ablations["bn"])
+        if cfg.ablation_grid_bn:
+            ablations["pool"] = [row(features_for(in_domain, sub, **{**kw, "pool": p}), pool=p) for p in (1, 2, 4)]
+            lap("ablation pool", ablations["pool"])
+            ablations["bn"] = [row(features_for(s, sub, **{**kw, "bn": b}), bn=b, spec=s)
+                               for s in (in_domain, _random_twin(in_domain)) for b in ("eval", "batch")]
+            lap("ablation bn", ablations["bn"])
         # Training length: random init (step 0), the checkpoints kept along each of `training_runs` (runs of
         # D's architecture, train --keep-every, any width), and the in-domain D at its final step.
         D0, _ = load_discriminator(in_domain)
@@ -407,7 +455,8 @@ def run(cfg: RepresentationConfig) -> RepresentationResult:
     return RepresentationResult(
         config=cfg, table1=table1, table2=table2, accuracy=accuracy, trained_minus_random=trained - rand,
         trained_minus_kmeans=trained - accuracy["kmeans"], table2_cnn_minus_dcgan=cnn_gap,
-        table2_error={"svhn": None}, controls=controls, ablations=ablations, seconds=seconds, sets=sets)
+        table2_error=table2_error, table2_missing=table2_missing, controls=controls,
+        kmeans_ablation=kmeans, ablations=ablations, seconds=seconds, sets=sets)
 
 
 def ablation_split(split: Split, cfg: RepresentationConfig) -> Split:
@@ -444,7 +493,7 @@ def _pct(v):
 def table1_markdown(result: RepresentationResult) -> str:
     """Table 1 with the paper's rows beside ours: accuracy on all labels and on a few per class."""
     cfg = result.config
-    rows = ["| method | paper | ours | Δ vs paper | paper, 400/class | ours, "
+    rows = ["| method | paper | ours (± s.e., test rows) | Δ vs paper | paper, 400/class | ours, "
             f"{cfg.labels_per_class}/class (mean ± 1.96·std, {cfg.few_draws} draws) | dim | C |",
             "|---|---|---|---|---|---|---|---|"]
     ours_rows = {r["paper_row"] for r in result.table1}
@@ -453,8 +502,9 @@ def table1_markdown(result: RepresentationResult) -> str:
             rows.append(f"| {name} | {_pct(acc)} | not run | | {_pct(PAPER_TABLE1_400[name][0])} | | | |")
     for r in result.table1:
         delta = "" if r["paper"] is None else f"{100 * (r['accuracy'] - r['paper']):+.1f}"
-        rows.append(f"| {r['method']} | {_pct(r['paper'])} | {_pct(r['accuracy'])} | {delta} | {_pct(r['paper_few'])} | "
-                    f"{_pct(r['few_mean'])} ± {100 * r['few_pm']:.1f} | {r['feature_dim']:,} | {r['C']:g} |")
+        rows.append(f"| {r['method']} | {_pct(r['paper'])} | {_pct(r['accuracy'])} ± {100 * r['se']:.1f} | {delta} | "
+                    f"{_pct(r['paper_few'])} | {_pct(r['few_mean'])} ± {100 * r['few_pm']:.1f} | {r['feature_dim']:,} | "
+                    f"{r['C']:g} |")
     return "\n".join(rows)
 
 
@@ -463,7 +513,7 @@ def table2_markdown(result: RepresentationResult) -> str:
     rows = ["| dataset | method | paper (SVHN) | ours (error) | Δ vs paper | draws |", "|---|---|---|---|---|---|"]
     for r in result.table2:
         delta = "" if r["paper"] is None else f"{100 * (r['error'] - r['paper']):+.1f}"
-        rows.append(f"| {r['dataset']} (stand-in) | {r['method']} | {_pct(r['paper'])} | {_pct(r['error'])} ± "
+        rows.append(f"| {r['dataset']}{'' if r['dataset'] == 'svhn' else ' (stand-in)'} | {r['method']} | {_pct(r['paper'])} | {_pct(r['error'])} ± "
                     f"{100 * r['pm']:.1f} | {delta} | {r['draws']} |")
     return "\n".join(rows)
 
@@ -472,38 +522,43 @@ def ablation_figure(result: RepresentationResult):
     """Accuracy per layer, pooling grid, BN mode, width and training length (one panel each)."""
     import matplotlib.pyplot as plt
     ab = result.ablations
-    fig, axes = plt.subplots(1, 5, figsize=(17, 3.4))
-    ax = axes[0]
+    names = [n for n in ("layers", "pool", "bn", "width", "training") if n in ab]
+    fig, axes = plt.subplots(1, len(names), figsize=(3.4 * len(names), 3.4), squeeze=False)
+    axes = dict(zip(names, axes[0]))
+    ax = axes["layers"]
     for spec in dict.fromkeys(r["spec"] for r in ab["layers"]):
         rs = [r for r in ab["layers"] if r["spec"] == spec]
         ax.plot([r["layers"] for r in rs], [r["accuracy"] for r in rs], "o-", label=_spec_name(spec))
     ax.set_title("layers used")
     ax.legend(fontsize=7)
-    axes[1].bar([f"{r['pool']}×{r['pool']}" for r in ab["pool"]], [r["accuracy"] for r in ab["pool"]])
-    axes[1].set_title("max-pool grid per layer")
-    axes[2].bar([f"{'trained' if r['spec'].startswith('zoo') else 'random'}\n{r['bn']}" for r in ab["bn"]],
-                [r["accuracy"] for r in ab["bn"]], color=["C0", "C0", "C1", "C1"])
-    axes[2].set_title("BN: running vs batch statistics")
+    if "pool" in ab:
+        axes["pool"].bar([f"{r['pool']}×{r['pool']}" for r in ab["pool"]], [r["accuracy"] for r in ab["pool"]])
+        axes["pool"].set_title("max-pool grid per layer")
+    if "bn" in ab:
+        axes["bn"].bar([f"{'trained' if r['spec'].startswith('zoo') else 'random'}\n{r['bn']}" for r in ab["bn"]],
+                       [r["accuracy"] for r in ab["bn"]], color=["C0", "C0", "C1", "C1"])
+        axes["bn"].set_title("BN: running vs batch statistics")
     # trained bars named by their run (or zoo entry): two of one width stay two bars
-    axes[3].bar([f"{r['width']}\n{Path(r['run']).name}" if r["trained"] else str(r["width"]) for r in ab["width"]],
-                [r["accuracy"] for r in ab["width"]], color=["C0" if r["trained"] else "C1" for r in ab["width"]])
-    axes[3].set_title("D's first width (random; trained)")
-    axes[3].tick_params(axis="x", labelsize=7, labelrotation=35)
+    axes["width"].bar([f"{r['width']}\n{Path(r['run']).name}" if r["trained"] else str(r["width"]) for r in ab["width"]],
+                      [r["accuracy"] for r in ab["width"]], color=["C0" if r["trained"] else "C1" for r in ab["width"]])
+    axes["width"].set_title("D's first width (random; trained)")
+    axes["width"].tick_params(axis="x", labelsize=7, labelrotation=35)
     zoo_run = ab["training"][0]["run"]
     ends = [r for r in ab["training"] if r["run"] == zoo_run]                    # random init, the zoo's D
-    axes[4].plot([r["step"] for r in ends], [r["accuracy"] for r in ends], "s--", color="C1", label="zoo D (step 0: random)")
+    axes["training"].plot([r["step"] for r in ends], [r["accuracy"] for r in ends], "s--", color="C1",
+                          label="zoo D (step 0: random)")
     for i, run_dir in enumerate(dict.fromkeys(r["run"] for r in ab["training"] if r["run"] != zoo_run)):
         along = [r for r in ab["training"] if r["run"] == run_dir]
-        axes[4].plot([r["step"] for r in along], [r["accuracy"] for r in along], "o-", color=f"C{i + 2}",
-                     label=f"kept along {Path(run_dir).name} (width {along[0]['width']})")
-    axes[4].legend(fontsize=7)
-    axes[4].set_title("training steps of D")
-    axes[4].set_xlabel("step")
+        axes["training"].plot([r["step"] for r in along], [r["accuracy"] for r in along], "o-", color=f"C{i + 2}",
+                              label=f"kept along {Path(run_dir).name} (width {along[0]['width']})")
+    axes["training"].legend(fontsize=7)
+    axes["training"].set_title("training steps of D")
+    axes["training"].set_xlabel("step")
     lo = min(r["accuracy"] for rs in ab.values() for r in rs)
-    for a in axes:
+    for a in axes.values():
         a.set_ylim(max(0, lo - 0.05), None)
         a.grid(alpha=0.3)
-    axes[0].set_ylabel(f"test accuracy ({result.config.ablation_n_train:,} training images)")
+    axes["layers"].set_ylabel(f"test accuracy ({result.config.ablation_n_train:,} training images)")
     fig.tight_layout()
     return fig
 
@@ -533,16 +588,19 @@ def table1_figure(result: RepresentationResult):
 def table2_figure(result: RepresentationResult):
     """Table 2's protocol: error with 1000 labels per method and dataset (bars ± 1.96·std)."""
     import matplotlib.pyplot as plt
-    datasets = list(dict.fromkeys(r["dataset"] for r in result.table2))
+    datasets = list(dict.fromkeys(r["dataset"] for r in result.table2)) or ["none measured"]
     fig, axes = plt.subplots(1, len(datasets), figsize=(5.5 * len(datasets), 3.6), squeeze=False)
     for ax, ds in zip(axes[0], datasets):
         rs = [r for r in result.table2 if r["dataset"] == ds]
+        if not rs:
+            ax.set_title("Table 2: no dataset measured")
+            continue
         ax.bar(range(len(rs)), [r["error"] for r in rs], yerr=[r["pm"] for r in rs])
         ax.set_xticks(range(len(rs)), [r["method"].replace(" + ", "\n+ ").replace(", ", ",\n") for r in rs], fontsize=6)
         ax.axhline(PAPER_TABLE2["DCGAN (ours) + L2-SVM"], color="k", ls="--", lw=1, label="paper SVHN: DCGAN 22.48%")
         ax.axhline(PAPER_TABLE2["Supervised CNN with the same architecture"], color="r", ls=":", lw=1,
                    label="paper SVHN: CNN 28.87%")
-        ax.set_title(f"{ds} (stand-in for SVHN), {rs[0]['labels']} labels")
+        ax.set_title(f"{ds}{'' if ds == 'svhn' else ' (stand-in for SVHN)'}, {rs[0]['labels']} labels")
         ax.set_ylabel("test error")
         ax.legend(fontsize=7)
     fig.tight_layout()

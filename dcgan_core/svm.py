@@ -116,9 +116,10 @@ def predict(X: torch.Tensor, W: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     return _scores(X, W, b).argmax(1)
 
 
-def standardise(train: np.ndarray, *others: np.ndarray, bf16_above: float = 0.1) -> list[torch.Tensor]:
-    """z-score every array with the training rows' mean and std (# ours); float32, or bfloat16
-    where the training rows take more than `bf16_above` GB in float32."""
+def standardise(train: np.ndarray, *others: np.ndarray, bf16_above: float = 0.1, scale: bool = True
+                ) -> list[torch.Tensor]:
+    """z-score every array with the training rows' mean and std (# ours; `scale=False`: as they are);
+    float32, or bfloat16 where the training rows take more than `bf16_above` GB in float32."""
     t = torch.from_numpy(train)
     mean = torch.zeros(t.shape[1], dtype=torch.float64)
     sq = torch.zeros(t.shape[1], dtype=torch.float64)
@@ -129,6 +130,8 @@ def standardise(train: np.ndarray, *others: np.ndarray, bf16_above: float = 0.1)
     mean /= len(t)
     std = (sq / len(t) - mean ** 2).clamp(min=0).sqrt().clamp(min=1e-3).float()
     mean = mean.float()
+    if not scale:
+        mean, std = torch.zeros_like(mean), torch.ones_like(std)
     dtype = torch.bfloat16 if train.size * 4 / 1e9 > bf16_above else torch.float32
     out = []
     for a in (train, *others):
@@ -140,13 +143,13 @@ def standardise(train: np.ndarray, *others: np.ndarray, bf16_above: float = 0.1)
     return out
 
 
-def select_c(x_train, y_train, x_val, y_val, c_grid, *, n_classes: int | None = None, max_iter: int = 300
-             ) -> dict:
+def select_c(x_train, y_train, x_val, y_val, c_grid, *, n_classes: int | None = None, max_iter: int = 300,
+             scale: bool = True) -> dict:
     """Fit the SVM at each C (strongest regularisation first, warm-started) on standardised
     features; keep the C with the best validation accuracy. Returns C, the fit and the validation
     accuracy per C (the first best on a tie)."""
     n_classes = n_classes or int(max(y_train.max(), y_val.max())) + 1
-    xt, xv = standardise(x_train, x_val)
+    xt, xv = standardise(x_train, x_val, scale=scale)
     yt = torch.as_tensor(y_train)
     fit, best, val = None, None, {}
     directions = covariance_directions(xt)                   # one preconditioner for every C
@@ -159,16 +162,17 @@ def select_c(x_train, y_train, x_val, y_val, c_grid, *, n_classes: int | None = 
 
 
 def evaluate(train: Features, val: Features, test: Features, c_grid, *, max_iter: int = 300,
-             columns=None) -> dict:
+             columns=None, scale: bool = True) -> dict:
     """Train on `train` at every C of `c_grid`, choose C on `val`, report test accuracy (the
-    protocol of Table 1). `columns`: layer indices to use (all by default)."""
+    protocol of Table 1) and its standard error over the test rows (binomial). `columns`: layer
+    indices to use (all by default); `scale=False`: the features not standardised."""
     pick = (lambda f: f.x) if columns is None else (lambda f: f.layers(columns))
     xt, xv, xs = pick(train), pick(val), pick(test)
     n_classes = int(max(train.y.max(), val.y.max(), test.y.max())) + 1
-    sel = select_c(xt, train.y, xv, val.y, c_grid, n_classes=n_classes, max_iter=max_iter)
-    zs = standardise(xt, xs)[1]
+    sel = select_c(xt, train.y, xv, val.y, c_grid, n_classes=n_classes, max_iter=max_iter, scale=scale)
+    zs = standardise(xt, xs, scale=scale)[1]
     acc = float((predict(zs, *sel["fit"]).numpy() == test.y).mean())
-    return dict(accuracy=acc, C=sel["C"], val_accuracy=sel["val_accuracy"], feature_dim=int(xt.shape[1]),
+    return dict(accuracy=acc, se=float(np.sqrt(acc * (1 - acc) / len(xs))), C=sel["C"], val_accuracy=sel["val_accuracy"], feature_dim=int(xt.shape[1]),
                 n_train=len(xt), n_val=len(xv), n_test=len(xs))
 
 
@@ -197,5 +201,6 @@ def few_labels(train: Features, val: Features, test: Features, per_class: int, d
         accs.append(r["accuracy"])
         C = r["C"]
     accs = np.array(accs)
-    return dict(mean=float(accs.mean()), std=float(accs.std()), pm=float(1.96 * accs.std()),
+    se = float(accs.std(ddof=1) / np.sqrt(draws)) if draws > 1 else None    # of the mean over draws
+    return dict(mean=float(accs.mean()), std=float(accs.std()), pm=float(1.96 * accs.std()), se=se,
                 accuracies=accs.tolist(), C=C, per_class=per_class, draws=draws)

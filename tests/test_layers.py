@@ -20,7 +20,7 @@ LAYERS = [
     {"metrics"},                                   # FID/KID
     {"memorization", "train"},
     {"dedup", "mnist_appendix", "guided_backprop", "representation",  # one module per paper section
-     "features", "svm", "cnn_baseline"},          # §5's steps (representation composes them)
+     "features", "svm", "cnn_baseline", "kmeans_ablation"},   # §5's steps (representation composes them)
     {"latent_walk", "attributes"},                 # §6.1; the face-attribute judge of §6.3
     {"vector_arithmetic", "forgetting"},           # §6.3.2, §6.3.1 (use the attribute judge above)
     {"cards", "widgets", "notebooks", "report", "record"},   # report: results → build/PROFILE/report/; record: results/

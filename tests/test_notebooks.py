@@ -21,7 +21,7 @@ FIGURES = {
                     "fig3_final_samples.png", "training_curves.png", "zoo_training_curves.png", "zoo_samples.png"],
     "02_dedup_autoencoder_hashing": ["dedup_injected_examples.png", "dedup_collisions.png", "dedup_false_collisions.png",
                                      "dedup_precision_recall.png", "dedup_threshold_sweep.png", "dedup_scaling.png"],
-    "03_representation_learning": ["repr_table1.png", "repr_table2.png", "repr_ablations.png"],
+    "03_representation_learning": ["repr_table1.png", "repr_kmeans_ablation.png", "repr_table2.png", "repr_ablations.png"],
     "04_latent_walk": ["fig4_latent_walk_rooms.png", "fig4_latent_walk_faces.png", "latent_walk_smoothness.png"],
     "05_guided_backprop": ["fig5_guided_backprop_rooms.png", "fig5_guided_backprop_faces.png",
                            "guided_backprop_selectivity.png"],

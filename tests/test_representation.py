@@ -2,6 +2,7 @@
 D's features (layers, pooling, BN mode, cache), k-means features, the protocol and the CLI, on real
 images from the mirror."""
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -129,8 +130,8 @@ def test_extract_caches_and_random_d_differs(env):
 
 def test_kmeans_features(env):
     data = load_dataset("cifar10", 32, split="test", limit=200, progress=False)
-    km = R.fit_kmeans(data.images, k=16, n_patches=2000)
-    f = R.kmeans_features(km, data.images[:10], stride=2)
+    km = R.fit_kmeans(data.images, R.KMeansRecipe(k=16, patches=2000, stride=2))
+    f = R.kmeans_features(km, data.images[:10])
     assert f.shape == (10, 64) and (f >= 0).all() and f.sum() > 0
     # each centroid is nearest to some patch of the images (no dead centroids on the data they came from)
     assert km.centroids.shape == (16, 108) and torch.isfinite(km.centroids).all()
@@ -142,8 +143,14 @@ def test_kmeans_features(env):
         act = (z.mean(1, keepdim=True) - z).clamp(min=0).view(2, side, side, 16)
         h = side // 2
         ref = torch.cat([q.sum((1, 2)) for q in (act[:, :h, :h], act[:, :h, h:], act[:, h:, :h], act[:, h:, h:])], 1)
-        got = torch.from_numpy(R.kmeans_features(km, data.images[:2], stride=stride)).float()
+        at = dataclasses.replace(km, recipe=dataclasses.replace(km.recipe, stride=stride))
+        got = torch.from_numpy(R.kmeans_features(at, data.images[:2])).float()
         torch.testing.assert_close(got, ref, rtol=2e-3, atol=1e-2)
+        if stride == 1:        # max instead of sum over each quadrant
+            at = dataclasses.replace(at, recipe=dataclasses.replace(at.recipe, pool="max"))
+            ref = torch.cat([q.amax((1, 2)) for q in (act[:, :h, :h], act[:, :h, h:], act[:, h:, :h], act[:, h:, h:])], 1)
+            torch.testing.assert_close(torch.from_numpy(R.kmeans_features(at, data.images[:2])).float(), ref,
+                                       rtol=2e-3, atol=1e-2)
 
 
 def test_draw_labels_and_too_few():
@@ -183,7 +190,9 @@ def test_cli_classify_bad_input_is_one_line(env, tmp_path):
                         (["--features", "what", "--dataset", "cifar10"], "--features must be"),
                         (["--features", "pixels", "--dataset", f"folder:{tmp_path / 'flat'}"], "sub-folders"),
                         (["--features", "pixels", "--dataset", "nope"], "unknown dataset"),
-                        (["--features", "kmeans", "--kmeans-stride", "0"], "kmeans_stride must be at least 1")]:
+                        (["--features", "kmeans", "--kmeans-stride", "0"], "kmeans_stride must be at least 1"),
+                        (["--features", "kmeans", "--kmeans-recipe", "iters=many"], "'many' is not an int"),
+                        (["--features", "kmeans", "--kmeans-recipe", "pool=avg"], "pool sum or max")]:
         p = _cli(*args)
         assert p.returncode == 2 and words in p.stderr and "Traceback" not in p.stderr, (args, p.stderr)
 
@@ -222,8 +231,15 @@ def test_training_length_and_width_ablations_read_the_checkpoints_kept_along_run
     runs = (str(tmp_path / "run8"), str(tmp_path / "run16"))
     cfg = R.RepresentationConfig.from_profile("smoke", progress=False, training_runs=runs,
                                               n_train=300, n_val=100, n_test=200, ablation_n_train=200,
-                                              table2_datasets=(), table2_models=(), few_draws=1, kmeans_k=20)
+                                              table2_datasets=(), table2_models=(), few_draws=1, kmeans_k=20,
+                                              ablation_grid_bn=False)
     result = R.run(cfg)
+    assert "pool" not in result.ablations and "bn" not in result.ablations
+    # the k-means ablation ran first, one row per change, and chose Table 1's recipe on validation accuracy
+    from dcgan_core.kmeans_ablation import CHANGES
+    ka = result.kmeans_ablation
+    assert len(ka["rows"]) == len(CHANGES) and ka["default"]["recipe"]["k"] == 20 and ka["best"]["k"] == 20
+    assert ka["best_row"] is None or ka["best_row"]["val"] > ka["default"]["val"]
     steps = [(r["step"], r["run"], r["width"]) for r in result.ablations["training"]]
     zoo_steps = R.manifest(R.ZOO_DIR)["cifar32"]["steps"]
     assert steps == [(0, "zoo:cifar32", 64), (2, runs[0], 8), (4, runs[0], 8), (2, runs[1], 16), (4, runs[1], 16),
