@@ -262,6 +262,9 @@ def readme_blocks(root: Path = ROOT) -> dict[str, str]:
     timings = root / "results" / "timings.json"
     if timings.is_file():
         t = read_json(timings, "timings file")
+        for cmd, code in t["exit_codes"].items():       # taken from the record's run (--cpu-from): its time now
+            if code is None and (cpu / "run.json").is_file():
+                t["seconds"][cmd] = read_json(cpu / "run.json")["seconds"]
         blocks["timings"] = "\n".join(
             [f"Measured by `python benchmarks/timings.py` on {t['date']}, {host_name(t['machine'])}, nothing else "
              "running (a fresh clone's caches are cold: data extraction and cached features are included):", "",
