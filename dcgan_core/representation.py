@@ -81,6 +81,7 @@ PAPER_TABLE1 = {
 PAPER_TABLE1_400 = {"1 Layer K-means": (0.636, 0.007), "3 Layer K-means Learned RF": (0.701, 0.006),
                     "View Invariant K-means": (0.729, 0.007), "Exemplar CNN": (0.770, 0.006),
                     "DCGAN (ours) + L2-SVM": (0.738, 0.004)}
+N_VAL = {"svhn": 10_000}   # §5.2: 1000 labels, C on a 10k validation split held out of SVHN's train split
 PAPER_TABLE2 = {"DCGAN (ours) + L2-SVM": 0.2248, "Supervised CNN with the same architecture": 0.2887}
 
 
@@ -301,9 +302,10 @@ def run(cfg: RepresentationConfig) -> RepresentationResult:
 
     def split_for(dataset, spec):
         size, channels = image_size_for(spec, dataset)
-        if (dataset, size, channels) not in splits:
-            splits[dataset, size, channels] = make_split(dataset, size, channels, n_train=cfg.n_train, n_val=cfg.n_val,
-                                                         n_test=cfg.n_test, seed=cfg.seed, progress=cfg.progress)
+        if (dataset, size, channels) not in splits:   # (make_split shrinks the validation rows where there is no room)
+            splits[dataset, size, channels] = make_split(dataset, size, channels, n_train=cfg.n_train,
+                                                         n_val=N_VAL.get(dataset, cfg.n_val), n_test=cfg.n_test,
+                                                         seed=cfg.seed, progress=cfg.progress)
         return splits[dataset, size, channels]
 
     # --- The k-means baseline, each difference to Coates & Ng alone (on the ablations' rows); Table 1
@@ -339,17 +341,8 @@ def run(cfg: RepresentationConfig) -> RepresentationResult:
     # --- Table 2: 1000 labels, many draws; the supervised CNN of D's architecture --------------
     from .data import cache_root, svhn_available
     table2, cnn_gap, table2_error, table2_missing = [], {}, {"svhn": None}, {}
-    n_val_of = {"svhn": 10_000}   # §5.2: 1000 labels, C on a 10k validation split held out of SVHN's train split
     if "svhn" not in cfg.table2_datasets:
         table2_missing["svhn"] = "not among table2_datasets (the paper profile has it, where its files are present)"
-
-    def table2_split(dataset, spec):
-        size, channels = image_size_for(spec, dataset)
-        if dataset in n_val_of and (dataset, size, channels) not in splits:  # make_split shrinks it without room
-            splits[dataset, size, channels] = make_split(dataset, size, channels, n_train=cfg.n_train,
-                                                         n_val=n_val_of[dataset], n_test=cfg.n_test, seed=cfg.seed,
-                                                         progress=cfg.progress)
-        return split_for(dataset, spec)
 
     for dataset, model in zip(cfg.table2_datasets, cfg.table2_models):
         if dataset == "svhn" and not svhn_available():  # offline: not measured, and no download tried
@@ -360,7 +353,7 @@ def run(cfg: RepresentationConfig) -> RepresentationResult:
         errors = {}
         twin = [_random_twin(model)] if parse_features(model)[0] != "path" else []  # a checkpoint has no zoo twin
         for spec in (model, *twin, "kmeans", "pixels"):
-            split = table2_split(dataset, spec)
+            split = split_for(dataset, spec)
             fs = sets[spec] if dataset == cfg.dataset and spec in sets else features_for(spec, split, **kw)
             few = few_labels(*fs, cfg.table2_per_class, cfg.table2_draws, cfg.c_grid, seed=cfg.seed, **fit_kw)
             errors[spec] = 1 - few["mean"]
@@ -371,7 +364,7 @@ def run(cfg: RepresentationConfig) -> RepresentationResult:
         if dataset in table2_error:          # Table 2 itself: the DCGAN row's error on SVHN
             table2_error[dataset] = errors[model]
         if cfg.cnn_draws:
-            split = table2_split(dataset, model)
+            split = split_for(dataset, model)
             tr_imgs, tr_y = split.train_data.images, split.train_data.labels
             val_imgs, val_y = tr_imgs[torch.from_numpy(split.val)], tr_y[torch.from_numpy(split.val)]
             test_imgs = split.test_data.images[torch.from_numpy(split.test)]
