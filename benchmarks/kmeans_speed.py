@@ -1,4 +1,4 @@
-"""k-means features (§5's Coates & Ng baseline): `representation.kmeans_features` against the
+"""k-means features (§5's Coates & Ng baseline): `features.kmeans_features` against the
 definition written out plainly (distances, triangle activation, a sum over each quadrant — the
 form it replaced), on the same real CIFAR-10 images, alternating A B A B so machine noise hits both.
 
@@ -21,11 +21,11 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from dcgan_core import representation as R
+from dcgan_core import features
 from dcgan_core.data import load_dataset
 
 
-def plain(km: R.KMeans, images: torch.Tensor, stride: int, batch_size: int = 50) -> np.ndarray:
+def plain(km: features.KMeans, images: torch.Tensor, stride: int, batch_size: int = 50) -> np.ndarray:
     """The definition: every op allocates, each quadrant summed on its own."""
     k, out = len(km.centroids), np.empty((len(images), 4 * len(km.centroids)), np.float16)
     c2 = (km.centroids ** 2).sum(1)
@@ -33,7 +33,7 @@ def plain(km: R.KMeans, images: torch.Tensor, stride: int, batch_size: int = 50)
         p = F.unfold(images[s:s + batch_size].float(), km.recipe.patch, stride=stride)
         b, _, L = p.shape
         side = int(math.isqrt(L))
-        p = (R.normalise_patches(p.transpose(1, 2).reshape(b * L, -1)) - km.mean) @ km.whiten
+        p = (features.normalise_patches(p.transpose(1, 2).reshape(b * L, -1)) - km.mean) @ km.whiten
         z = ((p * p).sum(1, keepdim=True) - 2 * p @ km.centroids.T + c2).clamp(min=0).sqrt()
         f = (z.mean(1, keepdim=True) - z).clamp(min=0).reshape(b, side, side, k)
         h = side // 2
@@ -50,14 +50,14 @@ def main() -> None:
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     data = load_dataset("cifar10", 32, split="test", progress=False)
-    km = R.fit_kmeans(data.images[:2000], R.KMeansRecipe(k=1600, patches=20_000))     # K = 1600 as Coates & Ng
+    km = features.fit_kmeans(data.images[:2000], features.KMeansRecipe(k=1600, patches=20_000))     # K = 1600 as Coates & Ng
     images = data.images[:args.n]
     report = dict(n=args.n, k=1600, threads=args.threads, rounds=args.rounds)
     for stride in (1, 2):
         times, out = {"plain": [], "ours": []}, {}
         for _ in range(args.rounds):
             at = dataclasses.replace(km, recipe=dataclasses.replace(km.recipe, stride=stride))
-            for name, fn in (("plain", lambda: plain(at, images, stride)), ("ours", lambda: R.kmeans_features(at, images))):
+            for name, fn in (("plain", lambda: plain(at, images, stride)), ("ours", lambda: features.kmeans_features(at, images))):
                 t = time.perf_counter()
                 out[name] = fn().astype(np.float32)
                 times[name].append(time.perf_counter() - t)

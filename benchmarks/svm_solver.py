@@ -1,4 +1,4 @@
-"""§5's linear L2-SVM: `representation.fit_svm` (preconditioned L-BFGS) against the same L-BFGS
+"""§5's linear L2-SVM: `svm.fit_svm` (preconditioned L-BFGS) against the same L-BFGS
 without its preconditioner and against scikit-learn's `LinearSVC` (liblinear), on the same
 standardised k-means features of real CIFAR-10 images, at the C that k-means prefers.
 
@@ -19,7 +19,8 @@ import time
 import numpy as np
 import torch
 
-from dcgan_core import representation as R
+from dcgan_core.classify import features_for, make_split
+from dcgan_core import svm as S
 
 
 def main() -> None:
@@ -30,16 +31,16 @@ def main() -> None:
     ap.add_argument("--linearsvc-iter", type=int, default=1000, help="LinearSVC's max_iter (its default)")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
-    split = R.make_split("cifar10", 32, 3, seed=0, progress=False)
-    tr, _, te = R.features_for("kmeans", split, progress=False)
+    split = make_split("cifar10", 32, 3, seed=0, progress=False)
+    tr, _, te = features_for("kmeans", split, progress=False)
     x, y = tr.x[:args.n_train], tr.y[:args.n_train]
-    xt, xs = R.standardise(x, te.x)
+    xt, xs = S.standardise(x, te.x)
     xt, xs = xt.float(), xs.float()               # one dtype for every solver
     d, C, rows = xt.shape[1], args.C, []
 
     def report(name, seconds, W, b, **extra):
-        rows.append(dict(solver=name, seconds=round(seconds, 1), objective=R.svm_objective(xt, y, W, b, C),
-                         test_accuracy=float((R.predict(xs, torch.as_tensor(W, dtype=torch.float32),
+        rows.append(dict(solver=name, seconds=round(seconds, 1), objective=S.svm_objective(xt, y, W, b, C),
+                         test_accuracy=float((S.predict(xs, torch.as_tensor(W, dtype=torch.float32),
                                                         torch.as_tensor(b, dtype=torch.float32)).numpy() == te.y).mean()),
                          **extra))
         print(json.dumps(rows[-1]), flush=True)
@@ -47,7 +48,7 @@ def main() -> None:
     for name, directions in (("fit_svm (preconditioned)", None), ("fit_svm without preconditioner",
                                                                   (torch.zeros(d, 0), torch.zeros(0)))):
         t = time.perf_counter()
-        W, b = R.fit_svm(xt, torch.as_tensor(y), C, 10, directions=directions)
+        W, b = S.fit_svm(xt, torch.as_tensor(y), C, 10, directions=directions)
         report(name, time.perf_counter() - t, W, b, max_iter=300)
 
     import warnings

@@ -265,7 +265,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"wrote {card} and the files beside it")
         elif args.command == "classify":
             from .features import parse_recipe
-            from .representation import classify
+            from .classify import classify
             if args.kmeans_stride < 1:
                 raise ValueError(f"kmeans_stride must be at least 1 (Coates & Ng: 1), got {args.kmeans_stride}")
             kmeans = parse_recipe(args.kmeans_recipe, stride=args.kmeans_stride)

@@ -65,7 +65,7 @@ from tqdm.auto import tqdm
 from .config import Config, option
 from .data import load_dataset, to_unit_range
 from .files import write_json
-from .results import Result, artifact
+from .results import Laps, Result, artifact
 
 KINDS = ("exact", "jpeg", "shift", "crop", "brightness", "contrast", "noise", "resize")
 _POPCOUNT = np.unpackbits(np.arange(256, dtype=np.uint8)[:, None], axis=1).sum(1, dtype=np.uint8)  # bits set per byte
@@ -609,11 +609,7 @@ def run(cfg: DedupConfig) -> DedupEvaluation:
     `cfg.dataset` at random, append `per_kind` changed copies for each kind of change, train the
     autoencoder on them all, hash and group, score the groups beside three baselines, sweep the
     threshold and the radius, and time hashing + grouping against N (the paper's "linear time")."""
-    seconds, clock = {}, time.perf_counter()
-
-    def lap(step: str) -> None:
-        nonlocal clock
-        seconds[step], clock = time.perf_counter() - clock, time.perf_counter()
+    lap = Laps()
 
     data = load_dataset(cfg.dataset, 32, channels=3, limit=cfg.limit, progress=cfg.progress)
     index = torch.randperm(len(data), generator=torch.Generator().manual_seed(cfg.seed))[:cfg.eval_images]
@@ -643,7 +639,7 @@ def run(cfg: DedupConfig) -> DedupEvaluation:
         config=cfg, dataset=data.name, n_originals=n_originals, n_injected=len(inj.images) - n_originals,
         losses=losses, bits_set=float((codes > cfg.threshold).float().mean()),
         distinct_hashes=len(set(_keys(hashes))), n_groups=len(groups), n_false_groups=len(false_groups), scores=scores, sweep=rows, best=best_row(rows),
-        scaling=timing, controls=controls, seconds=seconds, injected=inj, codes=codes, groups=groups, false_groups=false_groups,
+        scaling=timing, controls=controls, seconds=dict(lap), injected=inj, codes=codes, groups=groups, false_groups=false_groups,
         model=model)
 
 

@@ -274,3 +274,18 @@ def extract(spec: str, data: ImageData, index: np.ndarray, *, pool: int = 4, bn:
                 np.savez(f, x=x, y=y, layer_dims=np.array(dims))
         atomic_write(path, write)
     return Features(spec, x, y, dims)
+
+
+def spec_name(spec: str) -> str:
+    """A features spec as a table's method name: "zoo:cifar32" → "D of cifar32 (trained)"."""
+    kind, arg = parse_features(spec)
+    return {"zoo": f"D of {arg} (trained)", "random": f"D of {arg}, random weights", "path": f"D of {spec}",
+            "kmeans": "1-layer k-means (Coates & Ng 2011)", "pixels": "raw pixels"}[kind]
+
+
+def random_twin(spec: str) -> str:
+    """A zoo D's architecture with fresh weights: "zoo:cifar32" → "random:cifar32" (the trained D's control)."""
+    kind, arg = parse_features(spec)
+    if kind not in ("zoo", "random"):
+        raise ValueError(f"{spec!r}: the random twin needs a zoo model")
+    return f"random:{arg}"

@@ -44,35 +44,32 @@ What §5 does, each step a function (in `features`, `svm` and `cnn_baseline`; `r
   trained with Adam on the same labelled images (# ours: lr 2e-4, β1 0.5 as D's training, batch
   64, the epoch with the best validation accuracy kept; no augmentation).
 
-`run(cfg)` makes Tables 1 and 2 and the ablations; notebook 03 and the `classify` command call
-these functions. Offline there is no SVHN, so Table 2's protocol runs on CIFAR-10 and
+`run(cfg)` composes Table 1 (`_table1`), Table 2 (`_table2`) and the ablations (`feature_ablations`,
+`kmeans_ablation`) on the rows of `classify.make_split`; notebook 03 calls `run`, the `classify` command
+`classify.classify` (one row). Offline there is no SVHN, so Table 2's protocol runs on CIFAR-10 and
 Fashion-MNIST as stand-ins; CIFAR-10 here is the mirror's JPEG (q75) copy.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import json
-import time
-from pathlib import Path
 from typing import ClassVar
 
 import numpy as np
 import torch
 
-# §5's steps, one module each (features, the SVM, the CNN baseline); their names stay importable from here.
-from .cnn_baseline import Classifier, build_models_like, cnn_accuracy, train_cnn  # noqa: F401
+# §5's steps, one module each: the features (`features`), the SVM (`svm`), one classification (`classify`), the
+# CNN baseline (`cnn_baseline`), the ablations of D's features and of the k-means baseline.
+from .classify import Split, features_for, make_split
+from .cnn_baseline import cnn_accuracy, train_cnn
 from .config import Config, option
-from .data import DataError, ImageData, load_dataset
-from .features import (Features, KMeans, KMeansRecipe, d_features, extract, fit_kmeans, image_size_for,  # noqa: F401
-                       kmeans_features, load_discriminator, normalise_patches, parse_features, pixel_features)
-from .files import RunDir
+from .data import cache_root, svhn_available
+from .feature_ablations import ablation_rows, ablation_split, direct_features, feature_ablations
+from .features import (Features, KMeansRecipe, image_size_for, load_discriminator, parse_features, random_twin,
+                       spec_name)
 from .kmeans_ablation import kmeans_ablation
-from .models import Discriminator, init_weights
-from .pretrained import ZOO_DIR, manifest
-from .results import Result, artifact
-from .svm import (covariance_directions, draw_labels, evaluate, few_labels, fit_svm, predict,  # noqa: F401
-                  select_c, standardise, svm_objective)
+from .results import Laps, Result, artifact
+from .svm import draw_labels, evaluate, few_labels
 
 # The paper's rows (accuracy on CIFAR-10, Table 1; error on SVHN with 1000 labels, Table 2).
 PAPER_TABLE1 = {
@@ -162,89 +159,6 @@ class RepresentationConfig(Config):
 
 
 # ---------------------------------------------------------------------------------------------
-# Splits and one classification (the CLI's `classify`)
-
-@dataclasses.dataclass
-class Split:
-    """One dataset at one resolution, and which rows are train / val / test."""
-    train_data: ImageData
-    test_data: ImageData
-    train: np.ndarray
-    val: np.ndarray
-    test: np.ndarray
-
-
-def folder_labels(data: ImageData) -> ImageData:
-    """A folder dataset's labels from its sub-folder names (the first part of each file's path)."""
-    names = [i.split("/", 1)[0] if "/" in i else "" for i in data.ids]
-    classes = sorted(set(names))
-    if "" in classes or len(classes) < 2:
-        raise DataError(f"{data.name} needs its images in at least two sub-folders, one per class "
-                        f"(found {len(classes) - ('' in classes)} sub-folder(s){' and images at the top' if '' in classes else ''})")
-    index = {c: i for i, c in enumerate(classes)}
-    return dataclasses.replace(data, labels=torch.tensor([index[n] for n in names]), classes=classes)
-
-
-def make_split(dataset: str, image_size: int, channels: int, *, n_train=None, n_val=5000, n_test=None,
-               test_fraction: float = 0.2, seed: int = 0, progress: bool = False) -> Split:
-    """Random (seeded, in random order) train / val rows of the training split and test rows of the test split; a
-    dataset without a test split (a folder) holds out `test_fraction` of its images as the test set."""
-    from .data import held_out_split
-    data = load_dataset(dataset, image_size, split="train", channels=channels, progress=progress)
-    if dataset.startswith("folder:"):
-        data = folder_labels(data)
-    if data.labels is None:
-        raise DataError(f"{dataset} has no class labels to classify")
-    rng = np.random.default_rng(seed)
-    order = rng.permutation(len(data))
-    if held_out_split(dataset) == "test":
-        test_data = load_dataset(dataset, image_size, split="test", channels=channels, progress=progress)
-        test = rng.permutation(len(test_data))[:n_test]
-    else:
-        n_hold = max(1, int(round(test_fraction * len(data))))
-        test_data, test, order = data, order[:n_hold], order[n_hold:]
-    n_val = min(n_val, len(order) // 5) if len(order) < 2 * n_val else n_val
-    # Random order, not sorted: the first n rows of each are a random subset (class-sorted folders).
-    val, train = order[:n_val], order[n_val:][:n_train]
-    return Split(data, test_data, train, val, test)
-
-
-def features_for(spec: str, split: Split, *, pool=4, bn="eval", seed=0, batch_size=250,
-                 kmeans: KMeansRecipe = KMeansRecipe(), progress=False) -> tuple[Features, Features, Features]:
-    """Train, val and test features of `spec` on a split (k-means: `kmeans` fitted on the training rows)."""
-    km = None
-    if parse_features(spec)[0] == "kmeans":
-        km = fit_kmeans(split.train_data.images[torch.from_numpy(split.train)], kmeans, seed)
-    kw = dict(pool=pool, bn=bn, seed=seed, batch_size=batch_size, kmeans=km, progress=progress)
-    return (extract(spec, split.train_data, split.train, **kw), extract(spec, split.train_data, split.val, **kw),
-            extract(spec, split.test_data, split.test, **kw))
-
-
-def classify(features: str, dataset: str, *, labels_per_class: int | None = None, seed: int = 0,
-             n_train: int | None = None, n_val: int = 5000, n_test: int | None = None, pool: int = 4,
-             bn: str = "eval", c_grid=(1e-5, 1e-4, 1e-3, 1e-2, 1e-1), kmeans: KMeansRecipe = KMeansRecipe(),
-             progress: bool = False) -> dict:
-    """`python -m dcgan_core classify`: features + linear L2-SVM (C on a validation split) on one
-    dataset; with `labels_per_class`, trained on that many random labelled images per class."""
-    size, channels = image_size_for(features, dataset)
-    split = make_split(dataset, size, channels, n_train=n_train, n_val=n_val, n_test=n_test, seed=seed,
-                       progress=progress)
-    start = time.perf_counter()
-    tr, va, te = features_for(features, split, pool=pool, bn=bn, seed=seed,
-                              kmeans=kmeans, progress=progress)
-    if labels_per_class is not None:
-        rows = draw_labels(tr.y, labels_per_class, np.random.default_rng(seed))
-        tr = Features(tr.spec, tr.x[rows], tr.y[rows], tr.layer_dims)
-    r = evaluate(tr, va, te, c_grid)
-    return dict(features=features, dataset=split.train_data.name, accuracy=r["accuracy"], se=r["se"], C=r["C"],
-                feature_dim=r["feature_dim"], n_train=r["n_train"], n_val=r["n_val"], n_test=r["n_test"],
-                labels_per_class=labels_per_class, seed=seed, pool=pool, bn=bn,
-                kmeans=dataclasses.asdict(kmeans) if features == "kmeans" else None,
-                val_accuracy={str(k): v for k, v in r["val_accuracy"].items()},
-                seconds=round(time.perf_counter() - start, 1))
-
-
-# ---------------------------------------------------------------------------------------------
 # Tables 1 and 2 and the ablations, as one function: notebook 03 calls `run`
 
 @dataclasses.dataclass
@@ -267,213 +181,136 @@ class RepresentationResult(Result):
     sets: dict = artifact()         # spec → (train, val, test) Features of Table 1, for the widget
 
 
-def _spec_name(spec: str) -> str:
-    kind, arg = parse_features(spec)
-    return {"zoo": f"D of {arg} (trained)", "random": f"D of {arg}, random weights", "path": f"D of {spec}",
-            "kmeans": "1-layer k-means (Coates & Ng 2011)", "pixels": "raw pixels"}[kind]
-
-
-def _zoo_name(spec: str) -> str:
-    return parse_features(spec)[1]
-
-
-def _random_twin(spec: str) -> str:
-    kind, arg = parse_features(spec)
-    if kind not in ("zoo", "random"):
-        raise ValueError(f"{spec!r}: the random twin needs a zoo model")
-    return f"random:{arg}"
-
-
 def run(cfg: RepresentationConfig) -> RepresentationResult:
     """Table 1 (CIFAR-10: full training set and `labels_per_class`), Table 2's 1000-label
     protocol on `table2_datasets`, and the ablations; every features type on the same rows."""
-    seconds, clock = {}, time.perf_counter()
-
-    def lap(step, row=None):
-        nonlocal clock
-        seconds[step], clock = round(time.perf_counter() - clock, 1), time.perf_counter()
-        if cfg.progress:      # each row as it is measured (a long run shows what it has)
-            print(f"[{seconds[step]:.0f} s] {step}: {json.dumps(row)}", flush=True)
-
+    laps = Laps(echo=cfg.progress)
+    splits = Splits(cfg)
     kw = dict(pool=cfg.pool, bn=cfg.bn, seed=cfg.seed, batch_size=cfg.batch_size, kmeans=cfg.kmeans_recipe(),
               progress=cfg.progress)
-    fit_kw = dict(max_iter=cfg.max_iter)
-    splits: dict[tuple, Split] = {}
-
-    def split_for(dataset, spec):
-        size, channels = image_size_for(spec, dataset)
-        if (dataset, size, channels) not in splits:   # (make_split shrinks the validation rows where there is no room)
-            splits[dataset, size, channels] = make_split(dataset, size, channels, n_train=cfg.n_train,
-                                                         n_val=N_VAL.get(dataset, cfg.n_val), n_test=cfg.n_test,
-                                                         seed=cfg.seed, progress=cfg.progress)
-        return splits[dataset, size, channels]
-
-    # --- The k-means baseline, each difference to Coates & Ng alone (on the ablations' rows); Table 1
-    # uses the best recipe the validation rows chose ------------------------------------------------
     kmeans = None
-    if cfg.ablations:
-        sub = ablation_split(split_for(cfg.dataset, "kmeans"), cfg)
-        kmeans = kmeans_ablation(tuple((d.images[torch.from_numpy(r)], d.labels[torch.from_numpy(r)].numpy())
-                                       for d, r in ((sub.train_data, sub.train), (sub.train_data, sub.val),
-                                                    (sub.test_data, sub.test))),
-                                 cfg.kmeans_recipe(), cfg.c_grid, max_iter=cfg.max_iter, seed=cfg.seed)
+    if cfg.ablations:   # each difference to Coates & Ng alone; Table 1 uses the recipe the validation rows chose
+        kmeans = _kmeans_ablation(cfg, splits(cfg.dataset, "kmeans"))
         kw["kmeans"] = KMeansRecipe(**kmeans["best"])
-        lap("kmeans ablation", dict(default=kmeans["default"]["accuracy"], best=kmeans["best_row"]))
+        laps("kmeans ablation", dict(default=kmeans["default"]["accuracy"], best=kmeans["best_row"]))
+    in_domain, twin = cfg.models[0], random_twin(cfg.models[0])
+    sets, table1 = _table1(cfg, splits, kw, laps)
+    table2, cnn_gap, table2_error, table2_missing = _table2(cfg, splits, sets, kw, laps)
+    ablations = (feature_ablations(cfg, in_domain, sets, splits(cfg.dataset, in_domain), kw, laps)
+                 if cfg.ablations else {})
+    accuracy = {r["spec"]: r["accuracy"] for r in table1}
+    # Controls: a second random init against the random twin (on the ablations' rows: "trained" must beat
+    # random by more than two random inits differ), and the random D in place of the trained one against k-means.
+    D1, _ = load_discriminator(twin, cfg.seed + 1)
+    other = direct_features(D1, ablation_split(splits(cfg.dataset, in_domain), cfg), cfg, f"{twin} (seed {cfg.seed + 1})")
+    controls = dict(random_minus_random=evaluate(*other, cfg.c_grid, max_iter=cfg.max_iter)["accuracy"]
+                    - evaluate(*ablation_rows(sets[twin], cfg), cfg.c_grid, max_iter=cfg.max_iter)["accuracy"],
+                    random_minus_kmeans=accuracy[twin] - accuracy["kmeans"])
+    laps("controls", controls)
+    return RepresentationResult(
+        config=cfg, table1=table1, table2=table2, accuracy=accuracy,
+        trained_minus_random=accuracy[in_domain] - accuracy[twin],
+        trained_minus_kmeans=accuracy[in_domain] - accuracy["kmeans"], table2_cnn_minus_dcgan=cnn_gap,
+        table2_error=table2_error, table2_missing=table2_missing, controls=controls,
+        kmeans_ablation=kmeans, ablations=ablations, seconds=dict(laps), sets=sets)
 
-    # --- Table 1 ------------------------------------------------------------------------------
-    in_domain = cfg.models[0]
-    specs = [*cfg.models, _random_twin(in_domain), "kmeans", "pixels"]
-    sets, table1, accuracy = {}, [], {}
-    for spec in specs:
-        sets[spec] = features_for(spec, split_for(cfg.dataset, spec), **kw)
-        full = evaluate(*sets[spec], cfg.c_grid, **fit_kw)
-        few = few_labels(*sets[spec], cfg.labels_per_class, cfg.few_draws, cfg.c_grid, seed=cfg.seed, **fit_kw)
-        accuracy[spec] = full["accuracy"]
+
+class Splits(dict):
+    """Each (dataset, image size, channels)'s `Split`, made once: `splits(dataset, spec)` (a spec's D decides
+    the size; `make_split` shrinks the validation rows where there is no room)."""
+
+    def __init__(self, cfg: RepresentationConfig):
+        super().__init__()
+        self.cfg = cfg
+
+    def __call__(self, dataset: str, spec: str) -> Split:
+        size, channels = image_size_for(spec, dataset)
+        if (dataset, size, channels) not in self:
+            self[dataset, size, channels] = make_split(
+                dataset, size, channels, n_train=self.cfg.n_train, n_val=N_VAL.get(dataset, self.cfg.n_val),
+                n_test=self.cfg.n_test, seed=self.cfg.seed, progress=self.cfg.progress)
+        return self[dataset, size, channels]
+
+
+def _kmeans_ablation(cfg: RepresentationConfig, split: Split) -> dict:
+    """`kmeans_ablation` on the ablations' rows of the k-means split (images and labels)."""
+    sub = ablation_split(split, cfg)
+    rows = tuple((d.images[torch.from_numpy(r)], d.labels[torch.from_numpy(r)].numpy())
+                 for d, r in ((sub.train_data, sub.train), (sub.train_data, sub.val), (sub.test_data, sub.test)))
+    return kmeans_ablation(rows, cfg.kmeans_recipe(), cfg.c_grid, max_iter=cfg.max_iter, seed=cfg.seed)
+
+
+def _table1(cfg: RepresentationConfig, splits: Splits, kw: dict, laps: Laps) -> tuple[dict, list[dict]]:
+    """Table 1: each trained D, the in-domain D's random twin, k-means and pixels, on all training rows and
+    on `labels_per_class` per class; and the features (spec → (train, val, test)) for what follows."""
+    sets, table1 = {}, []
+    for spec in [*cfg.models, random_twin(cfg.models[0]), "kmeans", "pixels"]:
+        sets[spec] = features_for(spec, splits(cfg.dataset, spec), **kw)
+        full = evaluate(*sets[spec], cfg.c_grid, max_iter=cfg.max_iter)
+        few = few_labels(*sets[spec], cfg.labels_per_class, cfg.few_draws, cfg.c_grid, seed=cfg.seed,
+                         max_iter=cfg.max_iter)
         paper = ("DCGAN (ours) + L2-SVM" if parse_features(spec)[0] in ("zoo", "path") else
                  "1 Layer K-means" if spec == "kmeans" else None)
-        table1.append(dict(spec=spec, method=_spec_name(spec), accuracy=full["accuracy"], se=full["se"], C=full["C"],
+        table1.append(dict(spec=spec, method=spec_name(spec), accuracy=full["accuracy"], se=full["se"], C=full["C"],
                            feature_dim=full["feature_dim"], n_train=full["n_train"], n_test=full["n_test"],
                            few_mean=few["mean"], few_pm=few["pm"], few_se=few["se"], few_per_class=cfg.labels_per_class,
                            few_draws=cfg.few_draws, paper_row=paper, paper=PAPER_TABLE1.get(paper),
                            paper_few=PAPER_TABLE1_400.get(paper, (None, None))[0]))
-        lap(f"table1 {spec}", table1[-1])
+        laps(f"table1 {spec}", table1[-1])
+    return sets, table1
 
-    # --- Table 2: 1000 labels, many draws; the supervised CNN of D's architecture --------------
-    from .data import cache_root, svhn_available
+
+def _table2(cfg: RepresentationConfig, splits: Splits, sets: dict, kw: dict, laps: Laps):
+    """Table 2's protocol (1000 labels, many draws) on each of `table2_datasets` with its D, its random twin,
+    k-means and pixels, and the supervised CNN of D's architecture: (rows, CNN − DCGAN error per dataset,
+    the DCGAN error on SVHN, the datasets not measured and why)."""
     table2, cnn_gap, table2_error, table2_missing = [], {}, {"svhn": None}, {}
     if "svhn" not in cfg.table2_datasets:
         table2_missing["svhn"] = "not among table2_datasets (the paper profile has it, where its files are present)"
-
     for dataset, model in zip(cfg.table2_datasets, cfg.table2_models):
         if dataset == "svhn" and not svhn_available():  # offline: not measured, and no download tried
             table2_missing[dataset] = (f"SVHN's train_32x32.mat and test_32x32.mat are not in {cache_root() / 'svhn'}: "
                                        "not measured (load_dataset('svhn', 32) downloads them, with internet)")
-            lap(f"table2 {dataset} missing", table2_missing[dataset])
+            laps(f"table2 {dataset} missing", table2_missing[dataset])
             continue
         errors = {}
-        twin = [_random_twin(model)] if parse_features(model)[0] != "path" else []  # a checkpoint has no zoo twin
+        twin = [random_twin(model)] if parse_features(model)[0] != "path" else []  # a checkpoint has no zoo twin
         for spec in (model, *twin, "kmeans", "pixels"):
-            split = split_for(dataset, spec)
-            fs = sets[spec] if dataset == cfg.dataset and spec in sets else features_for(spec, split, **kw)
-            few = few_labels(*fs, cfg.table2_per_class, cfg.table2_draws, cfg.c_grid, seed=cfg.seed, **fit_kw)
+            fs = (sets[spec] if dataset == cfg.dataset and spec in sets else
+                  features_for(spec, splits(dataset, spec), **kw))
+            few = few_labels(*fs, cfg.table2_per_class, cfg.table2_draws, cfg.c_grid, seed=cfg.seed,
+                             max_iter=cfg.max_iter)
             errors[spec] = 1 - few["mean"]
-            table2.append(dict(dataset=dataset, spec=spec, method=_spec_name(spec) + " + L2-SVM", error=1 - few["mean"],
+            table2.append(dict(dataset=dataset, spec=spec, method=spec_name(spec) + " + L2-SVM", error=1 - few["mean"],
                                pm=few["pm"], draws=cfg.table2_draws, labels=cfg.table2_per_class * len(np.unique(fs[0].y)),
                                paper=PAPER_TABLE2["DCGAN (ours) + L2-SVM"] if spec == model else None))
-            lap(f"table2 {dataset} {spec}", table2[-1])
+            laps(f"table2 {dataset} {spec}", table2[-1])
         if dataset in table2_error:          # Table 2 itself: the DCGAN row's error on SVHN
             table2_error[dataset] = errors[model]
         if cfg.cnn_draws:
-            split = split_for(dataset, model)
-            tr_imgs, tr_y = split.train_data.images, split.train_data.labels
-            val_imgs, val_y = tr_imgs[torch.from_numpy(split.val)], tr_y[torch.from_numpy(split.val)]
-            test_imgs = split.test_data.images[torch.from_numpy(split.test)]
-            test_y = split.test_data.labels[torch.from_numpy(split.test)]
-            rng, accs = np.random.default_rng(cfg.seed), []
-            for draw in range(cfg.cnn_draws):
-                rows = torch.from_numpy(split.train[draw_labels(tr_y[torch.from_numpy(split.train)].numpy(),
-                                                                cfg.table2_per_class, rng)])
-                net = train_cnn(model, tr_imgs[rows], tr_y[rows], val_imgs, val_y, epochs=cfg.cnn_epochs,
-                                seed=cfg.seed + draw)
-                accs.append(cnn_accuracy(net, test_imgs, test_y))
-            err = 1 - float(np.mean(accs))
-            cnn_gap[dataset] = err - errors[model]
-            table2.append(dict(dataset=dataset, spec=f"cnn:{_zoo_name(model)}", method="supervised CNN, D's architecture",
-                               error=err, pm=float(1.96 * np.std(accs)), draws=cfg.cnn_draws,
-                               labels=cfg.table2_per_class * len(np.unique(tr_y.numpy())),
-                               paper=PAPER_TABLE2["Supervised CNN with the same architecture"]))
-            lap(f"table2 {dataset} cnn", table2[-1])
-
-    # --- Ablations, on `ablation_n_train` training rows ------------------------------------------
-    ablations = {}
-    if cfg.ablations:
-        small = ablation_rows
-
-        def row(fs, **extra):
-            r = evaluate(*small(fs, cfg), cfg.c_grid, **fit_kw)
-            return dict(extra, accuracy=r["accuracy"], C=r["C"], feature_dim=r["feature_dim"])
-
-        split = split_for(cfg.dataset, in_domain)
-        n_layers = len(sets[in_domain][0].layer_dims)
-        ablations["layers"] = [dict(row(sets[s], layers="all"), spec=s) for s in (in_domain, _random_twin(in_domain))]
-        for s in (in_domain, _random_twin(in_domain)):
-            for i in range(n_layers):
-                tr, va, te = small(sets[s], cfg)
-                r = evaluate(tr, va, te, cfg.c_grid, columns=[i], **fit_kw)
-                ablations["layers"].append(dict(layers=str(i + 1), spec=s, accuracy=r["accuracy"], C=r["C"],
-                                                feature_dim=r["feature_dim"]))
-        lap("ablation layers", ablations["layers"])
-        sub = ablation_split(split, cfg)
-        if cfg.ablation_grid_bn:
-            ablations["pool"] = [row(features_for(in_domain, sub, **{**kw, "pool": p}), pool=p) for p in (1, 2, 4)]
-            lap("ablation pool", ablations["pool"])
-            ablations["bn"] = [row(features_for(s, sub, **{**kw, "bn": b}), bn=b, spec=s)
-                               for s in (in_domain, _random_twin(in_domain)) for b in ("eval", "batch")]
-            lap("ablation bn", ablations["bn"])
-        # Training length: random init (step 0), the checkpoints kept along each of `training_runs` (runs of
-        # D's architecture, train --keep-every, any width), and the in-domain D at its final step.
-        D0, _ = load_discriminator(in_domain)
-        w0 = D0.layers[0][0].out_channels
-        ablations["training"] = [dict(row(sets[_random_twin(in_domain)]), step=0, run=in_domain, width=w0)]
-        for run_dir in cfg.training_runs:
-            for path in RunDir(run_dir).step_checkpoints():
-                D, _ = load_discriminator(str(path))
-                ablations["training"].append(dict(row(features_for(str(path), sub, **kw)), run=run_dir,
-                                                  step=int(path.stem.split("_")[1]), width=D.layers[0][0].out_channels))
-        ablations["training"].append(dict(row(sets[in_domain]), step=manifest(ZOO_DIR)[_zoo_name(in_domain)]["steps"],
-                                          run=in_domain, width=w0))
-        lap("ablation training", ablations["training"])
-        # Width: random D's of each width show what width alone gives; trained: the in-domain D and the last
-        # checkpoint of each training run.
-        ablations["width"] = []
-        for w in (32, 64, 128):
-            _, Dw = build_models_like(D0, width=w)
-            init_weights(Dw, torch.Generator().manual_seed(cfg.seed))
-            ablations["width"].append(row(_direct(Dw.eval(), sub, cfg, f"random width {w}"), width=w, trained=False))
-        last = {r["run"]: r for r in ablations["training"][1:]}       # each run's last step (the zoo D's too)
-        ablations["width"] += [dict(r, trained=True) for r in sorted(last.values(), key=lambda r: r["width"])]
-        lap("ablation width", ablations["width"])
-
-    # Controls: a second random init against the random twin (on the ablations' rows: "trained" must beat
-    # random by more than two random inits differ), and the random D in place of the trained one against k-means.
-    twin = _random_twin(in_domain)
-    D1, _ = load_discriminator(twin, cfg.seed + 1)
-    other = _direct(D1, ablation_split(split_for(cfg.dataset, in_domain), cfg), cfg, f"{twin} (seed {cfg.seed + 1})")
-    controls = dict(random_minus_random=evaluate(*other, cfg.c_grid, **fit_kw)["accuracy"]
-                    - evaluate(*ablation_rows(sets[twin], cfg), cfg.c_grid, **fit_kw)["accuracy"],
-                    random_minus_kmeans=accuracy[twin] - accuracy["kmeans"])
-    lap("controls", controls)
-
-    trained, rand = accuracy[in_domain], accuracy[twin]
-    return RepresentationResult(
-        config=cfg, table1=table1, table2=table2, accuracy=accuracy, trained_minus_random=trained - rand,
-        trained_minus_kmeans=trained - accuracy["kmeans"], table2_cnn_minus_dcgan=cnn_gap,
-        table2_error=table2_error, table2_missing=table2_missing, controls=controls,
-        kmeans_ablation=kmeans, ablations=ablations, seconds=seconds, sets=sets)
+            table2.append(_supervised_cnn(cfg, dataset, splits(dataset, model), model))
+            cnn_gap[dataset] = table2[-1]["error"] - errors[model]
+            laps(f"table2 {dataset} cnn", table2[-1])
+    return table2, cnn_gap, table2_error, table2_missing
 
 
-def ablation_split(split: Split, cfg: RepresentationConfig) -> Split:
-    """The ablations' rows: the first `ablation_n_train` training rows and `ablation_n_eval` of the
-    validation and test rows (the order is random: a random subset)."""
-    m = cfg.ablation_n_eval
-    return dataclasses.replace(split, train=split.train[:cfg.ablation_n_train], val=split.val[:m], test=split.test[:m])
-
-
-def ablation_rows(fs: tuple[Features, Features, Features], cfg: RepresentationConfig):
-    """The same subset of already extracted (train, val, test) features."""
-    m = cfg.ablation_n_eval
-    return tuple(Features(f.spec, f.x[:n], f.y[:n], f.layer_dims)
-                 for f, n in zip(fs, (cfg.ablation_n_train, m, m)))
-
-
-def _direct(D: Discriminator, split: Split, cfg: RepresentationConfig, name: str):
-    """(train, val, test) Features of an in-memory D on a split's rows (no cache: such a D has no file)."""
-    out = []
-    for data, rows in ((split.train_data, split.train), (split.train_data, split.val), (split.test_data, split.test)):
-        x, dims = d_features(D, data.images[torch.from_numpy(rows)], pool=cfg.pool, bn=cfg.bn,
-                             batch_size=cfg.batch_size, seed=cfg.seed)
-        out.append(Features(name, x, data.labels[torch.from_numpy(rows)].numpy(), dims))
-    return tuple(out)
+def _supervised_cnn(cfg: RepresentationConfig, dataset: str, split: Split, model: str) -> dict:
+    """Table 2's "supervised CNN with the same architecture": trained on `cnn_draws` label draws."""
+    tr_imgs, tr_y = split.train_data.images, split.train_data.labels
+    val_imgs, val_y = tr_imgs[torch.from_numpy(split.val)], tr_y[torch.from_numpy(split.val)]
+    test_imgs = split.test_data.images[torch.from_numpy(split.test)]
+    test_y = split.test_data.labels[torch.from_numpy(split.test)]
+    rng, accs = np.random.default_rng(cfg.seed), []
+    for draw in range(cfg.cnn_draws):
+        rows = torch.from_numpy(split.train[draw_labels(tr_y[torch.from_numpy(split.train)].numpy(),
+                                                        cfg.table2_per_class, rng)])
+        net = train_cnn(model, tr_imgs[rows], tr_y[rows], val_imgs, val_y, epochs=cfg.cnn_epochs, seed=cfg.seed + draw)
+        accs.append(cnn_accuracy(net, test_imgs, test_y))
+    return dict(dataset=dataset, spec=f"cnn:{parse_features(model)[1]}",
+                method="supervised CNN, D's architecture", error=1 - float(np.mean(accs)),
+                pm=float(1.96 * np.std(accs)), draws=cfg.cnn_draws,
+                labels=cfg.table2_per_class * len(np.unique(tr_y.numpy())),
+                paper=PAPER_TABLE2["Supervised CNN with the same architecture"])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -509,51 +346,6 @@ def table2_markdown(result: RepresentationResult) -> str:
         rows.append(f"| {r['dataset']}{'' if r['dataset'] == 'svhn' else ' (stand-in)'} | {r['method']} | {_pct(r['paper'])} | {_pct(r['error'])} ± "
                     f"{100 * r['pm']:.1f} | {delta} | {r['draws']} |")
     return "\n".join(rows)
-
-
-def ablation_figure(result: RepresentationResult):
-    """Accuracy per layer, pooling grid, BN mode, width and training length (one panel each)."""
-    import matplotlib.pyplot as plt
-    ab = result.ablations
-    names = [n for n in ("layers", "pool", "bn", "width", "training") if n in ab]
-    fig, axes = plt.subplots(1, len(names), figsize=(3.4 * len(names), 3.4), squeeze=False)
-    axes = dict(zip(names, axes[0]))
-    ax = axes["layers"]
-    for spec in dict.fromkeys(r["spec"] for r in ab["layers"]):
-        rs = [r for r in ab["layers"] if r["spec"] == spec]
-        ax.plot([r["layers"] for r in rs], [r["accuracy"] for r in rs], "o-", label=_spec_name(spec))
-    ax.set_title("layers used")
-    ax.legend(fontsize=7)
-    if "pool" in ab:
-        axes["pool"].bar([f"{r['pool']}×{r['pool']}" for r in ab["pool"]], [r["accuracy"] for r in ab["pool"]])
-        axes["pool"].set_title("max-pool grid per layer")
-    if "bn" in ab:
-        axes["bn"].bar([f"{'trained' if r['spec'].startswith('zoo') else 'random'}\n{r['bn']}" for r in ab["bn"]],
-                       [r["accuracy"] for r in ab["bn"]], color=["C0", "C0", "C1", "C1"])
-        axes["bn"].set_title("BN: running vs batch statistics")
-    # trained bars named by their run (or zoo entry): two of one width stay two bars
-    axes["width"].bar([f"{r['width']}\n{Path(r['run']).name}" if r["trained"] else str(r["width"]) for r in ab["width"]],
-                      [r["accuracy"] for r in ab["width"]], color=["C0" if r["trained"] else "C1" for r in ab["width"]])
-    axes["width"].set_title("D's first width (random; trained)")
-    axes["width"].tick_params(axis="x", labelsize=7, labelrotation=35)
-    zoo_run = ab["training"][0]["run"]
-    ends = [r for r in ab["training"] if r["run"] == zoo_run]                    # random init, the zoo's D
-    axes["training"].plot([r["step"] for r in ends], [r["accuracy"] for r in ends], "s--", color="C1",
-                          label="zoo D (step 0: random)")
-    for i, run_dir in enumerate(dict.fromkeys(r["run"] for r in ab["training"] if r["run"] != zoo_run)):
-        along = [r for r in ab["training"] if r["run"] == run_dir]
-        axes["training"].plot([r["step"] for r in along], [r["accuracy"] for r in along], "o-", color=f"C{i + 2}",
-                              label=f"kept along {Path(run_dir).name} (width {along[0]['width']})")
-    axes["training"].legend(fontsize=7)
-    axes["training"].set_title("training steps of D")
-    axes["training"].set_xlabel("step")
-    lo = min(r["accuracy"] for rs in ab.values() for r in rs)
-    for a in axes.values():
-        a.set_ylim(max(0, lo - 0.05), None)
-        a.grid(alpha=0.3)
-    axes["layers"].set_ylabel(f"test accuracy ({result.config.ablation_n_train:,} training images)")
-    fig.tight_layout()
-    return fig
 
 
 def table1_figure(result: RepresentationResult):

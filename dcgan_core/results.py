@@ -15,7 +15,9 @@ session and are not saved. `claims.py` reads the saved numbers by key, e.g. "02_
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
+import time
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +49,22 @@ def to_jsonable(value: Any) -> Any:
     if isinstance(value, Path):
         return str(value)
     return value
+
+
+class Laps(dict):
+    """Seconds per step of a `run`: `laps("train")` records the time since the previous lap (or the
+    start) under "train"; with `echo`, each step is printed with what it measured (a long run shows
+    what it has as it goes)."""
+
+    def __init__(self, echo: bool = False):
+        super().__init__()
+        self.echo, self.clock = echo, time.perf_counter()
+
+    def __call__(self, step: str, row: Any = None) -> None:
+        now = time.perf_counter()
+        self[step], self.clock = round(now - self.clock, 2), now
+        if self.echo:
+            print(f"[{self[step]:.0f} s] {step}: {json.dumps(to_jsonable(row))}", flush=True)
 
 
 @dataclasses.dataclass

@@ -13,6 +13,10 @@ import pytest
 import torch
 from PIL import Image
 
+from dcgan_core import feature_ablations as A
+from dcgan_core import features as F
+from dcgan_core import pretrained as P
+from dcgan_core import svm as S
 from dcgan_core import representation as R
 from dcgan_core.data import load_dataset
 
@@ -31,7 +35,7 @@ def env(mirror, tmp_path_factory):
 def mnist_pixels(env):
     """800 MNIST digits at 16×16 as float32 pixels, and their labels."""
     data = load_dataset("mnist", 16, limit=800, progress=False)
-    return R.pixel_features(data.images).astype(np.float32), data.labels.numpy()
+    return F.pixel_features(data.images).astype(np.float32), data.labels.numpy()
 
 
 @pytest.mark.parametrize("C", [1e-3, 1e-1])
@@ -39,26 +43,26 @@ def test_svm_matches_linearsvc(mnist_pixels, C):
     """Same objective (LinearSVC's primal, intercept penalised) and the same predictions."""
     from sklearn.svm import LinearSVC
     x, y = mnist_pixels
-    xt, xs = R.standardise(x[:600], x[600:])
+    xt, xs = S.standardise(x[:600], x[600:])
     ref = LinearSVC(C=C, loss="squared_hinge", penalty="l2", dual=True, tol=1e-8, max_iter=200_000).fit(xt.numpy(), y[:600])
-    W, b = R.fit_svm(xt, torch.as_tensor(y[:600]), C, 10, max_iter=500)
-    ours = R.svm_objective(xt, y[:600], W, b, C)
-    theirs = R.svm_objective(xt, y[:600], ref.coef_.T, ref.intercept_, C)
+    W, b = S.fit_svm(xt, torch.as_tensor(y[:600]), C, 10, max_iter=500)
+    ours = S.svm_objective(xt, y[:600], W, b, C)
+    theirs = S.svm_objective(xt, y[:600], ref.coef_.T, ref.intercept_, C)
     assert ours <= theirs * (1 + 1e-3), (ours, theirs)
     assert abs(ours - theirs) / theirs < 1e-2, (ours, theirs)
-    agree = (R.predict(xs, W, b).numpy() == ref.predict(xs.numpy())).mean()
+    agree = (S.predict(xs, W, b).numpy() == ref.predict(xs.numpy())).mean()
     assert agree >= 0.99, agree
 
 
 def test_covariance_directions_are_the_top_eigenpairs(mnist_pixels):
     """Exact where the rank covers the rows (all eigenpairs), randomised below it (the top ones)."""
     x, _ = mnist_pixels
-    xt = R.standardise(x[:600])[0]
+    xt = S.standardise(x[:600])[0]
     ref = np.linalg.eigvalsh(np.cov(xt.numpy().T.astype(np.float64), bias=True))[::-1]
-    V, sig = R.covariance_directions(xt, rank=300)                      # 300 ≥ 256 features: exact
+    V, sig = S.covariance_directions(xt, rank=300)                      # 300 ≥ 256 features: exact
     np.testing.assert_allclose(sig.numpy(), ref, rtol=1e-3, atol=1e-4)
     np.testing.assert_allclose((V.T @ V).numpy(), np.eye(256), atol=1e-4)
-    V, sig = R.covariance_directions(xt, rank=40)
+    V, sig = S.covariance_directions(xt, rank=40)
     assert V.shape == (256, 40)
     np.testing.assert_allclose(sig[:10].numpy(), ref[:10], rtol=2e-2)
 
@@ -68,13 +72,13 @@ def test_preconditioning_is_what_makes_large_c_converge(mnist_pixels):
     without the preconditioner (no directions) are far from it: the preconditioner does the work."""
     from sklearn.svm import LinearSVC
     x, y = mnist_pixels
-    xt = R.standardise(x[:600])[0]
+    xt = S.standardise(x[:600])[0]
     ref = LinearSVC(C=1.0, dual=True, tol=1e-8, max_iter=200_000).fit(xt.numpy(), y[:600])
-    best = R.svm_objective(xt, y[:600], ref.coef_.T, ref.intercept_, 1.0)
-    fit = R.fit_svm(xt, torch.as_tensor(y[:600]), 1.0, 10, max_iter=50)
-    plain = R.fit_svm(xt, torch.as_tensor(y[:600]), 1.0, 10, max_iter=50, directions=(torch.zeros(256, 0), torch.zeros(0)))
-    assert R.svm_objective(xt, y[:600], *fit, 1.0) < best * 1.02
-    assert R.svm_objective(xt, y[:600], *plain, 1.0) > best * 2
+    best = S.svm_objective(xt, y[:600], ref.coef_.T, ref.intercept_, 1.0)
+    fit = S.fit_svm(xt, torch.as_tensor(y[:600]), 1.0, 10, max_iter=50)
+    plain = S.fit_svm(xt, torch.as_tensor(y[:600]), 1.0, 10, max_iter=50, directions=(torch.zeros(256, 0), torch.zeros(0)))
+    assert S.svm_objective(xt, y[:600], *fit, 1.0) < best * 1.02
+    assert S.svm_objective(xt, y[:600], *plain, 1.0) > best * 2
 
 
 def test_bfloat16_features_reach_the_same_optimum(mnist_pixels):
@@ -82,17 +86,17 @@ def test_bfloat16_features_reach_the_same_optimum(mnist_pixels):
     2 % of LinearSVC's objective on the same (bf16-rounded) values; predictions agree on ≥ 95 % (96.5 here)."""
     from sklearn.svm import LinearSVC
     x, y = mnist_pixels
-    xt, xs = (a.to(torch.bfloat16) for a in R.standardise(x[:600], x[600:]))
+    xt, xs = (a.to(torch.bfloat16) for a in S.standardise(x[:600], x[600:]))
     ref = LinearSVC(C=1.0, dual=True, tol=1e-8, max_iter=200_000).fit(xt.float().numpy(), y[:600])
-    fit = R.fit_svm(xt, torch.as_tensor(y[:600]), 1.0, 10)
-    ours, theirs = (R.svm_objective(xt.float(), y[:600], *w, 1.0) for w in (fit, (ref.coef_.T, ref.intercept_)))
+    fit = S.fit_svm(xt, torch.as_tensor(y[:600]), 1.0, 10)
+    ours, theirs = (S.svm_objective(xt.float(), y[:600], *w, 1.0) for w in (fit, (ref.coef_.T, ref.intercept_)))
     assert ours < theirs * 1.02, (ours, theirs)
-    assert (R.predict(xs, *fit).numpy() == ref.predict(xs.float().numpy())).mean() >= 0.95
+    assert (S.predict(xs, *fit).numpy() == ref.predict(xs.float().numpy())).mean() >= 0.95
 
 
 def test_select_c_picks_the_best_validation_accuracy(mnist_pixels):
     x, y = mnist_pixels
-    sel = R.select_c(x[:500], y[:500], x[500:], y[500:], (1e-6, 1e-3, 1e-1))
+    sel = S.select_c(x[:500], y[:500], x[500:], y[500:], (1e-6, 1e-3, 1e-1))
     assert sel["val_accuracy"][sel["C"]] == max(sel["val_accuracy"].values())
     assert sel["val_accuracy"][1e-6] < sel["val_accuracy"][sel["C"]]     # far too much regularisation loses
     assert sel["val_accuracy"][sel["C"]] > 0.6                            # far above chance (0.1)
@@ -100,38 +104,38 @@ def test_select_c_picks_the_best_validation_accuracy(mnist_pixels):
 
 def test_d_features_layers_pooling_and_bn_mode(env):
     data = load_dataset("cifar10", 32, split="test", limit=64, progress=False)
-    D, _ = R.load_discriminator("zoo:cifar32")
-    x, dims = R.d_features(D, data.images, pool=4, batch_size=20)
+    D, _ = F.load_discriminator("zoo:cifar32")
+    x, dims = F.d_features(D, data.images, pool=4, batch_size=20)
     assert dims == [64 * 16, 128 * 16, 256 * 16] and x.shape == (64, 7168) and x.dtype == np.float16
     # the first block is layer 1 max-pooled from 16×16 to 4×4
     h = D.features(data.images[:3].float() / 127.5 - 1)[0]
     ref = torch.nn.functional.max_pool2d(h, 4).flatten(1)
     assert torch.allclose(torch.from_numpy(x[:3, :1024].astype(np.float32)), ref, atol=1e-2)
-    x2, dims2 = R.d_features(D, data.images, pool=2)
+    x2, dims2 = F.d_features(D, data.images, pool=2)
     assert dims2 == [64 * 4, 128 * 4, 256 * 4]
-    xb, _ = R.d_features(D, data.images, bn="batch", batch_size=64)
+    xb, _ = F.d_features(D, data.images, bn="batch", batch_size=64)
     assert not np.allclose(xb, x, atol=1e-2)                                # batch statistics differ
     assert not D.training                                                   # the caller's D is untouched
-    x1, _ = R.d_features(D, data.images, batch_size=7)
+    x1, _ = F.d_features(D, data.images, batch_size=7)
     assert np.allclose(x1.astype(np.float32), x.astype(np.float32), atol=1e-2)   # batching changes nothing in eval mode
 
 
 def test_extract_caches_and_random_d_differs(env):
     data = load_dataset("cifar10", 32, split="test", progress=False)
     index = np.arange(0, 10000, 250)
-    a = R.extract("zoo:cifar32", data, index)
+    a = F.extract("zoo:cifar32", data, index)
     assert list((env / "cache").glob("repr-*.npz"))
-    b = R.extract("zoo:cifar32", data, index)
+    b = F.extract("zoo:cifar32", data, index)
     assert np.array_equal(a.x, b.x) and np.array_equal(a.y, data.labels[index].numpy())
-    r = R.extract("random:cifar32", data, index)
+    r = F.extract("random:cifar32", data, index)
     assert r.x.shape == a.x.shape and not np.allclose(r.x, a.x)
     assert a.layers([0]).shape[1] == 1024 and a.layers([1, 2]).shape[1] == 128 * 16 + 256 * 16
 
 
 def test_kmeans_features(env):
     data = load_dataset("cifar10", 32, split="test", limit=200, progress=False)
-    km = R.fit_kmeans(data.images, R.KMeansRecipe(k=16, patches=2000, stride=2))
-    f = R.kmeans_features(km, data.images[:10])
+    km = F.fit_kmeans(data.images, F.KMeansRecipe(k=16, patches=2000, stride=2))
+    f = F.kmeans_features(km, data.images[:10])
     assert f.shape == (10, 64) and (f >= 0).all() and f.sum() > 0
     # each centroid is nearest to some patch of the images (no dead centroids on the data they came from)
     assert km.centroids.shape == (16, 108) and torch.isfinite(km.centroids).all()
@@ -139,26 +143,26 @@ def test_kmeans_features(env):
     # (stride 1: 27 positions a side, quadrants of 13 and 14)
     for stride, side in ((1, 27), (2, 14)):
         p = torch.nn.functional.unfold(data.images[:2].float(), 6, stride=stride).transpose(1, 2).reshape(-1, 108)
-        z = torch.cdist((R.normalise_patches(p) - km.mean) @ km.whiten, km.centroids)
+        z = torch.cdist((F.normalise_patches(p) - km.mean) @ km.whiten, km.centroids)
         act = (z.mean(1, keepdim=True) - z).clamp(min=0).view(2, side, side, 16)
         h = side // 2
         ref = torch.cat([q.sum((1, 2)) for q in (act[:, :h, :h], act[:, :h, h:], act[:, h:, :h], act[:, h:, h:])], 1)
         at = dataclasses.replace(km, recipe=dataclasses.replace(km.recipe, stride=stride))
-        got = torch.from_numpy(R.kmeans_features(at, data.images[:2])).float()
+        got = torch.from_numpy(F.kmeans_features(at, data.images[:2])).float()
         torch.testing.assert_close(got, ref, rtol=2e-3, atol=1e-2)
         if stride == 1:        # max instead of sum over each quadrant
             at = dataclasses.replace(at, recipe=dataclasses.replace(at.recipe, pool="max"))
             ref = torch.cat([q.amax((1, 2)) for q in (act[:, :h, :h], act[:, :h, h:], act[:, h:, :h], act[:, h:, h:])], 1)
-            torch.testing.assert_close(torch.from_numpy(R.kmeans_features(at, data.images[:2])).float(), ref,
+            torch.testing.assert_close(torch.from_numpy(F.kmeans_features(at, data.images[:2])).float(), ref,
                                        rtol=2e-3, atol=1e-2)
 
 
 def test_draw_labels_and_too_few():
     y = np.repeat(np.arange(3), 5)
-    rows = R.draw_labels(y, 2, np.random.default_rng(0))
+    rows = S.draw_labels(y, 2, np.random.default_rng(0))
     assert np.bincount(y[rows]).tolist() == [2, 2, 2]
     with pytest.raises(ValueError, match="fewer than 6 per class"):
-        R.draw_labels(y, 6, np.random.default_rng(0))
+        S.draw_labels(y, 6, np.random.default_rng(0))
 
 
 def _cli(*args, env_extra=None, cwd=None):
@@ -202,7 +206,7 @@ def test_representation_explorer_updates_from_cached_features(mnist_pixels):
     from dcgan_core.widgets import representation_explorer
     x, y = mnist_pixels
     dims = [128, 128]                        # two "layers": the top and bottom halves of the digits
-    f = lambda rows: R.Features("pixels", x[rows].astype(np.float16), y[rows], dims)  # noqa: E731
+    f = lambda rows: F.Features("pixels", x[rows].astype(np.float16), y[rows], dims)  # noqa: E731
     sets = {"pixels": (f(slice(0, 500)), f(slice(500, 650)), f(slice(650, 800)))}
     box = representation_explorer(sets, c_grid=(1e-2,), per_class_choices=(5, 20))
     (features, per_class), layers, out = box.children[0].children, box.children[1], box.children[2]
@@ -241,7 +245,7 @@ def test_training_length_and_width_ablations_read_the_checkpoints_kept_along_run
     assert len(ka["rows"]) == len(CHANGES) and ka["default"]["recipe"]["k"] == 20 and ka["best"]["k"] == 20
     assert ka["best_row"] is None or ka["best_row"]["val"] > ka["default"]["val"]
     steps = [(r["step"], r["run"], r["width"]) for r in result.ablations["training"]]
-    zoo_steps = R.manifest(R.ZOO_DIR)["cifar32"]["steps"]
+    zoo_steps = P.manifest(P.ZOO_DIR)["cifar32"]["steps"]
     assert steps == [(0, "zoo:cifar32", 64), (2, runs[0], 8), (4, runs[0], 8), (2, runs[1], 16), (4, runs[1], 16),
                      (zoo_steps, "zoo:cifar32", 64)]
     assert all(0 <= r["accuracy"] <= 1 for r in result.ablations["training"])
@@ -250,4 +254,4 @@ def test_training_length_and_width_ablations_read_the_checkpoints_kept_along_run
     trained16 = next(r for r in result.ablations["width"] if r["width"] == 16)
     assert trained16["accuracy"] == next(r["accuracy"] for r in result.ablations["training"] if r["run"] == runs[1]
                                          and r["step"] == 4)
-    R.ablation_figure(result)
+    A.ablation_figure(result)

@@ -13,6 +13,7 @@ from PIL import Image
 
 scipy_io = pytest.importorskip("scipy.io")
 
+from dcgan_core import classify as C
 from dcgan_core import representation as R  # noqa: E402
 from dcgan_core.data import DataError, load_dataset, svhn_available  # noqa: E402
 from dcgan_core.results import lookup  # noqa: E402
@@ -120,7 +121,7 @@ def test_table2_on_svhn(svhn_cache, folder, monkeypatch):
     where there is room: 60 here), the DCGAN row's error in table2_error["svhn"], below chance."""
     monkeypatch.setenv("DCGAN_DATA_DIR", str(svhn_cache))
     calls = []
-    make_split = R.make_split
+    make_split = C.make_split
     monkeypatch.setattr(R, "make_split", lambda ds, *a, **k: calls.append((ds, k["n_val"])) or make_split(ds, *a, **k))
     result = tiny_run(folder, table2_datasets=("svhn",), table2_models=("zoo:cifar32",), table2_per_class=10,
                       table2_draws=2, cnn_draws=1, cnn_epochs=1)
