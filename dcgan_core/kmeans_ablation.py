@@ -6,7 +6,8 @@ single-layer networks in unsupervised feature learning", whose 1,600-feature tri
 whitening reached 77.9 %). Ours implements their recipe (`features.KMeansRecipe`) and scored
 several points lower. Before "DCGAN beats k-means" means anything the baseline has to be right, so
 this module changes one thing at a time from our default, on the same rows and with the same SVM,
-and reports test accuracy (and validation accuracy, which alone chooses anything):
+and reports test accuracy (and validation accuracy, which alone chooses anything), beside the noise
+floor (the same recipe with other k-means seeds):
 
 - **the recipe** (`KMeansRecipe` fields): Coates & Ng's 400k patches (ours 100k), 50 Lloyd
   iterations (ours 20), their zero centroid for an empty cluster (ours: a random patch), whitening
@@ -52,6 +53,8 @@ CHANGES = [
     ("data", "n_train", 0.5),             # × the training rows
     ("data", "jpeg", 95),                 # every image re-encoded once more at this quality
     ("data", "jpeg", 75),
+    ("noise", "seed", 1),                 # nothing changed but k-means' seed (its patches and initial centroids):
+    ("noise", "seed", 2),                 # how far a row moves by chance
 ]
 
 
@@ -79,6 +82,8 @@ def _label(kind: str, what: str, value) -> str:
         return f"training rows ×{value}"
     if kind == "data" and what == "jpeg":
         return f"images re-encoded at JPEG q{value} (grid shifted 4 px)"
+    if kind == "noise":
+        return f"k-means seed + {value} (nothing else changed)"
     return f"{what} = {value}"
 
 
@@ -90,16 +95,16 @@ def kmeans_ablation(sets: tuple[tuple[torch.Tensor, np.ndarray], ...], recipe: K
     (tr, ytr), (va, yva), (te, yte) = sets
     cache = {}
 
-    def features(r: KMeansRecipe, jpeg=None) -> list[Features]:       # fitted on the training rows, kept
-        if (r, jpeg) not in cache:
+    def features(r: KMeansRecipe, jpeg=None, k_seed=seed) -> list[Features]:     # fitted on the training rows, kept
+        if (r, jpeg, k_seed) not in cache:
             images = (tr, va, te) if jpeg is None else tuple(recode_jpeg(x, jpeg) for x in (tr, va, te))
-            km = fit_kmeans(images[0], r, seed)
-            cache[r, jpeg] = [Features("kmeans", kmeans_features(km, x), y, [4 * r.k])
-                              for x, y in zip(images, (ytr, yva, yte))]
-        return cache[r, jpeg]
+            km = fit_kmeans(images[0], r, k_seed)
+            cache[r, jpeg, k_seed] = [Features("kmeans", kmeans_features(km, x), y, [4 * r.k])
+                                      for x, y in zip(images, (ytr, yva, yte))]
+        return cache[r, jpeg, k_seed]
 
-    def measure(r: KMeansRecipe, jpeg=None, n_train=len(tr), grid=c_grid, iters=max_iter, scale=True):
-        train, val, test = features(r, jpeg)
+    def measure(r: KMeansRecipe, jpeg=None, n_train=len(tr), grid=c_grid, iters=max_iter, scale=True, k_seed=seed):
+        train, val, test = features(r, jpeg, k_seed)
         train = Features(train.spec, train.x[:n_train], train.y[:n_train], train.layer_dims)
         out = evaluate(train, val, test, grid, max_iter=iters, scale=scale)
         return dict(accuracy=out["accuracy"], val=max(out["val_accuracy"].values()), C=out["C"], n_train=n_train)
@@ -117,8 +122,10 @@ def kmeans_ablation(sets: tuple[tuple[torch.Tensor, np.ndarray], ...], recipe: K
             m = measure(recipe, iters=max_iter * value)
         elif what == "n_train":
             m = measure(recipe, n_train=int(len(tr) * value))      # (k-means still fitted on all of them)
-        else:                                   # jpeg
+        elif what == "jpeg":
             m = measure(recipe, jpeg=value)
+        else:                                   # k-means seed
+            m = measure(recipe, k_seed=seed + value)
         if what == "jpeg":                      # mean |Δ pixel| (of 255) the re-encoding made
             m["distortion"] = float((recode_jpeg(tr[:200], value).float() - tr[:200].float()).abs().mean())
         rows.append(dict(kind=kind, change=what, value=value, label=_label(kind, what, value), **m,
@@ -138,9 +145,15 @@ def kmeans_ablation(sets: tuple[tuple[torch.Tensor, np.ndarray], ...], recipe: K
                         val_delta=m["val"] - default["val"])
         best = dataclasses.replace(recipe, **changes)
     jpeg = {r["value"]: r["accuracy"] for r in rows if r["change"] == "jpeg"}
+    seeds = [default["accuracy"]] + [r["accuracy"] for r in rows if r["kind"] == "noise"]
+    a = default["accuracy"]
     return dict(default=dict(default, recipe=dataclasses.asdict(recipe)), rows=rows, best_row=best_row,
                 best=dataclasses.asdict(best),
-                jpeg_q75_minus_q95=jpeg[75] - jpeg[95] if {75, 95} <= set(jpeg) else None)
+                jpeg_q75_minus_q95=jpeg[75] - jpeg[95] if {75, 95} <= set(jpeg) else None,
+                # how big a Δ chance makes: the sd of the default's accuracy over k-means seeds, and the
+                # binomial s.e. of one test accuracy (a Δ on the same test rows varies less than √2 of it)
+                noise=dict(seed_sd=float(np.std(seeds, ddof=1)) if len(seeds) > 1 else None,
+                           binomial_se=float(np.sqrt(a * (1 - a) / len(yte)))))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -159,6 +172,10 @@ def ablation_markdown(ab: dict) -> str:
         b = ab["best_row"]
         rows.append(f"| **best: {', '.join(f'{k} = {v}' for k, v in b['changes'].items())}** | {100 * b['accuracy']:.1f}% | "
                     f"{100 * b['delta']:+.1f} | {100 * b['val']:.1f}% | {100 * b['val_delta']:+.1f} |")
+    noise = ab.get("noise") or {}
+    if noise.get("seed_sd") is not None:
+        rows.append(f"\nChance alone: the default's test accuracy varies by {100 * noise['seed_sd']:.1f} points (sd) over "
+                    f"k-means seeds; one test accuracy's binomial s.e. is {100 * noise['binomial_se']:.1f} points.")
     return "\n".join(rows)
 
 
@@ -167,11 +184,15 @@ def ablation_figure(ab: dict):
     import matplotlib.pyplot as plt
     rows = ab["rows"] + ([dict(ab["best_row"], kind="best", label="best recipe (validation)")] if ab["best_row"] else [])
     fig, ax = plt.subplots(figsize=(7.5, 0.3 * len(rows) + 1.2))
-    colours = {"recipe": "C0", "svm": "C2", "data": "C3", "best": "k"}
+    colours = {"recipe": "C0", "svm": "C2", "data": "C3", "noise": "0.6", "best": "k"}
     y = range(len(rows))[::-1]
     ax.barh(list(y), [100 * r["delta"] for r in rows], color=[colours[r["kind"]] for r in rows])
     ax.set_yticks(list(y), [f"{r['kind']}: {r['label']}" for r in rows], fontsize=8)
     ax.axvline(0, color="k", lw=0.8)
+    if ab.get("noise", {}).get("seed_sd"):      # ±2 sd of the k-means seed: what chance alone moves
+        ax.axvspan(-200 * ab["noise"]["seed_sd"], 200 * ab["noise"]["seed_sd"], color="0.85", zorder=0,
+                   label="±2 sd over k-means seeds")
+        ax.legend(fontsize=7, loc="lower right")
     ax.set_xlabel(f"Δ test accuracy (points) vs ours ({100 * ab['default']['accuracy']:.1f}%, "
                   f"{ab['default']['n_train']:,} training images)")
     ax.grid(alpha=0.3, axis="x")
