@@ -135,8 +135,9 @@ class RepresentationConfig(Config):
         # pixels beside it) on 10k training rows (every C of a grid around the Cs these features choose, fitted
         # on all of them; every row of the record at 8fbcbf8 chose 1e-4, then the grid's lowest), Table 2's
         # protocol on CIFAR-10 with the same D, fewer label draws, a shorter CNN (one draw), ablations on 2k rows
-        # (k-means recipe, layers, training length, width; the pooling grid and BN mode, and the full 45k rows, the narrower and the transfer D (cifar32, celeba64), Fashion-MNIST and SVHN
-        # at `paper`, or `classify` for one row).
+        # (k-means recipe, layers, training length, width). The pooling grid and BN mode, the full 45k rows, the
+        # narrower and the transfer D (cifar32, celeba64), Fashion-MNIST and SVHN at `paper`, or `classify` for
+        # one row.
         "cpu": dict(models=("zoo:cifar32-d128",), n_train=10_000, c_grid=(1e-5, 1e-4, 1e-3, 1e-2), few_draws=3,
                     table2_datasets=("cifar10",), table2_models=("zoo:cifar32-d128",), table2_draws=5, cnn_draws=1,
                     cnn_epochs=10, ablation_n_train=2000, ablation_n_eval=1500, ablation_grid_bn=False),
