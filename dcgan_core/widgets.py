@@ -233,9 +233,10 @@ def arithmetic_explorer(G: Generator, z, images, choices, page_size: int = 24, p
                    picks, W.HBox([result, control]), W.HBox([file, save, load, message])])
 
 
-def guided_backprop_explorer(entries: dict, k: int = 6, width: int = 480) -> W.VBox:
+def guided_backprop_explorer(entries: dict, k: int = 6, size: int = 128) -> W.VBox:
     """§6.2 live: pick a discriminator (e.g. "scenes64 trained", "scenes64 random"), one of its conv
-    layers and a feature; see the feature's top k real images and their guided-backprop maps.
+    layers and a feature; see the feature's top k distinct real images and their guided-backprop maps
+    (scaled to a percentile of each map, or over the images), each image `size` px wide.
     `entries` maps a name to (D, ImageData). Each layer's responses are computed once and kept."""
     from .guided_backprop import feature_view, n_features
 
@@ -245,22 +246,26 @@ def guided_backprop_explorer(entries: dict, k: int = 6, width: int = 480) -> W.V
                         max=len(entries[names[0]][0].layers) - 1, description="layer", continuous_update=False)
     feature = W.IntSlider(value=0, min=0, max=n_features(entries[names[0]][0], layer.value) - 1,
                           description="feature", continuous_update=False)
-    images, saliency, label = W.Image(format="png", width=width), W.Image(format="png", width=width), W.HTML()
+    percentile = W.FloatSlider(value=99.0, min=90.0, max=100.0, step=0.5, description="scale at %",
+                               continuous_update=False)
+    over = W.Checkbox(value=False, description="over the images", indent=False)
+    images, saliency = W.Image(format="png", width=k * size), W.Image(format="png", width=k * size)
+    label = W.HTML()
     cache: dict = {}
 
     def show(change=None):
         D, data = entries[model.value]
         layer.max = len(D.layers) - 1
         feature.max = n_features(D, layer.value) - 1
-        imgs, sal = feature_view(D, data, layer.value, feature.value, k, cache)
-        images.value, saliency.value = png_bytes(imgs, nrow=k), png_bytes(sal, nrow=k)
+        imgs, maps = feature_view(D, data, layer.value, feature.value, k, cache, percentile.value, over.value)
+        images.value, saliency.value = png_bytes(imgs, nrow=k), png_bytes(maps, nrow=k)
         label.value = (f"{model.value}: layer {layer.value}, feature {feature.value} of {feature.max + 1} — "
-                       f"top {k} of {len(data)} images ({data.name}) and their guided backprop")
+                       f"top {k} distinct of {len(data)} images ({data.name}) and their guided backprop")
 
-    for w in (model, layer, feature):
+    for w in (model, layer, feature, percentile, over):
         w.observe(show, names="value")
     show()
-    return W.VBox([W.HBox([model, layer, feature]), label, images, saliency])
+    return W.VBox([W.HBox([model, layer, feature]), W.HBox([percentile, over]), label, images, saliency])
 
 
 def box_annotator(G: Generator, model: str, seeds, concept: str = "windows", scale: int = 6,

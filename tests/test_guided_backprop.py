@@ -7,8 +7,10 @@ import torch.nn.functional as F
 
 from dcgan_core import pretrained
 from dcgan_core.data import load_dataset
-from dcgan_core.guided_backprop import (GuidedBackpropConfig, GuidedLeakyReLU, concentration, guided_saliency,
-                                        kl_to_prior, layer_output, random_discriminator, responses, selectivity)
+from dcgan_core.guided_backprop import (GuidedBackpropConfig, GuidedLeakyReLU, box_saliency, brightness_matched_kl,
+                                        concentration, distinct_top, guided_saliency, is_gray, kl_to_prior,
+                                        layer_output, random_discriminator, responses, saliency_image, selectivity,
+                                        thumbnails)
 from dcgan_core.widgets import guided_backprop_explorer
 
 
@@ -95,11 +97,75 @@ def test_config_rejects_more_saliency_images_than_top_images():
 def test_explorer_shows_a_features_top_images_and_saliency(rooms):
     D, data = rooms
     box = guided_backprop_explorer({"scenes64 trained": (D, data)}, k=4)
-    (model, layer, feature), label, images, saliency = box.children[0].children, *box.children[1:]
+    (model, layer, feature), (percentile, over) = box.children[0].children, box.children[1].children
+    label, images, saliency = box.children[2:]
     first = bytes(images.value)
     assert first.startswith(b"\x89PNG") and bytes(saliency.value).startswith(b"\x89PNG")
+    assert images.width == str(4 * 128)                           # each image 128 px wide, not squeezed
     assert feature.max == D.layers[-1][0].out_channels - 1
     feature.value = 5
     assert bytes(images.value) != first and "feature 5" in label.value
+    maps = bytes(saliency.value)
+    percentile.value = 100.0                                     # scaled by each map's maximum: fainter
+    assert bytes(saliency.value) != maps
+    maps = bytes(saliency.value)
+    over.value = True                                            # the maps over the images
+    assert bytes(saliency.value) != maps
     layer.value = 0
     assert feature.max == D.layers[0][0].out_channels - 1
+
+
+def test_top_images_skip_near_copies():
+    """Three copies of one image (one re-saved: ±1 per pixel) respond most; a feature's top 3 take one of
+    them and the next two distinct images."""
+    rng = np.random.default_rng(0)
+    images = torch.from_numpy(rng.integers(0, 256, size=(8, 3, 32, 32), dtype=np.uint8))
+    images[1] = images[0]
+    images[2] = (images[0].int() + 1).clamp(0, 255).byte()
+    r = torch.tensor([9.0, 8.5, 8.0, 1, 2, 7, 6, 0])[:, None]
+    assert distinct_top(r, thumbnails(images), 3)[0].tolist() == [0, 5, 6]
+    assert distinct_top(r, thumbnails(images), 3, tol=0)[0].tolist() == [0, 1, 2]    # no tolerance: copies kept
+
+
+def test_brightness_matched_kl_explains_a_feature_that_follows_brightness():
+    """Class 0 images have brightness 50…200, class 1 0…150. A feature whose top images are the brightest
+    (all class 0, above 150) is as class-skewed as brightness-matched stand-ins: nothing beyond brightness.
+    One that picks class 0 where the classes overlap (50…150) is not explained by brightness."""
+    n = 200
+    brightness = np.concatenate([np.linspace(50, 200, n // 2), np.linspace(0, 150, n // 2)])
+    labels = F.one_hot(torch.tensor([0] * (n // 2) + [1] * (n // 2)), 2).numpy()[:, None, :].astype(float)
+    brightest = np.argsort(-brightness)[:9]
+    overlap = np.arange(10, 60, 6)[:9]                           # class 0, brightness 57…140
+    top = np.stack([brightest, overlap])
+    kl = selectivity(top, labels)[0]
+    matched = brightness_matched_kl(top, labels, brightness, window=5)
+    assert kl[0] == pytest.approx(kl[1]) == pytest.approx(np.log(2))     # both top-9's: all class 0
+    assert kl[0] - matched[0] < 0.05
+    assert kl[1] - matched[1] > 0.4
+
+
+def test_saliency_images_are_robust_and_gray_for_gray_data():
+    sal = torch.zeros(1, 3, 8, 8)
+    sal[0, :, :4] = 0.01
+    sal[0, :, 0, 0] = 10.0                               # one extreme pixel
+    robust, by_max = saliency_image(sal, percentile=90), saliency_image(sal, percentile=100)
+    assert robust[0, 0, 2, 2] == pytest.approx(1.0) and by_max[0, 0, 2, 2] == pytest.approx(0.001)
+    assert saliency_image(sal, gray=True).shape == (1, 1, 8, 8)
+    assert is_gray(torch.full((2, 3, 4, 4), 7, dtype=torch.uint8)) and not is_gray(torch.rand(2, 3, 4, 4))
+
+
+def test_box_saliency_of_a_layer0_unit_inside_its_box(rooms):
+    """A first-layer unit's map lies within 4×4 pixels of its maximal response; a box around that
+    position holds all of the map's mass, one far away none."""
+    D, data = rooms
+    images = data.batch(torch.arange(2))
+    with torch.no_grad():
+        a = layer_output(D, images, 0)[:, 3]
+    boxes_in, boxes_out = [], []
+    for i in range(2):
+        y, x = divmod(int(a[i].flatten().argmax()), a.shape[-1])
+        boxes_in.append([[max(0, 2 * x - 1), max(0, 2 * y - 1), 2 * x + 3, 2 * y + 3]])
+        boxes_out.append([[0, 0, 1, 1]] if (x > 2 or y > 2) else [[60, 60, 64, 64]])
+    inside, area = box_saliency(D, images, boxes_in, 0, [3])
+    assert inside == pytest.approx(1.0) and 0 < area < 0.01
+    assert box_saliency(D, images, boxes_out, 0, [3])[0] == pytest.approx(0.0)
