@@ -1,0 +1,79 @@
+"""Hostile inputs to §6's commands (issue 29): `forget`'s annotation file, `arithmetic`'s sizes,
+models the face judge cannot read, too few exemplars, notebook parameters papermill cannot parse.
+Each is one line on stderr, exit 2 and nothing written (CLI), or one clear error (direct calls)."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from dcgan_core.data import DataError
+from dcgan_core.forgetting import ForgettingConfig, annotation_path, load_annotations, model_sha256, run_windows
+
+
+def _cli(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "dcgan_core", *args], capture_output=True, text=True, timeout=300,
+                          cwd=cwd)
+
+
+def _one_error_line(p, *words):
+    """Exit 2, nothing on stdout, exactly one line on stderr: `error: …` holding every word."""
+    assert p.returncode == 2 and p.stdout == "", (p.returncode, p.stdout, p.stderr)
+    lines = p.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), p.stderr
+    for w in words:
+        assert w in lines[0], (w, lines[0])
+    return lines[0]
+
+
+# ---------------------------------------------------------------------------------------------
+# 1. forget --annotations FILE: one validation of the file, naming the file and the field
+
+@pytest.fixture(scope="module")
+def shipped():
+    """The shipped window boxes of zoo:scenes64 (64×64 samples)."""
+    return load_annotations("zoo:scenes64")
+
+
+def _bad_files(ann: dict) -> dict:
+    inverted = {**ann, "samples": {**ann["samples"], "7": [[40, 3, 20, 9]]}}             # x1 < x0
+    at_32 = {**ann, "image_size": 32}                  # the 64-px boxes said to be on 32-px samples: outside
+    return {"[]": ([], "the file"), '"a"': ("a", "the file"),
+            "no samples": ({k: v for k, v in ann.items() if k != "samples"}, "samples is missing"),
+            "image_size 0": ({**ann, "image_size": 0}, "image_size must be"),
+            "inverted box": (inverted, "samples['7'][0] = [40, 3, 20, 9] is not a box in the 64×64 image"),
+            "32 px boxes": (at_32, "is not a box in the 32×32 image")}
+
+
+@pytest.mark.parametrize("case", ["[]", '"a"', "no samples", "image_size 0", "inverted box", "32 px boxes"])
+def test_malformed_annotation_file_is_one_error_naming_file_and_field(shipped, tmp_path, case):
+    content, words = _bad_files(shipped)[case]
+    path = tmp_path / "boxes.json"
+    path.write_text(json.dumps(content))
+    with pytest.raises(DataError) as e:
+        load_annotations("zoo:scenes64", path=path)
+    assert str(e.value).startswith(f"{path}: ") and words in str(e.value) and "\n" not in str(e.value), e.value
+
+
+def test_annotations_for_another_image_size_are_refused(shipped, tmp_path):
+    """Boxes inside a 32×32 image, keyed by the 64-px model's file: drawn on other samples, not rescaled."""
+    path = tmp_path / "boxes32.json"
+    path.write_text(json.dumps({**shipped, "image_size": 32,
+                                "samples": {s: [[v // 2 for v in b] for b in bs] for s, bs in shipped["samples"].items()}}))
+    with pytest.raises(DataError, match=r"boxes32\.json: image_size 32, but zoo:scenes64 draws 64×64 samples"):
+        run_windows(ForgettingConfig.from_profile("smoke", annotations=str(path)))
+
+
+def test_cli_forget_inverted_boxes_is_one_line(shipped, tmp_path):
+    path = tmp_path / "inverted.json"
+    path.write_text(json.dumps(_bad_files(shipped)["inverted box"][0]))
+    _one_error_line(_cli("forget", "--profile", "smoke", "--annotations", str(path)),
+                    str(path), "samples['7'][0]", "0 ≤ x0 < x1 ≤ 64")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["inverted.json"]
+    assert annotation_path(model_sha256("zoo:scenes64")).is_file()            # the shipped file is untouched
+
+
+def test_annotations_with_eyeglasses_are_refused():
+    with pytest.raises(ValueError, match="annotations are window boxes"):
+        ForgettingConfig(concept="eyeglasses", annotations="boxes.json")
