@@ -100,15 +100,21 @@ def equation(name: str) -> Equation:
     return EQUATIONS[name]
 
 
+MAX_POOL = 20_000
+MAX_TRIALS = 1_000
+
+
 @dataclasses.dataclass
 class ArithmeticConfig(Config):
     """§6.3.2's measurement (notebook 07 and `python -m dcgan_core arithmetic`)."""
     model: str = option("celeba64", "the face generator: a zoo name (celeba64) or a checkpoint path")
     equations: tuple[str, ...] = option(tuple(EQUATIONS), "equations to measure: smiling-man, glasses-woman")
-    pool: int = option(2000, "generated faces the classifier reads to find exemplars", min=16)
+    pool: int = option(2000, f"generated faces the classifier reads to find exemplars (at most {MAX_POOL:,}: held "
+                             f"in memory)", min=16)
     candidates: int = option(20, "per concept, the faces read most confidently as it; exemplars are drawn "
                                  "from them (ours)", min=3)
-    trials: int = option(200, "random exemplar draws per equation (the issue: at least 100)", min=1)
+    trials: int = option(200, f"random exemplar draws per equation (the issue: at least 100; at most {MAX_TRIALS:,}: "
+                              f"held in memory)", min=1)
     noise: float = option(0.25, "uniform noise added to Y for the 8 other samples (Figure 7: '+-0.25')", min=0.0)
     turn_exemplars: int = option(4, "faces looking left and right averaged into the turn vector (Figure 8: four)",
                                  min=1)
@@ -129,6 +135,14 @@ class ArithmeticConfig(Config):
     def check(self) -> None:
         for name in self.equations:
             equation(name)
+        # ours: caps, as both are held in memory at once (a 64×64 RGB face in float32 is 48 KiB)
+        if self.pool > MAX_POOL:
+            raise ValueError(f"pool must be at most {MAX_POOL:,}, got {self.pool:,}: the pool's faces are held in "
+                             f"memory at once (48 KiB each, ~1 GB at the cap)")
+        if self.trials > MAX_TRIALS:
+            raise ValueError(f"trials must be at most {MAX_TRIALS:,}, got {self.trials:,}: each trial's 46 faces are "
+                             f"held in memory at once, twice (~4.5 MB a trial, ~4.5 GB at the cap), and at the cap "
+                             f"a success rate's standard error is already below 0.016")
 
 
 # ---------------------------------------------------------------------------------------------

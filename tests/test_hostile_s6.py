@@ -10,6 +10,7 @@ import pytest
 
 from dcgan_core.data import DataError
 from dcgan_core.forgetting import ForgettingConfig, annotation_path, load_annotations, model_sha256, run_windows
+from dcgan_core.vector_arithmetic import ArithmeticConfig
 
 
 def _cli(*args, cwd=None):
@@ -77,3 +78,15 @@ def test_cli_forget_inverted_boxes_is_one_line(shipped, tmp_path):
 def test_annotations_with_eyeglasses_are_refused():
     with pytest.raises(ValueError, match="annotations are window boxes"):
         ForgettingConfig(concept="eyeglasses", annotations="boxes.json")
+
+
+# ---------------------------------------------------------------------------------------------
+# 2. arithmetic --pool / --trials: capped, the cap and the reason in the message, before any work
+
+@pytest.mark.parametrize("flag, words", [("--pool", ("pool must be at most 20,000", "held in memory")),
+                                         ("--trials", ("trials must be at most 1,000", "held in memory"))])
+def test_cli_arithmetic_refuses_sizes_above_the_cap(tmp_path, flag, words):
+    out = tmp_path / "out"
+    _one_error_line(_cli("arithmetic", flag, "10000000", "--classifier", "smoke", "--out", str(out)), *words)
+    assert not out.exists()
+    ArithmeticConfig(pool=20_000, trials=1_000)                                    # the caps themselves are fine
