@@ -437,8 +437,15 @@ def _brightness(images: torch.Tensor, boxes: list) -> float:
 def run_windows(cfg: ForgettingConfig) -> WindowsResult:
     """§6.3.1 on hand-drawn window boxes: the regression, the maps dropped and the regenerated samples, at
     every layer of `cfg.layers` (and `cfg.layer`)."""
+    from .attributes import is_faces
     t0 = time.perf_counter()
-    G, D, _ = _g(cfg.model_name)
+    G, D, train_cfg = _g(cfg.model_name)
+    if is_faces(train_cfg.dataset):
+        raise ValueError(f"windows: {cfg.model_name} draws faces (trained on {train_cfg.dataset}), which have no "
+                         f"windows; use a rooms model (zoo:scenes64), or --concept eyeglasses on a face model")
+    if train_cfg.conditional:
+        raise ValueError(f"windows: {cfg.model_name} is class-conditional (§8.1: it draws the class it is given), "
+                         f"and §6.3.1 drops maps of G(z) alone; use an unconditional model (zoo:scenes64)")
     ann = load_annotations(cfg.model_name, "windows", cfg.annotations)
     if ann["image_size"] != G.image_size:        # the file is keyed by this model file: its samples' size
         raise DataError(f"{cfg.annotations or annotation_path(ann['sha256'])}: image_size {ann['image_size']}, but "
@@ -527,14 +534,13 @@ def _generate(G: Generator, n: int, seed: int, drop: dict | None = None, batch: 
 def run_eyeglasses(cfg: ForgettingConfig, classifier=None) -> EyeglassesResult:
     """§6.3.1's experiment on faces with glasses (no hand work): regression, drop, and the
     measured rates, FID cost and rate curve, against random maps."""
-    from .attributes import AttributeConfig, load_classifier
+    from .attributes import AttributeConfig, load_classifier, require_face_model
     from .metrics import evaluate
 
     t0 = time.perf_counter()
     G, _, train_cfg = _g(cfg.model_name)
+    require_face_model(cfg.model_name, train_cfg, "eyeglasses (§6.3.1)")
     _check_layer(G, cfg.layer)
-    if G.image_size != 64 or G.channels != 3:
-        raise ValueError(f"eyeglasses needs a 64×64 RGB faces generator, got {G.image_size}px, {G.channels} channels")
     clf = classifier or load_classifier(AttributeConfig.from_profile(cfg.classifier_profile, progress=False))
     col = clf.column("Eyeglasses")
     rate = lambda x: float((clf.predict(x)[:, col] > cfg.threshold).mean())  # noqa: E731

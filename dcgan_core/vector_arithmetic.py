@@ -54,7 +54,7 @@ from typing import ClassVar
 import numpy as np
 import torch
 
-from .attributes import AttributeClassifier, AttributeConfig, load_classifier
+from .attributes import AttributeClassifier, AttributeConfig, load_classifier, require_face_model
 from .config import Config, option
 from .files import read_json, write_json
 from .latent_walk import model_path, render, seed_points
@@ -497,7 +497,8 @@ def run(cfg: ArithmeticConfig, choices: str | Path | Choices | None = None) -> A
         nonlocal clock
         seconds[step], clock = time.perf_counter() - clock, time.perf_counter()
 
-    G, _, _ = load_models(model_path(cfg.model))
+    G, _, train_cfg = load_models(model_path(cfg.model))
+    require_face_model(cfg.model, train_cfg, "vector arithmetic (§6.3.2)")
     clf = load_classifier(AttributeConfig.from_profile(cfg.classifier, progress=False))
     lap("classifier")
     pool = make_pool(G, clf, cfg.pool, cfg.seed)
@@ -539,7 +540,8 @@ def arithmetic_cli(model: str, name: str, trials: int, seed: int, out: str | Pat
     cfg = ArithmeticConfig.from_profile("cpu", model=model, equations=(name,), trials=trials, seed=seed,
                                         classifier=classifier, pool=pool)
     from .pretrained import load_models
-    G, _, _ = load_models(model_path(cfg.model))          # a bad model name fails before any training
+    G, _, train_cfg = load_models(model_path(cfg.model))  # a bad model fails before any training
+    require_face_model(model, train_cfg, "vector arithmetic (§6.3.2)")
     clf = load_classifier(AttributeConfig.from_profile(cfg.classifier, progress=False))
     pool_ = make_pool(G, clf, cfg.pool, cfg.seed)
     res, draws = success_rates(G, clf, pool_.z, pool_.images, pool_.p, equation(name), cfg)

@@ -8,6 +8,8 @@ import sys
 
 import pytest
 
+from dcgan_core.attributes import require_face_model
+from dcgan_core.config import TrainConfig
 from dcgan_core.data import DataError
 from dcgan_core.forgetting import ForgettingConfig, annotation_path, load_annotations, model_sha256, run_windows
 from dcgan_core.vector_arithmetic import ArithmeticConfig
@@ -90,3 +92,31 @@ def test_cli_arithmetic_refuses_sizes_above_the_cap(tmp_path, flag, words):
     _one_error_line(_cli("arithmetic", flag, "10000000", "--classifier", "smoke", "--out", str(out)), *words)
     assert not out.exists()
     ArithmeticConfig(pool=20_000, trials=1_000)                                    # the caps themselves are fine
+
+
+# ---------------------------------------------------------------------------------------------
+# 3, 4. Models the face judge cannot read: not faces, class-conditional, not 64×64; windows on faces
+
+def test_cli_arithmetic_refuses_a_scenes_model(tmp_path):
+    _one_error_line(_cli("arithmetic", "--model", "zoo:scenes64", "--classifier", "smoke", "--out", str(tmp_path / "o")),
+                    "trained on scenes, not faces", "zoo:celeba64")
+    assert not (tmp_path / "o").exists()
+
+
+def test_cli_forget_eyeglasses_refuses_a_scenes_model():
+    _one_error_line(_cli("forget", "--concept", "eyeglasses", "--model", "zoo:scenes64", "--profile", "smoke"),
+                    "eyeglasses (§6.3.1) reads face attributes", "zoo:scenes64 was trained on scenes", "zoo:celeba64")
+
+
+def test_cli_arithmetic_refuses_a_class_conditional_model():
+    _one_error_line(_cli("arithmetic", "--model", "zoo:mnist-conditional", "--classifier", "smoke"),
+                    "vector arithmetic (§6.3.2) is not supported on a class-conditional model", "zoo:celeba64")
+
+
+def test_windows_on_a_face_model_and_faces_at_32px_are_refused():
+    with pytest.raises(ValueError, match="windows: zoo:celeba64 draws faces .* no windows; use a rooms model"):
+        run_windows(ForgettingConfig.from_profile("smoke", model="zoo:celeba64"))
+    small = TrainConfig.from_profile("smoke")                     # celeba at 32×32
+    with pytest.raises(ValueError, match="reads 64×64 RGB faces, and run draws 32×32"):
+        require_face_model("run", small, "vector arithmetic")
+    require_face_model("run", small.replace(image_size=64), "vector arithmetic")
