@@ -20,7 +20,8 @@ The paper picked exemplars by hand and showed the results. We also measure them:
 
 - **Exemplars** — an attribute classifier trained on real CelebA faces (`attributes.py`) reads a
   pool of generated faces; each concept ("smiling woman": Smiling and not Male) draws from the
-  `candidates` faces it reads most confidently as that concept (ours).
+  `candidates` faces it reads most confidently as that concept, among those it reads as it (ours):
+  fewer where the pool holds fewer (a warning, and `candidates` in the result), refused below 3.
 - **Equations** (`EQUATIONS`, named by their target): `smiling-man` = smiling woman − neutral woman
   + neutral man; `glasses-woman` = man with glasses − man without glasses + woman without glasses.
 - **Success rate** over `trials` random exemplar draws = the fraction of result images the
@@ -48,6 +49,7 @@ from __future__ import annotations
 import dataclasses
 import textwrap
 import time
+import warnings
 from pathlib import Path
 from typing import ClassVar
 
@@ -166,10 +168,25 @@ def reads_as(p: np.ndarray, names: list[str], want: dict) -> np.ndarray:
     return ok
 
 
-def pick_candidates(p: np.ndarray, names: list[str], eq: Equation, k: int) -> dict[str, list[int]]:
-    """Per concept, the k pool indices read most confidently as it."""
-    return {label: np.argsort(-concept_prob(p, names, want), kind="stable")[:k].tolist()
-            for label, want in eq.concepts}
+def describe(want: dict) -> str:
+    """{"Male": 1, "Eyeglasses": 0} → "Male, not Eyeglasses"."""
+    return ", ".join(("" if value else "not ") + attr for attr, value in want.items())
+
+
+def pick_candidates(p: np.ndarray, names: list[str], eq: Equation, k: int, need: int = 3) -> dict[str, list[int]]:
+    """Per concept, the (at most) k pool indices read most confidently as it, among the faces the
+    classifier reads as it (ours: an exemplar of "man with glasses" must be read as wearing glasses);
+    one clear error where fewer than `need` (the exemplars averaged, §6.3.2: three) are."""
+    out = {}
+    for label, want in eq.concepts:
+        order = np.argsort(-concept_prob(p, names, want), kind="stable")
+        read = order[reads_as(p[order], names, want)]
+        if len(read) < need:
+            raise ValueError(f"{eq.name}: only {len(read)} of the {len(p):,} pool faces read as {label} "
+                             f"({describe(want)}), and the arithmetic averages {need} per concept: draw a larger "
+                             f"pool (--pool)")
+        out[label] = read[:k].tolist()
+    return out
 
 
 # ---------------------------------------------------------------------------------------------
@@ -218,6 +235,7 @@ class EquationResult:
     mean3_minus_pixel: float
     controls: dict[str, float]    # replicates that must not differ: single_minus_single, random_minus_random
     candidate_precision: dict[str, float]   # per concept: mean P(concept) of its candidates
+    candidates: dict[str, int]              # per concept: faces the exemplars were drawn from (all read as it)
     classifier_auc: dict[str, float]        # held-out ROC-AUC of the attributes involved
 
 
@@ -226,6 +244,11 @@ def success_rates(G, clf: AttributeClassifier, z: torch.Tensor, images: torch.Te
     """(a)–(d) over `cfg.trials` random draws of exemplars from each concept's candidates."""
     names = clf.names
     cands = pick_candidates(p, names, eq, cfg.candidates)
+    few = {label: len(c) for label, c in cands.items() if len(c) < cfg.candidates}
+    if few:
+        warnings.warn(f"{eq.name}: exemplars drawn from fewer faces than candidates={cfg.candidates}, as only "
+                      + ", ".join(f"{n} of the pool's {len(p):,} read as {label}" for label, n in few.items())
+                      + " (a larger pool gives more)")
     rng = np.random.default_rng(cfg.seed)
     gen = torch.Generator().manual_seed(cfg.seed + 7)
     mean3, single, single2, pixel, draws = [], [], [], [], []
@@ -257,6 +280,7 @@ def success_rates(G, clf: AttributeClassifier, z: torch.Tensor, images: torch.Te
                       random_minus_random=rate["random2"] - rate["random"]),
         candidate_precision={label: float(concept_prob(p[cands[label]], names, want).mean())
                              for label, want in eq.concepts},
+        candidates={label: len(c) for label, c in cands.items()},
         classifier_auc={a: clf.scores.auc[a] for a in eq.attributes})
     return result, dict(candidates=cands, first_draw=draws[0])
 
@@ -548,7 +572,7 @@ def arithmetic_cli(model: str, name: str, trials: int, seed: int, out: str | Pat
     summary = dict(model=model, equation=name, text=res.text, trials=res.trials,
                    success_mean3=res.success_mean3, success_single=res.success_single,
                    success_pixel=res.success_pixel, success_random=res.success_random, stderr=res.stderr,
-                   classifier_auc=res.classifier_auc)
+                   candidates=res.candidates, classifier_auc=res.classifier_auc)
     if out is not None:
         from .figures import save_figure
         fig = arithmetic_figure(G, pool_.z, pool_.images, draws["first_draw"], equation(name), cfg.noise, cfg.seed)

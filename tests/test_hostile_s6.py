@@ -6,13 +6,16 @@ import json
 import subprocess
 import sys
 
+import numpy as np
 import pytest
+import torch
 
 from dcgan_core.attributes import require_face_model
 from dcgan_core.config import TrainConfig
 from dcgan_core.data import DataError
 from dcgan_core.forgetting import ForgettingConfig, annotation_path, load_annotations, model_sha256, run_windows
-from dcgan_core.vector_arithmetic import ArithmeticConfig
+from dcgan_core.models import Generator, init_weights
+from dcgan_core.vector_arithmetic import EQUATIONS, ArithmeticConfig, pick_candidates, success_rates
 
 
 def _cli(*args, cwd=None):
@@ -120,3 +123,53 @@ def test_windows_on_a_face_model_and_faces_at_32px_are_refused():
     with pytest.raises(ValueError, match="reads 64×64 RGB faces, and run draws 32×32"):
         require_face_model("run", small, "vector arithmetic")
     require_face_model("run", small.replace(image_size=64), "vector arithmetic")
+
+
+# ---------------------------------------------------------------------------------------------
+# 5. Too few faces read as a concept: refused below 3, reported (result and a warning) below `candidates`
+
+NAMES = ["Smiling", "Male", "Eyeglasses"]
+
+
+def _pool(n_glasses_men: int, n: int = 40) -> np.ndarray:
+    """Faces: n_glasses_men men with glasses, then men without, women without; one decoy that is
+    surely wearing glasses and barely not a man (the top P(man with glasses) of the pool, not one)."""
+    p = np.full((n, 3), 0.1)
+    p[:, 1] = np.where(np.arange(n) % 2, 0.9, 0.1)                     # men on odd rows
+    p[:n_glasses_men] = [0.1, 0.6, 0.6]                                 # P(concept) 0.36
+    p[-1] = [0.1, 0.49, 0.99]                                           # P(concept) 0.49, read as a woman
+    return p
+
+
+def test_exemplars_are_only_faces_read_as_the_concept():
+    cands = pick_candidates(_pool(5), NAMES, EQUATIONS["glasses-woman"], k=20)
+    assert cands["man with glasses"] == [0, 1, 2, 3, 4]               # not the decoy, not 15 faces without glasses
+    with pytest.raises(ValueError, match=r"glasses-woman: only 2 of the 40 pool faces read as man with glasses "
+                                         r"\(Male, Eyeglasses\), and the arithmetic averages 3 per concept: draw a "
+                                         r"larger pool \(--pool\)"):
+        pick_candidates(_pool(2), NAMES, EQUATIONS["glasses-woman"], k=20)
+
+
+class _Judge:
+    """A stand-in for the attribute classifier: every face reads as the pool's first."""
+    names = NAMES
+    scores = type("Scores", (), {"auc": dict.fromkeys(NAMES, 0.9)})()
+
+    def __init__(self, p):
+        self.p = p
+
+    def predict(self, images):
+        return np.repeat(self.p[:1], len(images), axis=0)
+
+
+def test_fewer_candidates_than_asked_are_reported_in_the_result_and_a_warning():
+    G = Generator(arch="torch", image_size=64, width=8)
+    init_weights(G, torch.Generator().manual_seed(0))
+    p = _pool(5)
+    z = torch.rand(len(p), G.nz) * 2 - 1
+    images = torch.zeros(len(p), 3, 64, 64)
+    cfg = ArithmeticConfig(equations=("glasses-woman",), trials=2, candidates=20)
+    with pytest.warns(UserWarning, match="exemplars drawn from fewer faces than candidates=20, as only 5 of the "
+                                         "pool's 40 read as man with glasses"):
+        result, _ = success_rates(G, _Judge(p), z, images, p, EQUATIONS["glasses-woman"], cfg)
+    assert result.candidates == {"man with glasses": 5, "man without glasses": 17, "woman without glasses": 17}
