@@ -2,10 +2,14 @@
 models the face judge cannot read, too few exemplars, notebook parameters papermill cannot parse.
 Each is one line on stderr, exit 2 and nothing written (CLI), or one clear error (direct calls)."""
 
+import ast
 import json
+import logging
 import subprocess
 import sys
+from pathlib import Path
 
+import nbformat
 import numpy as np
 import pytest
 import torch
@@ -17,10 +21,11 @@ from dcgan_core.forgetting import ForgettingConfig, annotation_path, load_annota
 from dcgan_core.models import Generator, init_weights
 from dcgan_core.vector_arithmetic import EQUATIONS, ArithmeticConfig, pick_candidates, success_rates
 
+NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 
-def _cli(*args, cwd=None):
-    return subprocess.run([sys.executable, "-m", "dcgan_core", *args], capture_output=True, text=True, timeout=300,
-                          cwd=cwd)
+
+def _cli(*args):
+    return subprocess.run([sys.executable, "-m", "dcgan_core", *args], capture_output=True, text=True, timeout=300)
 
 
 def _one_error_line(p, *words):
@@ -173,3 +178,16 @@ def test_fewer_candidates_than_asked_are_reported_in_the_result_and_a_warning():
                                          "pool's 40 read as man with glasses"):
         result, _ = success_rates(G, _Judge(p), z, images, p, EQUATIONS["glasses-woman"], cfg)
     assert result.candidates == {"man with glasses": 5, "man without glasses": 17, "woman without glasses": 17}
+
+
+# ---------------------------------------------------------------------------------------------
+# 6. Every notebook's parameters cell parses as papermill reads it (`name = value  # comment`)
+
+@pytest.mark.parametrize("path", sorted(NOTEBOOKS.glob("*.ipynb")), ids=lambda p: p.name[:2])
+def test_parameters_cell_parses_without_papermill_warnings(path, caplog):
+    from papermill.translators import PythonTranslator
+    cell = next(c for c in nbformat.read(path, 4).cells if "parameters" in c.metadata.get("tags", []))
+    assigned = [t.id for node in ast.parse(cell.source).body for t in node.targets]
+    with caplog.at_level(logging.WARNING, logger="papermill"):
+        names = [p.name for p in PythonTranslator.inspect(cell)]
+    assert names == assigned and not caplog.records, [r.getMessage() for r in caplog.records]
