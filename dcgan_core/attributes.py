@@ -37,8 +37,9 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from .config import Config, option
-from .data import DataError, cache_root, load_dataset, to_unit_range
+from .data import DATASETS, DataError, cache_root, load_dataset, to_unit_range
 from .files import atomic_write
+from .pretrained import manifest
 from .results import Result
 
 ATTRIBUTES = ("Smiling", "Male", "Eyeglasses", "Young", "Wearing_Hat")
@@ -80,6 +81,30 @@ class AttributeConfig(Config):
             raise ValueError(f"blur must be a fraction in [0, 1], got {self.blur!r}")
         if not self.lr > 0:
             raise ValueError(f"lr must be positive, got {self.lr!r}")
+
+
+def is_faces(dataset: str) -> bool:
+    """Whether `dataset` (a TrainConfig.dataset) is faces with CelebA's attributes: what the judge reads."""
+    info = DATASETS.get(dataset.split(":")[0])
+    return info is not None and info.labels == "attributes"
+
+
+def require_face_model(model: str, train_cfg, what: str) -> None:
+    """One clear error where the judge cannot read `model`'s samples: its G is class-conditional
+    (§8.1: it draws the class it is given, and §6.3 works on z alone), it was not trained on faces,
+    or its samples are not 64×64 RGB (the judge's input)."""
+    faces = ", ".join(f"zoo:{n}" for n, e in manifest().items() if is_faces(e["dataset"]) and e["image_size"] == 64)
+    use = f"use a face model ({faces or 'none in the zoo'}) or a checkpoint trained on celeba at 64×64"
+    if train_cfg.conditional:
+        raise ValueError(f"{what} is not supported on a class-conditional model: {model} draws the class it is "
+                         f"given with each z (§8.1), and §6.3 works on z alone; {use}")
+    if not is_faces(train_cfg.dataset):
+        raise ValueError(f"{what} reads face attributes, and {model} was trained on {train_cfg.dataset}, "
+                         f"not faces; {use}")
+    if train_cfg.image_size != 64 or train_cfg.channels not in (None, 3):
+        raise ValueError(f"{what}: the attribute classifier reads 64×64 RGB faces, and {model} draws "
+                         f"{train_cfg.image_size}×{train_cfg.image_size}{' gray' if train_cfg.channels == 1 else ''}; "
+                         f"{use}")
 
 
 class AttributeNet(nn.Module):

@@ -16,7 +16,8 @@ What we do, concept by concept:
 
 - **windows** (the paper's experiment) — boxes drawn by hand on the zoo rooms model's samples
   (`annotations/windows/SHA256.json`, keyed by the model file's sha256 and each sample's noise
-  seed; `widgets.box_annotator` draws them). The sample of seed s is `sample.generate(G, 1, s)`.
+  seed; `widgets.box_annotator` draws them; `check_annotations` refuses a file it cannot use). The
+  sample of seed s is `sample.generate(G, 1, s)`.
 - **eyeglasses** (ours: a variant needing no hand work) — on the zoo faces model's samples, the
   boxes are the eye band of the aligned faces (`EYE_BAND`) of the samples that the attribute
   classifier (`attributes.py`) reads as wearing glasses.
@@ -51,6 +52,7 @@ same layer (`random_repeats` draws):
 from __future__ import annotations
 
 import dataclasses
+import json
 import time
 from pathlib import Path
 from typing import ClassVar
@@ -116,6 +118,9 @@ class ForgettingConfig(Config):
             raise ValueError(f"reg must be positive, got {self.reg!r}")
         if not 0 < self.threshold < 1:
             raise ValueError(f"threshold must be in (0, 1), got {self.threshold!r}")
+        if self.concept == "eyeglasses" and self.annotations:
+            raise ValueError("annotations are window boxes (concept windows); eyeglasses' boxes are the eye band "
+                             "of the aligned faces, no file: leave out --annotations")
 
     @property
     def model_name(self) -> str:
@@ -164,9 +169,43 @@ def load_annotations(model: str, concept: str = "windows", path: str | Path | No
                         + (f" (there are some for other model files: {', '.join(others)})" if others else "")
                         + "; draw them with widgets.box_annotator (notebook 06) and save")
     ann = read_json(path, "annotation file")
-    if ann.get("sha256") != sha:
-        raise DataError(f"{path} holds boxes for the model file with sha256 {str(ann.get('sha256'))[:12]}…, "
+    # boxes for another model file: said first, as the rest of the file does not matter then
+    if isinstance(ann, dict) and isinstance(ann.get("sha256"), str) and ann["sha256"] != sha:
+        raise DataError(f"{path} holds boxes for the model file with sha256 {ann['sha256'][:12]}…, "
                         f"not {model}'s ({sha[:12]}…): the samples differ, draw them again")
+    return check_annotations(ann, path)
+
+
+def check_annotations(ann, path: str | Path) -> dict:
+    """`ann` if it is an annotation file the experiment can use (`new_annotations`' fields; every box
+    [x0, y0, x1, y1] with 0 ≤ x0 < x1 ≤ image_size, the same for y), else one DataError naming the
+    file and the field."""
+    def bad(field: str, what: str):
+        return DataError(f"{path}: {field} {what}; an annotation file holds sha256, image_size and samples "
+                         f"{{seed: [[x0, y0, x1, y1], …]}} (widgets.box_annotator writes one)")
+
+    if not isinstance(ann, dict):
+        raise bad("the file", f"holds {json.dumps(ann)[:40]}, not a JSON object")
+    for field, typ, name in (("sha256", str, "a string"), ("image_size", int, "an integer"),
+                             ("samples", dict, "an object")):
+        if field not in ann:
+            raise bad(field, "is missing")
+        if not isinstance(ann[field], typ) or isinstance(ann[field], bool):
+            raise bad(field, f"must be {name}, got {json.dumps(ann[field])[:40]}")
+    size = ann["image_size"]
+    if size < 1:
+        raise bad("image_size", f"must be the samples' size in pixels (≥ 1), got {size}")
+    for seed, boxes in ann["samples"].items():
+        if not seed.isdigit():
+            raise bad(f"samples key {seed!r}", "is not a noise seed (an integer)")
+        if not isinstance(boxes, list):
+            raise bad(f"samples[{seed!r}]", f"must be a list of boxes, got {json.dumps(boxes)[:40]}")
+        for i, box in enumerate(boxes):
+            ok = (isinstance(box, list) and len(box) == 4
+                  and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in box))
+            if not ok or not (0 <= box[0] < box[2] <= size and 0 <= box[1] < box[3] <= size):
+                raise bad(f"samples[{seed!r}][{i}]", f"= {json.dumps(box)[:40]} is not a box in the {size}×{size} "
+                                                     f"image (0 ≤ x0 < x1 ≤ {size}, 0 ≤ y0 < y1 ≤ {size})")
     return ann
 
 
@@ -398,15 +437,24 @@ def _brightness(images: torch.Tensor, boxes: list) -> float:
 def run_windows(cfg: ForgettingConfig) -> WindowsResult:
     """§6.3.1 on hand-drawn window boxes: the regression, the maps dropped and the regenerated samples, at
     every layer of `cfg.layers` (and `cfg.layer`)."""
+    from .attributes import is_faces
     t0 = time.perf_counter()
-    G, D, _ = _g(cfg.model_name)
+    G, D, train_cfg = _g(cfg.model_name)
+    if is_faces(train_cfg.dataset):
+        raise ValueError(f"windows: {cfg.model_name} draws faces (trained on {train_cfg.dataset}), which have no "
+                         f"windows; use a rooms model (zoo:scenes64), or --concept eyeglasses on a face model")
+    if train_cfg.conditional:
+        raise ValueError(f"windows: {cfg.model_name} is class-conditional (§8.1: it draws the class it is given), "
+                         f"and §6.3.1 drops maps of G(z) alone; use an unconditional model (zoo:scenes64)")
     ann = load_annotations(cfg.model_name, "windows", cfg.annotations)
+    if ann["image_size"] != G.image_size:        # the file is keyed by this model file: its samples' size
+        raise DataError(f"{cfg.annotations or annotation_path(ann['sha256'])}: image_size {ann['image_size']}, but "
+                        f"{cfg.model_name} draws {G.image_size}×{G.image_size} samples; draw the boxes again "
+                        f"on its samples (widgets.box_annotator)")
     seeds = sorted(int(s) for s in ann["samples"])
     if len(seeds) < cfg.folds:
         raise DataError(f"only {len(seeds)} annotated samples: need at least {cfg.folds} (folds)")
     boxes = [ann["samples"][str(s)] for s in seeds]
-    scale = G.image_size / ann.get("image_size", G.image_size)
-    boxes = [[[v * scale for v in b] for b in bs] for bs in boxes]
     for layer in sorted(set(cfg.layers) | {cfg.layer}):
         _check_layer(G, layer)
     before = sample_for_seed(G, seeds)
@@ -486,14 +534,13 @@ def _generate(G: Generator, n: int, seed: int, drop: dict | None = None, batch: 
 def run_eyeglasses(cfg: ForgettingConfig, classifier=None) -> EyeglassesResult:
     """§6.3.1's experiment on faces with glasses (no hand work): regression, drop, and the
     measured rates, FID cost and rate curve, against random maps."""
-    from .attributes import AttributeConfig, load_classifier
+    from .attributes import AttributeConfig, load_classifier, require_face_model
     from .metrics import evaluate
 
     t0 = time.perf_counter()
     G, _, train_cfg = _g(cfg.model_name)
+    require_face_model(cfg.model_name, train_cfg, "eyeglasses (§6.3.1)")
     _check_layer(G, cfg.layer)
-    if G.image_size != 64 or G.channels != 3:
-        raise ValueError(f"eyeglasses needs a 64×64 RGB faces generator, got {G.image_size}px, {G.channels} channels")
     clf = classifier or load_classifier(AttributeConfig.from_profile(cfg.classifier_profile, progress=False))
     col = clf.column("Eyeglasses")
     rate = lambda x: float((clf.predict(x)[:, col] > cfg.threshold).mean())  # noqa: E731

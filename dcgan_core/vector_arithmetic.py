@@ -20,7 +20,8 @@ The paper picked exemplars by hand and showed the results. We also measure them:
 
 - **Exemplars** — an attribute classifier trained on real CelebA faces (`attributes.py`) reads a
   pool of generated faces; each concept ("smiling woman": Smiling and not Male) draws from the
-  `candidates` faces it reads most confidently as that concept (ours).
+  `candidates` faces it reads most confidently as that concept, among those it reads as it (ours):
+  fewer where the pool holds fewer (a warning, and `candidates` in the result), refused below 3.
 - **Equations** (`EQUATIONS`, named by their target): `smiling-man` = smiling woman − neutral woman
   + neutral man; `glasses-woman` = man with glasses − man without glasses + woman without glasses.
 - **Success rate** over `trials` random exemplar draws = the fraction of result images the
@@ -48,13 +49,14 @@ from __future__ import annotations
 import dataclasses
 import textwrap
 import time
+import warnings
 from pathlib import Path
 from typing import ClassVar
 
 import numpy as np
 import torch
 
-from .attributes import AttributeClassifier, AttributeConfig, load_classifier
+from .attributes import AttributeClassifier, AttributeConfig, load_classifier, require_face_model
 from .config import Config, option
 from .files import read_json, write_json
 from .latent_walk import model_path, render, seed_points
@@ -100,15 +102,21 @@ def equation(name: str) -> Equation:
     return EQUATIONS[name]
 
 
+MAX_POOL = 20_000
+MAX_TRIALS = 1_000
+
+
 @dataclasses.dataclass
 class ArithmeticConfig(Config):
     """§6.3.2's measurement (notebook 07 and `python -m dcgan_core arithmetic`)."""
     model: str = option("celeba64", "the face generator: a zoo name (celeba64) or a checkpoint path")
     equations: tuple[str, ...] = option(tuple(EQUATIONS), "equations to measure: smiling-man, glasses-woman")
-    pool: int = option(2000, "generated faces the classifier reads to find exemplars", min=16)
+    pool: int = option(2000, f"generated faces the classifier reads to find exemplars (at most {MAX_POOL:,}: held "
+                             f"in memory)", min=16)
     candidates: int = option(20, "per concept, the faces read most confidently as it; exemplars are drawn "
                                  "from them (ours)", min=3)
-    trials: int = option(200, "random exemplar draws per equation (the issue: at least 100)", min=1)
+    trials: int = option(200, f"random exemplar draws per equation (the issue: at least 100; at most {MAX_TRIALS:,}: "
+                              f"held in memory)", min=1)
     noise: float = option(0.25, "uniform noise added to Y for the 8 other samples (Figure 7: '+-0.25')", min=0.0)
     turn_exemplars: int = option(4, "faces looking left and right averaged into the turn vector (Figure 8: four)",
                                  min=1)
@@ -129,6 +137,14 @@ class ArithmeticConfig(Config):
     def check(self) -> None:
         for name in self.equations:
             equation(name)
+        # ours: caps, as both are held in memory at once (a 64×64 RGB face in float32 is 48 KiB)
+        if self.pool > MAX_POOL:
+            raise ValueError(f"pool must be at most {MAX_POOL:,}, got {self.pool:,}: the pool's faces are held in "
+                             f"memory at once (48 KiB each, ~1 GB at the cap)")
+        if self.trials > MAX_TRIALS:
+            raise ValueError(f"trials must be at most {MAX_TRIALS:,}, got {self.trials:,}: each trial's 46 faces are "
+                             f"held in memory at once, twice (~4.5 MB a trial, ~4.5 GB at the cap), and at the cap "
+                             f"a success rate's standard error is already below 0.016")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -152,10 +168,25 @@ def reads_as(p: np.ndarray, names: list[str], want: dict) -> np.ndarray:
     return ok
 
 
-def pick_candidates(p: np.ndarray, names: list[str], eq: Equation, k: int) -> dict[str, list[int]]:
-    """Per concept, the k pool indices read most confidently as it."""
-    return {label: np.argsort(-concept_prob(p, names, want), kind="stable")[:k].tolist()
-            for label, want in eq.concepts}
+def describe(want: dict) -> str:
+    """{"Male": 1, "Eyeglasses": 0} → "Male, not Eyeglasses"."""
+    return ", ".join(("" if value else "not ") + attr for attr, value in want.items())
+
+
+def pick_candidates(p: np.ndarray, names: list[str], eq: Equation, k: int, need: int = 3) -> dict[str, list[int]]:
+    """Per concept, the (at most) k pool indices read most confidently as it, among the faces the
+    classifier reads as it (ours: an exemplar of "man with glasses" must be read as wearing glasses);
+    one clear error where fewer than `need` (the exemplars averaged, §6.3.2: three) are."""
+    out = {}
+    for label, want in eq.concepts:
+        order = np.argsort(-concept_prob(p, names, want), kind="stable")
+        read = order[reads_as(p[order], names, want)]
+        if len(read) < need:
+            raise ValueError(f"{eq.name}: only {len(read)} of the {len(p):,} pool faces read as {label} "
+                             f"({describe(want)}), and the arithmetic averages {need} per concept: draw a larger "
+                             f"pool (--pool)")
+        out[label] = read[:k].tolist()
+    return out
 
 
 # ---------------------------------------------------------------------------------------------
@@ -204,6 +235,7 @@ class EquationResult:
     mean3_minus_pixel: float
     controls: dict[str, float]    # replicates that must not differ: single_minus_single, random_minus_random
     candidate_precision: dict[str, float]   # per concept: mean P(concept) of its candidates
+    candidates: dict[str, int]              # per concept: faces the exemplars were drawn from (all read as it)
     classifier_auc: dict[str, float]        # held-out ROC-AUC of the attributes involved
 
 
@@ -212,6 +244,11 @@ def success_rates(G, clf: AttributeClassifier, z: torch.Tensor, images: torch.Te
     """(a)–(d) over `cfg.trials` random draws of exemplars from each concept's candidates."""
     names = clf.names
     cands = pick_candidates(p, names, eq, cfg.candidates)
+    few = {label: len(c) for label, c in cands.items() if len(c) < cfg.candidates}
+    if few:
+        warnings.warn(f"{eq.name}: exemplars drawn from fewer faces than candidates={cfg.candidates}, as only "
+                      + ", ".join(f"{n} of the pool's {len(p):,} read as {label}" for label, n in few.items())
+                      + " (a larger pool gives more)")
     rng = np.random.default_rng(cfg.seed)
     gen = torch.Generator().manual_seed(cfg.seed + 7)
     mean3, single, single2, pixel, draws = [], [], [], [], []
@@ -243,6 +280,7 @@ def success_rates(G, clf: AttributeClassifier, z: torch.Tensor, images: torch.Te
                       random_minus_random=rate["random2"] - rate["random"]),
         candidate_precision={label: float(concept_prob(p[cands[label]], names, want).mean())
                              for label, want in eq.concepts},
+        candidates={label: len(c) for label, c in cands.items()},
         classifier_auc={a: clf.scores.auc[a] for a in eq.attributes})
     return result, dict(candidates=cands, first_draw=draws[0])
 
@@ -483,7 +521,8 @@ def run(cfg: ArithmeticConfig, choices: str | Path | Choices | None = None) -> A
         nonlocal clock
         seconds[step], clock = time.perf_counter() - clock, time.perf_counter()
 
-    G, _, _ = load_models(model_path(cfg.model))
+    G, _, train_cfg = load_models(model_path(cfg.model))
+    require_face_model(cfg.model, train_cfg, "vector arithmetic (§6.3.2)")
     clf = load_classifier(AttributeConfig.from_profile(cfg.classifier, progress=False))
     lap("classifier")
     pool = make_pool(G, clf, cfg.pool, cfg.seed)
@@ -525,14 +564,15 @@ def arithmetic_cli(model: str, name: str, trials: int, seed: int, out: str | Pat
     cfg = ArithmeticConfig.from_profile("cpu", model=model, equations=(name,), trials=trials, seed=seed,
                                         classifier=classifier, pool=pool)
     from .pretrained import load_models
-    G, _, _ = load_models(model_path(cfg.model))          # a bad model name fails before any training
+    G, _, train_cfg = load_models(model_path(cfg.model))  # a bad model fails before any training
+    require_face_model(model, train_cfg, "vector arithmetic (§6.3.2)")
     clf = load_classifier(AttributeConfig.from_profile(cfg.classifier, progress=False))
     pool_ = make_pool(G, clf, cfg.pool, cfg.seed)
     res, draws = success_rates(G, clf, pool_.z, pool_.images, pool_.p, equation(name), cfg)
     summary = dict(model=model, equation=name, text=res.text, trials=res.trials,
                    success_mean3=res.success_mean3, success_single=res.success_single,
                    success_pixel=res.success_pixel, success_random=res.success_random, stderr=res.stderr,
-                   classifier_auc=res.classifier_auc)
+                   candidates=res.candidates, classifier_auc=res.classifier_auc)
     if out is not None:
         from .figures import save_figure
         fig = arithmetic_figure(G, pool_.z, pool_.images, draws["first_draw"], equation(name), cfg.noise, cfg.seed)
