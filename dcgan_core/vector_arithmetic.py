@@ -667,14 +667,17 @@ def success_figure(result: ArithmeticResult):
     import matplotlib.pyplot as plt
     keys = ("mean3", "single", "pixel", "random")
     labels = ("(a) mean of 3, Z", "(b) single, Z", "(c) pixels", "(d) random z")
-    fig, ax = plt.subplots(figsize=(8, 3.5))
+    import textwrap
     names = list(result.equations)
+    fig, ax = plt.subplots(figsize=(max(8, 2.6 * len(names)), 4))
     width = 0.8 / len(keys)
     for j, (k, lab) in enumerate(zip(keys, labels)):
         vals = [getattr(result.equations[n], "success_" + k) for n in names]
         errs = [result.equations[n].stderr[k] for n in names]
         ax.bar(np.arange(len(names)) + j * width, vals, width, yerr=errs, label=lab, capsize=3)
-    ax.set_xticks(np.arange(len(names)) + 0.4 - width / 2, [result.equations[n].text for n in names], fontsize=8)
+    # each equation's text wrapped to its group's width: long equations no longer run into their neighbours
+    ax.set_xticks(np.arange(len(names)) + 0.4 - width / 2,
+                  [textwrap.fill(result.equations[n].text, 28) for n in names], fontsize=8)
     ax.set_ylabel("fraction read as the target")
     ax.set_ylim(0, 1)
     ax.legend(fontsize=8)

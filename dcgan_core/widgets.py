@@ -123,9 +123,10 @@ def class_explorer(G: Generator, n: int = 30, n_classes: int | None = None) -> W
 
 
 def latent_walk_explorer(G: Generator, seed_a: int = 0, seed_b: int = 1, steps: int = 8, mode: str = "linear",
-                         width: int = 720) -> W.VBox:
+                         frame: int = 96) -> W.VBox:
     """§6.1 live: pick the two endpoint seeds (the z of `generate(G, 1, seed)`), the number of steps
-    and the path; the row of frames from G(z_A) to G(z_B) updates."""
+    and the path; the row of frames from G(z_A) to G(z_B) updates, each frame `frame` px wide (a long
+    row scrolls sideways rather than shrinking its frames)."""
     import torch
 
     from .latent_walk import render, seed_points, walk
@@ -133,17 +134,20 @@ def latent_walk_explorer(G: Generator, seed_a: int = 0, seed_b: int = 1, steps: 
     b = W.IntText(value=seed_b, description="seed B")
     n = W.IntSlider(value=steps, min=1, max=16, description="steps", continuous_update=False)
     path = W.Dropdown(options=["linear", "spherical"], value=mode, description="path")
-    image = W.Image(format="png", width=width)
+    image = W.Image(format="png")
 
     def show(change=None):
         points = torch.cat([seed_points(1, G.nz, a.value), seed_points(1, G.nz, b.value)])
         frames = render(G, walk(points, n.value, path.value))
         image.value = png_bytes(frames, nrow=len(frames))
+        image.width = str(frame * len(frames))
+        image.layout.min_width = f"{frame * len(frames)}px"
 
     for w in (a, b, n, path):
         w.observe(show, names="value")
     show()
-    return W.VBox([W.HBox([a, b]), W.HBox([n, path]), image])
+    strip = W.Box([image], layout=W.Layout(overflow_x="auto", width="100%"))
+    return W.VBox([W.HBox([a, b]), W.HBox([n, path]), strip])
 
 
 def arithmetic_explorer(G: Generator, z, images, choices, page_size: int = 24, per_row: int = 8) -> W.VBox:
@@ -157,13 +161,18 @@ def arithmetic_explorer(G: Generator, z, images, choices, page_size: int = 24, p
 
     names = list(EQUATIONS)
     eq = W.Dropdown(options=names, value=names[0], description="equation")
-    concept = W.ToggleButtons(options=equation(names[0]).labels, description="choosing")
+    # labels at their own width ("man without glasses" whole), the description on the buttons' line
+    concept = W.ToggleButtons(options=equation(names[0]).labels, description="choosing",
+                              style=dict(button_width="auto", description_width="initial"),
+                              layout=W.Layout(align_items="center"))
     pages = max(1, math.ceil(len(z) / page_size))
     page = W.IntSlider(value=0, min=0, max=pages - 1, description="page", continuous_update=False)
     tiles = [W.VBox([W.Image(format="png", width=64), W.ToggleButton(layout=W.Layout(width="64px"))])
              for _ in range(page_size)]
     picks = W.HTML()
-    result, control = W.Image(format="png", width=240), W.Image(format="png", width=96)
+    # square images at their own size: in a stretching row the 64×64 control was drawn 96×240
+    result = W.Image(format="png", width=240, height=240, layout=W.Layout(object_fit="contain"))
+    control = W.Image(format="png", width=96, height=96, layout=W.Layout(object_fit="contain"))
     file = W.Text(value="choices.json", description="file")
     save, load = W.Button(description="save"), W.Button(description="load")
     message = W.Label()
@@ -230,7 +239,8 @@ def arithmetic_explorer(G: Generator, z, images, choices, page_size: int = 24, p
     refresh()
     return W.VBox([W.HBox([eq, concept]), page,
                    W.GridBox(tiles, layout=W.Layout(grid_template_columns=f"repeat({per_row}, 72px)")),
-                   picks, W.HBox([result, control]), W.HBox([file, save, load, message])])
+                   picks, W.HBox([result, control], layout=W.Layout(align_items="flex-start")),
+                   W.HBox([file, save, load, message])])
 
 
 def guided_backprop_explorer(entries: dict, k: int = 6, size: int = 128) -> W.VBox:
@@ -293,10 +303,13 @@ def box_annotator(G: Generator, model: str, seeds, concept: str = "windows", sca
         ann = load_annotations(model, concept, annotation_path(model_sha256(model), concept, root))
     except DataError:
         ann = new_annotations(model, concept, G.image_size)
-    seed = W.SelectionSlider(options=seeds, value=seeds[0], description="seed", continuous_update=False)
+    seed = W.SelectionSlider(options=seeds, value=seeds[0], description="seed", continuous_update=False,
+                             layout=W.Layout(width="360px"))
     draw = BBoxWidget(classes=[concept.rstrip("s")], hide_buttons=True)
-    save = W.Button(description="Save")
-    status = W.HTML()
+    save = W.Button(description="Save", layout=W.Layout(width="80px", flex="0 0 auto"))
+    where = W.HTML(f"<small>writes {annotation_path(ann['sha256'], concept, root)}"
+                   f"{' (tracked by git: commit it to share the boxes)' if root == ANNOTATIONS_DIR else ''}</small>")
+    status = W.HTML()                            # its own row: a long message never squeezes the controls
 
     def count() -> str:
         boxes = [b for b in ann["samples"].values() if b]
@@ -323,7 +336,7 @@ def box_annotator(G: Generator, model: str, seeds, concept: str = "windows", sca
     draw.observe(store, names="bboxes")
     save.on_click(save_clicked)
     show()
-    return W.VBox([W.HBox([seed, save, status]), draw])
+    return W.VBox([W.HBox([seed, save, where], layout=W.Layout(align_items="center")), status, draw])
 
 
 def representation_explorer(sets: dict, c_grid=(1e-3, 1e-2), per_class_choices=(10, 25, 100, 400)) -> W.VBox:

@@ -78,7 +78,8 @@ def test_windows_drop_lowers_window_probability_more_than_random_maps(mirror):
 def test_box_annotator_saves_boxes_keyed_by_sha_and_seed(tmp_path):
     G, _, _ = pretrained.load("scenes64")
     box = box_annotator(G, "zoo:scenes64", seeds=[0, 1, 2], scale=4, root=tmp_path)
-    (seed, save, status), draw = box.children[0].children, box.children[1]
+    (seed, save, where), status, draw = box.children[0].children, *box.children[1:]
+    assert str(tmp_path) in where.value and "tracked" not in where.value     # says where Save writes
     assert draw.image.startswith("data:image/png;base64,")
     draw.bboxes = [dict(x=8, y=12, width=40, height=20, label="window")]
     seed.value = 2

@@ -99,14 +99,16 @@ def test_latent_walk_explorer_updates_the_row():
     G = Generator(arch="torch", image_size=32, width=8)
     init_weights(G, torch.Generator().manual_seed(0))
     box = latent_walk_explorer(G, seed_a=0, seed_b=1, steps=4)
-    (a, b), (steps, path), image = box.children[0].children, box.children[1].children, box.children[2]
+    (a, b), (steps, path), (image,) = (box.children[i].children for i in range(3))
     first = bytes(image.value)
     assert Image.open(io.BytesIO(first)).size[0] > 4 * 32               # 5 frames in one row
+    assert image.width == str(5 * 96)                                    # each frame 96 px wide
     b.value = 5
     assert bytes(image.value) != first
     b.value = 1
     assert bytes(image.value) == first                                  # same seeds, same row
     steps.value = 8
     assert Image.open(io.BytesIO(image.value)).size[0] > Image.open(io.BytesIO(first)).size[0]
+    assert image.width == str(9 * 96)                                    # more frames: a longer row, not smaller frames
     path.value = "spherical"
     assert bytes(image.value).startswith(b"\x89PNG")
