@@ -3,14 +3,18 @@
 `export_run(run, NAME)` writes, beside the weights that `pretrained.export` puts in the zoo, a
 sample grid, thinned learning curves, FID/KID (fp32, held-out split where there is one), the
 memorization check with its figure, and the card `zoo/NAME.md` that states data, command, steps,
-wall time, machine and protocol. Every file goes through `files.atomic_write`.
+wall time, machine and protocol. An entry is made whole in a temp folder beside the zoo's files and
+moved in at the end, zoo.json last (`_staged`): a failed or interrupted export leaves the zoo as it
+was. An existing entry is replaced only when asked (`force`, `export --force`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import os
 import platform
+import shutil
 from pathlib import Path
 
 import torch
@@ -19,11 +23,11 @@ from .checkpoint import CheckpointError
 from .config import TrainConfig, command_line
 from .data import held_out_split, load_dataset, to_uint8, to_unit_range
 from .figures import save_figure
-from .files import RunDir, atomic_write, read_json, write_text
+from .files import RunDir, atomic_write, read_json, temp_path, write_text
 from .memorization import memorization, memorization_figure
 from .metrics import evaluate
 from .models import Discriminator, Generator, build_models
-from .pretrained import ZOO_DIR, export, load, manifest, write_manifest
+from .pretrained import ZOO_DIR, PretrainedError, check_name, export, load, manifest, write_manifest
 from .sample import generate, save_grid
 
 
@@ -61,37 +65,74 @@ def machine() -> str:
     return f"{cpu} ({os.cpu_count()} cores{gpu}), torch {torch.__version__}"
 
 
+# The files of zoo entry NAME besides zoo.json (a name's own: "cifar32-" would also match cifar32-d128's).
+ENTRY_FILES = (".safetensors", ".md", ".png", "-metrics.csv", "-eval.csv", "-memorization.png", "-windows.png")
+
+
+@contextlib.contextmanager
+def _staged(name: str, zoo_dir: Path, *, keep: bool):
+    """A temp folder in `zoo_dir` holding a copy of zoo.json (and, with `keep`, entry NAME's files) to
+    make the entry in; at the end its files replace the entry's and zoo.json is written last. An
+    exception or Ctrl-C removes the folder and leaves the zoo as it was."""
+    stage = temp_path(zoo_dir / f"export-{name}")      # killed: files.remove_stale_temps removes it
+    stage.mkdir(parents=True)
+    try:
+        write_manifest(manifest(zoo_dir), stage)
+        old = [zoo_dir / f"{name}{suffix}" for suffix in ENTRY_FILES if (zoo_dir / f"{name}{suffix}").is_file()]
+        for path in old if keep else ():
+            shutil.copy2(path, stage / path.name)
+        yield stage
+        entry = manifest(stage)[name]
+        for path in old:
+            if not (stage / path.name).exists():
+                path.unlink()                        # a file of the replaced entry that this one does not have
+        for suffix in ENTRY_FILES:
+            if (stage / f"{name}{suffix}").is_file():
+                os.replace(stage / f"{name}{suffix}", zoo_dir / f"{name}{suffix}")
+        entries = manifest(zoo_dir)
+        entries[name] = entry
+        write_manifest(entries, zoo_dir)
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+
+
 def export_run(run: str | Path, name: str, *, n: int = 1000, large_n: int | None = None, memorization_n: int = 200,
                zoo_dir: str | Path = ZOO_DIR, annotations_dir: str | Path | None = None, progress: bool = False,
-               generator_only: bool = False, checkpoint: str | None = None) -> Path:
+               generator_only: bool = False, checkpoint: str | None = None, force: bool = False) -> Path:
     """A training run → a zoo entry: weights (`checkpoint`, a file in the run's checkpoints/;
     default best.pt when the run kept one, else last.pt; G alone with `generator_only`), the
     learning curves and the run's wall time, then `score` (grid, FID/KID, memorization, card).
-    Returns the card."""
+    An existing entry NAME is replaced only with `force`. Returns the card."""
     run, zoo_dir = RunDir(run), Path(zoo_dir)
+    check_name(name)
     checkpoint = run.checkpoints / checkpoint if checkpoint else run.chosen_checkpoint()
     if not checkpoint.is_file():
         raise CheckpointError(f"no checkpoint {checkpoint}; the run has: "
                               f"{', '.join(sorted(p.name for p in run.checkpoints.glob('*.pt'))) or 'none'}")
-    export(checkpoint, name, zoo_dir, generator_only=generator_only)
+    if name in manifest(zoo_dir) and not force:
+        raise PretrainedError(f"the zoo already has {name!r} ({zoo_dir / manifest(zoo_dir)[name]['file']}): "
+                              f"pass --force to replace it, or choose another --name")
+    with _staged(name, zoo_dir, keep=False) as stage:
+        export(checkpoint, name, stage, generator_only=generator_only)
 
-    # Learning curves: every k-th step of metrics.csv (≤ 1000 rows), and eval.csv as it is.
-    with open(run.metrics, newline="") as f:
-        rows = list(csv.DictReader(f))
-    every = -(-len(rows) // 1000)                    # ceil
-    def write_rows(tmp):
-        with open(tmp, "w", newline="") as f:
-            w = csv.DictWriter(f, fieldnames=rows[0].keys())
-            w.writeheader()
-            w.writerows(rows[every - 1::every])
-    atomic_write(zoo_dir / f"{name}-metrics.csv", write_rows)
-    if run.evals.is_file():
-        write_text(zoo_dir / f"{name}-eval.csv", run.evals.read_text())
-    entries = manifest(zoo_dir)
-    entries[name].update(checkpoint=checkpoint.name, wall_time_s=round(wall_time(run.metrics)), machine=machine())
-    write_manifest(entries, zoo_dir)
-    return score(name, n=n, large_n=large_n, memorization_n=memorization_n, zoo_dir=zoo_dir,
-                 annotations_dir=annotations_dir, progress=progress)
+        # Learning curves: every k-th step of metrics.csv (≤ 1000 rows), and eval.csv as it is.
+        with open(run.metrics, newline="") as f:
+            rows = list(csv.DictReader(f))
+        every = -(-len(rows) // 1000)                    # ceil
+        def write_rows(tmp):
+            with open(tmp, "w", newline="") as f:
+                w = csv.DictWriter(f, fieldnames=rows[0].keys())
+                w.writeheader()
+                w.writerows(rows[every - 1::every])
+        atomic_write(stage / f"{name}-metrics.csv", write_rows)
+        if run.evals.is_file():
+            write_text(stage / f"{name}-eval.csv", run.evals.read_text())
+        entries = manifest(stage)
+        entries[name].update(checkpoint=checkpoint.name, wall_time_s=round(wall_time(run.metrics)), machine=machine())
+        write_manifest(entries, stage)
+        _score(name, n=n, large_n=large_n, memorization_n=memorization_n, zoo_dir=stage,
+               annotations_dir=annotations_dir, progress=progress)
+    return zoo_dir / f"{name}.md"
 
 
 def score(name: str, *, n: int = 1000, large_n: int | None = None, memorization_n: int = 200,
@@ -103,6 +144,15 @@ def score(name: str, *, n: int = 1000, large_n: int | None = None, memorization_
     drawn by hand, and zoo/NAME.md. Needs no run folder (`export --name NAME` without --run):
     the steps, wall time and curves recorded at export are kept. Returns the card."""
     zoo_dir = Path(zoo_dir)
+    with _staged(name, zoo_dir, keep=True) as stage:
+        _score(name, n=n, large_n=large_n, memorization_n=memorization_n, zoo_dir=stage,
+               annotations_dir=annotations_dir, progress=progress)
+    return zoo_dir / f"{name}.md"
+
+
+def _score(name: str, *, n: int, large_n: int | None, memorization_n: int, zoo_dir: Path,
+           annotations_dir: str | Path | None, progress: bool) -> Path:
+    """`score` in `zoo_dir` (a staged copy of the zoo: `_staged`)."""
     weights = zoo_dir / manifest(zoo_dir)[name]["file"]
     G, D, cfg = load(name, zoo_dir)                  # what users get: the fp16 weights, back in fp32
     save_grid(generate(G, 64, seed=0), zoo_dir / f"{name}.png", nrow=8)

@@ -3,7 +3,9 @@
 The CLI only parses arguments into a config (the same objects the notebooks build: `train` and
 `dedup` take their flags from the config dataclasses' fields, help text included) and calls the
 package. Expected failures — bad data, a bad checkpoint, a file that cannot be written, a diverged
-run — print one line `error: …` and exit non-zero, without a traceback. Nothing imports this module.
+run, a flag out of its bounds — print one line `error: …` and exit non-zero, without a traceback;
+Ctrl-C prints one line `interrupted; …` (with how to resume, where a run can) and exits 130.
+Nothing imports this module.
 """
 
 from __future__ import annotations
@@ -15,31 +17,52 @@ import warnings
 from pathlib import Path
 
 from .checkpoint import CheckpointError, load_checkpoint
-from .config import PROFILE_NAMES, Config, TrainConfig, cli_options
+from .config import PROFILE_NAMES, Config, TrainConfig, cli_options, parse_flag
 from .data import DataError
 from .dedup import DedupConfig
 from .files import RunDir, WriteError
 from .forgetting import ForgettingConfig
 from .mnist_appendix import AppendixConfig
+from .representation import RepresentationConfig
 from .train import TrainingDiverged
 
 
-def _add_config_options(parser: argparse.ArgumentParser, cls: type[Config]) -> None:
-    """One flag per config field (config.cli_options); defaults stay None = "the profile's value"."""
-    for flag, _, typ, text in cli_options(cls):
+class _Parser(argparse.ArgumentParser):
+    """argparse whose refusals are one line too: `error: argument --n-val: must be ≥ 10, got 0 (…--help)`."""
+
+    def error(self, message):
+        self.exit(2, f"error: {message} (see {self.prog} --help)\n")
+
+
+def _flag_type(cls: type[Config], name: str):
+    """argparse's `type` for field `name`'s flag: the config's own check (config.parse_flag), at parse time."""
+    def parse(text: str):
+        try:
+            return parse_flag(cls, name, text)
+        except ValueError as e:
+            raise argparse.ArgumentTypeError(str(e)) from None
+    return parse
+
+
+def _add_config_options(parser: argparse.ArgumentParser, cls: type[Config], only: tuple[str, ...] = ()) -> None:
+    """One flag per config field (config.cli_options; `only` these where given), checked as the config
+    checks the field; defaults stay None = "the profile's value"."""
+    for flag, name, typ, text in cli_options(cls):
+        if only and name not in only:
+            continue
         if typ is bool:
             parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=None, help=text)
         else:
-            parser.add_argument(flag, type=typ, default=None, help=text)
+            parser.add_argument(flag, type=_flag_type(cls, name), default=None, help=text)
 
 
 def _given(args, cls: type[Config]) -> dict:
     """The config fields given on the command line."""
-    return {name: getattr(args, name) for _, name, _, _ in cli_options(cls) if getattr(args, name) is not None}
+    return {name: getattr(args, name) for _, name, _, _ in cli_options(cls) if getattr(args, name, None) is not None}
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m dcgan_core",
+    p = _Parser(prog="python -m dcgan_core",
                                 description="DCGAN (Radford, Metz & Chintala 2015) — train, sample, run notebooks.")
     sub = p.add_subparsers(dest="command", required=True)
 
@@ -95,6 +118,7 @@ def _parser() -> argparse.ArgumentParser:
                    help="with --run: export G alone (what sampling and §8.1 need; half the bytes or less)")
     x.add_argument("--checkpoint", help="with --run: the file in its checkpoints/ to export, e.g. step_0013650.pt "
                                         "(default: best.pt where the run kept one, else last.pt)")
+    x.add_argument("--force", action="store_true", help="with --run: replace the zoo's entry NAME if it has one")
 
     m = sub.add_parser("mnist-appendix", help="§8.1: class-conditional MNIST DCGAN vs FC GAN vs real data by 1-NN",
                        description="Table 3's nearest-neighbour evaluation: 1-NN test error on real MNIST test "
@@ -143,14 +167,9 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--dataset", default="cifar10", help="a labelled dataset (cifar10, mnist, …) or folder:PATH")
     c.add_argument("--labels-per-class", type=int, default=None, help="train on N random labelled images per class "
                                                                      "(default: all)")
-    c.add_argument("--seed", type=int, default=0, help="seed of the splits and the label draw")
-    c.add_argument("--n-train", type=int, default=None, help="training images (default: all but validation)")
-    c.add_argument("--n-val", type=int, default=5000, help="validation images to choose C")
-    c.add_argument("--n-test", type=int, default=None, help="test images (default: all)")
-    c.add_argument("--pool", type=int, default=4, help="max-pool grid per layer (§5.1: 4)")
-    c.add_argument("--bn", default="eval", choices=["eval", "batch"], help="BN statistics: running (eval) or per batch")
-    c.add_argument("--kmeans-stride", type=int, default=1, help="with --features kmeans: the patch stride (Coates & "
-                                                                "Ng: 1; 2 is ~4× faster)")
+    # From §5's config: its bounds (--n-val ≥ 10, --pool ≥ 1, …) and defaults are the notebook's.
+    _add_config_options(c, RepresentationConfig, only=("seed", "n_train", "n_val", "n_test", "pool", "bn",
+                                                       "kmeans_stride"))
     c.add_argument("--kmeans-recipe", default="", help="with --features kmeans: changes to our recipe, e.g. "
                                                       "'iters=50,patches=400000,empty=zero' (features.KMeansRecipe)")
 
@@ -260,18 +279,17 @@ def main(argv: list[str] | None = None) -> int:
                                  f"export a training run with --run FOLDER")
             options = dict(n=args.n, large_n=args.large_n, progress=not args.no_progress)
             card = (export_run(args.run, args.name, generator_only=args.generator_only, checkpoint=args.checkpoint,
-                               **options) if args.run
+                               force=args.force, **options) if args.run
                     else score(args.name, **options))
             print(f"wrote {card} and the files beside it")
         elif args.command == "classify":
             from .features import parse_recipe
             from .classify import classify
-            if args.kmeans_stride < 1:
-                raise ValueError(f"kmeans_stride must be at least 1 (Coates & Ng: 1), got {args.kmeans_stride}")
-            kmeans = parse_recipe(args.kmeans_recipe, stride=args.kmeans_stride)
+            cfg = RepresentationConfig(**_given(args, RepresentationConfig))
+            kmeans = parse_recipe(args.kmeans_recipe, stride=cfg.kmeans_stride)
             print(json.dumps(classify(args.features, args.dataset, labels_per_class=args.labels_per_class,
-                                      seed=args.seed, n_train=args.n_train, n_val=args.n_val, n_test=args.n_test,
-                                      pool=args.pool, bn=args.bn, kmeans=kmeans)))
+                                      seed=cfg.seed, n_train=cfg.n_train, n_val=cfg.n_val, n_test=cfg.n_test,
+                                      pool=cfg.pool, bn=cfg.bn, kmeans=kmeans)))
         elif args.command == "notebooks":
             from .notebooks import make_figures
             return make_figures(args.profile, build=args.build, only=args.only, echo=lambda s: print(s, flush=True))
@@ -291,4 +309,17 @@ def main(argv: list[str] | None = None) -> int:
     except TrainingDiverged as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:              # Ctrl-C: every file is written whole or not at all (files.py)
+        print(_interrupted(args), file=sys.stderr)
+        return 130
     return 0
+
+
+def _interrupted(args) -> str:
+    """The line Ctrl-C leaves: how to go on (a training run resumes from its last checkpoint)."""
+    if args.command == "train":
+        out = args.out or TrainConfig().out
+        if RunDir(out).last.is_file():
+            return f"interrupted; resume with: python -m dcgan_core train --out {out} --resume"
+        return f"interrupted before the first checkpoint in {out}: nothing to resume; run the command again"
+    return "interrupted; run the command again"

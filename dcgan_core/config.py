@@ -8,8 +8,9 @@ build it the same way:
 
 * **Profiles** — every config has `smoke` (CI: a couple of minutes on 2 CPU cores), `cpu` (a
   laptop CPU, tens of minutes) and `paper` (the paper's scale, one GPU), in `PROFILES`.
-* **Validation** — one `Config.__post_init__` checks every field against its declared type,
-  `min` and `choices` (from `option(...)`), and names the field in one `ValueError` line;
+* **Validation** — one validator (`checked`) checks every field against its declared type,
+  `min` and `choices` (from `option(...)`): `Config.__post_init__` names the field in one
+  `ValueError` line, and the CLI's flags (`parse_flag`) are refused by the parser before any work;
   a subclass adds cross-field checks in `check()`.
 * **CLI** — `option(default, help)` stores the help text beside the field; `cli_options` turns
   fields into `--flags` and `command_line` writes the command that rebuilds a config, so nothing
@@ -48,6 +49,27 @@ def _base_type(annotation) -> tuple[type, bool]:
     return (typing.get_origin(annotation) or annotation), optional
 
 
+def checked(value: Any, typ: type, optional: bool, meta) -> Any:
+    """`value` as a field of type `typ` with `meta`'s `min` and `choices` (an int where a float is
+    declared, a list where a tuple is, converted), else ValueError("must be …, got …"): the one
+    validator of config fields (`Config.__post_init__`) and of the CLI's flags (`parse_flag`)."""
+    if value is None:
+        if not optional:
+            raise ValueError("must not be None")
+        return value
+    if typ is float and isinstance(value, int) and not isinstance(value, bool):
+        value = float(value)
+    if typ is tuple and isinstance(value, list):
+        value = tuple(value)
+    if not isinstance(value, typ) or (typ is int and isinstance(value, bool)):
+        raise ValueError(f"must be {'None or ' if optional else ''}{typ.__name__}, got {value!r}")
+    if meta.get("min") is not None and value < meta["min"]:
+        raise ValueError(f"must be ≥ {meta['min']}, got {value!r}")
+    if meta.get("choices") is not None and value not in meta["choices"]:
+        raise ValueError(f"must be one of {', '.join(map(repr, meta['choices']))}, got {value!r}")
+    return value
+
+
 class Config:
     """Base of every experiment config (a dataclass): profiles, validation, dict round-trip."""
 
@@ -57,24 +79,11 @@ class Config:
         hints = typing.get_type_hints(type(self))
         for f in dataclasses.fields(self):
             typ, optional = _base_type(hints[f.name])
-            value, meta = getattr(self, f.name), f.metadata
-            if value is None:
-                if not optional:
-                    raise ValueError(f"{f.name} must not be None")
-                continue
-            if typ is float and isinstance(value, int) and not isinstance(value, bool):
-                value = float(value)
-                object.__setattr__(self, f.name, value)
-            if typ is tuple and isinstance(value, list):
-                value = tuple(value)
-                object.__setattr__(self, f.name, value)
-            ok_type = isinstance(value, typ) and not (typ is int and isinstance(value, bool))
-            if not ok_type:
-                raise ValueError(f"{f.name} must be {'None or ' if optional else ''}{typ.__name__}, got {value!r}")
-            if meta.get("min") is not None and value < meta["min"]:
-                raise ValueError(f"{f.name} must be ≥ {meta['min']}, got {value!r}")
-            if meta.get("choices") is not None and value not in meta["choices"]:
-                raise ValueError(f"{f.name} must be one of {', '.join(map(repr, meta['choices']))}, got {value!r}")
+            try:
+                value = checked(getattr(self, f.name), typ, optional, f.metadata)
+            except ValueError as e:
+                raise ValueError(f"{f.name} {e}") from None
+            object.__setattr__(self, f.name, value)
         self.check()
 
     def check(self) -> None:
@@ -117,6 +126,18 @@ def cli_options(cls: type[Config]) -> list[tuple[str, str, type, str]]:
     return out
 
 
+def parse_flag(cls: type[Config], name: str, text: str) -> Any:
+    """The text of field `name`'s flag as its value, checked as the config checks it (`checked`): a
+    flag out of bounds is refused by the parser, before any work, for every command."""
+    f = next(f for f in dataclasses.fields(cls) if f.name == name)
+    typ, _ = _base_type(typing.get_type_hints(cls)[name])
+    try:
+        value = typ(text)
+    except ValueError:
+        raise ValueError(f"must be {'an' if typ is int else 'a'} {typ.__name__}, got {text!r}") from None
+    return checked(value, typ, False, f.metadata)
+
+
 def command_line(cfg: Config, command: str, skip: tuple[str, ...] = ()) -> str:
     """The CLI command that builds `cfg` from the defaults (only the flags that differ)."""
     default = type(cfg)()
@@ -127,6 +148,30 @@ def command_line(cfg: Config, command: str, skip: tuple[str, ...] = ()) -> str:
             continue
         flags.append((flag if value else f"--no-{flag[2:]}") if typ is bool else f"{flag} {value}")
     return " ".join([f"python -m dcgan_core {command}", *flags])
+
+
+def resolve_device(name: str, local_rank: int = 0):
+    """A `device` option as a torch.device: "auto" → cuda where there is a GPU, else cpu; a device
+    this machine lacks, or an unknown name, is one ValueError line. Every command's device goes
+    through here."""
+    import torch
+    if name == "auto":
+        name = "cuda" if torch.cuda.is_available() else "cpu"
+    if name == "cuda" or name.startswith("cuda:"):
+        if not torch.cuda.is_available():
+            raise ValueError(f"--device {name}: this machine has no CUDA GPU that torch can use; "
+                             f"use --device cpu (or auto)")
+        try:
+            device = torch.device("cuda", local_rank) if name == "cuda" else torch.device(name)
+        except RuntimeError:
+            device = None
+        if device is None or device.index >= torch.cuda.device_count():
+            raise ValueError(f"--device {name}: this machine has {torch.cuda.device_count()} GPU(s), cuda:0 to "
+                             f"cuda:{torch.cuda.device_count() - 1}; use one of them, cpu or auto")
+        return device
+    if name != "cpu":
+        raise ValueError(f"unknown device {name!r}: use --device auto, cpu or cuda")
+    return torch.device(name)
 
 
 @dataclass

@@ -52,6 +52,7 @@ import shutil
 import signal
 import tarfile
 import warnings
+import zlib
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -347,9 +348,11 @@ class _Where:
         """Download with torchvision; any failure becomes a DataError that says how to get the data."""
         if not self.download:
             raise self.unavailable("download=False", how)
+        before = set(os.listdir(self.cache)) if self.cache.is_dir() else None
         try:
             fetch()
         except Exception as e:  # no network, a proxy, Google Drive's quota, no gdown, a bad checksum, ...
+            _remove_empty_folders(self.cache, before)     # e.g. torchvision's MNIST/raw, made before it failed
             why = " ".join(str(e).split()).rstrip(".") or type(e).__name__
             raise self.unavailable(f"the download failed ({why[:300]})", how) from e
 
@@ -387,9 +390,25 @@ class _Where:
             for entry in tmp.iterdir():
                 if not (self.cache / entry.name).exists():
                     os.replace(entry, self.cache / entry.name)
+        except (tarfile.TarError, EOFError, zlib.error, gzip.BadGzipFile) as e:   # nothing was moved in
+            why = str(e).strip() or type(e).__name__
+            raise DataError(f"cannot extract {archive}: it is damaged or truncated ({why}). Replace it with a good "
+                            f"copy (the mirror's SHA256SUMS has its checksum); nothing was extracted") from None
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
         return True
+
+
+def _remove_empty_folders(root: Path, before: set[str] | None) -> None:
+    """Remove the empty folders under `root` that are not in `before` (its entries before a failed
+    download), and `root` itself where it did not exist (before None): a failure leaves nothing behind."""
+    for name in set(os.listdir(root) if root.is_dir() else ()) - (before or set()):
+        for folder, _, _ in os.walk(root / name, topdown=False):
+            with contextlib.suppress(OSError):
+                os.rmdir(folder)                     # fails, as it should, where a folder holds something
+    if before is None:
+        with contextlib.suppress(OSError):
+            root.rmdir()
 
 
 def _read_idx(path: Path) -> np.ndarray:

@@ -16,6 +16,7 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 
+from .checkpoint import checkpoint_file
 from .data import ImageData, cache_root
 from .files import atomic_write
 from .models import Discriminator, build_models, init_weights
@@ -27,7 +28,8 @@ _FEATURE_VERSION = 2        # bump when extraction changes, so old caches are no
 # Features
 
 def parse_features(spec: str) -> tuple[str, str]:
-    """"zoo:cifar32" → ("zoo", "cifar32"); "random:cifar32"; "pixels"; "kmeans"; a checkpoint path → ("path", p)."""
+    """"zoo:cifar32" → ("zoo", "cifar32"); "random:cifar32"; "pixels"; "kmeans"; a checkpoint file or a run
+    folder → ("path", its checkpoint file)."""
     spec = str(spec).strip()
     if spec in ("pixels", "kmeans"):
         return spec, ""
@@ -36,8 +38,8 @@ def parse_features(spec: str) -> tuple[str, str]:
         if arg not in manifest(ZOO_DIR):
             raise ValueError(f"unknown zoo model {arg!r} in --features {spec!r}; the zoo has {sorted(manifest(ZOO_DIR))}")
         return kind, arg
-    if Path(spec).is_file():
-        return "path", spec
+    if Path(spec).exists():                   # a checkpoint file, or a run folder: its checkpoint
+        return "path", str(checkpoint_file(spec))
     raise ValueError(f"--features must be zoo:NAME, random:NAME, a checkpoint file, kmeans or pixels; got {spec!r}")
 
 

@@ -176,16 +176,22 @@ class RunDir:
 
     def check_writable(self) -> None:
         """Fail early, in one line, if OUT cannot hold a run (a regular file, read-only, …)."""
-        existing = self.root
-        while not existing.exists() and existing != existing.parent:
-            existing = existing.parent             # creates nothing: a refused run leaves no folder
-        if not existing.is_dir():
-            raise WriteError(f"cannot write the run to {self.root}: {existing} is a file, not a folder; "
-                             f"choose a folder for the run (--out)")
-        if not os.access(existing, os.W_OK):
-            why = "is on a read-only file system" if _read_only(existing) else "is not writable"
-            raise WriteError(f"cannot write the run to {self.root}: {existing} {why}; "
-                             f"choose an output folder you can write to (--out)")
+        check_folder(self.root, "the run", "--out")
+
+
+def check_folder(folder: str | Path, what: str, flag: str) -> None:
+    """Fail early, in one WriteError line, if `folder` cannot hold `what` (it or a folder above it is a
+    file, read-only, …); creates nothing, so a refused command leaves no folder."""
+    folder = existing = Path(folder)
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise WriteError(f"cannot write {what} to {folder}: {existing} is a file, not a folder; "
+                         f"choose a folder ({flag})")
+    if not os.access(existing, os.W_OK):
+        why = "is on a read-only file system" if _read_only(existing) else "is not writable"
+        raise WriteError(f"cannot write {what} to {folder}: {existing} {why}; "
+                         f"choose an output folder you can write to ({flag})")
 
 
 def _read_only(path: Path) -> bool:

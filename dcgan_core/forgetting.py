@@ -68,7 +68,7 @@ from .data import REPO_ROOT, DataError
 from .files import read_json, write_json
 from .figures import grid_image
 from .models import Generator, eval_mode, sample_z
-from .pretrained import PretrainedError, load_models, manifest, require_discriminator, sha256
+from .pretrained import load_models, model_sha256, require_discriminator
 from .results import Result, artifact
 
 ANNOTATIONS_DIR = REPO_ROOT / "annotations"
@@ -129,16 +129,6 @@ class ForgettingConfig(Config):
 
 # ---------------------------------------------------------------------------------------------
 # Annotations: boxes on generated samples, keyed by model sha256 and noise seed
-
-def model_sha256(model: str) -> str:
-    """The sha256 of a zoo model's file (from zoo.json) or of a checkpoint file."""
-    if model.startswith("zoo:"):
-        entries = manifest()
-        if model[4:] not in entries:
-            raise PretrainedError(f"no zoo model {model[4:]!r}; the zoo has {sorted(entries)}")
-        return entries[model[4:]]["sha256"]
-    return sha256(model)
-
 
 def annotation_path(sha: str, concept: str = "windows", root: str | Path = ANNOTATIONS_DIR) -> Path:
     return Path(root) / concept / f"{sha}.json"

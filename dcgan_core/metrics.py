@@ -71,6 +71,7 @@ import torch
 import torch.nn.functional as F
 
 from . import inception as fast_inception
+from .config import resolve_device
 from .data import cache_root, held_out_split, load_dataset, native_size, to_uint8
 from .files import atomic_write
 from .results import Result
@@ -348,6 +349,7 @@ def evaluate(checkpoint_or_generator, dataset: str | None = None, n: int = 1000,
     from .sample import generate
 
     t0 = time.perf_counter()
+    device = resolve_device(str(device))          # a GPU this machine lacks: one line, before any work
     if isinstance(checkpoint_or_generator, torch.nn.Module):
         G = checkpoint_or_generator
         if dataset is None:

@@ -58,7 +58,7 @@ from typing import ClassVar
 import numpy as np
 import torch
 
-from .config import Config, TrainConfig, option
+from .config import Config, TrainConfig, option, resolve_device
 from .data import ImageData, load_dataset, to_uint8
 from .files import write_json
 from .models import Generator, eval_mode, sample_z
@@ -232,8 +232,8 @@ def fc_config(dcgan_cfg: TrainConfig, steps: int, split_file: str | Path, out: s
     return dcgan_cfg.replace(arch="fc", g_width=None, d_width=None, conditional=True, n_classes=None,
                              lr_decay_from=decay, bn_affine=False, keep=str(split_file), limit=None,
                              max_steps=steps, seed=seed, out=str(out), grid_every=None, eval_every=None,
-                             ckpt_every=max(steps, 1), n_grid=100, device="cuda" if device == "auto" and torch.cuda.is_available() else
-                             ("cpu" if device == "auto" else device), progress=progress, diffaugment=None, flip=False)
+                             ckpt_every=max(steps, 1), n_grid=100, device=resolve_device(device).type,
+                             progress=progress, diffaugment=None, flip=False)
 
 
 def train_fc_baseline(cfg: AppendixConfig, dcgan_cfg: TrainConfig, steps: int, data: ImageData,
@@ -263,6 +263,7 @@ def validation_errors(source: str, per_class=(1000, 5000), *, seed: int = 0, dra
     of the conditional G at `source`, at each number of samples per class (nested, as in `run`), the
     mean over `draws` noise draws (draw 0 first, as in `run`'s headline): how zoo/train.sh chooses
     mnist-conditional's checkpoint without looking at the test digits."""
+    device = resolve_device(str(device))
     G, cfg = load_conditional(source, device)
     everything = load_dataset("mnist", cfg.image_size, split="train", channels=1, progress=False)
     val = everything.subset(validation_split(len(everything), seed)[1])
@@ -351,8 +352,7 @@ def run(cfg: AppendixConfig) -> AppendixResult:
     """Load the conditional DCGAN, train the FC baseline for the same budget, and measure the 1-NN
     test error of each (and of real training digits) at each number of samples per class."""
     t0, seconds = time.perf_counter(), {}
-    device = "cuda" if cfg.device == "auto" and torch.cuda.is_available() else ("cpu" if cfg.device == "auto"
-                                                                                 else cfg.device)
+    device = resolve_device(cfg.device)
     G, dcgan_cfg = load_conditional(cfg.dcgan, device)
     g_steps = dcgan_steps(cfg.dcgan)
     steps = cfg.fc_steps or g_steps

@@ -18,11 +18,11 @@ NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 
 def sources(only: list[str] | None = None, notebooks: Path = NOTEBOOKS) -> list[Path]:
     """notebooks/NN_*.ipynb in order (those whose names start with one of `only`)."""
-    found = sorted(notebooks.glob("[0-9][0-9]_*.ipynb"))
-    if only:
-        found = [s for s in found if any(s.name.startswith(o) for o in only)]
+    every = sorted(notebooks.glob("[0-9][0-9]_*.ipynb"))
+    found = [s for s in every if any(s.name.startswith(o) for o in only)] if only else every
     if not found:
-        raise ValueError(f"no notebooks matching {only or '*'} in {notebooks}")
+        raise ValueError(f"no notebooks matching {only or '*'} in {notebooks}"
+                         + (f"; --only takes prefixes of {', '.join(s.stem for s in every)}" if every else ""))
     return found
 
 
@@ -34,9 +34,12 @@ def run_notebooks(profile: str = "smoke", *, build: str | Path = "build", only: 
     failing notebook raises, unless `keep_going` (then the rest run and its entry says why)."""
     import papermill as pm
 
+    from .files import check_folder
+
+    todo, done, start = sources(only, notebooks), [], time.perf_counter()   # nothing to run: nothing made
     out_dir = (Path(build) / profile).resolve()
+    check_folder(out_dir, "the notebooks' outputs", "--build")
     out_dir.mkdir(parents=True, exist_ok=True)
-    todo, done, start = sources(only, notebooks), [], time.perf_counter()
     for i, src in enumerate(todo, 1):
         if progress:
             progress(f"[{i}/{len(todo)}] {src.stem} … ({(time.perf_counter() - start) / 60:.1f} min so far)")
@@ -66,12 +69,16 @@ def make_figures(profile: str, *, build: str | Path = "build", only: list[str] |
     is one and every notebook ran). Returns the exit code: 0 when every notebook ran, every claim
     was judged and every verdict is the expected one (and, against a record, reproduces it)."""
     from .claims import unexpected
-    from .files import write_json
+    from .files import check_folder, write_json
     from .record import RECORD, compare, host_name, machine, run_info, verdicts, write_verdicts
     from .report import build_report
 
     started = datetime.datetime.now(datetime.timezone.utc)
     out = Path(build) / profile
+    sources(only, notebooks)                        # refused before anything is made or printed
+    check_folder(out, "the notebooks' outputs", "--build")
+    for stale in (out / "run.json", out / "claims.json"):   # a run cut short must not look finished (record)
+        stale.unlink(missing_ok=True)
     echo(f"make figures PROFILE={profile} on {host_name(machine())}")
     timings = run_notebooks(profile, build=build, only=only, notebooks=notebooks, keep_going=True, progress=echo)
     for t in timings:

@@ -18,19 +18,21 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from pathlib import Path
 
 import torch
 from safetensors import safe_open
 from safetensors.torch import load_file, save_file
 
-from .checkpoint import CheckpointError, load_checkpoint
+from .checkpoint import CheckpointError, checkpoint_file, load_checkpoint
 from .config import TrainConfig
 from .data import REPO_ROOT
 from .files import atomic_write, read_json, write_json
 from .models import Discriminator, Generator, build_models
 
 ZOO_DIR = REPO_ROOT / "zoo"
+ZOO_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")     # one file name in zoo/: never a path, never hidden
 
 
 class PretrainedError(CheckpointError):
@@ -110,8 +112,20 @@ def _rebuild(cfg: TrainConfig, state: dict, what: str, discriminator: bool = Tru
     return G, nets.get("discriminator")
 
 
+def check_name(name: str) -> str:
+    """`name` if it can name a zoo entry (zoo/NAME.safetensors, …), else one PretrainedError line."""
+    if not ZOO_NAME.fullmatch(name):
+        raise PretrainedError(f"{name!r} cannot be a zoo name: use letters, digits, '.', '-' and '_', starting "
+                              f"with a letter or digit (e.g. cifar32)")
+    return name
+
+
+# A model is named "zoo:NAME", or by a checkpoint file or a run folder (checkpoint.checkpoint_file):
+# load_models and model_sha256 read names; features.parse_features adds random:NAME, kmeans and pixels.
+
 def load_models(path: str | Path, map_location="cpu") -> tuple[Generator, Discriminator | None, TrainConfig]:
-    """G and D (eval mode; D None for a G-only zoo entry) and the config, from a checkpoint file or "zoo:NAME"."""
+    """G and D (eval mode; D None for a G-only zoo entry) and the config, from "zoo:NAME", a checkpoint
+    file or a run folder (its best.pt, else last.pt)."""
     if str(path).startswith("zoo:"):
         return load(str(path)[4:], map_location=map_location)
     state = load_checkpoint(path, map_location)
@@ -123,9 +137,20 @@ def load_models(path: str | Path, map_location="cpu") -> tuple[Generator, Discri
     return G, D, cfg
 
 
+def model_sha256(model: str | Path) -> str:
+    """The sha256 of a model's weights: zoo:NAME's as zoo.json records it, else its checkpoint file's."""
+    if str(model).startswith("zoo:"):
+        name, entries = str(model)[4:], manifest()
+        if name not in entries:
+            raise PretrainedError(f"no zoo model {name!r}; the zoo has {sorted(entries) or 'nothing'}")
+        return entries[name]["sha256"]
+    return sha256(checkpoint_file(model))
+
+
 def export(checkpoint: str | Path, name: str, zoo_dir: str | Path = ZOO_DIR, generator_only: bool = False) -> Path:
     """Write a checkpoint's G and D (fp16; G alone with `generator_only`) to zoo_dir/NAME.safetensors
     and record its sha256 in zoo.json."""
+    check_name(name)
     state = load_checkpoint(checkpoint)
     cfg = state["config"]
     nets = ("generator",) if generator_only else ("generator", "discriminator")

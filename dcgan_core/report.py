@@ -8,10 +8,12 @@ re-make each of them (one notebook per section, `notebooks/NN_*.ipynb`) and save
   value or words) with our number beside it and its verdict (`claims.judge` on the results JSON).
   A claim that fails shows as failing, with why where we say it does not reproduce, the verdict
   of its control beside it, and "UNEXPECTED" where a verdict is not the expected one; a claim
-  whose notebook did not run shows "no result". Then one part per notebook, titled with the
-  notebook's own title line ("01 — Training a DCGAN (§3–§4, Figures 1–3)"): its claims, its figures
-  (each captioned with the heading of the notebook part that saved it: "Figure 1 — the generator,
-  drawn from the model") and all numbers of its results file.
+  whose notebook did not run, or was cut short (a cell failed, or it was interrupted: papermill's
+  marks in it, `incomplete`), shows "no result", and that notebook's part says INCOMPLETE. Then
+  one part per notebook, titled with the notebook's own title line ("01 — Training a DCGAN
+  (§3–§4, Figures 1–3)"): its claims, its figures (each captioned with the heading of the notebook
+  part that saved it: "Figure 1 — the generator, drawn from the model") and all numbers of its
+  results file.
 * `notebooks/NN_name.html` — the executed notebooks, converted by nbconvert.
 
 `python -m dcgan_core notebooks --profile P` (= `make figures PROFILE=P`) ends by building it;
@@ -90,6 +92,27 @@ def read_notebook(path: Path) -> NotebookPart:
     return NotebookPart(path.stem, title, figures)
 
 
+def incomplete(executed: Path) -> str | None:
+    """Why an executed notebook is not complete, or None when it ran to its end. Papermill marks a
+    notebook cut short by Ctrl-C as complete (every cell "completed", an end time): what tells is a
+    cell's error output (KeyboardInterrupt), a cell never started, a cell still "running" or no end
+    time (killed). A notebook papermill did not execute is taken as it is."""
+    nb = json.loads(executed.read_text())
+    if "papermill" not in nb.get("metadata", {}):
+        return None
+    for i, cell in enumerate(nb["cells"], 1):
+        errors = [o.get("ename") for o in cell.get("outputs", []) if o.get("output_type") == "error"]
+        pm = cell.get("metadata", {}).get("papermill", {})
+        if errors or pm.get("status") == "failed":
+            return f"interrupted at cell {i}" if "KeyboardInterrupt" in errors else \
+                f"failed at cell {i} ({errors[0] if errors else 'an error'})"
+        if pm.get("status") == "running" or not pm.get("start_time"):
+            return f"interrupted at cell {i}"
+    if not nb["metadata"]["papermill"].get("end_time"):
+        return "stopped before its end (interrupted or killed)"
+    return None
+
+
 def notebook_html(executed: Path) -> str:
     """The executed notebook as one self-contained HTML page (nbconvert, no CDN scripts)."""
     import nbformat
@@ -122,7 +145,7 @@ def flatten(value, prefix: str = "", limit: int = 8) -> list[tuple[str, str]]:
 def status_cell(v: Verdict | None) -> str:
     """The verdict, coloured, with what was expected (and why, for a claim we do not reproduce)."""
     if v is None:
-        return '<td class="not-measured">no result: its notebook did not run or failed</td>'
+        return '<td class="not-measured">no result: its notebook did not run, failed or was interrupted</td>'
     css = {"holds": "holds", "fails": "fails"}.get(v.status, "not-checked")
     text = v.status
     if v.status == "skipped":
@@ -173,7 +196,9 @@ def build_report(build: str | Path, profile: str | None = None) -> Path:
     results = load_results(results_dir(build))
     executed = sorted(build.glob("[0-9][0-9]_*.ipynb"))
     parts = {p.name[:2]: read_notebook(p) for p in executed}
-    verdicts = [(c, _verdict(c, results, profile)) for c in CLAIMS]
+    # A notebook cut short is not executed: its claims are not judged (its results file may be an older run's).
+    unfinished = {p.name[:2]: why for p in executed if (why := incomplete(p))}
+    verdicts = [(c, None if c.key[:2] in unfinished else _verdict(c, results, profile)) for c in CLAIMS]
 
     sections = []
     for path in executed:
@@ -189,10 +214,13 @@ def build_report(build: str | Path, profile: str | None = None) -> Path:
             else:
                 figures.append(f"<p>not made: <code>{html.escape(name)}</code></p>")
         mine = [(c, v) for c, v in verdicts if c.key.split(".", 1)[0][:2] == path.name[:2]]
-        numbers = [(name, flatten(r)) for name, r in results.items() if name[:2] == path.name[:2]]
+        why = unfinished.get(path.name[:2])
+        numbers = [(name, flatten(r)) for name, r in results.items() if name[:2] == path.name[:2] and not why]
         sections.append(
             f'<h2 id="{part.name}">{html.escape(part.title)}</h2>\n'
             f'<p><a href="notebooks/{path.stem}.html">the executed notebook</a> · <code>{path.name}</code></p>\n'
+            + (f"<p><strong>INCOMPLETE</strong>: {html.escape(why)}; its claims are not judged and its results "
+               f"file is not shown. Run it again.</p>\n" if why else "")
             + (claims_table(mine, profile, parts, anchors=False) if mine else "<p>No claim of the paper is checked here.</p>")
             + "\n" + "\n".join(figures) + "\n"
             + "".join(f"<details><summary>every number in <code>results/{html.escape(name)}.json</code></summary><table>"
@@ -204,6 +232,9 @@ def build_report(build: str | Path, profile: str | None = None) -> Path:
     summary = ", ".join(f"{n} {s}" for s, n in counts.items() if n)
     wrong = [c.id for c, v in verdicts if v is not None and not v.as_expected]
     summary += f"; unexpected: {', '.join(wrong)}" if wrong else "; every verdict as expected"
+    ran = f"{len(executed) - len(unfinished)} executed notebooks" + (
+        f", {len(unfinished)} incomplete ({', '.join(parts[k].name for k in sorted(unfinished))})"
+        if unfinished else "")
     page = f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">{FAVICON}<title>DCGAN companion — results ({html.escape(profile)})</title>
 <style>{STYLE}</style></head><body>
@@ -211,7 +242,7 @@ def build_report(build: str | Path, profile: str | None = None) -> Path:
 <p>Radford, Metz &amp; Chintala, <em>Unsupervised Representation Learning with Deep Convolutional Generative
 Adversarial Networks</em> (2015), <a href="https://arxiv.org/abs/1511.06434">arXiv:1511.06434</a>. Built
 {datetime.datetime.now().strftime("%Y-%m-%d %H:%M")} from <code>{html.escape(str(build))}</code>:
-{len(executed)} executed notebooks, {len(results)} results files.</p>
+{ran}, {len(results)} results files.</p>
 <h2 id="claims">The paper's claims, our numbers beside them</h2>
 <p>{len(verdicts)} claims: {summary}. At <code>smoke</code> (tiny data, CI) a claim is checked against its
 sanity bound, or skipped with its reason; the paper's targets apply at <code>cpu</code> and <code>paper</code>.

@@ -35,9 +35,14 @@ def save_grid(images: torch.Tensor, path: str | Path, nrow: int | None = None) -
                                                      value_range=(-1, 1)))
 
 
+# The most images one grid holds (64×64 tiles): G's n images are made at once, in memory (4096 at 64×64 RGB
+# are 200 MB of fp32), and a bigger picture is not one anybody looks at.
+MAX_GRID = 4096
+
+
 def sample_grid(checkpoint: str | Path, *, n: int = 64, seed: int = 0, out: str | Path) -> Path:
-    """Write a grid of n samples of the checkpoint's (or "zoo:NAME"'s) generator to the PNG `out`."""
-    if n < 1:
-        raise ValueError(f"--n must be at least 1, got {n}")
+    """Write a grid of n samples (1 to MAX_GRID) of the checkpoint's (or "zoo:NAME"'s) generator to the PNG `out`."""
+    if not 1 <= n <= MAX_GRID:
+        raise ValueError(f"--n must be 1 to {MAX_GRID} (a grid of at most 64×64 images), got {n}")
     G, _, _ = load_models(checkpoint)
     return save_grid(generate(G, n, seed), out)

@@ -47,7 +47,7 @@ from torch.utils.data import DistributedSampler
 from tqdm.auto import tqdm
 
 from .checkpoint import CheckpointError, load_checkpoint, save_checkpoint
-from .config import DATA_FIELDS, TrainConfig
+from .config import DATA_FIELDS, TrainConfig, resolve_device
 from .data import DATASETS, DataError, ImageData, held_out_split, load_dataset
 from .diffaugment import diff_augment, flip_images, parse_policy
 from .files import RunDir, atomic_write, write_json
@@ -71,20 +71,6 @@ def gan_loss(logits: torch.Tensor, real: bool) -> torch.Tensor:
     BCE-with-logits is the stable form of sigmoid + log."""
     target = torch.ones_like(logits) if real else torch.zeros_like(logits)
     return F.binary_cross_entropy_with_logits(logits, target)
-
-
-def resolve_device(name: str, local_rank: int = 0) -> torch.device:
-    """"auto" → cuda where there is a GPU, else cpu; a device this machine lacks is one clear error."""
-    if name == "auto":
-        name = "cuda" if torch.cuda.is_available() else "cpu"
-    if name == "cuda" or name.startswith("cuda:"):
-        if not torch.cuda.is_available():
-            raise ValueError(f"--device {name}: this machine has no CUDA GPU that torch can use; "
-                             f"use --device cpu (or auto)")
-        return torch.device("cuda", local_rank) if name == "cuda" else torch.device(name)
-    if name != "cpu":
-        raise ValueError(f"unknown device {name!r}: use auto, cpu or cuda")
-    return torch.device(name)
 
 
 def resolve_precision(precision: str, device: torch.device) -> str:

@@ -60,7 +60,7 @@ from .attributes import AttributeClassifier, AttributeConfig, load_classifier, r
 from .config import Config, option
 from .files import read_json, write_json
 from .latent_walk import model_path, render, seed_points
-from .pretrained import manifest, sha256
+from .pretrained import model_sha256
 from .results import Result, artifact
 
 
@@ -441,20 +441,11 @@ def toggle(choices: Choices, name: str, label: str, index: int, per_concept: int
     return chosen
 
 
-def model_sha(model: str) -> str:
-    """The sha256 of a zoo model's file (from zoo.json) or of a checkpoint file."""
-    path = model_path(model)
-    if path.startswith("zoo:"):
-        entry = manifest().get(path[4:])
-        return entry["sha256"] if entry else ""
-    return sha256(path) if Path(path).is_file() else ""
-
-
 def auto_choices(model: str, p: np.ndarray, names: list[str], poses: np.ndarray, pool: int, seed: int,
                  n_turn: int = 4) -> Choices:
     """The classifier's picks: for each equation the 3 most confident faces per concept; the turn's
     exemplars by pose."""
-    c = Choices(model=model, sha256=model_sha(model), pool=pool, seed=seed)
+    c = Choices(model=model, sha256=model_sha256(model_path(model)), pool=pool, seed=seed)
     for name, eq in EQUATIONS.items():
         c.equations[name] = {label: idx[:3] for label, idx in pick_candidates(p, names, eq, 3).items()}
     left, right = turn_exemplars(poses, n_turn)
@@ -550,7 +541,7 @@ def resolve_choices(choices, cfg: ArithmeticConfig, pool: Pool) -> tuple[Choices
     name = "given"
     if choices is not None and not isinstance(choices, Choices):
         name, choices = Path(choices).name, Choices.load(choices)
-    if choices is not None and choices.sha256 == model_sha(cfg.model):
+    if choices is not None and choices.sha256 == model_sha256(model_path(cfg.model)):
         return choices, f"hand-picked ({name})"
     why = "none given" if choices is None else f"{name} was made for another version of {cfg.model}"
     return auto_choices(cfg.model, pool.p, pool.names, pool.pose, cfg.pool, cfg.seed, cfg.turn_exemplars), \

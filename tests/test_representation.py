@@ -194,7 +194,7 @@ def test_cli_classify_bad_input_is_one_line(env, tmp_path):
                         (["--features", "what", "--dataset", "cifar10"], "--features must be"),
                         (["--features", "pixels", "--dataset", f"folder:{tmp_path / 'flat'}"], "sub-folders"),
                         (["--features", "pixels", "--dataset", "nope"], "unknown dataset"),
-                        (["--features", "kmeans", "--kmeans-stride", "0"], "kmeans_stride must be at least 1"),
+                        (["--features", "kmeans", "--kmeans-stride", "0"], "argument --kmeans-stride: must be ≥ 1"),
                         (["--features", "kmeans", "--kmeans-recipe", "iters=many"], "'many' is not an int"),
                         (["--features", "kmeans", "--kmeans-recipe", "pool=avg"], "pool sum or max")]:
         p = _cli(*args)

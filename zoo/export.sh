@@ -13,5 +13,5 @@ for name in "${names[@]}"; do
     [[ $name == mnist-conditional ]] && only=(--generator-only --checkpoint step_0027300.pt)
     # mnist-fc: G alone of the FC baseline that `mnist-appendix --fc train` trained for as many steps
     [[ $name == mnist-fc ]] && run=runs/zoo/mnist-fc/runs/fc-27300 only=(--generator-only)
-    python -m dcgan_core export --run "$run" --name "$name" --n 1000 --no-progress "${only[@]}"
+    python -m dcgan_core export --run "$run" --name "$name" --force --n 1000 --no-progress "${only[@]}"
 done
