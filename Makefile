@@ -18,5 +18,7 @@ figures: setup
 record: setup
 	$(PYTHON) -m dcgan_core record --profile $(PROFILE)
 
+# ruff's lint (pyproject.toml [tool.ruff]) before the tests: a lint error fails the run like a test.
 test: setup
+	$(PYTHON) -m ruff check .
 	$(PYTHON) -m pytest

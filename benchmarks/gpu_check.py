@@ -87,8 +87,8 @@ def speed(args, device: torch.device) -> dict:
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else platform.processor() or "CPU"
     print(f"(a) training speed on {name}, torch {torch.__version__}; measured bf16 matmul peak "
           f"({args.gemm_size}×{args.gemm_size}): {num(peak)} GFLOP/s\n")
-    print(f"| configuration | net | batch | precision | img/s | GFLOP / step | GFLOP/s | % of bf16 peak |\n"
-          f"|---|---|---|---|---|---|---|---|")
+    print("| configuration | net | batch | precision | img/s | GFLOP / step | GFLOP/s | % of bf16 peak |\n"
+          "|---|---|---|---|---|---|---|---|")
     rows = {}
     with tempfile.TemporaryDirectory() as out:
         for key, cfg in configs(args.batch, str(device), out, args.configs).items():

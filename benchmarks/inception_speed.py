@@ -22,9 +22,8 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import time
-
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -34,8 +33,7 @@ from torch.utils.flop_counter import FlopCounterMode
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from train_speed import gemm_gflops  # noqa: E402
 
-from dcgan_core.metrics import (fid_from_features, inception_features, inception_model,  # noqa: E402
-                                kid_from_features, real_features)
+from dcgan_core.metrics import fid_from_features, inception_features, inception_model, kid_from_features, real_features  # noqa: E402
 
 
 def speed(batch: int, rounds: int) -> dict:

@@ -57,7 +57,8 @@ def main() -> None:
         times, out = {"plain": [], "ours": []}, {}
         for _ in range(args.rounds):
             at = dataclasses.replace(km, recipe=dataclasses.replace(km.recipe, stride=stride))
-            for name, fn in (("plain", lambda: plain(at, images, stride)), ("ours", lambda: features.kmeans_features(at, images))):
+            for name, fn in (("plain", lambda at=at, s=stride: plain(at, images, s)),
+                             ("ours", lambda at=at: features.kmeans_features(at, images))):
                 t = time.perf_counter()
                 out[name] = fn().astype(np.float32)
                 times[name].append(time.perf_counter() - t)

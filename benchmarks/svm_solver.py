@@ -19,8 +19,8 @@ import time
 import numpy as np
 import torch
 
-from dcgan_core.classify import features_for, make_split
 from dcgan_core import svm as S
+from dcgan_core.classify import features_for, make_split
 
 
 def main() -> None:
@@ -52,6 +52,7 @@ def main() -> None:
         report(name, time.perf_counter() - t, W, b, max_iter=300)
 
     import warnings
+
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.svm import LinearSVC
     t = time.perf_counter()

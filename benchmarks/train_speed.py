@@ -229,7 +229,7 @@ def main():
             print(f"| {name} | {m:.1f} | {m / args.batch * flops / 1e9:.0f} |")
         results["levers"] = {k: statistics.median(v) for k, v in speeds.items()}
     else:
-        print(f"\n| net | baseline img/s | ours img/s | ratio | GFLOP/s ours (base) | % of bf16 peak |\n|---|---|---|---|---|---|")
+        print("\n| net | baseline img/s | ours img/s | ratio | GFLOP/s ours (base) | % of bf16 peak |\n|---|---|---|---|---|---|")
         for net in args.nets:
             fields, folder = NETS[net]
             cfg = TrainConfig(**fields, **FAST, batch_size=args.batch, progress=False, out="/tmp/bench")

@@ -18,6 +18,8 @@ from .data import DataError, ImageData, held_out_split, load_dataset
 from .features import Features, KMeansRecipe, extract, fit_kmeans, image_size_for, parse_features
 from .svm import draw_labels, evaluate
 
+DEFAULT_RECIPE = KMeansRecipe()     # our k-means recipe (a frozen dataclass: one shared default is safe)
+
 
 @dataclasses.dataclass
 class Split:
@@ -64,7 +66,7 @@ def make_split(dataset: str, image_size: int, channels: int, *, n_train=None, n_
 
 
 def features_for(spec: str, split: Split, *, pool=4, bn="eval", seed=0, batch_size=250,
-                 kmeans: KMeansRecipe = KMeansRecipe(), progress=False) -> tuple[Features, Features, Features]:
+                 kmeans: KMeansRecipe = DEFAULT_RECIPE, progress=False) -> tuple[Features, Features, Features]:
     """Train, val and test features of `spec` on a split (k-means: `kmeans` fitted on the training rows)."""
     km = None
     if parse_features(spec)[0] == "kmeans":
@@ -76,7 +78,7 @@ def features_for(spec: str, split: Split, *, pool=4, bn="eval", seed=0, batch_si
 
 def classify(features: str, dataset: str, *, labels_per_class: int | None = None, seed: int = 0,
              n_train: int | None = None, n_val: int = 5000, n_test: int | None = None, pool: int = 4,
-             bn: str = "eval", c_grid=(1e-5, 1e-4, 1e-3, 1e-2, 1e-1), kmeans: KMeansRecipe = KMeansRecipe(),
+             bn: str = "eval", c_grid=(1e-5, 1e-4, 1e-3, 1e-2, 1e-1), kmeans: KMeansRecipe = DEFAULT_RECIPE,
              progress: bool = False) -> dict:
     """`python -m dcgan_core classify`: features + linear L2-SVM (C on a validation split) on one
     dataset; with `labels_per_class`, trained on that many random labelled images per class."""

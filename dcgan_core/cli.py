@@ -283,8 +283,8 @@ def main(argv: list[str] | None = None) -> int:
                     else score(args.name, **options))
             print(f"wrote {card} and the files beside it")
         elif args.command == "classify":
-            from .features import parse_recipe
             from .classify import classify
+            from .features import parse_recipe
             cfg = RepresentationConfig(**_given(args, RepresentationConfig))
             kmeans = parse_recipe(args.kmeans_recipe, stride=cfg.kmeans_stride)
             print(json.dumps(classify(args.features, args.dataset, labels_per_class=args.labels_per_class,

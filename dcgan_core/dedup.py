@@ -327,8 +327,8 @@ def _change(img: Image.Image, kind: str, rng: np.random.Generator) -> Image.Imag
         a = np.pad(a, ((2, 2), (2, 2), (0, 0)), mode="edge")
         return Image.fromarray(a[2 + dy:34 + dy, 2 + dx:34 + dx])
     if kind == "crop":                       # 1–2 px cut from each side, resized back
-        l, t, r, b = map(int, rng.integers(1, 3, size=4))
-        return img.resize((32, 32), Image.Resampling.LANCZOS, box=(l, t, 32 - r, 32 - b))
+        left, top, right, bottom = map(int, rng.integers(1, 3, size=4))
+        return img.resize((32, 32), Image.Resampling.LANCZOS, box=(left, top, 32 - right, 32 - bottom))
     if kind == "brightness":
         return ImageEnhance.Brightness(img).enhance(rng.choice([0.9, 0.95, 1.05, 1.1]))
     if kind == "contrast":

@@ -21,8 +21,8 @@ from typing import TYPE_CHECKING
 
 import torch
 
-from .cnn_baseline import build_models_like
 from .classify import Split, features_for
+from .cnn_baseline import build_models_like
 from .features import Features, d_features, load_discriminator, parse_features, random_twin, spec_name
 from .files import RunDir
 from .models import Discriminator, init_weights

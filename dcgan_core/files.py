@@ -18,8 +18,8 @@ import os
 import re
 import secrets
 import shutil
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 TEMP_RE = re.compile(r"^\..+\.tmp-(\d+)-[A-Za-z0-9_]+$")
 

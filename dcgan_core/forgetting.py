@@ -65,8 +65,8 @@ from torch import nn
 
 from .config import Config, option
 from .data import REPO_ROOT, DataError
-from .files import read_json, write_json
 from .figures import grid_image
+from .files import read_json, write_json
 from .models import Generator, eval_mode, sample_z
 from .pretrained import load_models, model_sha256, require_discriminator
 from .results import Result, artifact

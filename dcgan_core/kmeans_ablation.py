@@ -103,8 +103,9 @@ def kmeans_ablation(sets: tuple[tuple[torch.Tensor, np.ndarray], ...], recipe: K
                                       for x, y in zip(images, (ytr, yva, yte))]
         return cache[r, jpeg, k_seed]
 
-    def measure(r: KMeansRecipe, jpeg=None, n_train=len(tr), grid=c_grid, iters=max_iter, scale=True, k_seed=seed):
+    def measure(r: KMeansRecipe, jpeg=None, n_train=None, grid=c_grid, iters=max_iter, scale=True, k_seed=seed):
         train, val, test = features(r, jpeg, k_seed)
+        n_train = len(tr) if n_train is None else n_train
         train = Features(train.spec, train.x[:n_train], train.y[:n_train], train.layer_dims)
         out = evaluate(train, val, test, grid, max_iter=iters, scale=scale)
         return dict(accuracy=out["accuracy"], val=max(out["val_accuracy"].values()), C=out["C"], n_train=n_train)

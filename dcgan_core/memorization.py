@@ -71,7 +71,7 @@ class Neighbours:
     distances: np.ndarray = artifact()    # n×k
 
     @classmethod
-    def measure(cls, dist: np.ndarray, idx: np.ndarray, real_nn: np.ndarray, reference: int) -> "Neighbours":
+    def measure(cls, dist: np.ndarray, idx: np.ndarray, real_nn: np.ndarray, reference: int) -> Neighbours:
         sample_nn = dist[:, 0]
         return cls(ratio=float(np.median(sample_nn) / np.median(real_nn)),
                    copies=float(np.mean(sample_nn < np.percentile(real_nn, 1))),

@@ -200,7 +200,7 @@ def nn_curve(queries: torch.Tensor, truth: torch.Tensor, blocks, per_class, devi
     from per_class[k - 1] to per_class[k] per class; returns one error per entry of per_class."""
     from tqdm.auto import tqdm
     nn_, errors = NearestNeighbour(queries, device, chunk), []
-    for n, block in tqdm(zip(per_class, blocks), total=len(per_class), desc=desc, disable=not progress):
+    for _, block in tqdm(zip(per_class, blocks), total=len(per_class), desc=desc, disable=not progress):
         for images, labels in block:
             nn_.add(images, labels)
         errors.append(nn_.error(truth))

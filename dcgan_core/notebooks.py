@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import datetime
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 
@@ -73,7 +73,7 @@ def make_figures(profile: str, *, build: str | Path = "build", only: list[str] |
     from .record import RECORD, compare, host_name, machine, run_info, verdicts, write_verdicts
     from .report import build_report
 
-    started = datetime.datetime.now(datetime.timezone.utc)
+    started = datetime.datetime.now(datetime.UTC)
     out = Path(build) / profile
     sources(only, notebooks)                        # refused before anything is made or printed
     check_folder(out, "the notebooks' outputs", "--build")

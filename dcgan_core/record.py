@@ -83,7 +83,7 @@ def run_info(profile: str, timings: list[dict], started: datetime.datetime) -> d
     """run.json: commit, machine, profile, seconds per notebook and in all."""
     return dict(profile=profile, **git_state(), machine=machine(),
                 started=started.isoformat(timespec="seconds"),
-                finished=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+                finished=datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
                 notebooks=timings, seconds=round(sum(t["seconds"] for t in timings), 1),
                 command=f"make figures PROFILE={profile}")
 
@@ -282,7 +282,7 @@ def render_readme(text: str, blocks: dict[str, str]) -> str:
         pattern = re.compile(rf"(<!-- begin {name} -->\n)(?:.*?\n)?(<!-- end {name} -->)", re.S)
         if not pattern.search(text):
             raise ValueError(f"README has no block {name!r}: add <!-- begin {name} --> and <!-- end {name} --> lines")
-        text = pattern.sub(lambda m: m.group(1) + body + "\n" + m.group(2), text)
+        text = pattern.sub(lambda m, body=body: m.group(1) + body + "\n" + m.group(2), text)
     return text
 
 

@@ -65,8 +65,7 @@ from .cnn_baseline import cnn_accuracy, train_cnn
 from .config import Config, option
 from .data import cache_root, svhn_available
 from .feature_ablations import ablation_rows, ablation_split, direct_features, feature_ablations
-from .features import (Features, KMeansRecipe, image_size_for, load_discriminator, parse_features, random_twin,
-                       spec_name)
+from .features import Features, KMeansRecipe, image_size_for, load_discriminator, parse_features, random_twin, spec_name
 from .kmeans_ablation import kmeans_ablation
 from .results import Laps, Result, artifact
 from .svm import draw_labels, evaluate, few_labels

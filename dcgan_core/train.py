@@ -399,7 +399,7 @@ class Trainer:
         torch.set_rng_state(state["rng"]["torch"])
         self.step = state["step"]
 
-    def resume(self, path: str | Path | None = None, change_data: bool = False) -> "Trainer":
+    def resume(self, path: str | Path | None = None, change_data: bool = False) -> Trainer:
         self.load_state_dict(load_checkpoint(path or self.ckpt_path, map_location=self.device), change_data)
         return self
 

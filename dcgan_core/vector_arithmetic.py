@@ -248,7 +248,7 @@ def success_rates(G, clf: AttributeClassifier, z: torch.Tensor, images: torch.Te
     if few:
         warnings.warn(f"{eq.name}: exemplars drawn from fewer faces than candidates={cfg.candidates}, as only "
                       + ", ".join(f"{n} of the pool's {len(p):,} read as {label}" for label, n in few.items())
-                      + " (a larger pool gives more)")
+                      + " (a larger pool gives more)", stacklevel=2)
     rng = np.random.default_rng(cfg.seed)
     gen = torch.Generator().manual_seed(cfg.seed + 7)
     mean3, single, single2, pixel, draws = [], [], [], [], []

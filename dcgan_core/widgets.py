@@ -290,8 +290,17 @@ def box_annotator(G: Generator, model: str, seeds, concept: str = "windows", sca
     import torch
 
     from .data import DataError
-    from .forgetting import (ANNOTATIONS_DIR, annotation_path, from_widget_boxes, load_annotations, model_sha256,
-                             new_annotations, sample_for_seed, save_annotations, to_widget_boxes)
+    from .forgetting import (
+        ANNOTATIONS_DIR,
+        annotation_path,
+        from_widget_boxes,
+        load_annotations,
+        model_sha256,
+        new_annotations,
+        sample_for_seed,
+        save_annotations,
+        to_widget_boxes,
+    )
 
     try:
         from jupyter_bbox_widget import BBoxWidget

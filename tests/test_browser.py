@@ -43,7 +43,6 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-
 from test_notebooks import BUILD, NOTEBOOKS, ROOT, executed_copy
 
 pytestmark = pytest.mark.browser
@@ -157,7 +156,7 @@ class Lab:
             except OSError:
                 if self.process.poll() is not None or time.time() > deadline:
                     self.stop()
-                    raise RuntimeError(f"jupyter lab did not start: see {tmp / 'lab.log'}")
+                    raise RuntimeError(f"jupyter lab did not start: see {tmp / 'lab.log'}") from None
                 time.sleep(0.5)
 
     @property

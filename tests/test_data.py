@@ -14,8 +14,16 @@ import torch
 from PIL import Image, ImageFile
 
 from dcgan_core import data
-from dcgan_core.data import (KNOWN_DATASETS, DataError, DatasetInfo, default_channels, held_out_split, load_dataset,
-                              native_size, to_unit_range)
+from dcgan_core.data import (
+    KNOWN_DATASETS,
+    DataError,
+    DatasetInfo,
+    default_channels,
+    held_out_split,
+    load_dataset,
+    native_size,
+    to_unit_range,
+)
 
 REPO_ROOT = data.REPO_ROOT
 MNIST_TRAIN_LABELS = [5, 0, 4, 1, 9, 2, 1, 3, 1, 4]

@@ -21,9 +21,24 @@ from PIL import Image
 
 from dcgan_core.claims import claims_for
 from dcgan_core.data import load_dataset
-from dcgan_core.dedup import (KINDS, DedupConfig, DedupEvaluation, HashAutoencoder, Injected, compare, encode,
-                              group_hashes, hash_codes, inject_duplicates, reconstruction_loss, run, run_dedup,
-                              scaling, score, train_autoencoder)
+from dcgan_core.dedup import (
+    KINDS,
+    DedupConfig,
+    DedupEvaluation,
+    HashAutoencoder,
+    Injected,
+    compare,
+    encode,
+    group_hashes,
+    hash_codes,
+    inject_duplicates,
+    reconstruction_loss,
+    run,
+    run_dedup,
+    scaling,
+    score,
+    train_autoencoder,
+)
 from dcgan_core.files import WriteError
 from dcgan_core.results import Result, lookup
 

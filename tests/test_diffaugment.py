@@ -6,16 +6,14 @@ from __future__ import annotations
 
 import pytest
 import torch
+from test_train import assert_same  # noqa: E402  (tests/ is on sys.path under pytest)
 
 from dcgan_core import diffaugment
-from dcgan_core.models import build_models
 from dcgan_core.config import TrainConfig
 from dcgan_core.data import load_dataset
 from dcgan_core.diffaugment import POLICIES, diff_augment, flip_images, parse_policy
-from dcgan_core.models import sample_z
+from dcgan_core.models import build_models, sample_z
 from dcgan_core.train import Trainer, gan_loss, seeded
-
-from test_train import assert_same  # noqa: E402  (tests/ is on sys.path under pytest)
 
 
 @pytest.fixture(scope="module")

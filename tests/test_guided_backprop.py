@@ -7,10 +7,23 @@ import torch.nn.functional as F
 
 from dcgan_core import pretrained
 from dcgan_core.data import load_dataset
-from dcgan_core.guided_backprop import (GuidedBackpropConfig, GuidedLeakyReLU, box_saliency, brightness_matched_kl,
-                                        concentration, distinct_top, guided_saliency, is_gray, kl_to_prior,
-                                        layer_output, random_discriminator, responses, saliency_image, selectivity,
-                                        thumbnails)
+from dcgan_core.guided_backprop import (
+    GuidedBackpropConfig,
+    GuidedLeakyReLU,
+    box_saliency,
+    brightness_matched_kl,
+    concentration,
+    distinct_top,
+    guided_saliency,
+    is_gray,
+    kl_to_prior,
+    layer_output,
+    random_discriminator,
+    responses,
+    saliency_image,
+    selectivity,
+    thumbnails,
+)
 from dcgan_core.widgets import guided_backprop_explorer
 
 
@@ -97,7 +110,7 @@ def test_config_rejects_more_saliency_images_than_top_images():
 def test_explorer_shows_a_features_top_images_and_saliency(rooms):
     D, data = rooms
     box = guided_backprop_explorer({"scenes64 trained": (D, data)}, k=4)
-    (model, layer, feature), (percentile, over) = box.children[0].children, box.children[1].children
+    (_model, layer, feature), (percentile, over) = box.children[0].children, box.children[1].children
     label, images, saliency = box.children[2:]
     first = bytes(images.value)
     assert first.startswith(b"\x89PNG") and bytes(saliency.value).startswith(b"\x89PNG")

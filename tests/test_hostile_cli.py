@@ -17,8 +17,10 @@ from pathlib import Path
 import nbformat
 import pytest
 import torch
+from test_cli import ROOT, assert_clean_error, finish, output, start  # noqa: E402  (tests/ is on sys.path under pytest)
 
-from dcgan_core import cards, forgetting, notebooks, pretrained, train as train_module
+from dcgan_core import cards, forgetting, notebooks, pretrained
+from dcgan_core import train as train_module
 from dcgan_core.checkpoint import CheckpointError, load_checkpoint
 from dcgan_core.cli import main
 from dcgan_core.config import TrainConfig, resolve_device
@@ -29,7 +31,6 @@ from dcgan_core.pretrained import PretrainedError, model_sha256, sha256
 from dcgan_core.report import build_report
 from dcgan_core.sample import MAX_GRID
 from dcgan_core.train import train
-from test_cli import ROOT, assert_clean_error, finish, output, start  # noqa: E402  (tests/ is on sys.path under pytest)
 
 TINY = ["--dataset", "mnist", "--limit", "64", "--arch", "torch", "--image-size", "32", "--g-width", "8",
         "--d-width", "8", "--batch-size", "16", "--no-progress"]

@@ -9,8 +9,20 @@ from PIL import Image
 
 from dcgan_core.claims import CLAIMS, judge
 from dcgan_core.data import load_dataset
-from dcgan_core.latent_walk import (METHODS, LatentWalkConfig, crossfade, evenness, interpolate, measure, nearest, render,
-                                    seed_points, step_sizes, untrained_generator, walk)
+from dcgan_core.latent_walk import (
+    METHODS,
+    LatentWalkConfig,
+    crossfade,
+    evenness,
+    interpolate,
+    measure,
+    nearest,
+    render,
+    seed_points,
+    step_sizes,
+    untrained_generator,
+    walk,
+)
 from dcgan_core.models import Generator, init_weights
 from dcgan_core.pretrained import load
 from dcgan_core.widgets import latent_walk_explorer

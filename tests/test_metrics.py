@@ -15,8 +15,15 @@ from scipy import linalg
 
 from dcgan_core import metrics
 from dcgan_core.data import load_dataset
-from dcgan_core.metrics import (MetricsError, fid_from_features, frechet_distance, gaussian_stats,
-                                inception_features, kid_from_features, real_features)
+from dcgan_core.metrics import (
+    MetricsError,
+    fid_from_features,
+    frechet_distance,
+    gaussian_stats,
+    inception_features,
+    kid_from_features,
+    real_features,
+)
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 

@@ -12,9 +12,19 @@ import torch
 from dcgan_core.checkpoint import load_checkpoint
 from dcgan_core.config import TrainConfig
 from dcgan_core.data import DataError, load_dataset
-from dcgan_core.mnist_appendix import (N_TRAIN, N_VALIDATION, NearestNeighbour, balanced_blocks, class_samples,
-                                       fc_config, nn_curve, to_uint8, validation_errors, validation_split,
-                                       write_split)
+from dcgan_core.mnist_appendix import (
+    N_TRAIN,
+    N_VALIDATION,
+    NearestNeighbour,
+    balanced_blocks,
+    class_samples,
+    fc_config,
+    nn_curve,
+    to_uint8,
+    validation_errors,
+    validation_split,
+    write_split,
+)
 from dcgan_core.models import build_models, sample_z
 from dcgan_core.pretrained import load_models
 from dcgan_core.train import Trainer, train
@@ -219,7 +229,7 @@ def test_class_explorer_shows_the_picked_class():
     cfg = TrainConfig(arch="torch", image_size=32, g_width=8, d_width=8, channels=1, conditional=True, n_classes=10)
     G, _ = build_models(cfg, seed=0)
     box = class_explorer(G, n=10)
-    (digit, seed), image = box.children[0].children, box.children[1]
+    (digit, _seed), image = box.children[0].children, box.children[1]
     first = bytes(image.value)
     digit.value = 7
     assert bytes(image.value) != first

@@ -21,7 +21,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from test_notebooks import NOTEBOOKS, executed_copy
 
 NBVAL = ("01", "02")       # ours: the notebooks checked so far (each re-run costs its smoke time once more)

@@ -16,8 +16,8 @@ from PIL import Image
 from dcgan_core import feature_ablations as A
 from dcgan_core import features as F
 from dcgan_core import pretrained as P
-from dcgan_core import svm as S
 from dcgan_core import representation as R
+from dcgan_core import svm as S
 from dcgan_core.data import load_dataset
 
 
@@ -209,7 +209,7 @@ def test_representation_explorer_updates_from_cached_features(mnist_pixels):
     f = lambda rows: F.Features("pixels", x[rows].astype(np.float16), y[rows], dims)  # noqa: E731
     sets = {"pixels": (f(slice(0, 500)), f(slice(500, 650)), f(slice(650, 800)))}
     box = representation_explorer(sets, c_grid=(1e-2,), per_class_choices=(5, 20))
-    (features, per_class), layers, out = box.children[0].children, box.children[1], box.children[2]
+    (_features, per_class), layers, out = box.children[0].children, box.children[1], box.children[2]
     assert len(layers.children) == 2 and "500" not in out.value and "%" in out.value
     few = out.value
     per_class.value = None                                   # all 500 labels

@@ -13,7 +13,7 @@ from PIL import Image
 
 scipy_io = pytest.importorskip("scipy.io")
 
-from dcgan_core import classify as C
+from dcgan_core import classify as C  # noqa: E402
 from dcgan_core import representation as R  # noqa: E402
 from dcgan_core.data import DataError, load_dataset, svhn_available  # noqa: E402
 from dcgan_core.results import lookup  # noqa: E402

@@ -13,8 +13,17 @@ from dcgan_core import attributes
 from dcgan_core.attributes import AttributeConfig, load_classifier
 from dcgan_core.data import load_dataset, to_unit_range
 from dcgan_core.models import Generator, init_weights
-from dcgan_core.vector_arithmetic import (EQUATIONS, Choices, concept_prob, noise_grid, pixel_arithmetic, pose,
-                                          reads_as, toggle, z_arithmetic)
+from dcgan_core.vector_arithmetic import (
+    EQUATIONS,
+    Choices,
+    concept_prob,
+    noise_grid,
+    pixel_arithmetic,
+    pose,
+    reads_as,
+    toggle,
+    z_arithmetic,
+)
 from dcgan_core.widgets import arithmetic_explorer
 
 
@@ -117,7 +126,7 @@ def test_arithmetic_explorer_picks_saves_and_loads(tmp_path):
         images = G.eval()(z)
     c = Choices(model="test", sha256="", pool=30, seed=0)
     box = arithmetic_explorer(G, z, images, c, page_size=12)
-    (eq, concept), page, grid, picks, (result, control), (file, save, load, message) = (
+    (_eq, concept), page, grid, _picks, (result, control), (file, save, _load, message) = (
         box.children[0].children, box.children[1], box.children[2], box.children[3], box.children[4].children,
         box.children[5].children)
     toggles = [tile.children[1] for tile in grid.children]

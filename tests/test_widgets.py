@@ -5,8 +5,8 @@ import io
 import torch
 from PIL import Image
 
-from dcgan_core.models import Generator, init_weights
 from dcgan_core.files import RunDir
+from dcgan_core.models import Generator, init_weights
 from dcgan_core.widgets import grid_scrubber, sample_explorer
 
 
@@ -54,7 +54,7 @@ def test_sample_explorer_switches_between_generators():
         Gs[name] = Generator(arch="torch", image_size=32, width=8)
         init_weights(Gs[name], torch.Generator().manual_seed(seed))
     box = sample_explorer(Gs, n=4)
-    (seed, count, which), image = box.children[0].children, box.children[1]
+    (seed, _count, which), image = box.children[0].children, box.children[1]
     first = bytes(image.value)
     which.value = "this run"
     assert bytes(image.value) != first
