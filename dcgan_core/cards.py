@@ -194,11 +194,11 @@ def hand_annotations(G: Generator, sha: str, figure: Path, root: str | Path | No
     boxes; None when there are none."""
     from torchvision.utils import draw_bounding_boxes
 
-    from .forgetting import ANNOTATIONS_DIR, annotation_path, sample_for_seed
+    from .forgetting import ANNOTATIONS_DIR, annotation_path, check_annotations, sample_for_seed
     path = annotation_path(sha, "windows", root or ANNOTATIONS_DIR)
     if not path.is_file():
         return None
-    ann = read_json(path, "annotation file")
+    ann = check_annotations(read_json(path, "annotation file"), path)      # one line naming a malformed field
     seeds = sorted(int(s) for s in ann["samples"])
     boxes = [ann["samples"][str(s)] for s in seeds]
     # Boxes drawn into the pixels (x1, y1 exclusive), one tile per sample in seed order: a small PNG.

@@ -191,3 +191,16 @@ def test_parameters_cell_parses_without_papermill_warnings(path, caplog):
     with caplog.at_level(logging.WARNING, logger="papermill"):
         names = [p.name for p in PythonTranslator.inspect(cell)]
     assert names == assigned and not caplog.records, [r.getMessage() for r in caplog.records]
+
+
+def test_a_zoo_card_reads_the_annotation_file_through_the_same_check(tmp_path):
+    """cards.hand_annotations (the zoo card's window boxes) meets a malformed file with the experiment's
+    one-line error, not a KeyError."""
+    from dcgan_core.cards import hand_annotations
+    G = Generator(arch="torch", image_size=32, width=8)
+    path = annotation_path("ab" * 32, "windows", tmp_path)
+    path.parent.mkdir(parents=True)
+    path.write_text(json.dumps({"sha256": "ab" * 32, "image_size": 32, "samples": {"0": [[5, 5, 2, 9]]}}))
+    with pytest.raises(DataError, match=r"samples\['0'\]\[0\] = \[5, 5, 2, 9\] is not a box"):
+        hand_annotations(G, "ab" * 32, tmp_path / "boxes.png", root=tmp_path)
+    assert not (tmp_path / "boxes.png").exists()
