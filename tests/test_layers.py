@@ -22,7 +22,8 @@ LAYERS = [
     {"dedup", "mnist_appendix", "guided_backprop", "representation",  # one module per paper section
      "features", "svm", "cnn_baseline", "kmeans_ablation"},   # §5's steps (representation composes them)
     {"latent_walk", "attributes"},                 # §6.1; the face-attribute judge of §6.3
-    {"vector_arithmetic", "forgetting"},           # §6.3.2, §6.3.1 (use the attribute judge above)
+    {"vector_arithmetic", "forgetting", "judge"},  # §6.3.2, §6.3.1 (use the attribute judge above); the judge
+                                                   # checked on hand-labelled generated faces (forgetting's label files)
     {"cards", "widgets", "notebooks", "report", "record"},   # report: results → build/PROFILE/report/; record: results/
     {"cli"},
     {"__main__"},
