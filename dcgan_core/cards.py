@@ -194,7 +194,7 @@ def hand_annotations(G: Generator, sha: str, figure: Path, root: str | Path | No
     boxes; None when there are none."""
     from torchvision.utils import draw_bounding_boxes
 
-    from .forgetting import ANNOTATIONS_DIR, annotation_path, check_annotations, sample_for_seed
+    from .annotations import ANNOTATIONS_DIR, annotation_path, check_annotations, sample_for_seed
     path = annotation_path(sha, "windows", root or ANNOTATIONS_DIR)
     if not path.is_file():
         return None

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import torch
 
@@ -30,25 +29,22 @@ from .pretrained import ZOO_DIR, manifest
 from .results import Laps
 from .svm import evaluate
 
-if TYPE_CHECKING:
-    from .representation import RepresentationConfig, RepresentationResult
 
-
-def ablation_split(split: Split, cfg: RepresentationConfig) -> Split:
+def ablation_split(split: Split, cfg) -> Split:
     """The ablations' rows: the first `ablation_n_train` training rows and `ablation_n_eval` of the
     validation and test rows (the order is random: a random subset)."""
     m = cfg.ablation_n_eval
     return dataclasses.replace(split, train=split.train[:cfg.ablation_n_train], val=split.val[:m], test=split.test[:m])
 
 
-def ablation_rows(fs: tuple[Features, Features, Features], cfg: RepresentationConfig):
+def ablation_rows(fs: tuple[Features, Features, Features], cfg):
     """The same subset of already extracted (train, val, test) features."""
     m = cfg.ablation_n_eval
     return tuple(Features(f.spec, f.x[:n], f.y[:n], f.layer_dims)
                  for f, n in zip(fs, (cfg.ablation_n_train, m, m)))
 
 
-def direct_features(D: Discriminator, split: Split, cfg: RepresentationConfig, name: str):
+def direct_features(D: Discriminator, split: Split, cfg, name: str):
     """(train, val, test) Features of an in-memory D on a split's rows (no cache: such a D has no file)."""
     out = []
     for data, rows in ((split.train_data, split.train), (split.train_data, split.val), (split.test_data, split.test)):
@@ -58,10 +54,11 @@ def direct_features(D: Discriminator, split: Split, cfg: RepresentationConfig, n
     return tuple(out)
 
 
-def feature_ablations(cfg: RepresentationConfig, in_domain: str, sets: dict, split: Split, kw: dict,
+def feature_ablations(cfg, in_domain: str, sets: dict, split: Split, kw: dict,
                       laps: Laps) -> dict[str, list[dict]]:
-    """Each ablation's rows (accuracy, C, feature_dim and what was changed), by name. `sets` holds Table 1's
-    features (spec → (train, val, test)) on `split`; `kw` is `features_for`'s keywords."""
+    """Each ablation's rows (accuracy, C, feature_dim and what was changed), by name. `cfg` is notebook 03's
+    `representation.RepresentationConfig` (its `run` calls this), `sets` Table 1's features (spec → (train,
+    val, test)) on `split`, `kw` `features_for`'s keywords."""
     twin = random_twin(in_domain)
 
     def row(fs, **extra):
@@ -109,7 +106,7 @@ def feature_ablations(cfg: RepresentationConfig, in_domain: str, sets: dict, spl
     return ablations
 
 
-def ablation_figure(result: RepresentationResult):
+def ablation_figure(result):
     """Accuracy per layer, pooling grid, BN mode, width and training length (one panel each)."""
     import matplotlib.pyplot as plt
     ab = result.ablations

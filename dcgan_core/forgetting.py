@@ -52,9 +52,7 @@ same layer (`random_repeats` draws):
 from __future__ import annotations
 
 import dataclasses
-import json
 import time
-from pathlib import Path
 from typing import ClassVar
 
 import matplotlib.pyplot as plt
@@ -63,15 +61,14 @@ import torch
 from matplotlib.patches import Rectangle
 from torch import nn
 
+from .annotations import annotation_path, load_annotations, sample_for_seed
 from .config import Config, option
-from .data import REPO_ROOT, DataError
+from .data import DataError
 from .figures import grid_image
-from .files import read_json, write_json
 from .models import Generator, eval_mode, sample_z
-from .pretrained import load_models, model_sha256, require_discriminator
+from .pretrained import load_models, require_discriminator
 from .results import Result, artifact
 
-ANNOTATIONS_DIR = REPO_ROOT / "annotations"
 EYE_BAND = (14, 26, 50, 38)        # ours: x0, y0, x1, y1 of the glasses in CelebA's aligned 64×64 faces
 
 
@@ -125,82 +122,6 @@ class ForgettingConfig(Config):
     @property
     def model_name(self) -> str:
         return self.model or ("zoo:scenes64" if self.concept == "windows" else "zoo:celeba64")
-
-
-# ---------------------------------------------------------------------------------------------
-# Annotations: boxes on generated samples, keyed by model sha256 and noise seed
-
-def annotation_path(sha: str, concept: str = "windows", root: str | Path = ANNOTATIONS_DIR) -> Path:
-    return Path(root) / concept / f"{sha}.json"
-
-
-def sample_for_seed(G: Generator, seeds, drop: dict | None = None) -> torch.Tensor:
-    """The annotated samples: sample s is G(z) for z drawn from seed s alone (one z per seed)."""
-    device = next(G.parameters()).device
-    z = torch.cat([sample_z(1, G.nz, torch.Generator().manual_seed(int(s))) for s in seeds]).to(device)
-    with torch.no_grad(), eval_mode(G):
-        return G(z, drop=drop).float().cpu()
-
-
-def new_annotations(model: str, concept: str = "windows", image_size: int = 64) -> dict:
-    return dict(concept=concept, model=model, sha256=model_sha256(model), image_size=image_size,
-                box_format="[x0, y0, x1, y1] in pixels of the image_size×image_size sample, x1 and y1 exclusive",
-                sample="sample.generate(G, 1, seed) (forgetting.sample_for_seed)", samples={})
-
-
-def load_annotations(model: str, concept: str = "windows", path: str | Path | None = None) -> dict:
-    """The boxes drawn on `model`'s samples (the file matching the model's sha256), or one clear
-    error saying how to draw them when there are none for this model."""
-    sha = model_sha256(model)
-    path = Path(path) if path else annotation_path(sha, concept)
-    if not path.is_file():
-        others = sorted(p.stem[:12] for p in path.parent.glob("*.json")) if path.parent.is_dir() else []
-        raise DataError(f"no {concept} annotations for {model} (sha256 {sha[:12]}…): {path} is missing"
-                        + (f" (there are some for other model files: {', '.join(others)})" if others else "")
-                        + "; draw them with widgets.box_annotator (notebook 06) and save")
-    ann = read_json(path, "annotation file")
-    # boxes for another model file: said first, as the rest of the file does not matter then
-    if isinstance(ann, dict) and isinstance(ann.get("sha256"), str) and ann["sha256"] != sha:
-        raise DataError(f"{path} holds boxes for the model file with sha256 {ann['sha256'][:12]}…, "
-                        f"not {model}'s ({sha[:12]}…): the samples differ, draw them again")
-    return check_annotations(ann, path)
-
-
-def check_annotations(ann, path: str | Path) -> dict:
-    """`ann` if it is an annotation file the experiment can use (`new_annotations`' fields; every box
-    [x0, y0, x1, y1] with 0 ≤ x0 < x1 ≤ image_size, the same for y), else one DataError naming the
-    file and the field."""
-    def bad(field: str, what: str):
-        return DataError(f"{path}: {field} {what}; an annotation file holds sha256, image_size and samples "
-                         f"{{seed: [[x0, y0, x1, y1], …]}} (widgets.box_annotator writes one)")
-
-    if not isinstance(ann, dict):
-        raise bad("the file", f"holds {json.dumps(ann)[:40]}, not a JSON object")
-    for field, typ, name in (("sha256", str, "a string"), ("image_size", int, "an integer"),
-                             ("samples", dict, "an object")):
-        if field not in ann:
-            raise bad(field, "is missing")
-        if not isinstance(ann[field], typ) or isinstance(ann[field], bool):
-            raise bad(field, f"must be {name}, got {json.dumps(ann[field])[:40]}")
-    size = ann["image_size"]
-    if size < 1:
-        raise bad("image_size", f"must be the samples' size in pixels (≥ 1), got {size}")
-    for seed, boxes in ann["samples"].items():
-        if not seed.isdigit():
-            raise bad(f"samples key {seed!r}", "is not a noise seed (an integer)")
-        if not isinstance(boxes, list):
-            raise bad(f"samples[{seed!r}]", f"must be a list of boxes, got {json.dumps(boxes)[:40]}")
-        for i, box in enumerate(boxes):
-            ok = (isinstance(box, list) and len(box) == 4
-                  and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in box))
-            if not ok or not (0 <= box[0] < box[2] <= size and 0 <= box[1] < box[3] <= size):
-                raise bad(f"samples[{seed!r}][{i}]", f"= {json.dumps(box)[:40]} is not a box in the {size}×{size} "
-                                                     f"image (0 ≤ x0 < x1 ≤ {size}, 0 ≤ y0 < y1 ≤ {size})")
-    return ann
-
-
-def save_annotations(ann: dict, root: str | Path = ANNOTATIONS_DIR) -> Path:
-    return write_json(annotation_path(ann["sha256"], ann["concept"], root), ann, indent=1)
 
 
 def box_mask(boxes_per_image: list[list], size: int, image_size: int) -> torch.Tensor:

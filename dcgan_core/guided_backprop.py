@@ -432,8 +432,8 @@ def box_saliency(D: Discriminator, images: torch.Tensor, boxes: list[list], laye
 def _boxes(name: str, G, D, D_random, D_other, layer: int, cfg: GuidedBackpropConfig) -> dict | None:
     """Saliency in the hand-drawn window boxes of §6.3.1 (on G's samples), trained vs random D's, for
     `box_features` features drawn at random; None where the model has no window annotations."""
+    from .annotations import load_annotations, sample_for_seed
     from .data import DataError
-    from .forgetting import load_annotations, sample_for_seed
     try:
         ann = load_annotations(name if ":" in name or name.endswith(".pt") else f"zoo:{name}")
     except DataError:

@@ -8,7 +8,7 @@ reader found it reading Eyeglasses on 2.3 % of zoo `celeba64` samples where it s
 So the judge is checked here on the faces it judges:
 
 - **Hand labels** — `annotations/faces/SHA256.json` (keyed by the model file's sha256 like
-  `annotations/windows/`; loaded with `forgetting.load_annotations`): Eyeglasses, Smiling and Male
+  `annotations/windows/`; loaded with `annotations.load_annotations`): Eyeglasses, Smiling and Male
   for the `n` faces `sample.generate(G, n, seed)` of the model, each 1, 0 or null (uncertain).
   `contact_sheets` writes the numbered sheets they were labelled on; `annotations/README.md` says
   how, so that anyone can redo or check them.
@@ -44,11 +44,11 @@ from typing import ClassVar
 import numpy as np
 import torch
 
+from .annotations import load_annotations
 from .attributes import AttributeConfig, load_classifier, roc_auc
 from .config import Config, option
 from .data import DataError
 from .files import atomic_write
-from .forgetting import load_annotations
 from .pretrained import load_models
 from .results import Result
 from .sample import generate
@@ -121,12 +121,20 @@ def load_labels(model: str = "zoo:celeba64", path: str | Path | None = None) -> 
     """The hand labels of `model`'s faces (annotations/faces/SHA256.json, or `path`), checked: the
     file's sha256 is the model's, and each attribute has n entries, each 1, 0 or None."""
     try:
-        ann = load_annotations(model, "faces", path)
+        return load_annotations(model, "faces", path, check=check_labels)
     except DataError as e:
         raise DataError(f"{e}. Faces are labelled by eye, not drawn: see annotations/README.md") from None
-    for name, values in ann["labels"].items():
-        if len(values) != ann["n"] or any(v not in (0, 1, None) for v in values):
-            raise DataError(f"the {name} labels of {path or model} must be {ann['n']} entries, each 1, 0 or null")
+
+
+def check_labels(ann, path: str | Path) -> dict:
+    """`ann` if it holds `n` (faces) and `labels` {attribute: n entries, each 1, 0 or null}, else one DataError."""
+    n, labels = (ann.get("n"), ann.get("labels")) if isinstance(ann, dict) else (None, None)
+    if not isinstance(n, int) or n < 1 or not isinstance(labels, dict):
+        raise DataError(f"{path}: a face label file holds n (the number of faces) and labels {{attribute: [1, 0 or "
+                        f"null per face]}}")
+    for name, values in labels.items():
+        if not isinstance(values, list) or len(values) != n or any(v not in (0, 1, None) for v in values):
+            raise DataError(f"{path}: the {name} labels must be {n} entries, each 1, 0 or null")
     return ann
 
 

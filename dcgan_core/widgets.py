@@ -283,24 +283,23 @@ def box_annotator(G: Generator, model: str, seeds, concept: str = "windows", sca
     """Draw boxes on generated samples (§6.3.1: "52 window bounding boxes were drawn manually"):
     a seed slider picks the sample (sample s = G(z of seed s)), boxes are drawn on it enlarged
     `scale` times with jupyter-bbox-widget, and Save writes them all to
-    annotations/CONCEPT/SHA256.json (forgetting.save_annotations), keyed by the model file's
+    annotations/CONCEPT/SHA256.json (annotations.save_annotations), keyed by the model file's
     sha256 and the noise seed; existing boxes for the model are loaded first."""
     import base64
 
     import torch
 
-    from .data import DataError
-    from .forgetting import (
+    from .annotations import (
         ANNOTATIONS_DIR,
         annotation_path,
-        from_widget_boxes,
         load_annotations,
-        model_sha256,
         new_annotations,
         sample_for_seed,
         save_annotations,
-        to_widget_boxes,
     )
+    from .data import DataError
+    from .forgetting import from_widget_boxes, to_widget_boxes
+    from .pretrained import model_sha256
 
     try:
         from jupyter_bbox_widget import BBoxWidget

@@ -9,19 +9,10 @@ import pytest
 import torch
 
 from dcgan_core import pretrained
+from dcgan_core.annotations import annotation_path, load_annotations, sample_for_seed
 from dcgan_core.data import DataError
-from dcgan_core.forgetting import (
-    ForgettingConfig,
-    annotation_path,
-    box_mask,
-    fit_probe,
-    from_widget_boxes,
-    load_annotations,
-    model_sha256,
-    run_windows,
-    sample_for_seed,
-    to_widget_boxes,
-)
+from dcgan_core.forgetting import ForgettingConfig, box_mask, fit_probe, from_widget_boxes, run_windows, to_widget_boxes
+from dcgan_core.pretrained import model_sha256
 from dcgan_core.widgets import box_annotator
 
 

@@ -19,7 +19,7 @@ import pytest
 import torch
 from test_cli import ROOT, assert_clean_error, finish, output, start  # noqa: E402  (tests/ is on sys.path under pytest)
 
-from dcgan_core import cards, forgetting, notebooks, pretrained
+from dcgan_core import cards, notebooks, pretrained
 from dcgan_core import train as train_module
 from dcgan_core.checkpoint import CheckpointError, load_checkpoint
 from dcgan_core.cli import main
@@ -222,7 +222,6 @@ def test_a_run_folder_names_its_checkpoint_and_a_text_file_is_called_one(process
     assert "pickled" not in processes["runs"]["text_file"].stderr
     assert parse_features(str(run)) == ("path", str(RunDir(run).last))
     assert model_sha256(run) == model_sha256(RunDir(run).last) == sha256(RunDir(run).last)
-    assert forgetting.model_sha256 is model_sha256
     assert model_sha256("zoo:mnist") == pretrained.manifest()["mnist"]["sha256"]
     (tmp_path / "empty-run").mkdir()
     with pytest.raises(CheckpointError, match=r"empty-run is a folder without a checkpoint \(.*last\.pt is missing\)"):

@@ -11,9 +11,9 @@ import torch
 from PIL import Image
 
 from dcgan_core import judge
+from dcgan_core.annotations import annotation_path
 from dcgan_core.data import DataError
-from dcgan_core.forgetting import annotation_path, model_sha256
-from dcgan_core.pretrained import ZOO_DIR, manifest, sha256
+from dcgan_core.pretrained import ZOO_DIR, manifest, model_sha256, sha256
 
 MODEL = "zoo:celeba64"
 

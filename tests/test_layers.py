@@ -16,14 +16,15 @@ LAYERS = [
     {"models", "data", "results"},                 # networks, datasets, result objects
     {"checkpoint", "claims"},                      # checkpoint files; the paper's claims
     {"pretrained"},                                # the zoo; load_models(path | zoo:NAME)
-    {"sample", "figures"},
+    {"sample", "figures", "annotations"},         # annotations: hand labels of generated samples
     {"metrics"},                                   # FID/KID
     {"memorization", "train"},
     {"dedup", "mnist_appendix", "guided_backprop", "representation",  # one module per paper section
-     "features", "svm", "cnn_baseline", "kmeans_ablation"},   # §5's steps (representation composes them)
+     "features", "svm", "cnn_baseline", "classify", "kmeans_ablation", "feature_ablations"},  # §5's steps
+                                                   # (representation composes them)
     {"latent_walk", "attributes"},                 # §6.1; the face-attribute judge of §6.3
     {"vector_arithmetic", "forgetting", "judge"},  # §6.3.2, §6.3.1 (use the attribute judge above); the judge
-                                                   # checked on hand-labelled generated faces (forgetting's label files)
+                                                   # checked on hand-labelled generated faces (annotations' files)
     {"cards", "widgets", "notebooks", "report", "record"},   # report: results → build/PROFILE/report/; record: results/
     {"cli"},
     {"__main__"},

@@ -151,10 +151,10 @@ def test_export_run_writes_a_card_with_its_numbers(mirror, tmp_path, monkeypatch
     assert "drawn by hand" not in text and not (tmp_path / "zoo" / "tiny-windows.png").exists()
 
     # Window boxes drawn on this model file's samples (forgetting's annotation file) → counted on the card
-    from dcgan_core import forgetting
+    from dcgan_core import annotations
     ann = dict(concept="windows", model="zoo:tiny", sha256=entry["sha256"], image_size=32,
                samples={"0": [[1, 2, 10, 12], [20, 2, 30, 12]], "1": [], "2": [[0, 0, 8, 8]]})
-    forgetting.save_annotations(ann, tmp_path / "annotations")
+    annotations.save_annotations(ann, tmp_path / "annotations")
     card = cards.export_run(tmp_path / "run", "tiny", n=16, large_n=0, memorization_n=8, zoo_dir=tmp_path / "zoo",
                             annotations_dir=tmp_path / "annotations", force=True)
     assert "drawn by hand in **2 of 3** samples (seeds 0–2, 3 boxes" in card.read_text()
