@@ -24,6 +24,7 @@ from .files import RunDir, WriteError
 from .forgetting import ForgettingConfig
 from .mnist_appendix import AppendixConfig
 from .representation import RepresentationConfig
+from .sections import SECTIONS
 from .train import TrainingDiverged
 
 
@@ -195,6 +196,15 @@ def _parser() -> argparse.ArgumentParser:
                    description="Fill README.md's <!-- begin NAME --> … <!-- end NAME --> blocks from zoo/zoo.json, "
                                "results/cpu/ and results/timings.json (tests/test_record.py checks they are current).")
 
+    # `run SECTION …`: its flags come from the section's config, so they are added for the section named
+    # (`_run_parser`; importing every section to list every flag would slow each command down).
+    sub.add_parser("run", help="run one section of the paper (its notebook's measurement) and save its result",
+                   description="python -m dcgan_core run SECTION [--profile P] [--build DIR] [the section's config "
+                               "flags]: the section's run(cfg), the same the notebook calls, its numbers saved as "
+                               "DIR/results/NN_NAME.json. SECTION: " + ", ".join(SECTIONS.values())
+                               + " (or NN, NN_NAME); `run SECTION --help` lists its flags.",
+                   add_help=False)
+
     r = sub.add_parser("report", help="build the results report from executed notebooks",
                        description="Write BUILD/report/index.html (the paper's claims and figures beside ours) and the "
                                    "executed notebooks as HTML, from BUILD/NN_*.ipynb, its figures and BUILD/results/*.json. "
@@ -216,15 +226,51 @@ def _train_config(args) -> tuple[TrainConfig, bool]:
     return TrainConfig.from_profile(args.profile, **given) if args.profile else TrainConfig.from_dict(given), False
 
 
+def _run_parser(name: str) -> argparse.ArgumentParser:
+    """`run SECTION`'s flags: --profile, --build and one per field of the section's config."""
+    from . import sections
+    key = sections.find(name)
+    cls = sections.config_class(key)
+    p = _Parser(prog=f"python -m dcgan_core run {sections.SECTIONS[key]}",
+                description=f"Run {key} ({cls.__name__}; profiles {', '.join(PROFILE_NAMES)}) and save its result.")
+    p.add_argument("--profile", default="smoke", choices=PROFILE_NAMES, help="the config's profile (default smoke)")
+    p.add_argument("--build", help="where results/ goes (default build/cli/PROFILE; the notebooks use build/PROFILE)")
+    _add_config_options(p, cls)
+    return p
+
+
+def _run_section(argv: list[str]) -> None:
+    from . import sections
+    if not argv or argv[0] in ("-h", "--help"):
+        print("usage: python -m dcgan_core run SECTION [--profile P] [--build DIR] [flags]; SECTION is one of "
+              + ", ".join(sections.SECTIONS.values()) + "; `run SECTION --help` lists its flags")
+        return
+    if argv[0].startswith("-"):
+        raise ValueError("run needs a section first: " + ", ".join(sections.SECTIONS.values()))
+    key = sections.find(argv[0])
+    if sections.result_class(key) is None:
+        raise ValueError(f"{key}'s run returns one concept's result, not the section's: use `forget --concept …`, or "
+                         f"notebook 06 for both")
+    args = _run_parser(key).parse_args(argv[1:])
+    cls = sections.config_class(key)
+    cfg = cls.from_profile(args.profile, **_given(args, cls))
+    print(f"wrote {sections.run(key, cfg, args.build or Path('build') / 'cli' / args.profile)}")
+
+
 def _one_line_warning(message, category, filename, lineno, file=None, line=None):
     print(f"warning: {message}", file=file or sys.stderr)
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    args, rest = _parser().parse_known_args(argv)
+    if args.command != "run" and rest:
+        _parser().parse_args(argv)             # the usual one-line refusal of unknown arguments
     warnings.showwarning = _one_line_warning   # e.g. "warning: skipped 2 unreadable image(s) in …"
     try:
-        if args.command == "train":
+        if args.command == "run":
+            _run_section(rest)
+        elif args.command == "train":
             from .train import distributed, train
             cfg, resume = _train_config(args)
             with distributed():            # torchrun --nproc_per_node N -m dcgan_core train …

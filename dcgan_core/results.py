@@ -4,7 +4,7 @@ Every section of the companion follows one pattern (dedup.py is the first):
 
     cfg = SectionConfig.from_profile(profile, **parameters)   # config.py
     result = run(cfg)                                          # -> a Result dataclass
-    result.save(results_dir(build, "02_dedup"))                # build/PROFILE/results/02_dedup.json
+    result.save(result_file(build, "02_dedup"))                # build/PROFILE/results/02_dedup.json
     fig = some_figure(result)                                  # figure functions take the result
 
 A `Result` is a dataclass whose JSON fields are its numbers (and its config); fields declared
@@ -82,6 +82,11 @@ class Result:
     def load(path: str | Path) -> dict:
         """A saved result's numbers, as a dict (what the report and the claims read)."""
         return read_json(path, "results file")
+
+
+def result_file(build: str | Path, name: str) -> Path:
+    """build/PROFILE/results/NAME.json: where section NAME ("02_dedup", see sections.SECTIONS) saves its result."""
+    return results_dir(build) / f"{name}.json"
 
 
 def results_dir(build: str | Path) -> Path:
