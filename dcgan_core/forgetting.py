@@ -74,12 +74,12 @@ EYE_BAND = (14, 26, 50, 38)        # ours: x0, y0, x1, y1 of the glasses in Cele
 
 @dataclasses.dataclass
 class ForgettingConfig(Config):
-    """§6.3.1: which generator, which concept, which layer, and the sizes of the measurement."""
-    concept: str = option("windows", "windows (boxes drawn by hand, the paper's) or eyeglasses (the eye band "
-                                     "of faces the attribute classifier reads as wearing glasses)",
-                          choices=("windows", "eyeglasses"))
-    model: str | None = option(None, "zoo:NAME or a checkpoint; None: zoo:scenes64 (windows), zoo:celeba64 "
-                                     "(eyeglasses)")
+    """§6.3.1: which concepts, which generators, which layer, and the sizes of the measurement."""
+    concept: str = option("both", "windows (boxes drawn by hand, the paper's), eyeglasses (the eye band of faces "
+                                  "the attribute classifier reads as wearing glasses) or both",
+                          choices=("both", "windows", "eyeglasses"))
+    windows_model: str = option("zoo:scenes64", "windows: the rooms generator (zoo:NAME or a checkpoint)")
+    faces_model: str = option("zoo:celeba64", "eyeglasses: the faces generator (zoo:NAME or a checkpoint)")
     layer: int = option(2, "G's layer whose feature maps are dropped (0 = the 4×4 projection; 2 = the 16×16 "
                            "layer, our reading of 'second highest')", min=0)
     layers: tuple[int, ...] = option((1, 2, 3), "layers compared (the notebook shows each choice)", flag=False)
@@ -120,8 +120,8 @@ class ForgettingConfig(Config):
                              "of the aligned faces, no file: leave out --annotations")
 
     @property
-    def model_name(self) -> str:
-        return self.model or ("zoo:scenes64" if self.concept == "windows" else "zoo:celeba64")
+    def concepts(self) -> tuple[str, ...]:
+        return ("windows", "eyeglasses") if self.concept == "both" else (self.concept,)
 
 
 def box_mask(boxes_per_image: list[list], size: int, image_size: int) -> torch.Tensor:
@@ -350,17 +350,17 @@ def run_windows(cfg: ForgettingConfig) -> WindowsResult:
     every layer of `cfg.layers` (and `cfg.layer`)."""
     from .attributes import is_faces
     t0 = time.perf_counter()
-    G, D, train_cfg = _g(cfg.model_name)
+    G, D, train_cfg = _g(cfg.windows_model)
     if is_faces(train_cfg.dataset):
-        raise ValueError(f"windows: {cfg.model_name} draws faces (trained on {train_cfg.dataset}), which have no "
+        raise ValueError(f"windows: {cfg.windows_model} draws faces (trained on {train_cfg.dataset}), which have no "
                          f"windows; use a rooms model (zoo:scenes64), or --concept eyeglasses on a face model")
     if train_cfg.conditional:
-        raise ValueError(f"windows: {cfg.model_name} is class-conditional (§8.1: it draws the class it is given), "
+        raise ValueError(f"windows: {cfg.windows_model} is class-conditional (§8.1: it draws the class it is given), "
                          f"and §6.3.1 drops maps of G(z) alone; use an unconditional model (zoo:scenes64)")
-    ann = load_annotations(cfg.model_name, "windows", cfg.annotations)
+    ann = load_annotations(cfg.windows_model, "windows", cfg.annotations)
     if ann["image_size"] != G.image_size:        # the file is keyed by this model file: its samples' size
         raise DataError(f"{cfg.annotations or annotation_path(ann['sha256'])}: image_size {ann['image_size']}, but "
-                        f"{cfg.model_name} draws {G.image_size}×{G.image_size} samples; draw the boxes again "
+                        f"{cfg.windows_model} draws {G.image_size}×{G.image_size} samples; draw the boxes again "
                         f"on its samples (widgets.box_annotator)")
     seeds = sorted(int(s) for s in ann["samples"])
     if len(seeds) < cfg.folds:
@@ -391,7 +391,7 @@ def run_windows(cfg: ForgettingConfig) -> WindowsResult:
             brightness_before=_brightness(sub(before), bx), brightness_after=_brightness(sub(after), bx),
             brightness_after_random=float(np.mean([_brightness(sub(c), bx) for c in controls])),
             maps=maps, images_after=after, images_random=controls[0])
-    return WindowsResult(config=cfg, model=cfg.model_name, sha256=ann["sha256"], n_samples=len(seeds),
+    return WindowsResult(config=cfg, model=cfg.windows_model, sha256=ann["sha256"], n_samples=len(seeds),
                          n_boxes=sum(len(b) for b in boxes), judge_accuracy=judge.accuracy, layers=layers,
                          chosen=layers[cfg.layer], seconds=round(time.perf_counter() - t0, 1), seeds=seeds,
                          boxes=boxes, images_before=before)
@@ -449,8 +449,8 @@ def run_eyeglasses(cfg: ForgettingConfig, classifier=None) -> EyeglassesResult:
     from .metrics import evaluate
 
     t0 = time.perf_counter()
-    G, _, train_cfg = _g(cfg.model_name)
-    require_face_model(cfg.model_name, train_cfg, "eyeglasses (§6.3.1)")
+    G, _, train_cfg = _g(cfg.faces_model)
+    require_face_model(cfg.faces_model, train_cfg, "eyeglasses (§6.3.1)")
     _check_layer(G, cfg.layer)
     clf = classifier or load_classifier(AttributeConfig.from_profile(cfg.classifier_profile, progress=False))
     col = clf.column("Eyeglasses")
@@ -501,7 +501,7 @@ def run_eyeglasses(cfg: ForgettingConfig, classifier=None) -> EyeglassesResult:
     s = clf.scores
     show = torch.from_numpy(np.argsort(-clf.predict(before)[:, col])[:16].copy())
     return EyeglassesResult(
-        config=cfg, model=cfg.model_name, layer=cfg.layer, layer_shape=list(acts.shape[1:]), n=cfg.n_eval,
+        config=cfg, model=cfg.faces_model, layer=cfg.layer, layer_shape=list(acts.shape[1:]), n=cfg.n_eval,
         n_glasses_faces=int(glasses.sum()), accuracy=probe.accuracy, maps_dropped=len(maps), n_maps=probe.n_maps,
         rate_before=rates[()], rate_after=rates[tuple(maps)], rate_after_random=curve["random"][-1],
         fid_before=fid(G), fid_after=fid(DroppingGenerator(G, {cfg.layer: maps})),
@@ -511,46 +511,44 @@ def run_eyeglasses(cfg: ForgettingConfig, classifier=None) -> EyeglassesResult:
         images_before=before[show], images_after=after[show], images_random=controls[0][show])
 
 
-def run(cfg: ForgettingConfig, classifier=None):
-    """The experiment of `cfg.concept`: `WindowsResult` or `EyeglassesResult`."""
-    return run_windows(cfg) if cfg.concept == "windows" else run_eyeglasses(cfg, classifier)
+def run(cfg: ForgettingConfig, classifier=None) -> ForgettingResult:
+    """§6.3.1 for each of `cfg.concepts`: windows on the rooms model, eyeglasses on the faces model."""
+    return ForgettingResult(config=cfg, windows=run_windows(cfg) if "windows" in cfg.concepts else None,
+                            eyeglasses=run_eyeglasses(cfg, classifier) if "eyeglasses" in cfg.concepts else None)
 
 
 @dataclasses.dataclass
 class ForgettingResult(Result):
-    """Notebook 06's numbers: both concepts."""
-    windows: WindowsResult
-    eyeglasses: EyeglassesResult
+    """Notebook 06's numbers: each concept measured (None: not among `config.concepts`)."""
+    config: ForgettingConfig
+    windows: WindowsResult | None
+    eyeglasses: EyeglassesResult | None
 
     def findings(self) -> str:
         """What this run measured, in words with its numbers (notebook 06 shows it under the tables)."""
-        w, g = self.windows, self.eyeglasses
-        c = w.chosen
-        lines = [f"- **Windows** ({w.model}, {w.n_boxes} hand-drawn boxes on {w.n_samples} samples): dropping the "
-                 f"{c.maps_dropped} of {c.n_maps} positive-weight maps of layer {c.layer} "
-                 f"({'×'.join(map(str, c.layer_shape[1:]))}) moves the window probability inside the boxes "
-                 f"{c.window_prob_before:.2f} → {c.window_prob_after:.2f}, against {c.window_prob_after_random:.2f} for "
-                 f"as many random maps (one random draw against the others: {c.control_gap:+.2f}); the boxes' "
-                 f"brightness {c.brightness_before:.2f} → {c.brightness_after:.2f} (random: "
-                 f"{c.brightness_after_random:.2f}). Where the chosen maps darken the boxes much more than random "
-                 f"ones, a judge of windows cannot yet tell 'forgot the window' from 'the region went dark'."]
-        for layer, r in sorted(w.layers.items()):
-            if layer != c.layer:
-                lines.append(f"  Layer {layer} ({r.maps_dropped} of {r.n_maps} maps): {r.window_prob_after:.2f} vs "
-                             f"{r.window_prob_after_random:.2f} random.")
-        lines.append(f"- **Eyeglasses** ({g.model}): {g.n_glasses_faces} of the regression's samples read as wearing "
-                     f"glasses; on {g.n:,} fresh samples the rate goes {g.rate_before:.4f} → {g.rate_after:.4f} with "
-                     f"the {g.maps_dropped} of {g.n_maps} chosen maps dropped, against {g.rate_after_random:.4f} for as "
-                     f"many random maps (one random draw against the others: {g.control_gap:+.4f}); FID (n = "
-                     f"{g.fid_n}) {g.fid_before:.1f} → {g.fid_after:.1f} (random maps: {g.fid_after_random:.1f}). "
-                     f"With glasses on about {g.rate_before:.1%} of samples, few faces carry the measurement.")
+        w, g, lines = self.windows, self.eyeglasses, []
+        if w is not None:
+            c = w.chosen
+            lines.append(f"- **Windows** ({w.model}, {w.n_boxes} hand-drawn boxes on {w.n_samples} samples): dropping the "
+                        f"{c.maps_dropped} of {c.n_maps} positive-weight maps of layer {c.layer} "
+                        f"({'×'.join(map(str, c.layer_shape[1:]))}) moves the window probability inside the boxes "
+                        f"{c.window_prob_before:.2f} → {c.window_prob_after:.2f}, against {c.window_prob_after_random:.2f} for "
+                        f"as many random maps (one random draw against the others: {c.control_gap:+.2f}); the boxes' "
+                        f"brightness {c.brightness_before:.2f} → {c.brightness_after:.2f} (random: "
+                        f"{c.brightness_after_random:.2f}). Where the chosen maps darken the boxes much more than random "
+                        f"ones, a judge of windows cannot yet tell 'forgot the window' from 'the region went dark'.")
+            for layer, r in sorted(w.layers.items()):
+                if layer != c.layer:
+                    lines.append(f"  Layer {layer} ({r.maps_dropped} of {r.n_maps} maps): {r.window_prob_after:.2f} vs "
+                                 f"{r.window_prob_after_random:.2f} random.")
+        if g is not None:
+            lines.append(f"- **Eyeglasses** ({g.model}): {g.n_glasses_faces} of the regression's samples read as wearing "
+                         f"glasses; on {g.n:,} fresh samples the rate goes {g.rate_before:.4f} → {g.rate_after:.4f} with "
+                         f"the {g.maps_dropped} of {g.n_maps} chosen maps dropped, against {g.rate_after_random:.4f} for as "
+                         f"many random maps (one random draw against the others: {g.control_gap:+.4f}); FID (n = "
+                         f"{g.fid_n}) {g.fid_before:.1f} → {g.fid_after:.1f} (random maps: {g.fid_after_random:.1f}). "
+                         f"With glasses on about {g.rate_before:.1%} of samples, few faces carry the measurement.")
         return "\n".join(lines)
-
-
-def run_both(windows: ForgettingConfig, eyeglasses: ForgettingConfig) -> ForgettingResult:
-    if windows.concept != "windows" or eyeglasses.concept != "eyeglasses":
-        raise ValueError("run_both takes a windows config, then an eyeglasses config")
-    return ForgettingResult(windows=run_windows(windows), eyeglasses=run_eyeglasses(eyeglasses))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -622,11 +620,13 @@ def curve_figure(result: EyeglassesResult):
     return fig
 
 
-def summary(result) -> dict:
-    """The CLI's JSON: the numbers of a result (no tensors)."""
-    d = result.to_dict()
-    d.pop("config", None)
-    return d
+def summary(result: ForgettingResult) -> dict:
+    """The CLI's JSON: each measured concept's numbers (no tensors, no config)."""
+    out = {}
+    for concept in result.config.concepts:
+        out[concept] = getattr(result, concept).to_dict()
+        out[concept].pop("config", None)
+    return out
 
 
 

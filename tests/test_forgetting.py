@@ -99,7 +99,7 @@ def _cli(*args):
 
 
 def test_cli_forget_bad_input_is_one_error_line():
-    p = _cli("forget", "--concept", "windows", "--model", "zoo:cifar32", "--profile", "smoke")
+    p = _cli("forget", "--concept", "windows", "--windows-model", "zoo:cifar32", "--profile", "smoke")
     assert p.returncode == 2 and p.stderr.startswith("error: no windows annotations") and "Traceback" not in p.stderr
     p = _cli("forget", "--concept", "windows", "--layer", "4", "--profile", "smoke")
     assert p.returncode == 2 and "layer must be one of G's hidden layers" in p.stderr and "Traceback" not in p.stderr

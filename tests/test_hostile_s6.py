@@ -114,7 +114,7 @@ def test_cli_arithmetic_refuses_a_scenes_model(tmp_path):
 
 
 def test_cli_forget_eyeglasses_refuses_a_scenes_model():
-    _one_error_line(_cli("forget", "--concept", "eyeglasses", "--model", "zoo:scenes64", "--profile", "smoke"),
+    _one_error_line(_cli("forget", "--concept", "eyeglasses", "--faces-model", "zoo:scenes64", "--profile", "smoke"),
                     "eyeglasses (§6.3.1) reads face attributes", "zoo:scenes64 was trained on scenes", "zoo:celeba64")
 
 
@@ -125,7 +125,7 @@ def test_cli_arithmetic_refuses_a_class_conditional_model():
 
 def test_windows_on_a_face_model_and_faces_at_32px_are_refused():
     with pytest.raises(ValueError, match="windows: zoo:celeba64 draws faces .* no windows; use a rooms model"):
-        run_windows(ForgettingConfig.from_profile("smoke", model="zoo:celeba64"))
+        run_windows(ForgettingConfig.from_profile("smoke", windows_model="zoo:celeba64"))
     small = TrainConfig.from_profile("smoke")                     # celeba at 32×32
     with pytest.raises(ValueError, match="reads 64×64 RGB faces, and run draws 32×32"):
         require_face_model("run", small, "vector arithmetic")

@@ -22,12 +22,8 @@ from dcgan_core.results import Result
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 
 # Deviations not fixed yet, exactly as `deviations` names them, and why (remove an entry when its section
-# conforms: the test then insists on it).
-KNOWN = {
-    "06_forgetting_objects": ({"run does not return one Result class", "the notebook does not call run(cfg…)"},
-                              "run returns WindowsResult or EyeglassesResult by cfg.concept; notebook 06 calls "
-                              "run_both for the two concepts (issue 29)"),
-}
+# conforms: the test then insists on it). None today.
+KNOWN: dict[str, tuple[set[str], str]] = {}
 
 
 def deviations(module, key: str, notebook: str) -> list[str]:
