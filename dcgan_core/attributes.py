@@ -193,7 +193,7 @@ class AttributeClassifier:
         return "\n".join(rows)
 
 
-def _split(n: int, cfg: AttributeConfig) -> tuple[torch.Tensor, torch.Tensor]:
+def _train_test_rows(n: int, cfg: AttributeConfig) -> tuple[torch.Tensor, torch.Tensor]:
     order = torch.randperm(n, generator=torch.Generator().manual_seed(cfg.seed))
     n_test = max(1, int(round(n * cfg.test_fraction)))
     return order[n_test:].sort().values, order[:n_test].sort().values
@@ -214,7 +214,7 @@ def train_classifier(cfg: AttributeConfig, data=None) -> AttributeClassifier:
     start = time.perf_counter()
     data = data if data is not None else load_dataset(cfg.dataset, 64, limit=cfg.limit, progress=cfg.progress)
     y = _labels(data, cfg.attributes)
-    train_idx, test_idx = _split(len(data), cfg)
+    train_idx, test_idx = _train_test_rows(len(data), cfg)
     torch.manual_seed(cfg.seed)
     net = AttributeNet(len(cfg.attributes), cfg.width)
     opt = torch.optim.Adam(net.parameters(), lr=cfg.lr)

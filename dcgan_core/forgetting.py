@@ -233,7 +233,7 @@ class DroppingGenerator(nn.Module):
         return self.G(z, drop=self.drop, labels=labels)
 
 
-def _g(model: str) -> tuple[Generator, nn.Module, object]:
+def _load_generator(model: str) -> tuple[Generator, nn.Module, object]:
     G, D, cfg = load_models(model)
     G = G.float().to(memory_format=torch.contiguous_format).eval()
     D = require_discriminator(D, model).float().to(memory_format=torch.contiguous_format).eval()
@@ -350,7 +350,7 @@ def run_windows(cfg: ForgettingConfig) -> WindowsResult:
     every layer of `cfg.layers` (and `cfg.layer`)."""
     from .attributes import is_faces
     t0 = time.perf_counter()
-    G, D, train_cfg = _g(cfg.windows_model)
+    G, D, train_cfg = _load_generator(cfg.windows_model)
     if is_faces(train_cfg.dataset):
         raise ValueError(f"windows: {cfg.windows_model} draws faces (trained on {train_cfg.dataset}), which have no "
                          f"windows; use a rooms model (zoo:scenes64), or --concept eyeglasses on a face model")
@@ -449,7 +449,7 @@ def run_eyeglasses(cfg: ForgettingConfig, classifier=None) -> EyeglassesResult:
     from .metrics import evaluate
 
     t0 = time.perf_counter()
-    G, _, train_cfg = _g(cfg.faces_model)
+    G, _, train_cfg = _load_generator(cfg.faces_model)
     require_face_model(cfg.faces_model, train_cfg, "eyeglasses (§6.3.1)")
     _check_layer(G, cfg.layer)
     clf = classifier or load_classifier(AttributeConfig.from_profile(cfg.classifier_profile, progress=False))

@@ -1,6 +1,6 @@
 """Results: what a section's `run(cfg)` returns, saved as JSON beside the figures.
 
-Every section of the companion follows one pattern (dedup.py is the first):
+Every section of the companion follows one pattern (sections.py lists them; tests/test_sections.py checks):
 
     cfg = SectionConfig.from_profile(profile, **parameters)   # config.py
     result = run(cfg)                                          # -> a Result dataclass

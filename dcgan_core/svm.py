@@ -13,7 +13,7 @@ from .features import Features
 # ---------------------------------------------------------------------------------------------
 # The linear L2-SVM: LinearSVC's objective, solved by L-BFGS
 
-def _split(A: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
+def _hi_lo(A: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
     """A (float32, d×K) as [hi, lo] (d×2K) in `dtype`, hi + lo = A to ~16 bits: a bfloat16 W alone
     (8 bits) made the objective a staircase in W and stalled L-BFGS's line search."""
     hi = A.to(dtype)
@@ -25,7 +25,7 @@ def _scores(X: torch.Tensor, W: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     and lo parts in one product (X is read once)."""
     if X.dtype == torch.float32:
         return X @ W.float() + b
-    S = (X @ _split(W.float(), X.dtype)).float()
+    S = (X @ _hi_lo(W.float(), X.dtype)).float()
     return S[:, :W.shape[1]] + S[:, W.shape[1]:] + b
 
 
@@ -34,7 +34,7 @@ def _xt_times(X: torch.Tensor, G: torch.Tensor) -> torch.Tensor:
     parts of G for a bfloat16 X, as in `_scores`)."""
     if X.dtype == torch.float32:
         return (G.T @ X).T
-    P = (_split(G, X.dtype).T @ X).float()
+    P = (_hi_lo(G, X.dtype).T @ X).float()
     return (P[:G.shape[1]] + P[G.shape[1]:]).T
 
 

@@ -277,7 +277,7 @@ class Trainer:
 
     # --- the loop -----------------------------------------------------------------------------
     def train(self) -> dict:
-        cfg, spe, writer = self.cfg, self.steps_per_epoch, self.rank == 0
+        cfg, per_epoch, writer = self.cfg, self.steps_per_epoch, self.rank == 0
         if writer:
             write_json(self.run.config, cfg.to_dict())
         log = _MetricsLog(self.run.metrics, keep_until=self.step) if writer else _NoLog()
@@ -288,7 +288,7 @@ class Trainer:
                    disable=not (cfg.progress and writer), dynamic_ncols=True)
         try:
             while self.step < self.total_steps:
-                epoch = self.step // spe
+                epoch = self.step // per_epoch
                 if cfg.lr_decay_from is not None:
                     self.set_lr(self.learning_rate(self.step))
                 stats = self.train_step(*self.batch(self.step))
@@ -303,11 +303,11 @@ class Trainer:
                 bar.set_postfix(loss_d=f"{stats['loss_d']:.3f}", loss_g=f"{stats['loss_g']:.3f}", refresh=False)
                 if writer and cfg.grid_every and self.step % cfg.grid_every == 0:
                     self.save_grid(self.run.step_grid(self.step))
-                if writer and self.step % spe == 0:
-                    self.save_grid(self.run.epoch_grid(self.step // spe))
+                if writer and self.step % per_epoch == 0:
+                    self.save_grid(self.run.epoch_grid(self.step // per_epoch))
                 evaluate_now = bool(cfg.eval_every) and self.step % cfg.eval_every == 0
                 keep_now = bool(cfg.keep_every) and self.step % cfg.keep_every == 0
-                if (evaluate_now or keep_now or self.step % spe == 0 or self.step % cfg.ckpt_every == 0
+                if (evaluate_now or keep_now or self.step % per_epoch == 0 or self.step % cfg.ckpt_every == 0
                         or self.step == self.total_steps):
                     log.flush()
                     self.save()

@@ -461,7 +461,7 @@ class Pool:
     """Generated faces with the classifier's reading and their pose."""
     z: torch.Tensor
     images: torch.Tensor
-    p: np.ndarray                 # the classifier's probabilities, one column per name
+    probs: np.ndarray             # the classifier's probabilities, one column per name
     pose: np.ndarray
     names: list[str]
 
@@ -520,7 +520,7 @@ def run(cfg: ArithmeticConfig, choices: str | Path | Choices | None = None) -> A
     lap("pool")
     equations, draws = {}, {}
     for name in cfg.equations:
-        equations[name], draws[name] = success_rates(G, clf, pool.z, pool.images, pool.p, equation(name), cfg)
+        equations[name], draws[name] = success_rates(G, clf, pool.z, pool.images, pool.probs, equation(name), cfg)
     lap("equations")
     chosen, source = resolve_choices(choices, cfg, pool)
     same = (chosen.pool, chosen.seed) == (cfg.pool, cfg.seed)
@@ -530,21 +530,21 @@ def run(cfg: ArithmeticConfig, choices: str | Path | Choices | None = None) -> A
     lap("turn")
     return ArithmeticResult(
         config=cfg, classifier=clf.scores.to_dict(),
-        pool_rates={n: float((pool.p[:, j] > 0.5).mean()) for j, n in enumerate(clf.names)},
+        pool_rates={n: float((pool.probs[:, j] > 0.5).mean()) for j, n in enumerate(clf.names)},
         equations=equations, turn=turn, choices_source=source, seconds=seconds, generator=G,
         attribute_classifier=clf, pool_data=pool, choice_pool=choice_pool, choices=chosen, draws=draws)
 
 
 def resolve_choices(choices, cfg: ArithmeticConfig, pool: Pool) -> tuple[Choices, str]:
     """`choices` (a Choices or a JSON path) if it was made for this model, else the classifier's
-    picks from `pool` (read with the classifier that made `pool.p`)."""
+    picks from `pool` (read with the classifier that made `pool.probs`)."""
     name = "given"
     if choices is not None and not isinstance(choices, Choices):
         name, choices = Path(choices).name, Choices.load(choices)
     if choices is not None and choices.sha256 == model_sha256(model_path(cfg.model)):
         return choices, f"hand-picked ({name})"
     why = "none given" if choices is None else f"{name} was made for another version of {cfg.model}"
-    return auto_choices(cfg.model, pool.p, pool.names, pool.pose, cfg.pool, cfg.seed, cfg.turn_exemplars), \
+    return auto_choices(cfg.model, pool.probs, pool.names, pool.pose, cfg.pool, cfg.seed, cfg.turn_exemplars), \
         f"the classifier's picks ({why})"
 
 
@@ -559,7 +559,7 @@ def arithmetic_cli(model: str, name: str, trials: int, seed: int, out: str | Pat
     require_face_model(model, train_cfg, "vector arithmetic (§6.3.2)")
     clf = load_classifier(AttributeConfig.from_profile(cfg.classifier, progress=False))
     pool_ = make_pool(G, clf, cfg.pool, cfg.seed)
-    res, draws = success_rates(G, clf, pool_.z, pool_.images, pool_.p, equation(name), cfg)
+    res, draws = success_rates(G, clf, pool_.z, pool_.images, pool_.probs, equation(name), cfg)
     summary = dict(model=model, equation=name, text=res.text, trials=res.trials,
                    success_mean3=res.success_mean3, success_single=res.success_single,
                    success_pixel=res.success_pixel, success_random=res.success_random, stderr=res.stderr,
