@@ -2,8 +2,9 @@
 
 The CLI only parses arguments into a config (the same objects the notebooks build; flags come from
 the config dataclasses' fields, help text and bounds included) and calls the package: `run SECTION`
-calls a section's `run(cfg)` as its notebook does. Expected failures — bad data, a bad checkpoint, a file that cannot be written, a diverged
-run, a flag out of its bounds — print one line `error: …` and exit non-zero, without a traceback;
+calls a section's `run(cfg)` as its notebook does. Expected failures — bad data, a bad checkpoint, a
+file that cannot be written, a diverged run, a flag out of its bounds — print one line `error: …` and
+exit non-zero, without a traceback;
 Ctrl-C prints one line `interrupted; …` (with how to resume, where a run can) and exits 130.
 Nothing imports this module.
 """
