@@ -73,15 +73,15 @@ from .config import Config, option
 from .data import ImageData, load_dataset, to_unit_range
 from .figures import grid_image
 from .models import Discriminator, build_models, eval_mode
-from .pretrained import load_models, require_discriminator
+from .pretrained import load_models, model_key, require_discriminator
 from .results import Result, artifact
 
 
 @dataclasses.dataclass
 class GuidedBackpropConfig(Config):
     """§6.2: which discriminators, which layer, how many top images per feature."""
-    models: tuple[str, ...] = option(("scenes64", "celeba64"), "zoo models (or checkpoint paths) whose D to "
-                                     "look inside, each on its own training data")
+    models: tuple[str, ...] = option(("zoo:scenes64", "zoo:celeba64"), "the models (zoo:NAME or a checkpoint) "
+                                     "whose D to look inside, each on its own training data")
     layer: int = option(-1, "D's conv layer, 0 = the input side; negative counts from the last (-1: the paper's "
                             "'last convolution layer')")
     top_k: int = option(9, "top-activating images per feature for class selectivity", min=1)
@@ -435,7 +435,7 @@ def _boxes(name: str, G, D, D_random, D_other, layer: int, cfg: GuidedBackpropCo
     from .annotations import load_annotations, sample_for_seed
     from .data import DataError
     try:
-        ann = load_annotations(name if ":" in name or name.endswith(".pt") else f"zoo:{name}")
+        ann = load_annotations(name)
     except DataError:
         return None
     seeds = [int(k) for k, v in ann["samples"].items() if v][:cfg.box_samples]
@@ -453,8 +453,7 @@ def _boxes(name: str, G, D, D_random, D_other, layer: int, cfg: GuidedBackpropCo
 
 def measure_model(name: str, cfg: GuidedBackpropConfig) -> ModelFeatures:
     """§6.2 for one zoo model (or checkpoint): trained vs random D on the model's training data."""
-    G, D, train_cfg = load_models(name if "/" in name or name.endswith(".pt") or name.startswith("zoo:")
-                                  else f"zoo:{name}")
+    G, D, train_cfg = load_models(name)
     D = require_discriminator(D, name).float().to(memory_format=torch.contiguous_format).eval()
     data = load_dataset(train_cfg.dataset, train_cfg.image_size, channels=train_cfg.channels, limit=cfg.limit,
                         progress=False)
@@ -497,7 +496,7 @@ def measure_model(name: str, cfg: GuidedBackpropConfig) -> ModelFeatures:
 def run(cfg: GuidedBackpropConfig) -> GuidedBackpropResult:
     """§6.2's measurement for every model of the config."""
     t0 = time.perf_counter()
-    models = {name: measure_model(name, cfg) for name in cfg.models}
+    models = {model_key(model): measure_model(model, cfg) for model in cfg.models}
     return GuidedBackpropResult(config=cfg, models=models, seconds=round(time.perf_counter() - t0, 1))
 
 

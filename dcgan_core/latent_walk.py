@@ -48,9 +48,10 @@ import torch
 from .config import Config, TrainConfig, option
 from .data import load_dataset
 from .metrics import inception_features
-from .models import Generator, build_models, eval_mode, sample_z
-from .pretrained import load_models
+from .models import Generator, build_models, sample_z
+from .pretrained import load_models, model_key
 from .results import Result, artifact
+from .sample import render, seed_points
 
 METHODS = ("trained", "crossfade", "untrained", "memorizer")
 
@@ -58,7 +59,8 @@ METHODS = ("trained", "crossfade", "untrained", "memorizer")
 @dataclasses.dataclass
 class LatentWalkConfig(Config):
     """§6.1's walks: the figure (`points`, `steps`) and the smoothness measurement (`n_walks`, …)."""
-    models: tuple[str, ...] = option(("scenes64", "celeba64"), "zoo names (or checkpoint paths) to walk")
+    models: tuple[str, ...] = option(("zoo:scenes64", "zoo:celeba64"), "the generators to walk: zoo:NAME or a "
+                                                                       "checkpoint path")
     points: int = option(9, "random points per walk in the figure (Figure 4: 'a series of 9 random points')", min=2)
     steps: int = option(8, "frames per segment between two points in the figure", min=1)
     mode: str = option("linear", "linear (the paper) or spherical interpolation", choices=("linear", "spherical"))
@@ -109,24 +111,6 @@ def crossfade(images: torch.Tensor, steps: int) -> torch.Tensor:
     t = (torch.arange(steps, dtype=images.dtype) / steps).view(-1, 1, 1, 1)
     frames = [(1 - t) * a + t * b for a, b in zip(images[:-1], images[1:])]
     return torch.cat(frames + [images[-1:]])
-
-
-def model_path(name: str) -> str:
-    """A zoo name ("celeba64") as "zoo:celeba64"; "zoo:NAME" and checkpoint paths as they are."""
-    return name if name.startswith("zoo:") or "/" in name or name.endswith(".pt") else f"zoo:{name}"
-
-
-@torch.no_grad()
-def render(G: Generator, z: torch.Tensor, batch_size: int = 256) -> torch.Tensor:
-    """G(z) in eval mode, in batches, on the CPU."""
-    device = next(G.parameters()).device
-    with eval_mode(G):
-        return torch.cat([G(z[i:i + batch_size].to(device)).float().cpu() for i in range(0, len(z), batch_size)])
-
-
-def seed_points(n: int, nz: int, seed: int) -> torch.Tensor:
-    """n points z ~ U[-1, 1]^nz from one seed (`sample.generate`'s noise for the same seed)."""
-    return sample_z(n, nz, torch.Generator().manual_seed(seed))
 
 
 @torch.no_grad()
@@ -257,9 +241,9 @@ class LatentWalkResult(Result):
 def run(cfg: LatentWalkConfig) -> LatentWalkResult:
     """Figure 4's walk of `cfg.points` points for each model, and the smoothness measurement."""
     seconds, frames, gens, walks = {}, {}, {}, {}
-    for name in cfg.models:
-        start = time.perf_counter()
-        G, _, train_cfg = load_models(model_path(name))
+    for model in cfg.models:
+        start, name = time.perf_counter(), model_key(model)
+        G, _, train_cfg = load_models(model)
         gens[name] = G
         frames[name] = render(G, walk(seed_points(cfg.points, G.nz, cfg.seed), cfg.steps, cfg.mode))
         bank = load_dataset(train_cfg.dataset, G.image_size, split=train_cfg.split, channels=G.channels,

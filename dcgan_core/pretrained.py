@@ -128,6 +128,8 @@ def load_models(path: str | Path, map_location="cpu") -> tuple[Generator, Discri
     file or a run folder (its best.pt, else last.pt)."""
     if str(path).startswith("zoo:"):
         return load(str(path)[4:], map_location=map_location)
+    if str(path) in manifest() and not Path(path).exists():     # one way to name a model: zoo:NAME
+        raise CheckpointError(f"{path!r} is neither a checkpoint nor a run folder; the zoo's model is zoo:{path}")
     state = load_checkpoint(path, map_location)
     try:
         cfg = TrainConfig.from_dict(state["config"])
@@ -135,6 +137,17 @@ def load_models(path: str | Path, map_location="cpu") -> tuple[Generator, Discri
         raise CheckpointError(f"{path} has a config this version cannot use: {e}") from None
     G, D = _rebuild(cfg, state, str(path))
     return G, D, cfg
+
+
+def learning_curves(name: str, zoo_dir: str | Path = ZOO_DIR) -> tuple[Path, Path | None]:
+    """Zoo entry NAME's training logs: NAME-metrics.csv and NAME-eval.csv (None where it has no evaluations)."""
+    evals = Path(zoo_dir) / f"{name}-eval.csv"
+    return Path(zoo_dir) / f"{name}-metrics.csv", evals if evals.is_file() else None
+
+
+def model_key(model: str | Path) -> str:
+    """A model's name in result tables: "zoo:scenes64" → "scenes64"; a checkpoint path as given."""
+    return str(model)[4:] if str(model).startswith("zoo:") else str(model)
 
 
 def model_sha256(model: str | Path) -> str:

@@ -13,6 +13,19 @@ from .models import Generator, eval_mode, sample_z
 from .pretrained import load_models
 
 
+def seed_points(n: int, nz: int, seed: int) -> torch.Tensor:
+    """n points z ~ U[-1, 1]^nz from one seed (`generate`'s noise for the same seed)."""
+    return sample_z(n, nz, torch.Generator().manual_seed(seed))
+
+
+@torch.no_grad()
+def render(G: Generator, z: torch.Tensor, batch_size: int = 256) -> torch.Tensor:
+    """G(z) in eval mode, in batches, on the CPU."""
+    device = next(G.parameters()).device
+    with eval_mode(G):
+        return torch.cat([G(z[i:i + batch_size].to(device)).float().cpu() for i in range(0, len(z), batch_size)])
+
+
 @torch.no_grad()
 def generate(G: Generator, n: int, seed: int = 0, labels: torch.Tensor | None = None) -> torch.Tensor:
     """n images in [-1, 1] from G in eval mode (BN running statistics; G's mode is restored);

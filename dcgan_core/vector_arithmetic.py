@@ -59,9 +59,9 @@ import torch
 from .attributes import AttributeClassifier, AttributeConfig, load_classifier, require_face_model
 from .config import Config, option
 from .files import read_json, write_json
-from .latent_walk import model_path, render, seed_points
 from .pretrained import model_sha256
 from .results import Result, artifact
+from .sample import render, seed_points
 
 
 @dataclasses.dataclass(frozen=True)
@@ -109,7 +109,7 @@ MAX_TRIALS = 1_000
 @dataclasses.dataclass
 class ArithmeticConfig(Config):
     """§6.3.2's measurement (notebook 07 and `python -m dcgan_core arithmetic`)."""
-    model: str = option("celeba64", "the face generator: a zoo name (celeba64) or a checkpoint path")
+    model: str = option("zoo:celeba64", "the face generator: zoo:NAME or a checkpoint path")
     equations: tuple[str, ...] = option(tuple(EQUATIONS), "equations to measure: smiling-man, glasses-woman")
     pool: int = option(2000, f"generated faces the classifier reads to find exemplars (at most {MAX_POOL:,}: held "
                              f"in memory)", min=16)
@@ -445,7 +445,7 @@ def auto_choices(model: str, p: np.ndarray, names: list[str], poses: np.ndarray,
                  n_turn: int = 4) -> Choices:
     """The classifier's picks: for each equation the 3 most confident faces per concept; the turn's
     exemplars by pose."""
-    c = Choices(model=model, sha256=model_sha256(model_path(model)), pool=pool, seed=seed)
+    c = Choices(model=model, sha256=model_sha256(model), pool=pool, seed=seed)
     for name, eq in EQUATIONS.items():
         c.equations[name] = {label: idx[:3] for label, idx in pick_candidates(p, names, eq, 3).items()}
     left, right = turn_exemplars(poses, n_turn)
@@ -512,7 +512,7 @@ def run(cfg: ArithmeticConfig, choices: str | Path | Choices | None = None) -> A
         nonlocal clock
         seconds[step], clock = time.perf_counter() - clock, time.perf_counter()
 
-    G, _, train_cfg = load_models(model_path(cfg.model))
+    G, _, train_cfg = load_models(cfg.model)
     require_face_model(cfg.model, train_cfg, "vector arithmetic (§6.3.2)")
     clf = load_classifier(AttributeConfig.from_profile(cfg.classifier, progress=False))
     lap("classifier")
@@ -541,7 +541,7 @@ def resolve_choices(choices, cfg: ArithmeticConfig, pool: Pool) -> tuple[Choices
     name = "given"
     if choices is not None and not isinstance(choices, Choices):
         name, choices = Path(choices).name, Choices.load(choices)
-    if choices is not None and choices.sha256 == model_sha256(model_path(cfg.model)):
+    if choices is not None and choices.sha256 == model_sha256(cfg.model):
         return choices, f"hand-picked ({name})"
     why = "none given" if choices is None else f"{name} was made for another version of {cfg.model}"
     return auto_choices(cfg.model, pool.probs, pool.names, pool.pose, cfg.pool, cfg.seed, cfg.turn_exemplars), \
@@ -555,7 +555,7 @@ def arithmetic_cli(model: str, name: str, trials: int, seed: int, out: str | Pat
     cfg = ArithmeticConfig.from_profile("cpu", model=model, equations=(name,), trials=trials, seed=seed,
                                         classifier=classifier, pool=pool)
     from .pretrained import load_models
-    G, _, train_cfg = load_models(model_path(cfg.model))  # a bad model fails before any training
+    G, _, train_cfg = load_models(cfg.model)  # a bad model fails before any training
     require_face_model(model, train_cfg, "vector arithmetic (§6.3.2)")
     clf = load_classifier(AttributeConfig.from_profile(cfg.classifier, progress=False))
     pool_ = make_pool(G, clf, cfg.pool, cfg.seed)

@@ -129,7 +129,8 @@ def latent_walk_explorer(G: Generator, seed_a: int = 0, seed_b: int = 1, steps: 
     row scrolls sideways rather than shrinking its frames)."""
     import torch
 
-    from .latent_walk import render, seed_points, walk
+    from .latent_walk import walk
+    from .sample import render, seed_points
     a = W.IntText(value=seed_a, description="seed A")
     b = W.IntText(value=seed_b, description="seed B")
     n = W.IntSlider(value=steps, min=1, max=16, description="steps", continuous_update=False)

@@ -17,14 +17,13 @@ from dcgan_core.latent_walk import (
     interpolate,
     measure,
     nearest,
-    render,
-    seed_points,
     step_sizes,
     untrained_generator,
     walk,
 )
 from dcgan_core.models import Generator, init_weights
 from dcgan_core.pretrained import load
+from dcgan_core.sample import render, seed_points
 from dcgan_core.widgets import latent_walk_explorer
 
 

@@ -25,7 +25,8 @@ LAYERS = [
     {"latent_walk", "attributes"},                 # §6.1; the face-attribute judge of §6.3
     {"vector_arithmetic", "forgetting", "judge"},  # §6.3.2, §6.3.1 (use the attribute judge above); the judge
                                                    # checked on hand-labelled generated faces (annotations' files)
-    {"cards", "widgets", "notebooks", "report", "record"},   # report: results → build/PROFILE/report/; record: results/
+    {"cards", "widgets", "notebooks", "report", "record",    # report: results → build/PROFILE/report/; record: results/
+     "sections"},                                  # the sections in paper order (imports them by name, at run time)
     {"cli"},
     {"__main__"},
 ]
