@@ -7,22 +7,18 @@ import torch.nn.functional as F
 
 from dcgan_core import pretrained
 from dcgan_core.data import load_dataset
+from dcgan_core.feature_selectivity import brightness_matched_kl, distinct_top, kl_to_prior, selectivity, thumbnails
 from dcgan_core.guided_backprop import (
     GuidedBackpropConfig,
     GuidedLeakyReLU,
     box_saliency,
-    brightness_matched_kl,
     concentration,
-    distinct_top,
     guided_saliency,
     is_gray,
-    kl_to_prior,
     layer_output,
     random_discriminator,
     responses,
     saliency_image,
-    selectivity,
-    thumbnails,
 )
 from dcgan_core.widgets import guided_backprop_explorer
 

@@ -19,7 +19,7 @@ LAYERS = [
     {"sample", "figures", "annotations"},         # annotations: hand labels of generated samples
     {"metrics"},                                   # FID/KID
     {"memorization", "train"},
-    {"dedup", "mnist_appendix", "guided_backprop", "representation",  # one module per paper section
+    {"dedup", "mnist_appendix", "guided_backprop", "feature_selectivity", "representation",  # one per section
      "features", "svm", "cnn_baseline", "classify", "kmeans_ablation", "feature_ablations"},  # §5's steps
                                                    # (representation composes them)
     {"latent_walk", "attributes"},                 # §6.1; the face-attribute judge of §6.3
