@@ -25,7 +25,7 @@ from .data import held_out_split, load_dataset, to_uint8, to_unit_range
 from .figures import save_figure
 from .files import RunDir, atomic_write, read_json, temp_path, write_text
 from .memorization import memorization, memorization_figure
-from .metrics import evaluate
+from .metrics import check_n, evaluate
 from .models import Discriminator, Generator, build_models
 from .pretrained import ZOO_DIR, PretrainedError, check_name, export, load, manifest, write_manifest
 from .sample import generate, save_grid
@@ -105,6 +105,8 @@ def export_run(run: str | Path, name: str, *, n: int = 1000, large_n: int | None
     An existing entry NAME is replaced only with `force`. Returns the card."""
     run, zoo_dir = RunDir(run), Path(zoo_dir)
     check_name(name)
+    for count in (n, large_n or n):
+        check_n(count)                    # before any file is staged
     checkpoint = run.checkpoints / checkpoint if checkpoint else run.chosen_checkpoint()
     if not checkpoint.is_file():
         raise CheckpointError(f"no checkpoint {checkpoint}; the run has: "
@@ -144,6 +146,8 @@ def score(name: str, *, n: int = 1000, large_n: int | None = None, memorization_
     drawn by hand, and zoo/NAME.md. Needs no run folder (`export --name NAME` without --run):
     the steps, wall time and curves recorded at export are kept. Returns the card."""
     zoo_dir = Path(zoo_dir)
+    for count in (n, large_n or n):
+        check_n(count)                    # before any file is staged
     with _staged(name, zoo_dir, keep=True) as stage:
         _score(name, n=n, large_n=large_n, memorization_n=memorization_n, zoo_dir=stage,
                annotations_dir=annotations_dir, progress=progress)

@@ -283,8 +283,6 @@ def real_features(dataset: str, split: str = "test", n: int = 1000, image_size: 
     "index"} (index: which images of the split — of its first `limit` with a limit — sorted),
     cached in `<cache>/cache/fid-….npz` (written atomically). "fast" and "reference" share the cache
     (their features agree to ~1e-6); a weights file has its own, keyed on its contents."""
-    if not isinstance(n, int) or n < 2:
-        raise MetricsError(f"n must be an integer >= 2, got {n!r}")
     if image_size is None:
         image_size = native_size(dataset)
         if image_size is None:
@@ -334,6 +332,17 @@ class Scores(Result):
     preprocessing: str = PREPROCESSING
 
 
+MAX_N = 50_000      # samples per FID/KID at most: all are generated and held in memory before their features
+
+
+def check_n(n) -> int:
+    """`n` if it is a sample count FID/KID can take (2 to MAX_N), else one MetricsError saying so."""
+    if isinstance(n, bool) or not isinstance(n, int) or not 2 <= n <= MAX_N:
+        raise MetricsError(f"n must be an integer from 2 to {MAX_N:,} (FID's usual 50k; the samples are held in "
+                           f"memory at once), got {n!r}")
+    return n
+
+
 def evaluate(checkpoint_or_generator, dataset: str | None = None, n: int = 1000, split: str | None = None,
              seed: int = 0, *, batch_size: int = 32, device="cpu", precision: str = "fp32", cache_dir=None,
              mirror=None, kid_subsets: int = 100, progress: bool = False, inception: str | Path = "fast",
@@ -349,6 +358,7 @@ def evaluate(checkpoint_or_generator, dataset: str | None = None, n: int = 1000,
     from .sample import generate
 
     t0 = time.perf_counter()
+    check_n(n)                                    # before any work: a model, a dataset
     device = resolve_device(str(device))          # a GPU this machine lacks: one line, before any work
     if isinstance(checkpoint_or_generator, torch.nn.Module):
         G = checkpoint_or_generator
@@ -357,8 +367,6 @@ def evaluate(checkpoint_or_generator, dataset: str | None = None, n: int = 1000,
     else:
         G, _, cfg = load_models(checkpoint_or_generator)
         dataset = dataset or cfg.dataset
-    if not isinstance(n, int) or n < 2:
-        raise MetricsError(f"n must be an integer >= 2, got {n!r}")
     split = split or held_out_split(dataset)
     real = real_features(dataset, split, n, G.image_size, channels=G.channels, seed=0, cache_dir=cache_dir,
                          mirror=mirror, batch_size=batch_size, device=device, progress=progress, inception=inception,

@@ -129,6 +129,15 @@ def test_sample_refuses_more_than_a_grid_holds(capsys, tmp_path):
     assert files_under(tmp_path) == []
 
 
+def test_fid_refuses_more_samples_than_it_can_hold(capsys, tmp_path):
+    # (export: a new name and a run folder with no checkpoint, so a check that came late could write nothing)
+    for command in (("evaluate", "--checkpoint", "zoo:mnist"), ("export", "--run", tmp_path, "--name", "new-entry")):
+        one_line(*cli(capsys, *command, "--n", 10_000_000),
+                 "n must be an integer from 2 to 50,000 (FID's usual 50k; the samples are held in memory at once), "
+                 "got 10000000")
+    assert files_under(tmp_path) == []
+
+
 # --- 4. notebooks: a file as the build folder, no notebook to run -------------------------------------
 def test_notebooks_refuse_before_making_anything(capsys, tmp_path):
     (tmp_path / "a-file").write_text("not a folder")
