@@ -130,11 +130,20 @@ def parse_flag(cls: type[Config], name: str, text: str) -> Any:
     """The text of field `name`'s flag as its value, checked as the config checks it (`checked`): a
     flag out of bounds is refused by the parser, before any work, for every command."""
     f = next(f for f in dataclasses.fields(cls) if f.name == name)
-    typ, _ = _base_type(typing.get_type_hints(cls)[name])
-    try:
-        value = typ(text)
-    except ValueError:
-        raise ValueError(f"must be {'an' if typ is int else 'a'} {typ.__name__}, got {text!r}") from None
+    hint = typing.get_type_hints(cls)[name]
+    typ, optional = _base_type(hint)
+    if typ is tuple:        # tuple[str, ...] and the like: comma-separated ("zoo:scenes64,zoo:celeba64")
+        args = typing.get_args(next((a for a in typing.get_args(hint) if typing.get_origin(a) is tuple), hint))
+        elem = args[0] if args else str
+        try:
+            value = tuple(elem(part.strip()) for part in text.split(",") if part.strip())
+        except ValueError:
+            raise ValueError(f"must be comma-separated {elem.__name__} values, got {text!r}") from None
+    else:
+        try:
+            value = typ(text)
+        except ValueError:
+            raise ValueError(f"must be {'an' if typ is int else 'a'} {typ.__name__}, got {text!r}") from None
     return checked(value, typ, False, f.metadata)
 
 

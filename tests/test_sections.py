@@ -119,3 +119,12 @@ def test_the_cli_runs_a_section_as_its_notebook_does(tmp_path):
     bad = subprocess.run([sys.executable, "-m", "dcgan_core", "run", "latent_walk", "--steps", "0"],
                          capture_output=True, text=True, timeout=120)
     assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "--steps" in bad.stderr
+
+
+def test_a_tuple_flag_is_comma_separated_values():
+    """`run latent_walk --models zoo:a,zoo:b` (a tuple[str, ...] field): the values, not the characters."""
+    from dcgan_core.config import parse_flag
+    from dcgan_core.vector_arithmetic import ArithmeticConfig
+    assert parse_flag(LatentWalkConfig, "models", "zoo:scenes64") == ("zoo:scenes64",)
+    assert parse_flag(LatentWalkConfig, "models", "zoo:scenes64, zoo:celeba64") == ("zoo:scenes64", "zoo:celeba64")
+    assert parse_flag(ArithmeticConfig, "equations", "smiling-man") == ("smiling-man",)
