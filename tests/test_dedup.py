@@ -372,7 +372,7 @@ def test_cli_finds_injected_copies_in_a_folder_and_changes_nothing(tmp_path, cif
 
 
 @pytest.mark.parametrize("case, needle", [("missing", "does not exist"), ("unreadable", "could be read"),
-                                          ("threshold", "threshold must be"), ("radius", "radius must be")])
+                                          ("threshold", "--threshold: must be ≥ 0.0, got -1.0"), ("radius", "radius must be")])
 def test_cli_bad_input_is_one_error_line(tmp_path, env, case, needle):
     folder = tmp_path / "images"
     folder.mkdir()
