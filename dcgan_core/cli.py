@@ -199,12 +199,12 @@ def _parser() -> argparse.ArgumentParser:
 
     # `run SECTION …`: its flags come from the section's config, so they are added for the section named
     # (`_run_parser`; importing every section to list every flag would slow each command down).
-    sub.add_parser("run", help="run one section of the paper (its notebook's measurement) and save its result",
-                   description="python -m dcgan_core run SECTION [--profile P] [--build DIR] [the section's config "
-                               "flags]: the section's run(cfg), the same the notebook calls, its numbers saved as "
-                               "DIR/results/NN_NAME.json. SECTION: " + ", ".join(SECTIONS.values())
-                               + " (or NN, NN_NAME); `run SECTION --help` lists its flags.",
-                   add_help=False)
+    u = sub.add_parser("run", help="run one section of the paper (its notebook's measurement) and save its result",
+                       description="python -m dcgan_core run SECTION [--profile P] [--build DIR] [the section's config "
+                                   "flags]: the section's run(cfg), the same the notebook calls, its numbers saved as "
+                                   "DIR/results/NN_NAME.json. `run SECTION --help` lists its flags.")
+    u.add_argument("section", help=", ".join(SECTIONS.values()) + " (or NN, NN_NAME)")
+    u.add_argument("flags", nargs=argparse.REMAINDER, help="--profile, --build and the section's config flags")
 
     r = sub.add_parser("report", help="build the results report from executed notebooks",
                        description="Write BUILD/report/index.html (the paper's claims and figures beside ours) and the "
@@ -240,19 +240,10 @@ def _run_parser(name: str) -> argparse.ArgumentParser:
     return p
 
 
-def _run_section(argv: list[str]) -> None:
+def _run_section(section: str, flags: list[str]) -> None:
     from . import sections
-    if not argv or argv[0] in ("-h", "--help"):
-        print("usage: python -m dcgan_core run SECTION [--profile P] [--build DIR] [flags]; SECTION is one of "
-              + ", ".join(sections.SECTIONS.values()) + "; `run SECTION --help` lists its flags")
-        return
-    if argv[0].startswith("-"):
-        raise ValueError("run needs a section first: " + ", ".join(sections.SECTIONS.values()))
-    key = sections.find(argv[0])
-    if sections.result_class(key) is None:
-        raise ValueError(f"{key}'s run returns one concept's result, not the section's: use `forget --concept …`, or "
-                         f"notebook 06 for both")
-    args = _run_parser(key).parse_args(argv[1:])
+    key = sections.find(section)       # (tests/test_sections.py: every section's run returns its Result)
+    args = _run_parser(key).parse_args(flags)
     cls = sections.config_class(key)
     cfg = cls.from_profile(args.profile, **_given(args, cls))
     print(f"wrote {sections.run(key, cfg, args.build or Path('build') / 'cli' / args.profile)}")
@@ -263,14 +254,11 @@ def _one_line_warning(message, category, filename, lineno, file=None, line=None)
 
 
 def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
-    args, rest = _parser().parse_known_args(argv)
-    if args.command != "run" and rest:
-        _parser().parse_args(argv)             # the usual one-line refusal of unknown arguments
+    args = _parser().parse_args(argv)
     warnings.showwarning = _one_line_warning   # e.g. "warning: skipped 2 unreadable image(s) in …"
     try:
         if args.command == "run":
-            _run_section(rest)
+            _run_section(args.section, args.flags)
         elif args.command == "train":
             from .train import distributed, train
             cfg, resume = _train_config(args)

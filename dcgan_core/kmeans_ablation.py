@@ -93,11 +93,13 @@ def kmeans_ablation(sets: tuple[tuple[torch.Tensor, np.ndarray], ...], recipe: K
     change alone; then `best`: of the recipe changes that raised validation accuracy, combined or the
     best one alone, whichever validates better. Returns dict(default, rows, best, best_row, jpeg_…)."""
     (tr, ytr), (va, yva), (te, yte) = sets
-    cache = {}
+    cache, distortion = {}, {}
 
     def features(r: KMeansRecipe, jpeg=None, k_seed=seed) -> list[Features]:     # fitted on the training rows, kept
         if (r, jpeg, k_seed) not in cache:
             images = (tr, va, te) if jpeg is None else tuple(recode_jpeg(x, jpeg) for x in (tr, va, te))
+            if jpeg is not None:        # mean |Δ pixel| (of 255) the re-encoding made, on 200 training images
+                distortion[jpeg] = float((images[0][:200].float() - tr[:200].float()).abs().mean())
             km = fit_kmeans(images[0], r, k_seed)
             cache[r, jpeg, k_seed] = [Features("kmeans", kmeans_features(km, x), y, [4 * r.k])
                                       for x, y in zip(images, (ytr, yva, yte))]
@@ -127,8 +129,8 @@ def kmeans_ablation(sets: tuple[tuple[torch.Tensor, np.ndarray], ...], recipe: K
             m = measure(recipe, jpeg=value)
         else:                                   # k-means seed
             m = measure(recipe, k_seed=seed + value)
-        if what == "jpeg":                      # mean |Δ pixel| (of 255) the re-encoding made
-            m["distortion"] = float((recode_jpeg(tr[:200], value).float() - tr[:200].float()).abs().mean())
+        if what == "jpeg":
+            m["distortion"] = distortion[value]
         rows.append(dict(kind=kind, change=what, value=value, label=_label(kind, what, value), **m,
                          delta=m["accuracy"] - default["accuracy"], val_delta=m["val"] - default["val"]))
     pick = {}               # per recipe field, the value with the best validation accuracy above the default's

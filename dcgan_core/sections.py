@@ -15,7 +15,7 @@ from pathlib import Path
 from types import ModuleType
 
 from .config import Config
-from .results import Result, result_file
+from .results import result_file
 
 # notebook (and results file) → module
 SECTIONS = {
@@ -45,11 +45,6 @@ def module(name: str) -> ModuleType:
 def config_class(name: str) -> type[Config]:
     """The type of `run`'s `cfg`."""
     return typing.get_type_hints(module(name).run)["cfg"]
-
-
-def result_class(name: str) -> type[Result] | None:
-    """The type `run` returns (None where it does not say one)."""
-    return typing.get_type_hints(module(name).run).get("return")
 
 
 def run(name: str, cfg: Config, build: str | Path) -> Path:

@@ -147,7 +147,7 @@ def latent_walk_explorer(G: Generator, seed_a: int = 0, seed_b: int = 1, steps: 
     for w in (a, b, n, path):
         w.observe(show, names="value")
     show()
-    strip = W.Box([image], layout=W.Layout(overflow_x="auto", width="100%"))
+    strip = W.Box([image], layout=W.Layout(overflow="auto hidden", width="100%"))   # scrolls sideways
     return W.VBox([W.HBox([a, b]), W.HBox([n, path]), strip])
 
 
