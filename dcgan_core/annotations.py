@@ -5,7 +5,8 @@
 model file (its samples) and to the noise seed of each sample, so they are stored as
 `annotations/CONCEPT/SHA256.json` (tracked: they are hand work) with the sample of seed s being
 `sample_for_seed(G, [s])`. `forgetting` (window boxes), `guided_backprop` (saliency in the boxes), `judge`
-(attribute labels of generated faces) and the zoo's cards read them; `widgets.box_annotator` draws boxes.
+(attribute labels of generated faces) and the zoo's cards read them; `widgets.box_annotator` draws boxes
+(`to_widget_boxes`/`from_widget_boxes` convert them to and from its widget).
 """
 
 from __future__ import annotations
@@ -96,3 +97,25 @@ def check_annotations(ann, path: str | Path) -> dict:
 
 def save_annotations(ann: dict, root: str | Path = ANNOTATIONS_DIR) -> Path:
     return write_json(annotation_path(ann["sha256"], ann["concept"], root), ann, indent=1)
+
+
+# ---------------------------------------------------------------------------------------------
+# The annotation widget's conversions (widgets.box_annotator): boxes drawn on a sample enlarged
+# `scale` times, as jupyter-bbox-widget's {"x", "y", "width", "height", "label"} dicts
+
+def to_widget_boxes(boxes: list, scale: float, label: str = "window") -> list[dict]:
+    return [dict(x=x0 * scale, y=y0 * scale, width=(x1 - x0) * scale, height=(y1 - y0) * scale, label=label)
+            for x0, y0, x1, y1 in boxes]
+
+
+def from_widget_boxes(bboxes: list[dict], scale: float, image_size: int) -> list[list[int]]:
+    """The widget's boxes as [x0, y0, x1, y1] in sample pixels, rounded and clipped to the image;
+    empty boxes are left out."""
+    out = []
+    for b in bboxes:
+        x0, y0 = b["x"] / scale, b["y"] / scale
+        x1, y1 = x0 + b["width"] / scale, y0 + b["height"] / scale
+        box = [int(round(min(max(v, 0), image_size))) for v in (min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1))]
+        if box[2] > box[0] and box[3] > box[1]:
+            out.append(box)
+    return out

@@ -36,6 +36,7 @@ the regression would learn "eyes", not "glasses"). scikit-learn's L2 logistic re
 standardized features (standardizing does not change a weight's sign); held-out accuracy by k-fold
 cross-validation over *images* (`folds`), so no image is both trained and tested on. Every map
 with a weight > 0 (fitted on all images) is dropped at every position (`G(z, drop={layer: maps})`).
+The mechanism (G's activations, boxes → positions, the probe, dropping maps) is `drop_maps.py`.
 
 **Measured** (the paper only shows samples), always against dropping as many *random* maps of the
 same layer (`random_repeats` draws):
@@ -64,6 +65,18 @@ from torch import nn
 from .annotations import annotation_path, load_annotations, sample_for_seed
 from .config import Config, option
 from .data import DataError
+from .drop_maps import (
+    DroppingGenerator,
+    box_mask,
+    check_layer,
+    fit_probe,
+    folds_of,
+    layer_activations,
+    logistic_model,
+    position_samples,
+    random_maps,
+    vectors_at,
+)
 from .figures import grid_image
 from .models import Generator, eval_mode, sample_z
 from .pretrained import load_models, require_discriminator
@@ -124,134 +137,11 @@ class ForgettingConfig(Config):
         return ("windows", "eyeglasses") if self.concept == "both" else (self.concept,)
 
 
-def box_mask(boxes_per_image: list[list], size: int, image_size: int) -> torch.Tensor:
-    """N×size×size bool: positions of a size×size layer whose centre lies inside one of the image's
-    boxes (given in pixels of image_size×image_size)."""
-    centre = (torch.arange(size) + 0.5) * image_size / size
-    mask = torch.zeros(len(boxes_per_image), size, size, dtype=torch.bool)
-    for i, boxes in enumerate(boxes_per_image):
-        for x0, y0, x1, y1 in boxes:
-            ys = (centre >= y0) & (centre < y1)
-            xs = (centre >= x0) & (centre < x1)
-            mask[i] |= ys[:, None] & xs[None, :]
-    return mask
-
-
-# ---------------------------------------------------------------------------------------------
-# The logistic regression on activations
-
-def position_samples(pos: torch.Tensor, neg_pool: torch.Tensor, seed: int, extra_neg: torch.Tensor | None = None
-                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """(image, y, x) positions and labels: every positive position, and per image as many random
-    positions from `neg_pool` (at least 4 in images without positives); `extra_neg` adds every
-    position it marks as a negative."""
-    rng = np.random.default_rng(seed)
-    rows = []
-    for i in range(len(pos)):
-        p = pos[i].nonzero().numpy()
-        pool = neg_pool[i].nonzero().numpy()
-        n = min(len(pool), max(len(p), 4))
-        neg = pool[rng.choice(len(pool), n, replace=False)] if n else pool[:0]
-        rows += [(i, y, x, 1) for y, x in p] + [(i, y, x, 0) for y, x in neg]
-        if extra_neg is not None:
-            rows += [(i, y, x, 0) for y, x in extra_neg[i].nonzero().numpy()]
-    a = np.array(rows, dtype=np.int64).reshape(-1, 4)
-    return a[:, 0], a[:, 1], a[:, 2], a[:, 3]
-
-
-def _vectors(acts: torch.Tensor, img, ys, xs) -> np.ndarray:
-    return acts[torch.from_numpy(img), :, torch.from_numpy(ys), torch.from_numpy(xs)].numpy()
-
-
-def _model(reg: float):
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
-    return make_pipeline(StandardScaler(), LogisticRegression(C=reg, max_iter=2000, class_weight="balanced"))
-
-
-def folds_of(n_images: int, folds: int, seed: int) -> np.ndarray:
-    """The fold of each image (a seeded permutation)."""
-    return np.random.default_rng(seed).permutation(n_images) % folds
-
-
-@dataclasses.dataclass
-class Probe:
-    """A fitted window (or glasses) regression at one G layer."""
-    layer: int
-    n_maps: int
-    accuracy: float            # held out, by image folds: balanced accuracy at p > 0.5
-    weights: np.ndarray        # C weights (standardized features), fitted on all images
-    n_positive: int            # positions used
-    n_negative: int
-
-    @property
-    def maps(self) -> list[int]:
-        """The maps the paper drops: every one with a weight > 0."""
-        return [int(i) for i in np.flatnonzero(self.weights > 0)]
-
-    def strongest(self, m: int) -> list[int]:
-        return [int(i) for i in np.argsort(-self.weights)[:m] if self.weights[i] > 0]
-
-
-def fit_probe(acts: torch.Tensor, pos: torch.Tensor, neg_pool: torch.Tensor, cfg: ForgettingConfig, layer: int,
-              extra_neg: torch.Tensor | None = None) -> Probe:
-    """Logistic regression on the activations `acts` (N×C×h×w) at positions inside (pos) vs outside."""
-    from sklearn.metrics import balanced_accuracy_score
-    img, ys, xs, y = position_samples(pos, neg_pool, cfg.seed, extra_neg)
-    if y.sum() == 0 or (1 - y).sum() == 0:
-        raise DataError("no positive (or no negative) positions at this layer: draw boxes first")
-    X = _vectors(acts, img, ys, xs)
-    fold = folds_of(len(acts), cfg.folds, cfg.seed)[img]
-    pred = np.zeros(len(y))
-    for k in range(cfg.folds):
-        train, test = fold != k, fold == k
-        if not test.any() or len(set(y[train])) < 2:
-            continue
-        pred[test] = _model(cfg.reg).fit(X[train], y[train]).predict(X[test])
-    model = _model(cfg.reg).fit(X, y)
-    return Probe(layer=layer, n_maps=acts.shape[1], accuracy=float(balanced_accuracy_score(y, pred)),
-                 weights=model[-1].coef_[0].copy(), n_positive=int(y.sum()), n_negative=int((1 - y).sum()))
-
-
-def random_maps(n_maps: int, m: int, repeats: int, seed: int) -> list[list[int]]:
-    """`repeats` draws of m random maps out of n_maps (the control)."""
-    gen = torch.Generator().manual_seed(seed + 1)
-    return [torch.randperm(n_maps, generator=gen)[:m].sort().values.tolist() for _ in range(repeats)]
-
-
-class DroppingGenerator(nn.Module):
-    """G with some feature maps dropped, for code that calls G(z) (metrics.evaluate, sample.generate)."""
-
-    def __init__(self, G: Generator, drop: dict[int, list[int]]):
-        super().__init__()
-        self.G, self.drop = G, drop
-        self.nz, self.image_size, self.channels = G.nz, G.image_size, G.channels
-        self.n_classes, self.arch = getattr(G, "n_classes", 0), G.arch
-
-    def forward(self, z: torch.Tensor, labels=None) -> torch.Tensor:
-        return self.G(z, drop=self.drop, labels=labels)
-
-
 def _load_generator(model: str) -> tuple[Generator, nn.Module, object]:
     G, D, cfg = load_models(model)
     G = G.float().to(memory_format=torch.contiguous_format).eval()
     D = require_discriminator(D, model).float().to(memory_format=torch.contiguous_format).eval()
     return G, D, cfg
-
-
-def _check_layer(G: Generator, layer: int) -> None:
-    hidden = len(G.layers) - 1
-    if not 0 <= layer < hidden:
-        raise ValueError(f"layer must be one of G's hidden layers 0..{hidden - 1}, got {layer}")
-
-
-@torch.no_grad()
-def _activations(G: Generator, seeds, layer: int) -> torch.Tensor:
-    device = next(G.parameters()).device
-    z = torch.cat([sample_z(1, G.nz, torch.Generator().manual_seed(int(s))) for s in seeds]).to(device)
-    with eval_mode(G):
-        return G.activations(z)[layer].float().cpu()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -313,9 +203,9 @@ class WindowJudge:
         acts = self.features(images)
         pos = box_mask(boxes, acts.shape[-1], images.shape[-1])
         img, ys, xs, y = position_samples(pos, ~pos, cfg.seed)
-        X = _vectors(acts, img, ys, xs)
+        X = vectors_at(acts, img, ys, xs)
         self.fold = folds_of(len(images), cfg.folds, cfg.seed)
-        self.models = [_model(cfg.reg).fit(X[self.fold[img] != k], y[self.fold[img] != k]) for k in range(cfg.folds)]
+        self.models = [logistic_model(cfg.reg).fit(X[self.fold[img] != k], y[self.fold[img] != k]) for k in range(cfg.folds)]
         pred = np.zeros(len(y))
         for k, m in enumerate(self.models):
             pred[self.fold[img] == k] = m.predict(X[self.fold[img] == k])
@@ -367,13 +257,13 @@ def run_windows(cfg: ForgettingConfig) -> WindowsResult:
         raise DataError(f"only {len(seeds)} annotated samples: need at least {cfg.folds} (folds)")
     boxes = [ann["samples"][str(s)] for s in seeds]
     for layer in sorted(set(cfg.layers) | {cfg.layer}):
-        _check_layer(G, layer)
+        check_layer(G, layer)
     before = sample_for_seed(G, seeds)
     judge = WindowJudge(D, before, boxes, cfg)
     has_box = [i for i, b in enumerate(boxes) if b]
     layers = {}
     for layer in sorted(set(cfg.layers) | {cfg.layer}):
-        acts = _activations(G, seeds, layer)
+        acts = layer_activations(G, seeds, layer)
         pos = box_mask(boxes, acts.shape[-1], G.image_size)
         probe = fit_probe(acts, pos, ~pos, cfg, layer)
         maps = probe.maps
@@ -451,7 +341,7 @@ def run_eyeglasses(cfg: ForgettingConfig, classifier=None) -> EyeglassesResult:
     t0 = time.perf_counter()
     G, _, train_cfg = _load_generator(cfg.faces_model)
     require_face_model(cfg.faces_model, train_cfg, "eyeglasses (§6.3.1)")
-    _check_layer(G, cfg.layer)
+    check_layer(G, cfg.layer)
     clf = classifier or load_classifier(AttributeConfig.from_profile(cfg.classifier_profile, progress=False))
     col = clf.column("Eyeglasses")
     rate = lambda x: float((clf.predict(x)[:, col] > cfg.threshold).mean())  # noqa: E731
@@ -628,25 +518,3 @@ def summary(result: ForgettingResult) -> dict:
         out[concept].pop("config", None)
     return out
 
-
-
-# ---------------------------------------------------------------------------------------------
-# The annotation widget's conversions (widgets.box_annotator): boxes drawn on a sample enlarged
-# `scale` times, as jupyter-bbox-widget's {"x", "y", "width", "height", "label"} dicts
-
-def to_widget_boxes(boxes: list, scale: float, label: str = "window") -> list[dict]:
-    return [dict(x=x0 * scale, y=y0 * scale, width=(x1 - x0) * scale, height=(y1 - y0) * scale, label=label)
-            for x0, y0, x1, y1 in boxes]
-
-
-def from_widget_boxes(bboxes: list[dict], scale: float, image_size: int) -> list[list[int]]:
-    """The widget's boxes as [x0, y0, x1, y1] in sample pixels, rounded and clipped to the image;
-    empty boxes are left out."""
-    out = []
-    for b in bboxes:
-        x0, y0 = b["x"] / scale, b["y"] / scale
-        x1, y1 = x0 + b["width"] / scale, y0 + b["height"] / scale
-        box = [int(round(min(max(v, 0), image_size))) for v in (min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1))]
-        if box[2] > box[0] and box[3] > box[1]:
-            out.append(box)
-    return out

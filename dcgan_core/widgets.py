@@ -293,13 +293,14 @@ def box_annotator(G: Generator, model: str, seeds, concept: str = "windows", sca
     from .annotations import (
         ANNOTATIONS_DIR,
         annotation_path,
+        from_widget_boxes,
         load_annotations,
         new_annotations,
         sample_for_seed,
         save_annotations,
+        to_widget_boxes,
     )
     from .data import DataError
-    from .forgetting import from_widget_boxes, to_widget_boxes
     from .pretrained import model_sha256
 
     try:

@@ -1,4 +1,4 @@
-"""§6.3.1 forgetting to draw objects (forgetting.py): boxes, annotations, the regression, the drop,
+"""§6.3.1 forgetting to draw objects (forgetting.py, drop_maps.py): boxes, annotations, the regression, the drop,
 the annotation widget and the CLI, on the zoo's generators."""
 
 import json
@@ -9,9 +9,16 @@ import pytest
 import torch
 
 from dcgan_core import pretrained
-from dcgan_core.annotations import annotation_path, load_annotations, sample_for_seed
+from dcgan_core.annotations import (
+    annotation_path,
+    from_widget_boxes,
+    load_annotations,
+    sample_for_seed,
+    to_widget_boxes,
+)
 from dcgan_core.data import DataError
-from dcgan_core.forgetting import ForgettingConfig, box_mask, fit_probe, from_widget_boxes, run_windows, to_widget_boxes
+from dcgan_core.drop_maps import box_mask, fit_probe
+from dcgan_core.forgetting import ForgettingConfig, run_windows
 from dcgan_core.pretrained import model_sha256
 from dcgan_core.widgets import box_annotator
 

@@ -16,7 +16,8 @@ LAYERS = [
     {"models", "data", "results"},                 # networks, datasets, result objects
     {"checkpoint", "claims"},                      # checkpoint files; the paper's claims
     {"pretrained"},                                # the zoo; load_models(path | zoo:NAME)
-    {"sample", "figures", "annotations"},         # annotations: hand labels of generated samples
+    {"sample", "figures", "annotations",          # annotations: hand labels of generated samples
+     "drop_maps"},                                 # G's feature maps: the probe, dropping them (§6.3.1)
     {"metrics"},                                   # FID/KID
     {"memorization", "train"},
     {"dedup", "mnist_appendix", "guided_backprop", "feature_selectivity", "representation",  # one per section
