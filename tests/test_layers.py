@@ -24,8 +24,9 @@ LAYERS = [
      "features", "svm", "cnn_baseline", "classify", "kmeans_ablation", "feature_ablations"},  # §5's steps
                                                    # (representation composes them)
     {"latent_walk", "attributes"},                 # §6.1; the face-attribute judge of §6.3
-    {"vector_arithmetic", "forgetting", "judge"},  # §6.3.2, §6.3.1 (use the attribute judge above); the judge
-                                                   # checked on hand-labelled generated faces (annotations' files)
+    {"vector_arithmetic", "forgetting", "judge",   # §6.3.2, §6.3.1 (use the attribute judge above); the judge
+     "turn", "concepts"},                          # checked on hand-labelled generated faces (annotations' files);
+                                                   # §6.3.2's turn vector (Figure 8) and concept reading
     {"cards", "widgets", "notebooks", "report", "record",    # report: results → build/PROFILE/report/; record: results/
      "sections"},                                  # the sections in paper order (imports them by name, at run time)
     {"cli"},

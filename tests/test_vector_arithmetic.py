@@ -11,16 +11,15 @@ import torch
 
 from dcgan_core import attributes
 from dcgan_core.attributes import AttributeConfig, load_classifier
+from dcgan_core.concepts import concept_prob, reads_as
 from dcgan_core.data import load_dataset, to_unit_range
 from dcgan_core.models import Generator, init_weights
+from dcgan_core.turn import pose
 from dcgan_core.vector_arithmetic import (
     EQUATIONS,
     Choices,
-    concept_prob,
     noise_grid,
     pixel_arithmetic,
-    pose,
-    reads_as,
     toggle,
     z_arithmetic,
 )
