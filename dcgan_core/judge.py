@@ -4,8 +4,8 @@
 Radford, Metz & Chintala (2015), [arXiv 1511.06434](https://arxiv.org/abs/1511.06434), §6.3 judged
 generated faces by eye. Our §6 numbers come from `attributes.py`'s classifier instead, trained and
 scored on *real* CelebA faces only; generated faces are blurrier and stranger, and an independent
-reader found it reading Eyeglasses on 2.3 % of zoo `celeba64` samples where it saw ~9 % (issue 28).
-So the judge is checked here on the faces it judges:
+reader saw several times more glasses on zoo `celeba64` samples than it read (issue 28). So the
+judge is checked here on the faces it judges:
 
 - **Hand labels** — `annotations/faces/SHA256.json` (keyed by the model file's sha256 like
   `annotations/windows/`; loaded with `annotations.load_annotations`): Eyeglasses, Smiling and Male
@@ -22,15 +22,9 @@ So the judge is checked here on the faces it judges:
   faces they are scored on, so `f1_cross_validated` also scores the F1 threshold chosen on other
   folds; with ~10 positive Eyeglasses faces every Eyeglasses number is rough.
 
-Measured (2026-12-05, the `cpu` classifier, `table(run())`): Eyeglasses labelled 5.3 % (11 of 209;
-31 uncertain), the judge 1.4 % at 0.5 with precision 1.00 and recall 0.27, ROC-AUC 0.95: it ranks
-well but its 0.5 is far too strict on generated faces; the F1 threshold (0.044) takes the seed-123
-rate from 2.3 % to 12.1 %, the rate-matching one (0.10) to 7.4 %. Smiling and Male lose recall at
-0.5 too (0.83, 0.67), less severely.
-
-Not yet used by §6.3.1 (`forgetting.py`) or §6.3.2 (`vector_arithmetic.py`): they still read at
-0.5. (The label helpers live in `forgetting.py`, so wiring the judge into it means moving them
-down first: forgetting → judge → forgetting would be a cycle.)
+`table(run())` prints what it measures (the numbers are the run's, never typed here). Not yet used
+by §6.3.1 (`forgetting.py`) or §6.3.2 (`vector_arithmetic.py`): they still read at 0.5; the label
+files are read through `annotations.py`, below all three, so wiring it in makes no cycle.
 """
 
 from __future__ import annotations
