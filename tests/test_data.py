@@ -13,7 +13,7 @@ import pytest
 import torch
 from PIL import Image, ImageFile
 
-from dcgan_core import data
+from dcgan_core import data, sources
 from dcgan_core.data import (
     KNOWN_DATASETS,
     DataError,
@@ -59,13 +59,13 @@ def test_mnist(mirror, shared_cache_dir):
     test = load("mnist", 32, shared_cache_dir, mirror, split="test", limit=100)
     assert test.labels[:10].tolist() == MNIST_TEST_LABELS
     # At the native 28×28 the pixels are exactly the idx file's: no other preprocessing.
-    raw = data._read_idx(mirror / "MNIST" / "raw" / "t10k-images-idx3-ubyte")[:100]
+    raw = sources._read_idx(mirror / "MNIST" / "raw" / "t10k-images-idx3-ubyte")[:100]
     native = load("mnist", 28, shared_cache_dir, mirror, split="test", limit=100)
     assert np.array_equal(native.images[:, 0].numpy(), raw)
 
 
 def test_fashion_mnist_from_debian_package(shared_cache_dir, tmp_path):
-    if not (data.FASHION_MNIST_SYSTEM_DIR / "train-images-idx3-ubyte.gz").is_file():
+    if not (sources.FASHION_MNIST_SYSTEM_DIR / "train-images-idx3-ubyte.gz").is_file():
         pytest.skip("apt package dataset-fashion-mnist is not installed")
     empty_mirror = tmp_path / "no-mirror"
     empty_mirror.mkdir()
@@ -309,7 +309,7 @@ def test_unavailable_offline_download_fails(name, tmp_path, cache_dir):
 
 
 def test_unavailable_offline_no_download(tmp_path, cache_dir, monkeypatch):
-    monkeypatch.setattr(data, "FASHION_MNIST_SYSTEM_DIR", tmp_path / "not-installed")
+    monkeypatch.setattr(sources, "FASHION_MNIST_SYSTEM_DIR", tmp_path / "not-installed")
     says = r"fashion-mnist is not available offline.*download=False.*apt-get install dataset-fashion-mnist"
     with pytest.raises(DataError, match=says):
         load("fashion-mnist", 32, cache_dir, tmp_path / "no-such-mirror", download=False)
@@ -364,7 +364,7 @@ def test_a_new_dataset_is_one_entry_and_one_source(tmp_path, cache_dir, monkeypa
                 Image.new("RGB", (8, 8), colour).save(root / split / colour / f"{i}.png")
 
     def shapes_source(where, split, arg):
-        return data._class_folders(root / split, ["red", "green"], data._list_images(root / split))
+        return sources._class_folders(root / split, ["red", "green"], sources._list_images(root / split))
     monkeypatch.setitem(data.DATASETS, "shapes", DatasetInfo(shapes_source, ("train", "test"), native_size=8,
                                                              labels="class", licence="drawn by this test"))
     shapes = load("shapes", 8, cache_dir, split="test")

@@ -12,7 +12,8 @@ PACKAGE = Path(__file__).resolve().parents[1] / "dcgan_core"
 # Bottom up. A module may import modules of its own layer or of lower ones.
 LAYERS = [
     {"__init__", "files", "diffaugment", "inception"},  # imports nothing of the package (inception: FID's net)
-    {"config"},                                    # configs, profiles, validation
+    {"config", "sources"},                         # configs, profiles, validation; where each dataset's
+                                                   # images are (data imports them)
     {"models", "data", "results"},                 # networks, datasets, result objects
     {"checkpoint", "claims"},                      # checkpoint files; the paper's claims
     {"pretrained"},                                # the zoo; load_models(path | zoo:NAME)
