@@ -18,7 +18,8 @@ LAYERS = [
     {"pretrained"},                                # the zoo; load_models(path | zoo:NAME)
     {"sample", "figures", "annotations"},         # annotations: hand labels of generated samples
     {"metrics"},                                   # FID/KID
-    {"memorization", "train"},
+    {"memorization", "train",
+     "semantic_hash"},                             # §4.1.1's method: the autoencoder hash, the `dedup` command
     {"dedup", "mnist_appendix", "guided_backprop", "feature_selectivity", "representation",  # one per section
      "features", "svm", "cnn_baseline", "classify", "kmeans_ablation", "feature_ablations"},  # §5's steps
                                                    # (representation composes them)
