@@ -270,7 +270,7 @@ def main(argv: list[str] | None = None) -> int:
             from .sample import sample_grid
             print(f"wrote {sample_grid(args.checkpoint, n=args.n, seed=args.seed, out=args.out)}")
         elif args.command == "dedup":
-            from .dedup import run_dedup
+            from .semantic_hash import run_dedup
             paths = run_dedup(DedupConfig.from_profile(args.profile, **_given(args, DedupConfig)), args.out)
             report = json.loads(paths["report"].read_text())
             print(f"{report['n_total']} images, {report['n_groups']} duplicate groups: keeping {report['n_kept']}, "

@@ -1,36 +1,13 @@
 """
-# De-duplication by autoencoder hashing (§4.1.1)
+# De-duplication by autoencoder hashing, measured (§4.1.1)
 
-Radford, Metz & Chintala (2015), [arXiv 1511.06434](https://arxiv.org/abs/1511.06434), §4.1.1:
-
-> "To further decrease the likelihood of the generator memorizing input examples (Fig. 2) we
-> perform a simple image de-duplication process. We fit a 3072-128-3072 de-noising dropout
-> regularized RELU autoencoder on 32x32 downsampled center-crops of training examples. The
-> resulting code layer activations are then binarized via thresholding the ReLU activation which
-> has been shown to be an effective information preserving technique (Srivastava et al., 2014)
-> and provides a convenient form of semantic-hashing, allowing for linear time de-duplication.
-> Visual inspection of hash collisions showed high precision with an estimated false positive
-> rate of less than 1 in 100. Additionally, the technique detected and removed approximately
-> 275,000 near duplicates, suggesting a high recall."
-
-The paper leaves these open; our choices are `DedupConfig` fields (the notebook's parameters):
-
-- **noise** — additive Gaussian noise of σ = 0.2 on pixels in [-1, 1] (`noise="mask"` instead
-  zeroes a fraction of the inputs, the classic de-noising autoencoder corruption).
-- **dropout** — p = 0.2 on the 128 code units, during training only. It matters: without it,
-  longer training makes most units active on every image and unrelated images collide (measured
-  on 5,800 CIFAR-10 images after 30 epochs: precision 0.02 without dropout, 1.00 with it).
-- **threshold** — 0: bit j is 1 where ReLU unit j is active at all. This is the literal reading
-  of "thresholding the ReLU activation", and it does not depend on the scale the codes happen to
-  train to. Thresholds up to ~0.3 measure the same; higher ones set too few bits, and images
-  whose codes are mostly small collide.
-- **training** — Adam (lr 1e-3), batch 128, mean squared error to the clean image; 3 epochs at
-  `smoke`, 10 at `cpu` and `paper`. The decoder is linear.
-- **radius** — 0 is the paper's method: images collide when all 128 bits are equal, found with one
-  dict in linear time. R > 0 also joins hashes within Hamming distance R, found by multi-index
-  hashing (split the bits into R + 1 chunks: two hashes within distance R agree exactly on at least
-  one chunk), and takes connected components. That is linear while chunk buckets stay small and
-  quadratic in a bucket's size otherwise.
+Radford, Metz & Chintala (2015), [arXiv 1511.06434](https://arxiv.org/abs/1511.06434), §4.1.1, fit a
+3072-128-3072 de-noising dropout ReLU autoencoder and binarize its code layer into a semantic hash
+("linear time de-duplication"); they report "an estimated false positive rate of less than 1 in 100"
+from looking at collisions, and "approximately 275,000 near duplicates" removed, "suggesting a high
+recall". The method itself, with the choices the paper leaves open, is `semantic_hash.py`; this
+module is the section: its config (`DedupConfig`, the method's fields and the measurement's) and
+the measurement.
 
 The paper estimated precision by looking at collisions. We measure it: `inject_duplicates` adds
 known near-copies (JPEG re-encodes, 1–2 px shifts and crops, brightness, contrast, noise, resize
@@ -39,9 +16,10 @@ of change, and `compare` puts three baselines beside the autoencoder on the same
 
 The section's pattern (results.py): `DedupConfig.from_profile(profile, …)` → `run(cfg)`, the whole
 measurement, returns a `DedupEvaluation` whose numbers are saved as JSON and checked against the
-paper's claims (claims.py); the figure functions below and `widgets.dedup_explorer` draw it.
-Notebook 02 and benchmarks/dedup_eval.py both call `run`. `run_dedup` is the `dedup` command:
-it de-duplicates a dataset for training (`train --keep OUT/kept.json`).
+paper's claims (claims.py); the figure functions below, `semantic_hash.collisions_figure` and
+`widgets.dedup_explorer` draw it. Notebook 02 and benchmarks/dedup_eval.py both call `run`.
+`semantic_hash.run_dedup` is the `dedup` command: it de-duplicates a dataset for training
+(`train --keep OUT/kept.json`).
 """
 
 from __future__ import annotations
@@ -49,26 +27,30 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import io
-import itertools
 import time
 from collections import defaultdict
-from pathlib import Path
 from typing import ClassVar
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from PIL import Image, ImageEnhance
-from torch import nn
-from tqdm.auto import tqdm
 
 from .config import Config, option
-from .data import load_dataset, to_unit_range
-from .files import write_json
+from .data import load_dataset
 from .results import Laps, Result, artifact
+from .semantic_hash import (
+    HashAutoencoder,
+    check_images,
+    collisions_figure,
+    encode,
+    group_hashes,
+    hash_codes,
+    hash_keys,
+    pixel_vectors,
+    train_autoencoder,
+)
 
 KINDS = ("exact", "jpeg", "shift", "crop", "brightness", "contrast", "noise", "resize")
-_POPCOUNT = np.unpackbits(np.arange(256, dtype=np.uint8)[:, None], axis=1).sum(1, dtype=np.uint8)  # bits set per byte
 
 
 @dataclasses.dataclass
@@ -124,194 +106,6 @@ class DedupConfig(Config):
 
 
 # ---------------------------------------------------------------------------------------------
-# The autoencoder: 3072 → 128 ReLU → 3072
-
-class HashAutoencoder(nn.Module):
-    """§4.1.1's "3072-128-3072 … RELU autoencoder": one ReLU code layer whose units become hash bits."""
-
-    def __init__(self, n_in: int = 3 * 32 * 32, n_code: int = 128, dropout: float = 0.2):
-        super().__init__()
-        self.encoder = nn.Linear(n_in, n_code)   # N×3072 → N×128
-        self.dropout = nn.Dropout(dropout)       # "dropout regularized": drops code units while training
-        self.decoder = nn.Linear(n_code, n_in)   # N×128 → N×3072
-
-    def encode(self, x: torch.Tensor) -> torch.Tensor:
-        return F.relu(self.encoder(x))
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.decoder(self.dropout(self.encode(x)))
-
-
-def _vectors(images: torch.Tensor) -> torch.Tensor:
-    """uint8 N×3×32×32 → float32 N×3072 in [-1, 1]: the 32×32 center crops, flattened."""
-    return to_unit_range(images).flatten(1)
-
-
-def _check_images(images: torch.Tensor) -> None:
-    if images.dtype != torch.uint8 or images.ndim != 4 or tuple(images.shape[1:]) != (3, 32, 32):
-        raise ValueError(f"dedup hashes uint8 N×3×32×32 images (load_dataset(name, 32, channels=3)), "
-                         f"got {images.dtype} {tuple(images.shape)}")
-    if len(images) == 0:
-        raise ValueError("there are no images to de-duplicate")
-
-
-def corrupt(x: torch.Tensor, noise: str, level: float, gen: torch.Generator) -> torch.Tensor:
-    """The de-noising autoencoder's input: x with Gaussian noise added, or a fraction of it zeroed."""
-    if noise == "gaussian":
-        return x + level * torch.randn(x.shape, generator=gen)
-    if noise == "mask":
-        return x * (torch.rand(x.shape, generator=gen) >= level)
-    return x
-
-
-def train_autoencoder(images: torch.Tensor, cfg: DedupConfig) -> tuple[HashAutoencoder, list[float]]:
-    """Fit the autoencoder to `images` (uint8 N×3×32×32); returns it (in eval mode) and each
-    epoch's mean training loss. Seeded: the same images and config give the same weights."""
-    _check_images(images)
-    batch = min(cfg.batch_size, len(images))  # a dataset smaller than a batch is one batch
-    gen = torch.Generator().manual_seed(cfg.seed)
-    losses = []
-    with torch.random.fork_rng(devices=[]):   # seed init and dropout without touching the caller's RNG
-        torch.manual_seed(cfg.seed)
-        model = HashAutoencoder(3 * 32 * 32, cfg.code_bits, cfg.dropout)
-        opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
-        for _ in tqdm(range(cfg.epochs), desc="autoencoder", unit="epoch", disable=not cfg.progress):
-            order, total = torch.randperm(len(images), generator=gen), 0.0
-            for start in range(0, len(images), batch):
-                x = _vectors(images[order[start:start + batch]])
-                # Minimise ‖decoder(dropout(encode(x + noise))) − x‖²: reconstruct the clean image.
-                loss = F.mse_loss(model(corrupt(x, cfg.noise, cfg.noise_level, gen)), x)
-                opt.zero_grad()
-                loss.backward()
-                opt.step()
-                total += loss.item() * len(x)
-            losses.append(total / len(images))
-    return model.eval(), losses
-
-
-@torch.no_grad()
-def reconstruction_loss(model: HashAutoencoder, images: torch.Tensor) -> float:
-    """Mean squared error of the clean reconstruction (no noise, no dropout)."""
-    x = _vectors(images)
-    return F.mse_loss(model.eval()(x), x).item()
-
-
-@torch.no_grad()
-def encode(model: HashAutoencoder, images: torch.Tensor, index: torch.Tensor | None = None,
-           batch: int = 4096) -> torch.Tensor:
-    """The code layer's ReLU activations of `images[index]` (all by default), float32 N×128."""
-    model.eval()
-    index = torch.arange(len(images)) if index is None else index
-    return torch.cat([model.encode(_vectors(images[index[s:s + batch]])) for s in range(0, len(index), batch)])
-
-
-# ---------------------------------------------------------------------------------------------
-# Hashing and grouping
-
-def hash_codes(codes: torch.Tensor | np.ndarray, threshold: float) -> np.ndarray:
-    """§4.1.1's binarization: bit j is [activation j > threshold], packed 8 to a byte (N×16 uint8)."""
-    return np.packbits(np.asarray(codes) > threshold, axis=1)
-
-
-def _keys(hashes: np.ndarray) -> list[bytes]:
-    """Each row of a packed-bit array as one `bytes` (a dict key)."""
-    hashes = np.ascontiguousarray(hashes, dtype=np.uint8)
-    return hashes.view(np.dtype((np.void, hashes.shape[1]))).ravel().tolist()
-
-
-def group_hashes(hashes: np.ndarray, radius: int = 0) -> list[list[int]]:
-    """Groups (size ≥ 2, each sorted, in order of their first image) of rows whose hashes are equal,
-    or for `radius` > 0 linked by chains of hashes at most `radius` bits apart."""
-    buckets = defaultdict(list)        # one pass over the hashes: linear time (§4.1.1)
-    for i, key in enumerate(_keys(hashes)):
-        buckets[key].append(i)
-    members = list(buckets.values())
-    if radius > 0:
-        members = [list(itertools.chain.from_iterable(members[u] for u in part))
-                   for part in _near_hashes(list(buckets), radius)]
-    return sorted((sorted(m) for m in members if len(m) > 1), key=lambda m: m[0])
-
-
-def _near_hashes(keys: list[bytes], radius: int) -> list[list[int]]:
-    """Connected components of the distinct hashes `keys` under Hamming distance ≤ radius
-    (multi-index hashing: candidates share one of radius + 1 chunks exactly; then checked)."""
-    codes = np.frombuffer(b"".join(keys), np.uint8).reshape(len(keys), -1)
-    bits = np.unpackbits(codes, axis=1)
-    parent = list(range(len(keys)))   # union-find over the distinct hashes
-
-    def root(u):
-        while parent[u] != u:
-            parent[u] = parent[parent[u]]
-            u = parent[u]
-        return u
-    for chunk in np.array_split(np.arange(bits.shape[1]), radius + 1):
-        same_chunk = defaultdict(list)
-        for u, key in enumerate(_keys(np.packbits(bits[:, chunk], axis=1))):
-            same_chunk[key].append(u)
-        for bucket in map(np.array, same_chunk.values()):
-            for s in range(0, len(bucket) - 1, 64):  # blocks of rows: memory stays small in a big bucket
-                rows = bucket[s:s + 64]
-                near = _POPCOUNT[codes[rows, None, :] ^ codes[None, bucket, :]].sum(2) <= radius
-                for a, b in zip(*np.nonzero(np.triu(near, s + 1))):  # each pair once: b after a
-                    ra, rb = root(rows[a]), root(bucket[b])
-                    if ra != rb:
-                        parent[ra] = rb
-    components = defaultdict(list)
-    for u in range(len(keys)):
-        components[root(u)].append(u)
-    return list(components.values())
-
-
-# ---------------------------------------------------------------------------------------------
-# De-duplicating a dataset (the CLI): report.json, collisions.png, kept.json
-
-@dataclasses.dataclass
-class DedupResult:
-    groups: list[list[int]]     # duplicate groups, as indices into the dataset
-    kept: list[int]             # one image per group (its first) and every image in no group
-    losses: list[float]         # the autoencoder's training loss per epoch
-    bits_set: float             # mean fraction of hash bits that are 1
-
-
-def deduplicate(images: torch.Tensor, cfg: DedupConfig) -> DedupResult:
-    """Train the autoencoder on `images`, hash them, group equal hashes; keep one per group."""
-    model, losses = train_autoencoder(images, cfg)
-    codes = encode(model, images)
-    groups = group_hashes(hash_codes(codes, cfg.threshold), cfg.radius)
-    removed = {i for g in groups for i in g[1:]}
-    kept = [i for i in range(len(images)) if i not in removed]
-    return DedupResult(groups, kept, losses, float((codes > cfg.threshold).float().mean()))
-
-
-def run_dedup(cfg: DedupConfig, out: str | Path) -> dict[str, Path]:
-    """`python -m dcgan_core dedup`: write OUT/report.json, OUT/collisions.png and OUT/kept.json
-    (for `train --keep`). Reads the dataset only; nothing in it is changed or deleted. Each file is
-    written atomically (files.atomic_write): a crash leaves the previous one whole, never half of it."""
-    import matplotlib.pyplot as plt
-
-    from .figures import save_figure
-    data = load_dataset(cfg.dataset, 32, channels=3, limit=cfg.limit, progress=cfg.progress)
-    result = deduplicate(data.images, cfg)
-    out = Path(out)
-    # Folders are named by file (paths relative to the folder); named datasets by index.
-    named = (lambda i: data.ids[i]) if data.name.startswith("folder:") else (lambda i: i)
-    report = {"dataset": data.name, "n_total": len(data), "n_groups": len(result.groups),
-              "n_removed": len(data) - len(result.kept), "n_kept": len(result.kept),
-              "groups": [[named(i) for i in g] for g in result.groups], "skipped": [list(s) for s in data.skipped],
-              "train_loss": result.losses, "bits_set": result.bits_set, "config": cfg.to_dict()}
-    paths = {"report": out / "report.json", "collisions": out / "collisions.png", "kept": out / "kept.json"}
-    write_json(paths["report"], report, indent=1)
-    fig = collisions_figure(data.images, result.groups, labels=data.ids,
-                            title=f"{len(result.groups)} duplicate groups in {data.name} (largest first)")
-    try:
-        save_figure(fig, paths["collisions"])     # atomic too
-    finally:
-        plt.close(fig)
-    write_json(paths["kept"], {"dataset": data.name, "n_total": len(data), "kept": result.kept}, indent=None)
-    return paths
-
-
-# ---------------------------------------------------------------------------------------------
 # Measuring it: injected near-duplicates as ground truth, three baselines
 
 def _change(img: Image.Image, kind: str, rng: np.random.Generator) -> Image.Image:
@@ -353,7 +147,7 @@ class Injected:
 
 def inject_duplicates(images: torch.Tensor, per_kind: int, seed: int = 0) -> Injected:
     """Copy `per_kind` distinct random originals with each kind of change and append the copies."""
-    _check_images(images)
+    check_images(images)
     n = len(images)
     if n < len(KINDS) * per_kind:
         raise ValueError(f"{n} images are too few to copy {per_kind} different ones for each of the "
@@ -364,7 +158,7 @@ def inject_duplicates(images: torch.Tensor, per_kind: int, seed: int = 0) -> Inj
               for j, i in enumerate(picked)]
     copies = torch.from_numpy(np.stack([np.asarray(c).transpose(2, 0, 1) for c in copies]))
     first = {}   # originals that are already pixel-identical are one source
-    source = np.array([first.setdefault(key, i) for i, key in enumerate(_keys(sha1_hashes(images)))])
+    source = np.array([first.setdefault(key, i) for i, key in enumerate(hash_keys(sha1_hashes(images)))])
     return Injected(images=torch.cat([images, copies]), source=np.concatenate([source, source[picked]]),
                     kind=np.array(["original"] * n + [k for k in KINDS for _ in range(per_kind)]),
                     original=np.concatenate([np.full(n, -1), picked]))
@@ -385,9 +179,9 @@ def phash_hashes(images: torch.Tensor) -> np.ndarray:
 @torch.no_grad()
 def random_projection_hashes(images: torch.Tensor, bits: int = 128, seed: int = 0) -> np.ndarray:
     """Baseline with no learning: the signs of `bits` random projections of the centered pixels."""
-    mean = sum(_vectors(images[s:s + 4096]).sum(0) for s in range(0, len(images), 4096)) / len(images)
+    mean = sum(pixel_vectors(images[s:s + 4096]).sum(0) for s in range(0, len(images), 4096)) / len(images)
     w = torch.randn(3 * 32 * 32, bits, generator=torch.Generator().manual_seed(seed))
-    return np.concatenate([np.packbits(((_vectors(images[s:s + 4096]) - mean) @ w > 0).numpy(), axis=1)
+    return np.concatenate([np.packbits(((pixel_vectors(images[s:s + 4096]) - mean) @ w > 0).numpy(), axis=1)
                            for s in range(0, len(images), 4096)])
 
 
@@ -638,36 +432,14 @@ def run(cfg: DedupConfig) -> DedupEvaluation:
     return DedupEvaluation(
         config=cfg, dataset=data.name, n_originals=n_originals, n_injected=len(inj.images) - n_originals,
         losses=losses, bits_set=float((codes > cfg.threshold).float().mean()),
-        distinct_hashes=len(set(_keys(hashes))), n_groups=len(groups), n_false_groups=len(false_groups), scores=scores, sweep=rows, best=best_row(rows),
+        distinct_hashes=len(set(hash_keys(hashes))), n_groups=len(groups), n_false_groups=len(false_groups), scores=scores, sweep=rows, best=best_row(rows),
         scaling=timing, controls=controls, seconds=dict(lap), injected=inj, codes=codes, groups=groups, false_groups=false_groups,
         model=model)
 
 
 # ---------------------------------------------------------------------------------------------
-# Figures (matplotlib; the notebook saves them with figures.save_figure)
-
-def collisions_figure(images: torch.Tensor, groups: list[list[int]], labels=None, max_groups: int = 8,
-                      per_group: int = 8, title: str = ""):
-    """The largest groups, one row each: what the paper inspected by eye."""
-    import matplotlib.pyplot as plt
-    shown = sorted(groups, key=len, reverse=True)[:max_groups]
-    cols = max(min(per_group, max((len(g) for g in shown), default=1)), 2)
-    fig, axes = plt.subplots(max(len(shown), 1), cols, figsize=(1.3 * cols, 1.45 * max(len(shown), 1)), squeeze=False)
-    for ax in axes.ravel():
-        ax.axis("off")
-    for row, group in zip(axes, shown):
-        for ax, i in zip(row, group):
-            ax.imshow(images[i].permute(1, 2, 0).numpy())
-            text = str(labels[i] if labels is not None else i)
-            ax.set_title(text if len(text) <= 16 else "…" + text[-15:], fontsize=7)
-        if len(group) > cols:
-            row[-1].set_title(f"+{len(group) - cols + 1} more", fontsize=7)
-    if not shown:
-        axes[0, 0].text(0, 0.5, "no collisions", fontsize=12)
-    fig.suptitle(title, fontsize=10)
-    fig.tight_layout()
-    return fig
-
+# Figures (matplotlib; the notebook saves them with figures.save_figure;
+# the groups' figure is semantic_hash.collisions_figure)
 
 def injected_examples_figure(inj: Injected):
     """For each kind of change, one original beside its changed copy."""

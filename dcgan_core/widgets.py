@@ -64,7 +64,8 @@ def dedup_explorer(codes, injected, threshold: float = 0.0, radius: int = 0, wid
     import torch
 
     from .data import to_unit_range
-    from .dedup import group_hashes, hash_codes, score, scores_table
+    from .dedup import score, scores_table
+    from .semantic_hash import group_hashes, hash_codes
 
     top = math.ceil(float(codes.max()) * 100) / 100             # at the top every bit is 0
     t_slider = W.FloatSlider(value=threshold, min=0.0, max=top, step=0.01,

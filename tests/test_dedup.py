@@ -25,22 +25,24 @@ from dcgan_core.dedup import (
     KINDS,
     DedupConfig,
     DedupEvaluation,
-    HashAutoencoder,
     Injected,
     compare,
-    encode,
-    group_hashes,
-    hash_codes,
     inject_duplicates,
-    reconstruction_loss,
     run,
-    run_dedup,
     scaling,
     score,
-    train_autoencoder,
 )
 from dcgan_core.files import WriteError
 from dcgan_core.results import Result, lookup
+from dcgan_core.semantic_hash import (
+    HashAutoencoder,
+    encode,
+    group_hashes,
+    hash_codes,
+    reconstruction_loss,
+    run_dedup,
+    train_autoencoder,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 SMALL = DedupConfig.from_profile("smoke", epochs=3, progress=False)

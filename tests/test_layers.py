@@ -20,7 +20,8 @@ LAYERS = [
     {"sample", "figures", "annotations",          # annotations: hand labels of generated samples
      "drop_maps"},                                 # G's feature maps: the probe, dropping them (§6.3.1)
     {"metrics"},                                   # FID/KID
-    {"memorization", "train"},
+    {"memorization", "train",
+     "semantic_hash"},                             # §4.1.1's method: the autoencoder hash, the `dedup` command
     {"dedup", "mnist_appendix", "guided_backprop", "feature_selectivity", "representation",  # one per section
      "features", "svm", "cnn_baseline", "classify", "kmeans_ablation", "feature_ablations"},  # §5's steps
                                                    # (representation composes them)
