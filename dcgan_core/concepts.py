@@ -13,8 +13,9 @@ set of attribute values ({"Smiling": 1, "Male": 0}: 1 = has it, 0 = has not).
 
 - **Probability** (`concept_prob`; ours) — P(concept) of a face, its attributes read as
   independent: the product of p or 1 − p over the concept's attributes.
-- **Read as** (`reads_as`) — every attribute on the wanted side of 0.5: how a result image is
-  graded against an equation's target (`vector_arithmetic.success_rates`).
+- **Read as** (`reads_as`) — every attribute on the wanted side of its threshold: 0.5, or the
+  validated judge's (`judge.validated`: chosen on hand-labelled generated faces); how a result
+  image is graded against an equation's target (`vector_arithmetic.success_rates`).
 - **Candidates** (`pick_candidates`; ours) — per concept of an equation, the faces of a generated
   pool read most confidently as it, among those read as it; refused, with one clear error, where
   fewer than the 3 that §6.3.2 averages are.
@@ -36,12 +37,13 @@ def concept_prob(p: np.ndarray, names: list[str], want: dict) -> np.ndarray:
     return out
 
 
-def reads_as(p: np.ndarray, names: list[str], want: dict) -> np.ndarray:
-    """Whether the classifier reads each face as the concept: every attribute on the wanted side of 0.5."""
+def reads_as(p: np.ndarray, names: list[str], want: dict, thresholds: dict | None = None) -> np.ndarray:
+    """Whether the classifier reads each face as the concept: every attribute on the wanted side of
+    its threshold (`thresholds[attr]`, default 0.5)."""
     ok = np.ones(len(p), dtype=bool)
     for attr, value in want.items():
-        col = p[:, names.index(attr)]
-        ok &= (col > 0.5) if value else (col <= 0.5)
+        said = p[:, names.index(attr)] > (thresholds or {}).get(attr, 0.5)
+        ok &= said if value else ~said
     return ok
 
 
@@ -50,7 +52,8 @@ def describe(want: dict) -> str:
     return ", ".join(("" if value else "not ") + attr for attr, value in want.items())
 
 
-def pick_candidates(p: np.ndarray, names: list[str], eq, k: int, need: int = 3) -> dict[str, list[int]]:
+def pick_candidates(p: np.ndarray, names: list[str], eq, k: int, need: int = 3,
+                    thresholds: dict | None = None) -> dict[str, list[int]]:
     """Per concept, the (at most) k pool indices read most confidently as it, among the faces the
     classifier reads as it (ours: an exemplar of "man with glasses" must be read as wearing glasses);
     one clear error where fewer than `need` (the exemplars averaged, §6.3.2: three) are. `eq` is a
@@ -58,7 +61,7 @@ def pick_candidates(p: np.ndarray, names: list[str], eq, k: int, need: int = 3) 
     out = {}
     for label, want in eq.concepts:
         order = np.argsort(-concept_prob(p, names, want), kind="stable")
-        read = order[reads_as(p[order], names, want)]
+        read = order[reads_as(p[order], names, want, thresholds)]
         if len(read) < need:
             raise ValueError(f"{eq.name}: only {len(read)} of the {len(p):,} pool faces read as {label} "
                              f"({describe(want)}), and the arithmetic averages {need} per concept: draw a larger "

@@ -46,7 +46,8 @@ same layer (`random_repeats` draws):
   output by construction), so it is a second logistic regression on the **trained D's features**
   of the image (`judge_layer`), cross-fitted by image folds: it sees only pixels. Also the mean
   brightness inside the boxes (windows in the 15-Scene photos are bright).
-- eyeglasses — the classifier's eyeglasses rate on fresh samples before and after, the FID cost
+- eyeglasses — the judge's eyeglasses rate on fresh samples before and after (read at the validated
+  judge's threshold, `judge.validated`, with its error on hand-labelled faces), the FID cost
   (`metrics.evaluate`, n = `fid_n`), and the rate as more maps are dropped, strongest weights first.
 """
 
@@ -109,8 +110,9 @@ class ForgettingConfig(Config):
     fid_n: int = option(500, "eyeglasses: images for each FID (small n: biased high, compare only)", min=2)
     curve: tuple[int, ...] = option((1, 2, 4, 8, 16, 32), "eyeglasses: numbers of maps dropped (strongest "
                                                           "weight first) for the rate curve", flag=False)
-    threshold: float = option(0.5, "eyeglasses: the classifier's probability above which a face wears glasses",
-                              min=0.0)
+    threshold: float | None = option(None, "eyeglasses: the classifier's probability above which a face wears "
+                                           "glasses; None: the validated judge's (judge.validated: chosen on the "
+                                           "model's hand-labelled faces; 0.5 for a model without labels)", min=0.0)
     classifier_profile: str = option("cpu", "profile of the attribute classifier (attributes.py)",
                                      choices=("smoke", "cpu", "paper"))
     seed: int = option(0, "seed of the noise, the negatives, the folds and the random maps")
@@ -126,7 +128,7 @@ class ForgettingConfig(Config):
     def check(self) -> None:
         if not self.reg > 0:
             raise ValueError(f"reg must be positive, got {self.reg!r}")
-        if not 0 < self.threshold < 1:
+        if self.threshold is not None and not 0 < self.threshold < 1:
             raise ValueError(f"threshold must be in (0, 1), got {self.threshold!r}")
         if self.concept == "eyeglasses" and self.annotations:
             raise ValueError("annotations are window boxes (concept windows); eyeglasses' boxes are the eye band "
@@ -309,7 +311,9 @@ class EyeglassesResult(Result):
     fid_after_random: float
     fid_n: int
     curve: dict                          # {"maps": [0, m…], "selected": [rates], "random": [rates]}
-    classifier: dict                     # the judge's held-out accuracy and ROC-AUC for Eyeglasses
+    classifier: dict                     # the classifier's held-out accuracy and ROC-AUC for Eyeglasses (real faces)
+    judge: dict                          # the threshold the rates read at, where it comes from, and its precision /
+                                         # recall on hand-labelled generated faces (judge.validated)
     seconds: float
     maps: list[int]
     rate_random_draws: list[float]       # per draw of random maps
@@ -336,6 +340,7 @@ def run_eyeglasses(cfg: ForgettingConfig, classifier=None) -> EyeglassesResult:
     """§6.3.1's experiment on faces with glasses (no hand work): regression, drop, and the
     measured rates, FID cost and rate curve, against random maps."""
     from .attributes import AttributeConfig, load_classifier, require_face_model
+    from .judge import error_note, validated
     from .metrics import evaluate
 
     t0 = time.perf_counter()
@@ -344,7 +349,9 @@ def run_eyeglasses(cfg: ForgettingConfig, classifier=None) -> EyeglassesResult:
     check_layer(G, cfg.layer)
     clf = classifier or load_classifier(AttributeConfig.from_profile(cfg.classifier_profile, progress=False))
     col = clf.column("Eyeglasses")
-    rate = lambda x: float((clf.predict(x)[:, col] > cfg.threshold).mean())  # noqa: E731
+    judge = validated(cfg.faces_model, G, clf)
+    threshold = judge.of("Eyeglasses") if cfg.threshold is None else cfg.threshold
+    rate = lambda x: float((clf.predict(x)[:, col] > threshold).mean())  # noqa: E731
 
     # The regression: eye band of glasses faces (positive) vs elsewhere, and the eye band of clear faces.
     z = sample_z(cfg.n_samples, G.nz, torch.Generator().manual_seed(cfg.seed))
@@ -352,7 +359,7 @@ def run_eyeglasses(cfg: ForgettingConfig, classifier=None) -> EyeglassesResult:
         outs = [G.activations(z[i:i + 500]) for i in range(0, len(z), 500)]
     acts = torch.cat([o[cfg.layer].float() for o in outs])
     p = clf.predict(torch.cat([o[-1].float() for o in outs]))[:, col]
-    glasses, clear = p > cfg.threshold, p < 0.1
+    glasses, clear = p > threshold, p < min(0.1, threshold / 2)   # clear: well below the threshold
     if glasses.sum() < 2:
         raise DataError(f"only {int(glasses.sum())} of {cfg.n_samples} samples read as wearing glasses: "
                         f"draw more (n_samples)")
@@ -397,6 +404,8 @@ def run_eyeglasses(cfg: ForgettingConfig, classifier=None) -> EyeglassesResult:
         fid_before=fid(G), fid_after=fid(DroppingGenerator(G, {cfg.layer: maps})),
         fid_after_random=fid(DroppingGenerator(G, {cfg.layer: randoms[0]})), fid_n=cfg.fid_n, curve=curve,
         classifier=dict(accuracy=s.accuracy.get("Eyeglasses"), auc=s.auc.get("Eyeglasses"), n_test=s.n_test),
+        judge=dict(threshold=threshold, source=judge.source if cfg.threshold is None else "given (--threshold)",
+                   error=error_note(judge, ["Eyeglasses"]), check=judge.checks.get("Eyeglasses")),
         seconds=round(time.perf_counter() - t0, 1), maps=maps, rate_random_draws=[rates[tuple(r)] for r in randoms],
         images_before=before[show], images_after=after[show], images_random=controls[0][show])
 
@@ -437,7 +446,8 @@ class ForgettingResult(Result):
                          f"the {g.maps_dropped} of {g.n_maps} chosen maps dropped, against {g.rate_after_random:.4f} for as "
                          f"many random maps (one random draw against the others: {g.control_gap:+.4f}); FID (n = "
                          f"{g.fid_n}) {g.fid_before:.1f} → {g.fid_after:.1f} (random maps: {g.fid_after_random:.1f}). "
-                         f"With glasses on about {g.rate_before:.1%} of samples, few faces carry the measurement.")
+                         f"With glasses on about {g.rate_before:.1%} of samples, few faces carry the measurement. "
+                         f"The judge reads glasses above {g.judge['threshold']:.3f}: {g.judge['error']}.")
         return "\n".join(lines)
 
 

@@ -22,9 +22,13 @@ judge is checked here on the faces it judges:
   faces they are scored on, so `f1_cross_validated` also scores the F1 threshold chosen on other
   folds; with ~10 positive Eyeglasses faces every Eyeglasses number is rough.
 
-`table(run())` prints what it measures (the numbers are the run's, never typed here). Not yet used
-by §6.3.1 (`forgetting.py`) or §6.3.2 (`vector_arithmetic.py`): they still read at 0.5; the label
-files are read through `annotations.py`, below all three, so wiring it in makes no cycle.
+`table(run())` prints what it measures (the numbers are the run's, never typed here).
+
+**The validated judge** (`validated`) is what §6 reads generated faces with: per labelled
+attribute, the F1 threshold chosen on the model's hand-labelled faces with the classifier in
+hand, and that threshold's precision and recall there (fitted, and cross-validated) — the error
+every §6 rate states beside it (`vector_arithmetic.py`, `forgetting.py`'s eyeglasses). A model
+without hand labels (a user's checkpoint, a smoke run) is read at 0.5 and says it is not validated.
 """
 
 from __future__ import annotations
@@ -38,16 +42,17 @@ from typing import ClassVar
 import numpy as np
 import torch
 
-from .annotations import load_annotations
+from .annotations import annotation_path, load_annotations
 from .attributes import AttributeConfig, load_classifier, roc_auc
 from .config import Config, option
 from .data import DataError
 from .files import atomic_write
-from .pretrained import load_models
+from .pretrained import load_models, model_sha256
 from .results import Result
 from .sample import generate
 
 LABELLED = ("Eyeglasses", "Smiling", "Male")      # the attributes §6.3 reads; hand-labelled
+DEFAULT = 0.5                                     # the threshold of an attribute without hand labels
 
 
 @dataclasses.dataclass
@@ -304,3 +309,67 @@ def table(result: JudgeResult) -> str:
                     f"{f['precision']:.2f} / {f['recall']:.2f} ({cv['precision']:.2f} / {cv['recall']:.2f}) | "
                     f"{t['rate']:.3f} | {s['default']:.1%} → {s['f1']:.1%} → {s['rate']:.1%} |")
     return "\n".join(rows)
+
+
+# ---------------------------------------------------------------------------------------------
+# The validated judge: the thresholds §6 reads generated faces at
+
+@dataclasses.dataclass
+class Thresholds:
+    """Per attribute, the probability above which §6 reads a generated face as having it, and how
+    that reading agrees with the hand labels: the error to state beside a rate it gives."""
+    values: dict[str, float]      # attribute → threshold; an attribute not here is read at DEFAULT (0.5)
+    source: str                   # where they come from, in words
+    checks: dict[str, dict]       # per labelled attribute: n, positives, threshold, its scores on the labelled
+                                  # faces ("fitted": chosen and scored there; "cross_validated"), and 0.5's
+
+    def of(self, name: str) -> float:
+        return self.values.get(name, DEFAULT)
+
+    def says(self, p: np.ndarray, names: list[str], name: str) -> np.ndarray:
+        """Whether each face (rows of the classifier's N×A probabilities `p`) is read as having `name`."""
+        return p[:, names.index(name)] > self.of(name)
+
+
+def validated(model: str, G, clf, path: str | Path | None = None) -> Thresholds:
+    """The judge for `model`'s faces: each hand-labelled attribute at the threshold maximising F1
+    on the labelled faces (`check_attribute` says why F1), read by `clf` (the classifier §6 uses, so
+    a smoke classifier gets its own thresholds); 0.5 for every attribute where the model has no
+    hand labels. A label file that exists but is malformed is an error, never skipped."""
+    path = Path(path) if path else annotation_path(model_sha256(model), "faces")
+    if not path.is_file():
+        return Thresholds({}, f"not validated: no hand labels for {model}'s faces ({path} is missing), so every "
+                              f"attribute is read at {DEFAULT}", {})
+    ann = load_labels(model, path)
+    p = clf.predict(labelled_faces(G, ann))
+    values, checks = {}, {}
+    for name in (n for n in LABELLED if n in ann["labels"] and n in clf.names):
+        labels = label_array(ann, name)
+        known = ~np.isnan(labels)
+        p_k, truth = p[known, clf.column(name)], labels[known].astype(bool)
+        t = f1_threshold(p_k, truth)
+        if math.isnan(t):          # no face labelled with it: nothing to choose on
+            continue
+        values[name] = t
+        checks[name] = dict(n=int(known.sum()), positives=int(truth.sum()), threshold=t,
+                            fitted=scores(p_k > t, truth), cross_validated=cross_validated(p_k, truth),
+                            at_default=scores(p_k > DEFAULT, truth))
+    return Thresholds(values, f"F1 thresholds on the {ann['n']} hand-labelled faces of {path.name[:12]}… "
+                              f"(annotations/faces), read by the classifier {clf.key or '(unnamed)'}", checks)
+
+
+def error_note(t: Thresholds, names) -> str:
+    """One line: each attribute's threshold and its precision / recall on the hand-labelled faces."""
+    if not t.checks:
+        return t.source
+    parts = []
+    for name in names:
+        c = t.checks.get(name)
+        if c is None:
+            parts.append(f"{name} at {DEFAULT} (no hand labels)")
+        else:
+            f, cv = c["fitted"], c["cross_validated"]
+            parts.append(f"{name} at {c['threshold']:.3f}: precision {f['precision']:.2f}, recall {f['recall']:.2f} "
+                         f"on {c['n']} hand-labelled faces ({c['positives']} with it; cross-validated "
+                         f"{cv['precision']:.2f} / {cv['recall']:.2f})")
+    return "; ".join(parts)

@@ -25,8 +25,11 @@ The paper picked exemplars by hand and showed the results. We also measure them:
   refused below 3.
 - **Equations** (`EQUATIONS`, named by their target): `smiling-man` = smiling woman − neutral woman
   + neutral man; `glasses-woman` = man with glasses − man without glasses + woman without glasses.
+- **The judge** — the classifier reads each attribute at the threshold chosen on hand-labelled
+  generated faces of the model (`judge.validated`; 0.5 for a model without labels), and the
+  result states that reading's precision and recall there (`judge`).
 - **Success rate** over `trials` random exemplar draws = the fraction of result images the
-  classifier reads as the target (e.g. Smiling and Male), for (a) the mean of 3 exemplars per
+  judge reads as the target (e.g. Smiling and Male), for (a) the mean of 3 exemplars per
   concept in Z (the 3×3 grid: Y and 8 samples of Y + U[−0.25, 0.25]), (b) single exemplars in Z
   (the same grid), (c) the same arithmetic on the exemplars' pixels (one image, clipped to
   [−1, 1]), (d) random z (the base rate: 9 samples). The paper's claim holds where
@@ -54,6 +57,7 @@ from .attributes import AttributeClassifier, AttributeConfig, load_classifier, r
 from .concepts import concept_prob, pick_candidates, reads_as
 from .config import Config, option
 from .files import read_json, write_json
+from .judge import Thresholds, error_note, validated
 from .pretrained import model_sha256
 from .results import Result, artifact
 from .sample import render, seed_points
@@ -194,10 +198,11 @@ class EquationResult:
 
 
 def success_rates(G, clf: AttributeClassifier, z: torch.Tensor, images: torch.Tensor, p: np.ndarray,
-                  eq: Equation, cfg: ArithmeticConfig) -> tuple[EquationResult, dict]:
-    """(a)–(d) over `cfg.trials` random draws of exemplars from each concept's candidates."""
+                  eq: Equation, cfg: ArithmeticConfig, thresholds: dict | None = None) -> tuple[EquationResult, dict]:
+    """(a)–(d) over `cfg.trials` random draws of exemplars from each concept's candidates, faces read
+    at `thresholds` (attribute → threshold; default 0.5)."""
     names = clf.names
-    cands = pick_candidates(p, names, eq, cfg.candidates)
+    cands = pick_candidates(p, names, eq, cfg.candidates, thresholds=thresholds)
     few = {label: len(c) for label, c in cands.items() if len(c) < cfg.candidates}
     if few:
         warnings.warn(f"{eq.name}: exemplars drawn from fewer faces than candidates={cfg.candidates}, as only "
@@ -217,7 +222,7 @@ def success_rates(G, clf: AttributeClassifier, z: torch.Tensor, images: torch.Te
     random_z2 = seed_points(9 * cfg.trials, z.shape[1], cfg.seed + 14)                          # a replicate of (d)
     zs = torch.cat(mean3 + single + [random_z] + single2 + [random_z2])
     made = render(G, zs)
-    read = reads_as(clf.predict(torch.cat([made, torch.cat(pixel)])), names, eq.target[1])
+    read = reads_as(clf.predict(torch.cat([made, torch.cat(pixel)])), names, eq.target[1], thresholds)
     n9 = 9 * cfg.trials
     grids = {k: read[i * n9:(i + 1) * n9].reshape(-1, 9).mean(1)
              for i, k in enumerate(("mean3", "single", "random", "single2", "random2"))}
@@ -297,12 +302,13 @@ def toggle(choices: Choices, name: str, label: str, index: int, per_concept: int
 
 
 def auto_choices(model: str, p: np.ndarray, names: list[str], poses: np.ndarray, pool: int, seed: int,
-                 n_turn: int = 4) -> Choices:
-    """The classifier's picks: for each equation the 3 most confident faces per concept; the turn's
-    exemplars by pose."""
+                 n_turn: int = 4, thresholds: dict | None = None) -> Choices:
+    """The classifier's picks: for each equation the 3 most confident faces per concept (read at
+    `thresholds`); the turn's exemplars by pose."""
     c = Choices(model=model, sha256=model_sha256(model), pool=pool, seed=seed)
     for name, eq in EQUATIONS.items():
-        c.equations[name] = {label: idx[:3] for label, idx in pick_candidates(p, names, eq, 3).items()}
+        c.equations[name] = {label: idx[:3]
+                             for label, idx in pick_candidates(p, names, eq, 3, thresholds=thresholds).items()}
     left, right = turn_exemplars(poses, n_turn)
     c.turn = {"left": left, "right": right}
     return c
@@ -333,7 +339,8 @@ class ArithmeticResult(Result):
     "equations.NAME.mean3_minus_single" etc. and "turn.spearman_median"."""
     config: ArithmeticConfig
     classifier: dict                       # attributes.AttributeScores: held-out accuracy, ROC-AUC
-    pool_rates: dict[str, float]           # how often the classifier reads each attribute in the pool
+    judge: Thresholds                      # the thresholds faces are read at, and their error on hand labels
+    pool_rates: dict[str, float]           # how often the judge reads each attribute in the pool
     equations: dict[str, EquationResult]
     turn: TurnResult
     choices_source: str                    # where Figure 7–8's exemplars came from
@@ -353,7 +360,8 @@ class ArithmeticResult(Result):
             cells = [f"{getattr(e, 'success_' + k):.3f} ± {e.stderr[k]:.3f}"
                      for k in ("mean3", "single", "pixel", "random")]
             rows.append(f"| {e.text} | {e.trials} | " + " | ".join(cells) + " |")
-        return "\n".join(rows)
+        attrs = sorted({a for e in self.equations.values() for a in equation(e.equation).attributes})
+        return "\n".join(rows) + f"\n\nThe judge: {error_note(self.judge, attrs)}."
 
 
 def run(cfg: ArithmeticConfig, choices: str | Path | Choices | None = None) -> ArithmeticResult:
@@ -370,36 +378,39 @@ def run(cfg: ArithmeticConfig, choices: str | Path | Choices | None = None) -> A
     G, _, train_cfg = load_models(cfg.model)
     require_face_model(cfg.model, train_cfg, "vector arithmetic (§6.3.2)")
     clf = load_classifier(AttributeConfig.from_profile(cfg.classifier, progress=False))
+    judge = validated(cfg.model, G, clf)
     lap("classifier")
     pool = make_pool(G, clf, cfg.pool, cfg.seed)
     lap("pool")
     equations, draws = {}, {}
     for name in cfg.equations:
-        equations[name], draws[name] = success_rates(G, clf, pool.z, pool.images, pool.probs, equation(name), cfg)
+        equations[name], draws[name] = success_rates(G, clf, pool.z, pool.images, pool.probs, equation(name), cfg,
+                                                     judge.values)
     lap("equations")
-    chosen, source = resolve_choices(choices, cfg, pool)
+    chosen, source = resolve_choices(choices, cfg, pool, judge.values)
     same = (chosen.pool, chosen.seed) == (cfg.pool, cfg.seed)
     choice_pool = pool if same else make_pool(G, clf, chosen.pool, chosen.seed)
     turn = measure_turn(G, choice_pool.z, choice_pool.pose, cfg, chosen.turn["left"] or None,
                         chosen.turn["right"] or None)
     lap("turn")
     return ArithmeticResult(
-        config=cfg, classifier=clf.scores.to_dict(),
-        pool_rates={n: float((pool.probs[:, j] > 0.5).mean()) for j, n in enumerate(clf.names)},
+        config=cfg, classifier=clf.scores.to_dict(), judge=judge,
+        pool_rates={n: float(judge.says(pool.probs, clf.names, n).mean()) for n in clf.names},
         equations=equations, turn=turn, choices_source=source, seconds=seconds, generator=G,
         attribute_classifier=clf, pool_data=pool, choice_pool=choice_pool, choices=chosen, draws=draws)
 
 
-def resolve_choices(choices, cfg: ArithmeticConfig, pool: Pool) -> tuple[Choices, str]:
+def resolve_choices(choices, cfg: ArithmeticConfig, pool: Pool, thresholds: dict | None = None) -> tuple[Choices, str]:
     """`choices` (a Choices or a JSON path) if it was made for this model, else the classifier's
-    picks from `pool` (read with the classifier that made `pool.probs`)."""
+    picks from `pool` (read with the classifier that made `pool.probs`, at `thresholds`)."""
     name = "given"
     if choices is not None and not isinstance(choices, Choices):
         name, choices = Path(choices).name, Choices.load(choices)
     if choices is not None and choices.sha256 == model_sha256(cfg.model):
         return choices, f"hand-picked ({name})"
     why = "none given" if choices is None else f"{name} was made for another version of {cfg.model}"
-    return auto_choices(cfg.model, pool.probs, pool.names, pool.pose, cfg.pool, cfg.seed, cfg.turn_exemplars), \
+    return auto_choices(cfg.model, pool.probs, pool.names, pool.pose, cfg.pool, cfg.seed, cfg.turn_exemplars,
+                        thresholds), \
         f"the classifier's picks ({why})"
 
 
@@ -413,12 +424,14 @@ def arithmetic_cli(model: str, name: str, trials: int, seed: int, out: str | Pat
     G, _, train_cfg = load_models(cfg.model)  # a bad model fails before any training
     require_face_model(model, train_cfg, "vector arithmetic (§6.3.2)")
     clf = load_classifier(AttributeConfig.from_profile(cfg.classifier, progress=False))
+    judge = validated(model, G, clf)
     pool_ = make_pool(G, clf, cfg.pool, cfg.seed)
-    res, draws = success_rates(G, clf, pool_.z, pool_.images, pool_.probs, equation(name), cfg)
+    res, draws = success_rates(G, clf, pool_.z, pool_.images, pool_.probs, equation(name), cfg, judge.values)
     summary = dict(model=model, equation=name, text=res.text, trials=res.trials,
                    success_mean3=res.success_mean3, success_single=res.success_single,
                    success_pixel=res.success_pixel, success_random=res.success_random, stderr=res.stderr,
-                   candidates=res.candidates, classifier_auc=res.classifier_auc)
+                   candidates=res.candidates, classifier_auc=res.classifier_auc,
+                   judge=dict(thresholds=judge.values, error=error_note(judge, equation(name).attributes)))
     if out is not None:
         from .figures import save_figure
         fig = arithmetic_figure(G, pool_.z, pool_.images, draws["first_draw"], equation(name), cfg.noise, cfg.seed)

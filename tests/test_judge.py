@@ -122,3 +122,37 @@ def test_the_judge_on_the_real_labels_end_to_end(tmp_path):
     saved = judge.JudgeResult.load(result.save(tmp_path / "judge.json"))
     assert saved["result"] == "JudgeResult" and saved["attributes"]["Eyeglasses"]["n"] == result.attributes["Eyeglasses"].n
     assert "Eyeglasses" in judge.table(result)
+
+
+def test_the_validated_judge_is_the_f1_threshold_on_the_hand_labels_and_reads_faces_there(tmp_path):
+    """What §6 reads faces with (`judge.validated`): per labelled attribute the F1 threshold of the
+    check above, with its error; a model without labels is read at 0.5 and says so; a malformed
+    label file is an error, not a silent 0.5."""
+    from dcgan_core.attributes import AttributeConfig, load_classifier
+    from dcgan_core.concepts import reads_as
+    from dcgan_core.pretrained import load_models
+
+    clf = load_classifier(AttributeConfig.from_profile("smoke", progress=False))
+    G = load_models(MODEL)[0]
+    t = judge.validated(MODEL, G, clf)
+    checked = judge.run(judge.JudgeConfig.from_profile("smoke"), classifier=clf)
+    assert set(t.values) == set(judge.LABELLED)
+    for name, c in checked.attributes.items():
+        assert t.of(name) == pytest.approx(c.thresholds["f1"])
+        assert t.checks[name]["fitted"] == pytest.approx(c.scores["f1"], nan_ok=True)
+        assert t.checks[name]["n"] == c.n and name in judge.error_note(t, [name])
+    assert t.of("Young") == judge.DEFAULT                                    # not hand-labelled
+    p = np.array([[0.9, 0.3], [0.2, 0.1]])
+    names = ["Smiling", "Eyeglasses"]
+    low = {"Smiling": 0.25, "Eyeglasses": 0.05}
+    assert reads_as(p, names, {"Eyeglasses": 1}).tolist() == [False, False]
+    assert reads_as(p, names, {"Eyeglasses": 1}, low).tolist() == [True, True]
+    assert reads_as(p, names, {"Smiling": 0, "Eyeglasses": 1}, low).tolist() == [False, True]
+    assert judge.Thresholds(low, "", {}).says(p, names, "Smiling").tolist() == [True, False]
+
+    none = judge.validated(MODEL, G, clf, path=tmp_path / "missing.json")
+    assert none.values == {} and "not validated" in none.source and none.of("Eyeglasses") == 0.5
+    assert judge.error_note(none, ["Eyeglasses"]) == none.source
+    (tmp_path / "bad.json").write_text("[]")
+    with pytest.raises(DataError, match="bad.json"):
+        judge.validated(MODEL, G, clf, path=tmp_path / "bad.json")
