@@ -57,6 +57,7 @@ def label_problems(fig) -> list[str]:
     """What keeps a figure's labels from being read at its saved size (`DPI`): two tick labels of one
     axis that overlap, or a text (tick label, title, legend, annotation) the figure's edge cuts.
     Empty when every label reads."""
+    shown_dpi = fig.dpi                   # measured at the saved dpi, shown (inline) at its own
     fig.set_dpi(DPI)
     fig.canvas.draw()
     renderer = fig.canvas.get_renderer()
@@ -76,6 +77,7 @@ def label_problems(fig) -> list[str]:
         box = t.get_window_extent(renderer)
         if box.x0 < edge.x0 - 1 or box.y0 < edge.y0 - 1 or box.x1 > edge.x1 + 1 or box.y1 > edge.y1 + 1:
             problems.append(f"{t.get_text()!r} is cut by the figure's edge")
+    fig.set_dpi(shown_dpi)
     return problems
 
 
@@ -85,25 +87,27 @@ def _wrap(text: str, chars: int) -> str:
 
 
 def _relayout(fig):
+    """Tight layout, drawn; the renderer to measure with (a new one when the size changed)."""
     fig.tight_layout()
     fig.canvas.draw()
+    return fig.canvas.get_renderer()
 
 
 def readable_labels(fig):
     """Lay `fig` out so its labels read at the saved size (`label_problems` finds none): tight
-    layout; a title or x label that runs past the figure's edge wrapped; then on each axis whose tick labels
-    run into each other: x labels wrapped to the space between their ticks, then turned 30°, then
-    90°; y labels given room by a taller figure.
-    Returns `fig`; a figure function calls it where it would call `fig.tight_layout()`."""
+    layout; a title or x label that runs past the figure's edge wrapped; then on each axis whose
+    tick labels run into each other: x labels wrapped to the space between their ticks, then
+    turned 30°, then 90°; y labels given room by a taller figure. Returns `fig`; a figure function
+    calls it where it would call `fig.tight_layout()`."""
+    shown_dpi = fig.dpi
     fig.set_dpi(DPI)
-    _relayout(fig)
-    renderer = fig.canvas.get_renderer()
-    for t in [fig._suptitle] + [t for ax in fig.axes for t in (ax.title, ax.xaxis.label)]:
+    renderer = _relayout(fig)
+    for t in [getattr(fig, "_suptitle", None)] + [t for ax in fig.axes for t in (ax.title, ax.xaxis.label)]:
         box = t.get_window_extent(renderer) if t is not None and t.get_text() else None
         room = box and 2 * min(box.x0 + box.width / 2 - fig.bbox.x0, fig.bbox.x1 - box.x0 - box.width / 2)
         if box and box.width > room - 2:                       # centred text past the edge: wrapped to fit
             t.set_text(_wrap(t.get_text(), max(12, int(0.9 * room / (0.6 * t.get_fontsize() * DPI / 72)))))
-            _relayout(fig)
+            renderer = _relayout(fig)
     for ax in fig.axes:
         if _colliding(ax.xaxis, renderer):
             lo, hi = sorted(ax.get_xlim())
@@ -114,13 +118,13 @@ def readable_labels(fig):
             chars = max(6, int(0.9 * gap / (0.6 * size * DPI / 72)))           # 0.6 em: a character's mean width
             ax.set_xticks([t.get_loc() for t in ticks], [_wrap(t.label1.get_text(), chars) for t in ticks],
                           fontsize=size)
-            _relayout(fig)
+            renderer = _relayout(fig)
             for angle in (30, 90):
                 if not _colliding(ax.xaxis, renderer):
                     break
                 ax.tick_params(axis="x", labelrotation=angle)
                 plt.setp(ax.get_xticklabels(), ha="right", rotation_mode="anchor")
-                _relayout(fig)
+                renderer = _relayout(fig)
         pairs = _colliding(ax.yaxis, renderer)
         if pairs:                                                              # rows too close: a taller figure
             need = max(t.get_window_extent(renderer).height for pair in pairs for t in pair)
@@ -128,7 +132,8 @@ def readable_labels(fig):
             gap = min((b - a for a, b in zip(ys, ys[1:]) if b > a), default=need)
             w, h = fig.get_size_inches()
             fig.set_size_inches(w, h * min(4.0, 1.15 * need / gap))
-            _relayout(fig)
+            renderer = _relayout(fig)
+    fig.set_dpi(shown_dpi)
     return fig
 
 
