@@ -16,6 +16,9 @@ settings and workspace folders, `DCGAN_MIRROR` set) for the session. Each notebo
   # they run in full; DCGAN_BROWSER_RUN_ALL=1 runs every notebook in full.
 * either way the browser console must hold no error; screenshots go to build/browser/.
 
+Widgets keep their images' sizes as JupyterLab draws them (ipywidgets' CSS shrinks an image to its
+row): the latent walk's frames and guided backprop's images are measured in a wide and a narrow window.
+
 That the check catches a broken widget is itself tested: a throwaway notebook shows one widget
 whose callback works and one whose callback does nothing, and a figure that does not exist; the
 check passes the first and reports the second and the console error.
