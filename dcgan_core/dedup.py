@@ -451,6 +451,8 @@ def injected_examples_figure(inj: Injected):
 def scores_figure(scores: dict[str, Score] | list[Score]):
     """Recall per kind of change (bars, one colour per method) and each method's FP rate."""
     import matplotlib.pyplot as plt
+
+    from .figures import readable_labels
     scores = list(scores.values()) if isinstance(scores, dict) else scores
     fig, (ax, ax2) = plt.subplots(1, 2, figsize=(13, 3.8), gridspec_kw=dict(width_ratios=[4, 1.3]))
     width = 0.8 / len(scores)
@@ -463,13 +465,12 @@ def scores_figure(scores: dict[str, Score] | list[Score]):
     ax.set_ylabel("recall of injected pairs")
     ax.set_ylim(0, 1.05)
     ax.legend(fontsize=8)
-    ax2.set_xticks(range(len(scores)), [s.method.split(" (")[0] for s in scores], rotation=30, ha="right", fontsize=8)
+    ax2.set_xticks(range(len(scores)), [s.method.split(" (")[0] for s in scores], fontsize=8)
     ax2.axhline(0.01, color="k", ls="--", lw=0.8, label="paper: < 1 in 100")
     ax2.set_ylim(0, max([0.02] + [1.25 * s.fp_rate for s in scores if s.fp_rate == s.fp_rate]))
     ax2.set_ylabel("FP rate (1 − precision)")
     ax2.legend(fontsize=8)
-    fig.tight_layout()
-    return fig
+    return readable_labels(fig)
 
 
 def sweep_figure(rows: list[dict], threshold: float):

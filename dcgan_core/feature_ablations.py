@@ -109,6 +109,8 @@ def feature_ablations(cfg, in_domain: str, sets: dict, split: Split, kw: dict,
 def ablation_figure(result):
     """Accuracy per layer, pooling grid, BN mode, width and training length (one panel each)."""
     import matplotlib.pyplot as plt
+
+    from .figures import readable_labels
     ab = result.ablations
     names = [n for n in ("layers", "pool", "bn", "width", "training") if n in ab]
     fig, axes = plt.subplots(1, len(names), figsize=(3.4 * len(names), 3.4), squeeze=False)
@@ -147,5 +149,4 @@ def ablation_figure(result):
         a.set_ylim(max(0, lo - 0.05), None)
         a.grid(alpha=0.3)
     axes["layers"].set_ylabel(f"test accuracy ({result.config.ablation_n_train:,} training images)")
-    fig.tight_layout()
-    return fig
+    return readable_labels(fig)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import math
+import textwrap
 from pathlib import Path
 
 import matplotlib
@@ -12,6 +13,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 from matplotlib.patches import FancyArrowPatch, Polygon
+from matplotlib.text import Text
 from torchvision.utils import make_grid
 
 from .files import atomic_write
@@ -25,6 +27,114 @@ def save_figure(fig, path: str | Path) -> Path:
     path = Path(path)
     return atomic_write(path, lambda tmp: fig.savefig(tmp, format=path.suffix.lstrip(".") or "png", dpi=DPI,
                                                       bbox_inches="tight"))
+
+
+# ---------------------------------------------------------------------------------------------
+# Labels readable at the saved size (issue 28): tick labels that do not run into each other and
+# texts the figure's edge does not cut, measured on the drawn figure at DPI.
+
+def _shown_tick_labels(axis) -> list[Text]:
+    """The tick labels an axis draws: inside its view, visible, not empty."""
+    lo, hi = sorted(axis.get_view_interval())
+    eps = 1e-9 * (hi - lo)
+    return [label for t in axis.get_major_ticks() + axis.get_minor_ticks() if lo - eps <= t.get_loc() <= hi + eps
+            for label in (t.label1, t.label2) if label.get_visible() and label.get_text().strip()]
+
+
+def _overlap(a, b, slack: float = 0.5) -> bool:
+    """Two display boxes share more than `slack` px in both directions."""
+    return min(a.x1, b.x1) - max(a.x0, b.x0) > slack and min(a.y1, b.y1) - max(a.y0, b.y0) > slack
+
+
+def _colliding(axis, renderer) -> list[tuple[Text, Text]]:
+    labels = _shown_tick_labels(axis)
+    boxes = [t.get_window_extent(renderer) for t in labels]
+    return [(labels[i], labels[j]) for i in range(len(labels)) for j in range(i + 1, len(labels))
+            if _overlap(boxes[i], boxes[j])]
+
+
+def label_problems(fig) -> list[str]:
+    """What keeps a figure's labels from being read at its saved size (`DPI`): two tick labels of one
+    axis that overlap, or a text (tick label, title, legend, annotation) the figure's edge cuts.
+    Empty when every label reads."""
+    shown_dpi = fig.dpi                   # measured at the saved dpi, shown (inline) at its own
+    fig.set_dpi(DPI)
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    problems = []
+    for k, ax in enumerate(fig.axes):
+        for name, axis in (("x", ax.xaxis), ("y", ax.yaxis)):
+            problems += [f"axes {k} {name}: {a.get_text()!r} overlaps {b.get_text()!r}"
+                         for a, b in _colliding(axis, renderer)]
+    edge = fig.bbox
+    ticks = {id(label) for ax in fig.axes for axis in (ax.xaxis, ax.yaxis)
+             for t in axis.get_major_ticks() + axis.get_minor_ticks() for label in (t.label1, t.label2)}
+    texts = [t for t in fig.findobj(Text) if id(t) not in ticks and t.get_visible() and t.get_text().strip()
+             and (t.axes is None or t.axes.get_visible())]       # ticks outside the view are not drawn:
+    texts += [t for ax in fig.axes if ax.get_visible()           # only the shown ones count
+              for axis in (ax.xaxis, ax.yaxis) for t in _shown_tick_labels(axis)]
+    for t in texts:
+        box = t.get_window_extent(renderer)
+        if box.x0 < edge.x0 - 1 or box.y0 < edge.y0 - 1 or box.x1 > edge.x1 + 1 or box.y1 > edge.y1 + 1:
+            problems.append(f"{t.get_text()!r} is cut by the figure's edge")
+    fig.set_dpi(shown_dpi)
+    return problems
+
+
+def _wrap(text: str, chars: int) -> str:
+    """Each line of `text` wrapped at `chars` characters, words kept whole."""
+    return "\n".join(textwrap.fill(line, chars, break_long_words=False) or line for line in text.split("\n"))
+
+
+def _relayout(fig):
+    """Tight layout, drawn; the renderer to measure with (a new one when the size changed)."""
+    fig.tight_layout()
+    fig.canvas.draw()
+    return fig.canvas.get_renderer()
+
+
+def readable_labels(fig):
+    """Lay `fig` out so its labels read at the saved size (`label_problems` finds none): tight
+    layout; a title or x label that runs past the figure's edge wrapped; then on each axis whose
+    tick labels run into each other: x labels wrapped to the space between their ticks, then
+    turned 30°, then 90°; y labels given room by a taller figure. Returns `fig`; a figure function
+    calls it where it would call `fig.tight_layout()`."""
+    shown_dpi = fig.dpi
+    fig.set_dpi(DPI)
+    renderer = _relayout(fig)
+    for t in [getattr(fig, "_suptitle", None)] + [t for ax in fig.axes for t in (ax.title, ax.xaxis.label)]:
+        box = t.get_window_extent(renderer) if t is not None and t.get_text() else None
+        room = box and 2 * min(box.x0 + box.width / 2 - fig.bbox.x0, fig.bbox.x1 - box.x0 - box.width / 2)
+        if box and box.width > room - 2:                       # centred text past the edge: wrapped to fit
+            t.set_text(_wrap(t.get_text(), max(12, int(0.9 * room / (0.6 * t.get_fontsize() * DPI / 72)))))
+            renderer = _relayout(fig)
+    for ax in fig.axes:
+        if _colliding(ax.xaxis, renderer):
+            lo, hi = sorted(ax.get_xlim())
+            ticks = [t for t in ax.xaxis.get_major_ticks() if lo <= t.get_loc() <= hi]
+            centres = sorted(ax.transData.transform((t.get_loc(), 0))[0] for t in ticks)
+            gap = min((b - a for a, b in zip(centres, centres[1:]) if b > a), default=fig.bbox.width)
+            size = ticks[0].label1.get_fontsize()
+            chars = max(6, int(0.9 * gap / (0.6 * size * DPI / 72)))           # 0.6 em: a character's mean width
+            ax.set_xticks([t.get_loc() for t in ticks], [_wrap(t.label1.get_text(), chars) for t in ticks],
+                          fontsize=size)
+            renderer = _relayout(fig)
+            for angle in (30, 90):
+                if not _colliding(ax.xaxis, renderer):
+                    break
+                ax.tick_params(axis="x", labelrotation=angle)
+                plt.setp(ax.get_xticklabels(), ha="right", rotation_mode="anchor")
+                renderer = _relayout(fig)
+        pairs = _colliding(ax.yaxis, renderer)
+        if pairs:                                                              # rows too close: a taller figure
+            need = max(t.get_window_extent(renderer).height for pair in pairs for t in pair)
+            ys = sorted(ax.transData.transform((0, t.get_loc()))[1] for t in ax.yaxis.get_major_ticks())
+            gap = min((b - a for a, b in zip(ys, ys[1:]) if b > a), default=need)
+            w, h = fig.get_size_inches()
+            fig.set_size_inches(w, h * min(4.0, 1.15 * need / gap))
+            renderer = _relayout(fig)
+    fig.set_dpi(shown_dpi)
+    return fig
 
 
 def grid_image(images: torch.Tensor, nrow: int | None = None) -> np.ndarray:

@@ -185,6 +185,8 @@ def ablation_markdown(ab: dict) -> str:
 def ablation_figure(ab: dict):
     """Δ test accuracy of each change against our default (bars), the JPEG rows in their own colour."""
     import matplotlib.pyplot as plt
+
+    from .figures import readable_labels
     rows = ab["rows"] + ([dict(ab["best_row"], kind="best", label="best recipe (validation)")] if ab["best_row"] else [])
     fig, ax = plt.subplots(figsize=(7.5, 0.3 * len(rows) + 1.2))
     colours = {"recipe": "C0", "svm": "C2", "data": "C3", "noise": "0.6", "best": "k"}
@@ -199,5 +201,4 @@ def ablation_figure(ab: dict):
     ax.set_xlabel(f"Δ test accuracy (points) vs ours ({100 * ab['default']['accuracy']:.1f}%, "
                   f"{ab['default']['n_train']:,} training images)")
     ax.grid(alpha=0.3, axis="x")
-    fig.tight_layout()
-    return fig
+    return readable_labels(fig)

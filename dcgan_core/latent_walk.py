@@ -275,6 +275,8 @@ def smoothness_figure(result: LatentWalkResult):
     """Left: the largest/mean step per walk (boxes over walks), per model and method (log scale:
     the memorizer's jumps are far above the rest). Right: the steps along one walk of each model."""
     import matplotlib.pyplot as plt
+
+    from .figures import readable_labels
     fig, (ax, ax2) = plt.subplots(1, 2, figsize=(13, 3.8))
     names = list(result.walks)
     width = 0.8 / len(METHODS)
@@ -298,5 +300,4 @@ def smoothness_figure(result: LatentWalkResult):
     ax2.legend(fontsize=7, ncol=2)
     for a in (ax, ax2):
         a.grid(alpha=0.3)
-    fig.tight_layout()
-    return fig
+    return readable_labels(fig)

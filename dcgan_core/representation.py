@@ -351,6 +351,8 @@ def table2_markdown(result: RepresentationResult) -> str:
 def table1_figure(result: RepresentationResult):
     """Table 1 as bars: ours (all labels, few labels) beside the paper's rows."""
     import matplotlib.pyplot as plt
+
+    from .figures import readable_labels
     fig, ax = plt.subplots(figsize=(9, 3.8))
     rows = result.table1
     x = np.arange(len(rows))
@@ -366,13 +368,14 @@ def table1_figure(result: RepresentationResult):
     ax.set_ylim(0, 1)
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3, axis="y")
-    fig.tight_layout()
-    return fig
+    return readable_labels(fig)
 
 
 def table2_figure(result: RepresentationResult):
     """Table 2's protocol: error with 1000 labels per method and dataset (bars ± 1.96·std)."""
     import matplotlib.pyplot as plt
+
+    from .figures import readable_labels
     datasets = list(dict.fromkeys(r["dataset"] for r in result.table2)) or ["none measured"]
     fig, axes = plt.subplots(1, len(datasets), figsize=(5.5 * len(datasets), 3.6), squeeze=False)
     for ax, ds in zip(axes[0], datasets):
@@ -388,8 +391,7 @@ def table2_figure(result: RepresentationResult):
         ax.set_title(f"{ds}{'' if ds == 'svhn' else ' (stand-in for SVHN)'}, {rs[0]['labels']} labels")
         ax.set_ylabel("test error")
         ax.legend(fontsize=7)
-    fig.tight_layout()
-    return fig
+    return readable_labels(fig)
 
 
 def subset_accuracy(sets: dict, spec: str, layers, per_class: int | None, c_grid, seed: int = 0,

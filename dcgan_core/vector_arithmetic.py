@@ -497,7 +497,7 @@ def success_figure(result: ArithmeticResult):
     import matplotlib.pyplot as plt
     keys = ("mean3", "single", "pixel", "random")
     labels = ("(a) mean of 3, Z", "(b) single, Z", "(c) pixels", "(d) random z")
-    import textwrap
+    from .figures import readable_labels
     names = list(result.equations)
     fig, ax = plt.subplots(figsize=(max(8, 2.6 * len(names)), 4))
     width = 0.8 / len(keys)
@@ -505,12 +505,9 @@ def success_figure(result: ArithmeticResult):
         vals = [getattr(result.equations[n], "success_" + k) for n in names]
         errs = [result.equations[n].stderr[k] for n in names]
         ax.bar(np.arange(len(names)) + j * width, vals, width, yerr=errs, label=lab, capsize=3)
-    # each equation's text wrapped to its group's width: long equations no longer run into their neighbours
-    ax.set_xticks(np.arange(len(names)) + 0.4 - width / 2,
-                  [textwrap.fill(result.equations[n].text, 28) for n in names], fontsize=8)
+    ax.set_xticks(np.arange(len(names)) + 0.4 - width / 2, [result.equations[n].text for n in names], fontsize=8)
     ax.set_ylabel("fraction read as the target")
     ax.set_ylim(0, 1)
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3, axis="y")
-    fig.tight_layout()
-    return fig
+    return readable_labels(fig)           # each equation wrapped to its group's width (they ran into each other)

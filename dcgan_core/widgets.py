@@ -126,8 +126,9 @@ def class_explorer(G: Generator, n: int = 30, n_classes: int | None = None) -> W
 def latent_walk_explorer(G: Generator, seed_a: int = 0, seed_b: int = 1, steps: int = 8, mode: str = "linear",
                          frame: int = 96) -> W.VBox:
     """§6.1 live: pick the two endpoint seeds (the z of `generate(G, 1, seed)`), the number of steps
-    and the path; the row of frames from G(z_A) to G(z_B) updates, each frame `frame` px wide (a long
-    row scrolls sideways rather than shrinking its frames)."""
+    and the path; the frames from G(z_A) to G(z_B) update, each its own image `frame` px wide. The
+    strip grows with the steps and wraps into rows where the notebook is narrower (16 steps had
+    shrunk one 720 px row's frames to ~40 px)."""
     import torch
 
     from .latent_walk import walk
@@ -136,19 +137,23 @@ def latent_walk_explorer(G: Generator, seed_a: int = 0, seed_b: int = 1, steps: 
     b = W.IntText(value=seed_b, description="seed B")
     n = W.IntSlider(value=steps, min=1, max=16, description="steps", continuous_update=False)
     path = W.Dropdown(options=["linear", "spherical"], value=mode, description="path")
-    image = W.Image(format="png")
+    strip = W.Box(layout=W.Layout(flex_flow="row wrap", width="100%"))
+
+    def tile() -> W.Image:
+        # min_width: ipywidgets' CSS gives an image max-width 100%, which would shrink it in a narrow row
+        return W.Image(format="png", width=str(frame), layout=W.Layout(min_width=f"{frame}px", flex="0 0 auto"))
 
     def show(change=None):
         points = torch.cat([seed_points(1, G.nz, a.value), seed_points(1, G.nz, b.value)])
         frames = render(G, walk(points, n.value, path.value))
-        image.value = png_bytes(frames, nrow=len(frames))
-        image.width = str(frame * len(frames))
-        image.layout.min_width = f"{frame * len(frames)}px"
+        tiles = list(strip.children[:len(frames)]) + [tile() for _ in range(len(frames) - len(strip.children))]
+        for image, f in zip(tiles, frames):
+            image.value = png_bytes(f[None])
+        strip.children = tiles
 
     for w in (a, b, n, path):
         w.observe(show, names="value")
     show()
-    strip = W.Box([image], layout=W.Layout(overflow="auto hidden", width="100%"))   # scrolls sideways
     return W.VBox([W.HBox([a, b]), W.HBox([n, path]), strip])
 
 
@@ -261,7 +266,9 @@ def guided_backprop_explorer(entries: dict, k: int = 6, size: int = 128) -> W.VB
     percentile = W.FloatSlider(value=99.0, min=90.0, max=100.0, step=0.5, description="scale at %",
                                continuous_update=False)
     over = W.Checkbox(value=False, description="over the images", indent=False)
-    images, saliency = W.Image(format="png", width=k * size), W.Image(format="png", width=k * size)
+    # min_width: ipywidgets' CSS gives an image max-width 100%: a narrow notebook would shrink them below `size`
+    images, saliency = (W.Image(format="png", width=k * size, layout=W.Layout(min_width=f"{k * size}px"))
+                        for _ in range(2))
     label = W.HTML()
     cache: dict = {}
 

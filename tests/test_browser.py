@@ -16,6 +16,9 @@ settings and workspace folders, `DCGAN_MIRROR` set) for the session. Each notebo
   # they run in full; DCGAN_BROWSER_RUN_ALL=1 runs every notebook in full.
 * either way the browser console must hold no error; screenshots go to build/browser/.
 
+Widgets keep their images' sizes as JupyterLab draws them (ipywidgets' CSS shrinks an image to its
+row): the latent walk's frames and guided backprop's images are measured in a wide and a narrow window.
+
 That the check catches a broken widget is itself tested: a throwaway notebook shows one widget
 whose callback works and one whose callback does nothing, and a figure that does not exist; the
 check passes the first and reports the second and the console error.
@@ -408,6 +411,50 @@ def test_the_check_reports_a_dead_widget_and_a_console_error(lab, page):
     assert len(problems) == 2 and all(p.startswith("widget 2:") for p in problems), problems
     assert "slider 'dead n'" in problems[0] and "dropdown 'dead kind'" in problems[1], problems
     assert any("404" in e or "no_such_figure" in e for e in page.console.errors), page.console.errors
+
+
+WIDGET_SIZES = [
+    "import torch\nfrom dcgan_core.data import ImageData\nfrom dcgan_core.models import Discriminator, Generator, init_weights\n"
+    "from dcgan_core.widgets import guided_backprop_explorer, latent_walk_explorer\n"
+    "G, D = Generator(arch='torch', image_size=32, width=8), Discriminator(arch='torch', image_size=32, width=8)\n"
+    "init_weights(G, torch.Generator().manual_seed(0)); init_weights(D, torch.Generator().manual_seed(0))\n"
+    "data = ImageData('random', torch.randint(0, 256, (40, 3, 32, 32), dtype=torch.uint8, generator=torch.Generator().manual_seed(0)),\n"
+    "                 torch.arange(40) % 2, [str(i) for i in range(40)], classes=['a', 'b'])\n"
+    "display(latent_walk_explorer(G, steps=16))\ndisplay(guided_backprop_explorer({'random D': (D, data)}, k=6))",
+]
+# each image of a widget view: its rendered box, and the view's right edge
+IMAGE_BOXES = """view => { const right = view.getBoundingClientRect().right;
+  return [...view.querySelectorAll('img')].map(i => { const r = i.getBoundingClientRect();
+    return {width: r.width, top: Math.round(r.top), right: r.right, edge: right}; }); }"""
+
+
+def test_widget_images_keep_their_size_in_jupyterlab(lab, page):
+    """Issue 29, in a real JupyterLab: the latent walk's 17 frames of a 16-step walk stay 96 px and
+    wrap into rows inside the notebook (one fixed row had shrunk them to ~40 px), and guided
+    backprop's images stay 128 px, in a wide window and a narrow one."""
+    import nbformat
+
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(s) for s in WIDGET_SIZES])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    (lab.root / "selftest").mkdir(exist_ok=True)
+    nbformat.write(nb, lab.root / "selftest" / "widget_sizes.ipynb")
+    open_notebook(page, lab, "selftest/widget_sizes.ipynb")
+    cells = run_all(page, timeout=300)
+    assert not error_outputs(cells)
+    for width in (1400, 900):
+        page.set_viewport_size({"width": width, "height": 1000})
+        page.wait_for_timeout(1000)
+        walk, guided = widget_views(page, cells)
+        for name, view in (("walk", walk), ("guided", guided)):
+            view.scroll_into_view_if_needed()
+            page.screenshot(path=SHOTS / f"widget-sizes-{name}-{width}.png")
+        frames = walk.evaluate(IMAGE_BOXES)
+        assert len(frames) == 17 and all(f["width"] == 96 for f in frames), frames
+        assert all(f["right"] <= f["edge"] + 1 for f in frames), frames          # wrapped, not past the view
+        assert len({f["top"] for f in frames}) >= 2                              # 17 × 96 px: more than one row
+        assert [g["width"] for g in guided.evaluate(IMAGE_BOXES)] == [6 * 128] * 2
+    shutdown_kernel(page)
+    assert not page.console.errors, "\n".join(page.console.errors)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -111,6 +111,7 @@ def test_explorer_shows_a_features_top_images_and_saliency(rooms):
     first = bytes(images.value)
     assert first.startswith(b"\x89PNG") and bytes(saliency.value).startswith(b"\x89PNG")
     assert images.width == str(4 * 128)                           # each image 128 px wide, not squeezed
+    assert images.layout.min_width == saliency.layout.min_width == f"{4 * 128}px"    # not by a narrow notebook
     assert feature.max == D.layers[-1][0].out_channels - 1
     feature.value = 5
     assert bytes(images.value) != first and "feature 5" in label.value

@@ -106,20 +106,28 @@ def test_nearest_returns_the_closest_bank_image():
     assert nearest(images, bank).tolist() == [3, 7, 7, 19]
 
 
-def test_latent_walk_explorer_updates_the_row():
+def test_latent_walk_explorer_updates_the_frames():
     G = Generator(arch="torch", image_size=32, width=8)
     init_weights(G, torch.Generator().manual_seed(0))
     box = latent_walk_explorer(G, seed_a=0, seed_b=1, steps=4)
-    (a, b), (steps, path), (image,) = (box.children[i].children for i in range(3))
-    first = bytes(image.value)
-    assert Image.open(io.BytesIO(first)).size[0] > 4 * 32               # 5 frames in one row
-    assert image.width == str(5 * 96)                                    # each frame 96 px wide
+    (_a, b), (steps, path), strip = box.children[0].children, box.children[1].children, box.children[2]
+
+    def shown():
+        return [bytes(image.value) for image in strip.children]
+
+    first = shown()
+    assert len(first) == 5 and len(set(first)) == 5                     # 5 frames, each its own image
+    assert Image.open(io.BytesIO(first[0])).size[0] >= 32
     b.value = 5
-    assert bytes(image.value) != first
+    assert shown()[0] == first[0] and shown()[-1] != first[-1]          # A kept, B moved
     b.value = 1
-    assert bytes(image.value) == first                                  # same seeds, same row
-    steps.value = 8
-    assert Image.open(io.BytesIO(image.value)).size[0] > Image.open(io.BytesIO(first)).size[0]
-    assert image.width == str(9 * 96)                                    # more frames: a longer row, not smaller frames
+    assert shown() == first                                             # same seeds, same frames
+    steps.value = 16
+    assert len(strip.children) == 17 and shown()[0] == first[0]
+    # a longer walk: more frames at the same width (not a fixed row they shrink into), wrapping into rows
+    assert all(image.width == "96" and image.layout.min_width == "96px" for image in strip.children)
+    assert strip.layout.flex_flow == "row wrap"
+    steps.value = 2
+    assert len(strip.children) == 3
     path.value = "spherical"
-    assert bytes(image.value).startswith(b"\x89PNG")
+    assert all(v.startswith(b"\x89PNG") for v in shown())
