@@ -227,6 +227,25 @@ CLAIMS: tuple[Claim, ...] = (
           expect="fails", why="random filters' top images are as class-skewed as trained ones: they follow "
                               "global brightness, which differs between kitchens, bedrooms and living rooms",
           smoke_skip="expected to fail at cpu; at smoke the same"),
+    Claim("gbp-selectivity-beyond-brightness", "§6.2", "Figure 5", "the same, with brightness taken out: trained "
+          "features' top images are more of one room class than images of the same brightness",
+          "05_guided_backprop.models.scenes64.selectivity_beyond_brightness", ">", 0.0, tolerance=0.03,
+          note="trained − random D: mean over features of (KL of the top-9 images' classes to the prior − the same "
+               "KL for brightness-matched stand-ins), nats; the second random init's difference is in the results "
+               "(controls.random_selectivity_beyond_brightness)",
+          expect="fails", why="taking brightness out leaves trained features no more class-selective than random "
+                              "ones: what is left is about as large as two random inits differ",
+          smoke_skip="expected to fail at cpu; at smoke the same"),
+    Claim("gbp-window-boxes", "§6.2", "Figure 5", "trained features respond to parts of the scene ('beds and windows')",
+          "05_guided_backprop.models.scenes64.boxes.trained_over_random", ">", 1.1, tolerance=0.15,
+          note="share of a feature's guided-backprop mass inside §6.3.1's hand-drawn window boxes (G's samples), "
+               "trained / random D, over random features of D's last layer",
+          control="05_guided_backprop.models.scenes64.boxes.control",
+          control_note="a second random init over the random D (must hold: the check can pass)",
+          expect="fails", why="trained features put no more of their maps inside the window boxes than random "
+                              "ones, while two random inits differ by more than the margin: the share follows "
+                              "the init, not what the features learned",
+          smoke_skip="expected to fail at cpu; at smoke the same"),
     # --- §6.3.1: notebook 06 -------------------------------------------------------------------------------
     Claim("forget-windows", "§6.3.1", "Figure 6", "'the network forgot to draw windows in the bedrooms, replacing "
           "them with other objects'", "06_forgetting_objects.windows.chosen.window_prob_gap", ">", 0.1,
