@@ -278,7 +278,7 @@ CLAIMS: tuple[Claim, ...] = (
           control="07_vector_arithmetic.equations.smiling-man.mean3_minus_pixel",
           control_note="the same on CelebA's aligned crops, no jitter: without the misalignment the paper names, "
                        "pixel arithmetic must not lose by as much",
-          smoke_skip="a paper-scale margin on the smoke classifier's reading of 100 draws; checked at cpu"),
+          smoke_target=ARITH_MARGIN),
     Claim("arith-z-beats-pixels-glasses", "§6.3.2", "Figure 7", "the same, glasses equation",
           "07_vector_arithmetic.equations.glasses-woman.mean3_minus_pixel_jittered", ">=", 0.3, tolerance=0.05,
           note="success rate (a) − (c′), exemplars jittered as a detector's crops; mean3_minus_pixel: aligned crops",
