@@ -23,7 +23,7 @@ measure how far the detector's own crop moves about the aligned face, and jitter
   shifted by N(0, σ) × the face's size in x and y, scaled by exp(N(0, σ_log)) and rolled by
   U[−roll_max, roll_max]; pixels that come in from outside repeat the image's edge
   (`padding_mode="border"`: no black corners for a classifier to read).
-- **Cached** — the measurement takes tens of seconds on 2 cores, so `measure_misalignment` keeps it
+- **Cached** — the roll sweep runs the cascade on every face at every angle, so `measure_misalignment` keeps it
   as a small JSON in the data cache folder (`data.cache_root()/cache/misalignment-KEY.json`), KEY
   hashing the settings and the OpenCV version.
 
@@ -81,8 +81,8 @@ def detect(gray: list[np.ndarray], cascade=None) -> np.ndarray:
     out = np.full((len(gray), 4), np.nan)
     for i, g in enumerate(gray):
         size = g.shape[0]
-        # boxes of a third of the image and up: the aligned face fills about 0.6 of it, so
-        # smaller ones are false detections (and skipping their scales makes the cascade fast)
+        # boxes of a third of the image and up: the aligned face fills most of it (`face_fraction`),
+        # so smaller ones are false detections (and skipping their scales makes the cascade fast)
         boxes = cascade.detectMultiScale(g, scaleFactor=1.1, minNeighbors=5, minSize=(size // 3, size // 3))
         if len(boxes):
             out[i] = max(boxes, key=lambda b: b[2] * b[3])
