@@ -42,7 +42,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .data import cache_root, load_dataset
+from .data import DataError, cache_root, load_dataset
 from .files import read_json, write_json
 
 CASCADE = "haarcascade_frontalface_default.xml"
@@ -67,11 +67,15 @@ class Misalignment:
 
 
 def _cascade():
+    """The detector; a `DataError` (one line at the CLI) where this OpenCV lacks it."""
     import cv2
     if not hasattr(cv2, "CascadeClassifier"):
-        raise RuntimeError(f"OpenCV {cv2.__version__} has no Haar cascades (they left the main package in "
-                           f"OpenCV 5): pip install 'opencv-python<5' (pyproject.toml lists it)")
-    return cv2.CascadeClassifier(str(Path(cv2.data.haarcascades) / CASCADE))
+        raise DataError(f"OpenCV {cv2.__version__} has no Haar cascades (they left the main package in OpenCV 5): "
+                        f"pip install 'opencv-python<5' (pyproject.toml lists it)")
+    cascade = cv2.CascadeClassifier(str(Path(cv2.data.haarcascades) / CASCADE))
+    if cascade.empty():
+        raise DataError(f"OpenCV {cv2.__version__} could not load {CASCADE} from {cv2.data.haarcascades}")
+    return cascade
 
 
 def detect(gray: list[np.ndarray], cascade=None) -> np.ndarray:
@@ -113,7 +117,7 @@ def measure(images: torch.Tensor, roll_faces: int = 100, roll_step: int = 5, rol
     boxes = detect(gray, cascade)
     found = boxes[~np.isnan(boxes[:, 0])]
     if len(found) < 10:
-        raise RuntimeError(f"the face detector found only {len(found)} of {len(images)} faces: too few to measure")
+        raise DataError(f"the face detector found only {len(found)} of {len(images)} faces: too few to measure")
     w = found[:, 2]
     cx, cy = found[:, 0] + w / 2, found[:, 1] + found[:, 3] / 2
     rates, roll_max = {}, 0.0

@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from dcgan_core import misalignment as M
-from dcgan_core.data import load_dataset
+from dcgan_core.data import DataError, load_dataset
 from dcgan_core.models import Generator, init_weights
 from dcgan_core.vector_arithmetic import EQUATIONS, ArithmeticConfig, EquationResult, success_rates
 
@@ -61,7 +61,7 @@ def test_the_detector_measures_real_celeba_faces(faces_128):
     # the control: the same pixels scrambled hold no face, and the detector finds (almost) none
     g = torch.Generator().manual_seed(0)
     scrambled = faces_128.flatten(2)[:, :, torch.randperm(128 * 128, generator=g)].view_as(faces_128)
-    with pytest.raises(RuntimeError, match="too few"):
+    with pytest.raises(DataError, match="too few"):
         M.measure(scrambled[:60], roll_faces=10)
 
 
