@@ -32,8 +32,11 @@ The paper picked exemplars by hand and showed the results. We also measure them:
   judge reads as the target (e.g. Smiling and Male), for (a) the mean of 3 exemplars per
   concept in Z (the 3×3 grid: Y and 8 samples of Y + U[−0.25, 0.25]), (b) single exemplars in Z
   (the same grid), (c) the same arithmetic on the exemplars' pixels (one image, clipped to
-  [−1, 1]), (d) random z (the base rate: 9 samples). The paper's claim holds where
-  (a) > (b) > (d) and (a) ≫ (c).
+  [−1, 1]), (c′) the same on exemplars each jittered first by a face detector's misalignment
+  (`misalignment.py`: shifted, scaled and rolled by the amounts OpenCV's Haar cascade, the paper's
+  kind of detector (§4), moves its crop about an aligned face), (d) random z (the base rate: 9
+  samples). The paper's claim holds where (a) > (b) > (d) and (a) ≫ (c′): (c) is CelebA's aligned
+  case, which the paper, cropping by detector, did not face.
 - **Pose and the turn vector** (Figure 8; ours) — `turn.py`: a face's pose is the offset of its
   mirror-symmetry axis; along z + α·turn it must change monotonically.
 - **Choices** — the exemplars of Figures 7–8 can be picked by hand (`widgets.arithmetic_explorer`)
@@ -58,6 +61,7 @@ from .concepts import concept_prob, pick_candidates, reads_as
 from .config import Config, option
 from .files import read_json, write_json
 from .judge import Thresholds, error_note, validated
+from .misalignment import Misalignment, jitter, measure_misalignment
 from .pretrained import model_sha256
 from .results import Result, artifact
 from .sample import render, seed_points
@@ -184,13 +188,15 @@ class EquationResult:
     trials: int
     success_mean3: float          # (a) mean of 3 exemplars per concept in Z, 3×3 grid
     success_single: float         # (b) one exemplar per concept in Z, 3×3 grid
-    success_pixel: float          # (c) the mean-of-3 arithmetic on pixels, one image
+    success_pixel: float          # (c) the mean-of-3 arithmetic on pixels, one image (CelebA's aligned crops)
+    success_pixel_jittered: float  # (c′) the same on exemplars jittered as a face detector's crops (misalignment.py)
     success_random: float         # (d) random z, 9 samples (the base rate)
     stderr: dict[str, float]      # standard error of each rate over trials
     centre_mean3: float           # (a) counting only the centre image G(Y)
     mean3_minus_single: float
     single_minus_random: float
     mean3_minus_pixel: float
+    mean3_minus_pixel_jittered: float
     controls: dict[str, float]    # replicates that must not differ: single_minus_single, random_minus_random
     candidate_precision: dict[str, float]   # per concept: mean P(concept) of its candidates
     candidates: dict[str, int]              # per concept: faces the exemplars were drawn from (all read as it)
@@ -198,9 +204,11 @@ class EquationResult:
 
 
 def success_rates(G, clf: AttributeClassifier, z: torch.Tensor, images: torch.Tensor, p: np.ndarray,
-                  eq: Equation, cfg: ArithmeticConfig, thresholds: dict | None = None) -> tuple[EquationResult, dict]:
+                  eq: Equation, cfg: ArithmeticConfig, misalignment: Misalignment | None = None,
+                  thresholds: dict | None = None) -> tuple[EquationResult, dict]:
     """(a)–(d) over `cfg.trials` random draws of exemplars from each concept's candidates, faces read
-    at `thresholds` (attribute → threshold; default 0.5)."""
+    at `thresholds` (attribute → threshold; default 0.5); (c′)'s jitter is `misalignment` (default:
+    `measure_misalignment()`)."""
     names = clf.names
     cands = pick_candidates(p, names, eq, cfg.candidates, thresholds=thresholds)
     few = {label: len(c) for label, c in cands.items() if len(c) < cfg.candidates}
@@ -210,7 +218,8 @@ def success_rates(G, clf: AttributeClassifier, z: torch.Tensor, images: torch.Te
                       + " (a larger pool gives more)", stacklevel=2)
     rng = np.random.default_rng(cfg.seed)
     gen = torch.Generator().manual_seed(cfg.seed + 7)
-    mean3, single, single2, pixel, draws = [], [], [], [], []
+    mis, jgen = misalignment or measure_misalignment(), torch.Generator().manual_seed(cfg.seed + 21)
+    mean3, single, single2, pixel, jittered, draws = [], [], [], [], [], []
     for _ in range(cfg.trials):
         picks = [rng.choice(cands[label], 3, replace=False).tolist() for label in eq.labels]
         draws.append(picks)
@@ -218,23 +227,30 @@ def success_rates(G, clf: AttributeClassifier, z: torch.Tensor, images: torch.Te
         single.append(noise_grid(z_arithmetic(z, [pk[:1] for pk in picks]), cfg.noise, gen))
         single2.append(noise_grid(z_arithmetic(z, [pk[1:2] for pk in picks]), cfg.noise, gen))   # a replicate of (b)
         pixel.append(pixel_arithmetic(images, picks))
+        # (c′): each of the 9 exemplars is its own photo, so its own detector crop: its own jitter
+        jittered.append(pixel_arithmetic(jitter(images[torch.as_tensor(sum(picks, []))], mis, jgen),
+                                         [[0, 1, 2], [3, 4, 5], [6, 7, 8]]))
     random_z = seed_points(9 * cfg.trials, z.shape[1], cfg.seed + 13)
     random_z2 = seed_points(9 * cfg.trials, z.shape[1], cfg.seed + 14)                          # a replicate of (d)
     zs = torch.cat(mean3 + single + [random_z] + single2 + [random_z2])
     made = render(G, zs)
-    read = reads_as(clf.predict(torch.cat([made, torch.cat(pixel)])), names, eq.target[1], thresholds)
+    read = reads_as(clf.predict(torch.cat([made, torch.cat(pixel), torch.cat(jittered)])), names, eq.target[1],
+                    thresholds)
     n9 = 9 * cfg.trials
     grids = {k: read[i * n9:(i + 1) * n9].reshape(-1, 9).mean(1)
              for i, k in enumerate(("mean3", "single", "random", "single2", "random2"))}
-    per_trial = {**grids, "pixel": read[5 * n9:].astype(float)}
+    per_trial = {**grids, "pixel": read[5 * n9:5 * n9 + cfg.trials].astype(float),
+                 "pixel_jittered": read[5 * n9 + cfg.trials:].astype(float)}
     rate = {k: float(v.mean()) for k, v in per_trial.items()}
     se = {k: float(v.std(ddof=1) / np.sqrt(len(v))) if len(v) > 1 else float("nan") for k, v in per_trial.items()}
     result = EquationResult(
         equation=eq.name, text=eq.text(), trials=cfg.trials, success_mean3=rate["mean3"],
-        success_single=rate["single"], success_pixel=rate["pixel"], success_random=rate["random"], stderr=se,
+        success_single=rate["single"], success_pixel=rate["pixel"], success_pixel_jittered=rate["pixel_jittered"],
+        success_random=rate["random"], stderr=se,
         centre_mean3=float(read[:n9].reshape(-1, 9)[:, 4].mean()),
         mean3_minus_single=rate["mean3"] - rate["single"], single_minus_random=rate["single"] - rate["random"],
         mean3_minus_pixel=rate["mean3"] - rate["pixel"],
+        mean3_minus_pixel_jittered=rate["mean3"] - rate["pixel_jittered"],
         controls=dict(single_minus_single=rate["single2"] - rate["single"],
                       random_minus_random=rate["random2"] - rate["random"]),
         candidate_precision={label: float(concept_prob(p[cands[label]], names, want).mean())
@@ -338,6 +354,7 @@ class ArithmeticResult(Result):
     """Saved as build/PROFILE/results/07_vector_arithmetic.json. `claims.py` reads
     "equations.NAME.mean3_minus_single" etc. and "turn.spearman_median"."""
     config: ArithmeticConfig
+    misalignment: dict                     # (c′)'s jitter: misalignment.Misalignment, measured
     classifier: dict                       # attributes.AttributeScores: held-out accuracy, ROC-AUC
     judge: Thresholds                      # the thresholds faces are read at, and their error on hand labels
     pool_rates: dict[str, float]           # how often the judge reads each attribute in the pool
@@ -354,11 +371,11 @@ class ArithmeticResult(Result):
 
     def table(self) -> str:
         """Markdown: success rate ± standard error per equation and method."""
-        rows = ["| equation | trials | (a) mean of 3 in Z | (b) single in Z | (c) pixels | (d) random z |",
-                "|---|---|---|---|---|---|"]
+        rows = ["| equation | trials | (a) mean of 3 in Z | (b) single in Z | (c) pixels, aligned | "
+                "(c′) pixels, detector-jittered | (d) random z |", "|---|---|---|---|---|---|---|"]
         for e in self.equations.values():
             cells = [f"{getattr(e, 'success_' + k):.3f} ± {e.stderr[k]:.3f}"
-                     for k in ("mean3", "single", "pixel", "random")]
+                     for k in ("mean3", "single", "pixel", "pixel_jittered", "random")]
             rows.append(f"| {e.text} | {e.trials} | " + " | ".join(cells) + " |")
         attrs = sorted({a for e in self.equations.values() for a in equation(e.equation).attributes})
         return "\n".join(rows) + f"\n\nThe judge: {error_note(self.judge, attrs)}."
@@ -382,10 +399,12 @@ def run(cfg: ArithmeticConfig, choices: str | Path | Choices | None = None) -> A
     lap("classifier")
     pool = make_pool(G, clf, cfg.pool, cfg.seed)
     lap("pool")
+    mis = measure_misalignment()
+    lap("misalignment")
     equations, draws = {}, {}
     for name in cfg.equations:
         equations[name], draws[name] = success_rates(G, clf, pool.z, pool.images, pool.probs, equation(name), cfg,
-                                                     judge.values)
+                                                     mis, judge.values)
     lap("equations")
     chosen, source = resolve_choices(choices, cfg, pool, judge.values)
     same = (chosen.pool, chosen.seed) == (cfg.pool, cfg.seed)
@@ -394,7 +413,7 @@ def run(cfg: ArithmeticConfig, choices: str | Path | Choices | None = None) -> A
                         chosen.turn["right"] or None)
     lap("turn")
     return ArithmeticResult(
-        config=cfg, classifier=clf.scores.to_dict(), judge=judge,
+        config=cfg, misalignment=mis.to_dict(), classifier=clf.scores.to_dict(), judge=judge,
         pool_rates={n: float(judge.says(pool.probs, clf.names, n).mean()) for n in clf.names},
         equations=equations, turn=turn, choices_source=source, seconds=seconds, generator=G,
         attribute_classifier=clf, pool_data=pool, choice_pool=choice_pool, choices=chosen, draws=draws)
@@ -417,7 +436,7 @@ def resolve_choices(choices, cfg: ArithmeticConfig, pool: Pool, thresholds: dict
 def arithmetic_cli(model: str, name: str, trials: int, seed: int, out: str | Path | None = None,
                    classifier: str = "cpu", pool: int | None = None) -> dict:
     """`python -m dcgan_core arithmetic`: one equation's success rates as a dict (and, with `out`,
-    Figure 7 for the classifier's first draw as PNG: the exemplars, the 3×3 grid, the pixel control)."""
+    Figure 7 for the classifier's first draw as PNG: the exemplars, the 3×3 grid, the pixel controls)."""
     cfg = ArithmeticConfig.from_profile("cpu", model=model, equations=(name,), trials=trials, seed=seed,
                                         classifier=classifier, pool=pool)
     from .pretrained import load_models
@@ -426,15 +445,18 @@ def arithmetic_cli(model: str, name: str, trials: int, seed: int, out: str | Pat
     clf = load_classifier(AttributeConfig.from_profile(cfg.classifier, progress=False))
     judge = validated(model, G, clf)
     pool_ = make_pool(G, clf, cfg.pool, cfg.seed)
-    res, draws = success_rates(G, clf, pool_.z, pool_.images, pool_.probs, equation(name), cfg, judge.values)
+    mis = measure_misalignment()
+    res, draws = success_rates(G, clf, pool_.z, pool_.images, pool_.probs, equation(name), cfg, mis, judge.values)
     summary = dict(model=model, equation=name, text=res.text, trials=res.trials,
                    success_mean3=res.success_mean3, success_single=res.success_single,
-                   success_pixel=res.success_pixel, success_random=res.success_random, stderr=res.stderr,
-                   candidates=res.candidates, classifier_auc=res.classifier_auc,
+                   success_pixel=res.success_pixel, success_pixel_jittered=res.success_pixel_jittered,
+                   success_random=res.success_random, stderr=res.stderr,
+                   candidates=res.candidates, classifier_auc=res.classifier_auc, misalignment=mis.to_dict(),
                    judge=dict(thresholds=judge.values, error=error_note(judge, equation(name).attributes)))
     if out is not None:
         from .figures import save_figure
-        fig = arithmetic_figure(G, pool_.z, pool_.images, draws["first_draw"], equation(name), cfg.noise, cfg.seed)
+        fig = arithmetic_figure(G, pool_.z, pool_.images, draws["first_draw"], equation(name), cfg.noise, cfg.seed,
+                                misalignment=mis)
         summary["figure"] = str(save_figure(fig, Path(out) / f"fig7_{name}.png"))
         summary["draw"] = draws["first_draw"]
         write_json(Path(out) / f"arithmetic_{name}.json", summary)
@@ -445,8 +467,10 @@ def arithmetic_cli(model: str, name: str, trials: int, seed: int, out: str | Pat
 # Figures
 
 def arithmetic_figure(G, z: torch.Tensor, images: torch.Tensor, picks: list[list[int]], eq: Equation,
-                      noise: float = 0.25, seed: int = 0, p: np.ndarray | None = None, names=None):
-    """Figure 7: per concept its 3 exemplars and G(mean z); then the 3×3 result and the pixel control."""
+                      noise: float = 0.25, seed: int = 0, p: np.ndarray | None = None, names=None,
+                      misalignment: Misalignment | None = None):
+    """Figure 7: per concept its 3 exemplars and G(mean z); then the 3×3 result and the pixel control
+    (and, given `misalignment`, the pixel control on exemplars jittered by it, one draw seeded by `seed`)."""
     import matplotlib.pyplot as plt
 
     from .figures import grid_image
@@ -469,10 +493,17 @@ def arithmetic_figure(G, z: torch.Tensor, images: torch.Tensor, picks: list[list
     ax.imshow(grid_image(grid, nrow=3))
     ax.set_title(f"= {eq.target[0]}: G(Y), Y ± {noise:g} around it", fontsize=9)
     ax.axis("off")
-    ax = fig.add_subplot(gs[1, 7])
+    ax = fig.add_subplot(gs[0 if misalignment else 1, 7])
     ax.imshow(grid_image(pixel))
-    ax.set_title("pixel-space\ncontrol", fontsize=8)
+    ax.set_title("pixel-space\ncontrol (aligned)", fontsize=8)
     ax.axis("off")
+    if misalignment is not None:
+        shaken = jitter(images[torch.as_tensor(sum(picks, []))], misalignment, torch.Generator().manual_seed(seed))
+        sizes = np.cumsum([0] + [len(pk) for pk in picks])
+        ax = fig.add_subplot(gs[2, 7])
+        ax.imshow(grid_image(pixel_arithmetic(shaken, [list(range(a, b)) for a, b in zip(sizes, sizes[1:])])))
+        ax.set_title("pixel-space control,\ndetector-jittered", fontsize=8)
+        ax.axis("off")
     fig.suptitle(eq.text(), fontsize=10)
     return fig
 
@@ -495,8 +526,9 @@ def exemplars_figure(images: torch.Tensor, indices: list[int], title: str = "", 
 def success_figure(result: ArithmeticResult):
     """Success rates (a)–(d) per equation, with standard errors."""
     import matplotlib.pyplot as plt
-    keys = ("mean3", "single", "pixel", "random")
-    labels = ("(a) mean of 3, Z", "(b) single, Z", "(c) pixels", "(d) random z")
+    keys = ("mean3", "single", "pixel", "pixel_jittered", "random")
+    labels = ("(a) mean of 3, Z", "(b) single, Z", "(c) pixels, aligned", "(c′) pixels, detector-jittered",
+              "(d) random z")
     from .figures import readable_labels
     names = list(result.equations)
     fig, ax = plt.subplots(figsize=(max(8, 2.6 * len(names)), 4))

@@ -25,7 +25,8 @@ LAYERS = [
     {"dedup", "mnist_appendix", "guided_backprop", "feature_selectivity", "representation",  # one per section
      "features", "svm", "cnn_baseline", "classify", "kmeans_ablation", "feature_ablations"},  # §5's steps
                                                    # (representation composes them)
-    {"latent_walk", "attributes"},                 # §6.1; the face-attribute judge of §6.3
+    {"latent_walk", "attributes", "misalignment"},  # §6.1; the face-attribute judge of §6.3; a face detector's
+                                                   # misalignment (§6.3.2's pixel control)
     {"vector_arithmetic", "forgetting", "judge",   # §6.3.2, §6.3.1 (use the attribute judge above); the judge
      "turn", "concepts"},                          # checked on hand-labelled generated faces (annotations' files);
                                                    # §6.3.2's turn vector (Figure 8) and concept reading

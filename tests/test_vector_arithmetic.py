@@ -172,7 +172,12 @@ def test_cli_prints_the_success_rates_and_writes_figure_7(tmp_path):
     out = json.loads(r.stdout)
     for key in ("success_mean3", "success_single", "success_random"):      # fractions of 10 grids of 9 images
         assert out[key] * 90 == pytest.approx(round(out[key] * 90)), key
-    assert out["success_pixel"] * 10 == pytest.approx(round(out["success_pixel"] * 10))    # one image per draw
+    for key in ("success_pixel", "success_pixel_jittered"):                    # one image per draw
+        assert out[key] * 10 == pytest.approx(round(out[key] * 10)), key
+    # the jittered control's amounts, as measured by the face detector on real faces, are in the output
+    m = out["misalignment"]
+    assert m["detected"] > m["faces"] / 2 and m["roll_max"] > 0 and 0 < m["shift_x"] < 0.2, m
+    assert set(out["stderr"]) >= {"pixel", "pixel_jittered"}
     # Z arithmetic on smiling exemplars makes smiling men far more often than random z (the claim at cpu)
     assert out["success_single"] > out["success_random"] + 0.1, out
     assert out["trials"] == 10 and set(out["classifier_auc"]) == {"Smiling", "Male"}
