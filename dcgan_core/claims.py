@@ -274,8 +274,10 @@ CLAIMS: tuple[Claim, ...] = (
           "glasses + woman without glasses", "07_vector_arithmetic.equations.glasses-woman.mean3_minus_single", ">",
           ARITH_MARGIN, tolerance=0.04, note="success rate (a) − (b), target: woman with glasses",
           expect="fails",
-          why="few generated faces wear glasses, so 'man with glasses' exemplars are weak and G(mean z) of them "
-              "loses the glasses", smoke_skip="expected to fail at cpu; at smoke the same"),
+          why="G(mean z) of the glasses exemplars keeps the glasses (exemplar_mean_keeps in the results) and (a)'s "
+              "faces are women (mean3_attribute_rates.Male), but the glasses difference added to a woman's mean "
+              "seldom carries the glasses (mean3_attribute_rates.Eyeglasses): the direction does not transfer",
+          smoke_skip="expected to fail at cpu; at smoke the same"),
     Claim("arith-single-beats-random-smile", "§6.3.2", "Figure 7", "arithmetic in Z 'semantically obeyed' the "
           "equation (single exemplars: better than chance)", "07_vector_arithmetic.equations.smiling-man."
           "single_minus_random", ">", ARITH_MARGIN, tolerance=0.04, note="success rate (b) − (d), (d) = random z",

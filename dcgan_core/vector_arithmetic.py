@@ -37,6 +37,9 @@ The paper picked exemplars by hand and showed the results. We also measure them:
   kind of detector (§4), moves its crop about an aligned face), (d) random z (the base rate: 9
   samples). The paper's claim holds where (a) > (b) > (d) and (a) ≫ (c′): (c) is CelebA's aligned
   case, which the paper, cropping by detector, did not face.
+- **Does the mean keep the concept?** (`exemplar_mean_keeps`; ours) — per concept, how often
+  G(mean z of its 3 exemplars) is still read as the concept: (a) can only work from a mean that
+  kept it.
 - **Pose and the turn vector** (Figure 8; ours) — `turn.py`: a face's pose is the offset of its
   mirror-symmetry axis; along z + α·turn it must change monotonically.
 - **Choices** — the exemplars of Figures 7–8 can be picked by hand (`widgets.arithmetic_explorer`)
@@ -201,6 +204,11 @@ class EquationResult:
     candidate_precision: dict[str, float]   # per concept: mean P(concept) of its candidates
     candidates: dict[str, int]              # per concept: faces the exemplars were drawn from (all read as it)
     classifier_auc: dict[str, float]        # held-out ROC-AUC of the attributes involved
+    # per concept: the fraction of draws whose G(mean z of the 3 exemplars) the judge still reads as the
+    # concept (each exemplar alone is read as it): where this is low, (a) starts from a lost concept
+    exemplar_mean_keeps: dict[str, float] = dataclasses.field(default_factory=dict)
+    # per attribute of the target: the fraction of (a)'s images on its wanted side (which part fails)
+    mean3_attribute_rates: dict[str, float] = dataclasses.field(default_factory=dict)
 
 
 def success_rates(G, clf: AttributeClassifier, z: torch.Tensor, images: torch.Tensor, p: np.ndarray,
@@ -219,10 +227,11 @@ def success_rates(G, clf: AttributeClassifier, z: torch.Tensor, images: torch.Te
     rng = np.random.default_rng(cfg.seed)
     gen = torch.Generator().manual_seed(cfg.seed + 7)
     mis, jgen = misalignment or measure_misalignment(), torch.Generator().manual_seed(cfg.seed + 21)
-    mean3, single, single2, pixel, jittered, draws = [], [], [], [], [], []
+    mean3, single, single2, pixel, jittered, draws, means = [], [], [], [], [], [], []
     for _ in range(cfg.trials):
         picks = [rng.choice(cands[label], 3, replace=False).tolist() for label in eq.labels]
         draws.append(picks)
+        means.append(torch.stack([z[torch.as_tensor(pk)].mean(0) for pk in picks]))
         mean3.append(noise_grid(z_arithmetic(z, picks), cfg.noise, gen))
         single.append(noise_grid(z_arithmetic(z, [pk[:1] for pk in picks]), cfg.noise, gen))
         single2.append(noise_grid(z_arithmetic(z, [pk[1:2] for pk in picks]), cfg.noise, gen))   # a replicate of (b)
@@ -234,14 +243,17 @@ def success_rates(G, clf: AttributeClassifier, z: torch.Tensor, images: torch.Te
     random_z2 = seed_points(9 * cfg.trials, z.shape[1], cfg.seed + 14)                          # a replicate of (d)
     zs = torch.cat(mean3 + single + [random_z] + single2 + [random_z2])
     made = render(G, zs)
-    read = reads_as(clf.predict(torch.cat([made, torch.cat(pixel), torch.cat(jittered)])), names, eq.target[1],
-                    thresholds)
+    p_all = clf.predict(torch.cat([made, torch.cat(pixel), torch.cat(jittered)]))
+    read = reads_as(p_all, names, eq.target[1], thresholds)
     n9 = 9 * cfg.trials
     grids = {k: read[i * n9:(i + 1) * n9].reshape(-1, 9).mean(1)
              for i, k in enumerate(("mean3", "single", "random", "single2", "random2"))}
     per_trial = {**grids, "pixel": read[5 * n9:5 * n9 + cfg.trials].astype(float),
                  "pixel_jittered": read[5 * n9 + cfg.trials:].astype(float)}
     rate = {k: float(v.mean()) for k, v in per_trial.items()}
+    p_means = clf.predict(render(G, torch.cat(means))).reshape(cfg.trials, len(eq.labels), -1)
+    keeps = {label: float(reads_as(p_means[:, j], names, want, thresholds).mean())
+             for j, (label, want) in enumerate(eq.concepts)}
     se = {k: float(v.std(ddof=1) / np.sqrt(len(v))) if len(v) > 1 else float("nan") for k, v in per_trial.items()}
     result = EquationResult(
         equation=eq.name, text=eq.text(), trials=cfg.trials, success_mean3=rate["mean3"],
@@ -256,7 +268,9 @@ def success_rates(G, clf: AttributeClassifier, z: torch.Tensor, images: torch.Te
         candidate_precision={label: float(concept_prob(p[cands[label]], names, want).mean())
                              for label, want in eq.concepts},
         candidates={label: len(c) for label, c in cands.items()},
-        classifier_auc={a: clf.scores.auc[a] for a in eq.attributes})
+        classifier_auc={a: clf.scores.auc[a] for a in eq.attributes}, exemplar_mean_keeps=keeps,
+        mean3_attribute_rates={a: float(reads_as(p_all[:9 * cfg.trials], names, {a: v}, thresholds).mean())
+                               for a, v in eq.target[1].items()})
     return result, dict(candidates=cands, first_draw=draws[0])
 
 
@@ -451,7 +465,9 @@ def arithmetic_cli(model: str, name: str, trials: int, seed: int, out: str | Pat
                    success_mean3=res.success_mean3, success_single=res.success_single,
                    success_pixel=res.success_pixel, success_pixel_jittered=res.success_pixel_jittered,
                    success_random=res.success_random, stderr=res.stderr,
-                   candidates=res.candidates, classifier_auc=res.classifier_auc, misalignment=mis.to_dict(),
+                   candidates=res.candidates, exemplar_mean_keeps=res.exemplar_mean_keeps,
+                   mean3_attribute_rates=res.mean3_attribute_rates,
+                   classifier_auc=res.classifier_auc, misalignment=mis.to_dict(),
                    judge=dict(thresholds=judge.values, error=error_note(judge, equation(name).attributes)))
     if out is not None:
         from .figures import save_figure

@@ -182,3 +182,12 @@ def test_cli_prints_the_success_rates_and_writes_figure_7(tmp_path):
     assert out["success_single"] > out["success_random"] + 0.1, out
     assert out["trials"] == 10 and set(out["classifier_auc"]) == {"Smiling", "Male"}
     assert (tmp_path / "fig7_smiling-man.png").stat().st_size > 1000
+    # the validated judge: thresholds chosen on the hand-labelled faces, with their error
+    assert set(out["judge"]["thresholds"]) == {"Eyeglasses", "Smiling", "Male"}
+    assert "precision" in out["judge"]["error"] and "Smiling" in out["judge"]["error"]
+    # the diagnostics: does G(mean z) keep each concept, which target attribute (a)'s images miss;
+    # each is a fraction of 10 draws or of 90 images
+    assert set(out["exemplar_mean_keeps"]) == {"smiling woman", "neutral woman", "neutral man"}
+    assert all(v * 10 == pytest.approx(round(v * 10)) for v in out["exemplar_mean_keeps"].values())
+    assert set(out["mean3_attribute_rates"]) == {"Smiling", "Male"}
+    assert min(out["mean3_attribute_rates"].values()) >= out["success_mean3"]     # both sides ⊇ the target
