@@ -173,9 +173,11 @@ class LayerForgetting:
     maps: list[int]
     window_prob_random_draws: list[float]   # per draw of random maps
     window_prob_darkened: float          # the before samples, boxes darkened to brightness_after, judged alike
+    window_prob_darkened_random: float   # the same darkened to random draw 0's brightness
     window_prob_gap: float = 0.0         # after_random − after: > 0 where the chosen maps remove more window
     control_gap: float = 0.0             # the same with random draw 0 in place of the chosen maps (must be ~0)
     darkness_gap: float = 0.0            # darkened − after: > 0 where the maps remove more window than darkness
+    darkness_control_gap: float = 0.0    # the same with random draw 0 in place of the chosen maps
     brightness_gap: float = 0.0          # brightness after − after_random: < 0 where the boxes go darker than random
     images_after: torch.Tensor = artifact()
     images_random: torch.Tensor = artifact()
@@ -186,6 +188,7 @@ class LayerForgetting:
         draws = self.window_prob_random_draws
         self.control_gap = float(np.mean(draws[1:]) - draws[0]) if len(draws) > 1 else float("nan")
         self.darkness_gap = self.window_prob_darkened - self.window_prob_after
+        self.darkness_control_gap = self.window_prob_darkened_random - draws[0]
         self.brightness_gap = self.brightness_after - self.brightness_after_random
 
 
@@ -359,6 +362,7 @@ def run_windows(cfg: ForgettingConfig) -> WindowsResult:
             brightness_after=measured[tuple(maps)][1],
             brightness_after_random=float(np.mean([measured[tuple(r)][1] for r in randoms])),
             window_prob_darkened=judge.mean_inside(darkened),
+            window_prob_darkened_random=judge.mean_inside(darken(before, boxes, measured[tuple(randoms[0])][1])),
             maps=maps, images_after=after, images_random=controls[0], images_darkened=darkened)
     chosen = layers[cfg.layer]
     curve = _windows_curve(G, seeds, boxes, judge, probes[cfg.layer], before, cfg, seen)
@@ -514,8 +518,19 @@ class ForgettingResult(Result):
                         f"{c.window_prob_before:.2f} → {c.window_prob_after:.2f}, against {c.window_prob_after_random:.2f} for "
                         f"as many random maps (one random draw against the others: {c.control_gap:+.2f}); the boxes' "
                         f"brightness {c.brightness_before:.2f} → {c.brightness_after:.2f} (random: "
-                        f"{c.brightness_after_random:.2f}). Where the chosen maps darken the boxes much more than random "
-                        f"ones, a judge of windows cannot yet tell 'forgot the window' from 'the region went dark'.")
+                        f"{c.brightness_after_random:.2f}; after − random {c.brightness_gap:+.2f}). Darkening the boxes "
+                        f"of the samples as drawn by as much, with no map dropped, reads {c.window_prob_darkened:.2f}: "
+                        f"the maps remove {c.darkness_gap:+.2f} more window probability than that darkness alone. "
+                        f"FID (n = {w.fid_n}) {w.fid_before:.1f} → {w.fid_after:.1f} (random maps: "
+                        f"{w.fid_after_random:.1f}); KID {w.kid_before:.3f} → {w.kid_after:.3f} (random: "
+                        f"{w.kid_after_random:.3f}).")
+            cv = w.curve
+            lines.append("  Dropping the m strongest maps (m: " + ", ".join(map(str, cv["maps"][1:])) +
+                         "): window probability " + ", ".join(f"{v:.2f}" for v in cv["selected"][1:]) +
+                         "; random maps " + ", ".join(f"{v:.2f}" for v in cv["random"][1:]) +
+                         "; darkened control " + ", ".join(f"{v:.2f}" for v in cv["darkened"][1:]) +
+                         "; brightness selected − random " + ", ".join(f"{v:+.2f}" for v in cv["brightness_gap"][1:]) +
+                         ".")
             for layer, r in sorted(w.layers.items()):
                 if layer != c.layer:
                     lines.append(f"  Layer {layer} ({r.maps_dropped} of {r.n_maps} maps): {r.window_prob_after:.2f} vs "
@@ -564,6 +579,28 @@ def figure6(rows: list[tuple[str, torch.Tensor]], n: int = 8, title: str = ""):
     return fig
 
 
+def replaced_figure(result: WindowsResult, n: int = 10):
+    """What replaces the windows: samples that have boxes (red), as drawn, with the selected maps dropped,
+    with as many random maps dropped, and as drawn with the boxes darkened as much (the darkness control)."""
+    c = result.chosen
+    idx = [i for i, b in enumerate(result.boxes) if b][:n]
+    rows = [("samples\n(with boxes)", result.images_before), (f"{c.maps_dropped} window maps\ndropped", c.images_after),
+            (f"{c.maps_dropped} random maps\ndropped", c.images_random), ("boxes darkened,\nno map dropped", c.images_darkened)]
+    fig, axes = plt.subplots(len(rows), len(idx), figsize=(1.3 * len(idx), 1.45 * len(rows)), squeeze=False)
+    for r, (label, images) in enumerate(rows):
+        for j, i in enumerate(idx):
+            ax = axes[r, j]
+            ax.imshow(grid_image(images[i:i + 1], 1)[2:-2, 2:-2])
+            for x0, y0, x1, y1 in result.boxes[i]:
+                ax.add_patch(Rectangle((x0 - 0.5, y0 - 0.5), x1 - x0, y1 - y0, fill=False, ec="red", lw=0.8))
+            ax.set_xticks([])
+            ax.set_yticks([])
+        axes[r, 0].set_ylabel(label, rotation=0, ha="right", va="center", fontsize=8)
+    fig.suptitle(f"{result.model}: what replaces the windows (G layer {c.layer}, {c.maps_dropped} of {c.n_maps} maps)")
+    fig.tight_layout()
+    return fig
+
+
 def windows_table(result: WindowsResult) -> str:
     rows = ["| G layer | shape | held-out accuracy | maps dropped | window prob. in boxes before / after / random "
             "| brightness in boxes before / after / random |", "|---|---|---|---|---|---|"]
@@ -584,19 +621,46 @@ def eyeglasses_table(result: EyeglassesResult) -> str:
         f"| maps dropped | 0 | {r.maps_dropped} of {r.n_maps} | {r.maps_dropped} of {r.n_maps} |"])
 
 
-def curve_figure(result: EyeglassesResult):
-    """The eyeglasses rate as more maps are dropped (strongest weight first) vs as many random maps."""
-    c = result.curve
-    fig, ax = plt.subplots(figsize=(5.5, 3.5))
+def curve_figure(result: EyeglassesResult | WindowsResult):
+    """The concept's rate as more maps are dropped (strongest weight first) vs as many random maps; for
+    windows also the darkened control and, beside it, the boxes' brightness."""
+    c, windows = result.curve, isinstance(result, WindowsResult)
+    layer, n_maps = (result.chosen.layer, result.chosen.n_maps) if windows else (result.layer, result.n_maps)
+    fig, axes = plt.subplots(1, 2 if windows else 1, figsize=(11 if windows else 5.5, 3.5), squeeze=False)
+    ax = axes[0, 0]
     ax.plot(c["maps"], c["selected"], "o-", label="selected maps (largest weight first)")
     ax.plot(c["maps"], c["random"], "s--", color="gray", label=f"random maps (mean of {result.config.random_repeats})")
-    ax.set_xscale("symlog", linthresh=1)
-    ax.set_xlabel(f"maps dropped at G layer {result.layer} (of {result.n_maps})")
-    ax.set_ylabel("eyeglasses rate (classifier)")
-    ax.set_title(f"{result.model}: forgetting eyeglasses")
-    ax.legend(fontsize=8)
+    if windows:
+        ax.plot(c["maps"], c["darkened"], "^:", color="black", label="no maps: boxes darkened as the selected maps do")
+    ax.set_ylabel("window probability in the boxes (judge on D)" if windows else "eyeglasses rate (classifier)")
+    ax.set_title(f"{result.model}: forgetting {'windows' if windows else 'eyeglasses'}")
+    if windows:
+        ax2 = axes[0, 1]
+        ax2.plot(c["maps"], c["brightness_selected"], "o-", label="selected maps")
+        ax2.plot(c["maps"], c["brightness_random"], "s--", color="gray", label="random maps")
+        ax2.set_ylabel("mean brightness in the boxes ([-1, 1])")
+        ax2.set_title("is the window gone, or only dark?")
+    for a in axes.flat:
+        a.set_xscale("symlog", linthresh=1)
+        a.set_xlabel(f"maps dropped at G layer {layer} (of {n_maps})")
+        a.legend(fontsize=8)
     fig.tight_layout()
     return fig
+
+
+def windows_cost_table(result: WindowsResult) -> str:
+    """The chosen layer: window probability, the darkness controls and the image-quality cost."""
+    r, c = result, result.chosen
+    return "\n".join([
+        "| | before | after (selected maps) | after (as many random maps) | before, boxes darkened as after |",
+        "|---|---|---|---|---|",
+        f"| window prob. in boxes | {c.window_prob_before:.3f} | {c.window_prob_after:.3f} | "
+        f"{c.window_prob_after_random:.3f} | {c.window_prob_darkened:.3f} |",
+        f"| brightness in boxes | {c.brightness_before:.3f} | {c.brightness_after:.3f} | "
+        f"{c.brightness_after_random:.3f} | {c.brightness_after:.3f} |",
+        f"| FID (n = {r.fid_n}) | {r.fid_before:.1f} | {r.fid_after:.1f} | {r.fid_after_random:.1f} | — |",
+        f"| KID (n = {r.fid_n}) | {r.kid_before:.4f} | {r.kid_after:.4f} | {r.kid_after_random:.4f} | — |",
+        f"| maps dropped | 0 | {c.maps_dropped} of {c.n_maps} | {c.maps_dropped} of {c.n_maps} | 0 |"])
 
 
 def summary(result: ForgettingResult) -> dict:
