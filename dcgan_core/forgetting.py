@@ -269,6 +269,8 @@ def darken(images: torch.Tensor, boxes: list, brightness: float, steps: int = 40
     pixels = box_mask(boxes, images.shape[-1], images.shape[-1])
     mask = pixels[:, None].expand_as(images)
     inside = images.permute(1, 0, 2, 3)[:, pixels]            # C × (pixels in boxes): as `_brightness` reads them
+    if not inside.numel() or float(inside.mean()) <= brightness:       # already as dark: nothing to do
+        return images.clone()
     lo, hi = 0.0, 2.0
     for _ in range(steps):
         mid = (lo + hi) / 2
