@@ -314,7 +314,8 @@ def _windows_curve(G, seeds, boxes, judge, probe, before, cfg, seen: dict) -> di
 
 def run_windows(cfg: ForgettingConfig) -> WindowsResult:
     """§6.3.1 on hand-drawn window boxes: the regression, the maps dropped and the regenerated samples, at
-    every layer of `cfg.layers` (and `cfg.layer`)."""
+    every layer of `cfg.layers` (and `cfg.layer`), each with the darkness controls; at `cfg.layer` also the
+    curve of the m strongest maps and the FID/KID cost."""
     from .attributes import is_faces
     from .metrics import evaluate
 
