@@ -45,7 +45,14 @@ same layer (`random_repeats` draws):
   must not be the regression that chose the maps (dropping its positive-weight inputs lowers its
   output by construction), so it is a second logistic regression on the **trained D's features**
   of the image (`judge_layer`), cross-fitted by image folds: it sees only pixels. Also the mean
-  brightness inside the boxes (windows in the 15-Scene photos are bright).
+  brightness inside the boxes (windows in the 15-Scene photos are bright). Because dark boxes may
+  read as "no window", two controls of darkness (ours): the *before* samples with their boxes
+  darkened by as much brightness as the chosen maps removed (a uniform shift of the pixels, so the
+  window's shape stays), judged alike — `darkness_gap` is how much more window the maps remove than
+  that darkness alone; and `brightness_gap`, the boxes' brightness after the chosen maps minus after
+  as many random maps (< 0: darker than random). Both along a curve of the m strongest maps
+  (`curve`: the paper's regime drops a small share of the maps), and the FID/KID cost
+  (`windows_fid_n`) of the drop against random maps.
 - eyeglasses — the judge's eyeglasses rate on fresh samples before and after (read at the validated
   judge's threshold, `judge.validated`, with its error on hand-labelled faces), the FID cost
   (`metrics.evaluate`, n = `fid_n`), and the rate as more maps are dropped, strongest weights first.
@@ -108,8 +115,10 @@ class ForgettingConfig(Config):
                             min=10)
     n_eval: int = option(2000, "eyeglasses: fresh samples for the rates", min=10)
     fid_n: int = option(500, "eyeglasses: images for each FID (small n: biased high, compare only)", min=2)
-    curve: tuple[int, ...] = option((1, 2, 4, 8, 16, 32), "eyeglasses: numbers of maps dropped (strongest "
-                                                          "weight first) for the rate curve", flag=False)
+    curve: tuple[int, ...] = option((1, 2, 4, 8, 16, 32), "numbers of maps dropped (strongest weight first) for "
+                                                          "the curves of both concepts", flag=False)
+    windows_fid_n: int = option(100, "windows: images for each FID/KID of the rooms G (the 715 training rooms "
+                                     "are the real side; small n: biased high, compare only)", min=2)
     threshold: float | None = option(None, "eyeglasses: the classifier's probability above which a face wears "
                                            "glasses; None: the validated judge's (judge.validated: chosen on the "
                                            "model's hand-labelled faces; 0.5 for a model without labels)", min=0.0)
@@ -120,9 +129,9 @@ class ForgettingConfig(Config):
     PROFILES: ClassVar[dict[str, dict]] = {
         # CI: ~1 min of CPU per concept on 2 cores; Inception (FID) is most of it, hence fid_n 32.
         "smoke": dict(n_samples=1000, n_eval=400, fid_n=32, random_repeats=2, classifier_profile="smoke",
-                      curve=(4, 16)),
+                      curve=(4, 16), windows_fid_n=32),
         "cpu": dict(),
-        "paper": dict(n_samples=10000, n_eval=10000, fid_n=2000, random_repeats=10),
+        "paper": dict(n_samples=10000, n_eval=10000, fid_n=2000, random_repeats=10, windows_fid_n=700),
     }
 
     def check(self) -> None:
@@ -165,15 +174,24 @@ class LayerForgetting:
     brightness_after_random: float
     maps: list[int]
     window_prob_random_draws: list[float]   # per draw of random maps
+    window_prob_darkened: float          # the before samples, boxes darkened to brightness_after, judged alike
+    window_prob_darkened_random: float   # the same darkened to random draw 0's brightness
     window_prob_gap: float = 0.0         # after_random − after: > 0 where the chosen maps remove more window
     control_gap: float = 0.0             # the same with random draw 0 in place of the chosen maps (must be ~0)
+    darkness_gap: float = 0.0            # darkened − after: > 0 where the maps remove more window than darkness
+    darkness_control_gap: float = 0.0    # the same with random draw 0 in place of the chosen maps
+    brightness_gap: float = 0.0          # brightness after − after_random: < 0 where the boxes go darker than random
     images_after: torch.Tensor = artifact()
     images_random: torch.Tensor = artifact()
+    images_darkened: torch.Tensor = artifact()
 
     def __post_init__(self):
         self.window_prob_gap = self.window_prob_after_random - self.window_prob_after
         draws = self.window_prob_random_draws
         self.control_gap = float(np.mean(draws[1:]) - draws[0]) if len(draws) > 1 else float("nan")
+        self.darkness_gap = self.window_prob_darkened - self.window_prob_after
+        self.darkness_control_gap = self.window_prob_darkened_random - draws[0]
+        self.brightness_gap = self.brightness_after - self.brightness_after_random
 
 
 @dataclasses.dataclass
@@ -186,6 +204,14 @@ class WindowsResult(Result):
     judge_accuracy: float                # the D-feature window judge's held-out balanced accuracy
     layers: dict[int, LayerForgetting]
     chosen: LayerForgetting              # the config's layer
+    curve: dict                          # the chosen layer, m strongest maps: see `_windows_curve`
+    fid_before: float                    # FID of fresh samples (n = fid_n) against the rooms G's training set
+    fid_after: float
+    fid_after_random: float              # random draw 0 of as many maps
+    kid_before: float                    # KID of the same (unbiased at small n)
+    kid_after: float
+    kid_after_random: float
+    fid_n: int
     seconds: float
     seeds: list[int] = artifact()
     boxes: list = artifact()
@@ -219,16 +245,17 @@ class WindowJudge:
         with eval_mode(self.D):
             return self.D.features(images)[self.layer].float()
 
-    def mean_inside(self, images: torch.Tensor) -> float:
-        """Mean window probability over the positions inside the boxes of the same samples."""
+    def mean_inside(self, images: torch.Tensor, index=None) -> float:
+        """Mean window probability over the positions inside the boxes of the same samples (`images[j]` is
+        annotated sample `index[j]`; None: all of them, in order)."""
         acts = self.features(images)
+        index = np.arange(len(images)) if index is None else np.asarray(index)
         probs = []
-        for k, m in enumerate(self.models):
-            for i in np.flatnonzero(self.fold == k):
-                ys, xs = self.pos[i].nonzero(as_tuple=True)
-                if len(ys):
-                    v = acts[i][:, ys, xs].T.numpy()
-                    probs.append(m.predict_proba(v)[:, 1])
+        for j, i in enumerate(index):
+            ys, xs = self.pos[i].nonzero(as_tuple=True)
+            if len(ys):
+                v = acts[j][:, ys, xs].T.numpy()
+                probs.append(self.models[self.fold[i]].predict_proba(v)[:, 1])
         return float(np.concatenate(probs).mean())
 
 
@@ -237,10 +264,63 @@ def _brightness(images: torch.Tensor, boxes: list) -> float:
     return float(images.mean(1)[mask].mean())
 
 
+def darken(images: torch.Tensor, boxes: list, brightness: float, steps: int = 40) -> torch.Tensor:
+    """The images with the pixels inside their boxes shifted down by one amount (all channels, clipped to
+    [-1, 1]) so that the boxes' mean brightness is `brightness` (ours: a shift keeps the window's edges
+    and shape; the amount is found by bisection because clipping makes it nonlinear)."""
+    pixels = box_mask(boxes, images.shape[-1], images.shape[-1])
+    mask = pixels[:, None].expand_as(images)
+    inside = images.permute(1, 0, 2, 3)[:, pixels]            # C × (pixels in boxes): as `_brightness` reads them
+    if not inside.numel() or float(inside.mean()) <= brightness:       # already as dark: nothing to do
+        return images.clone()
+    lo, hi = 0.0, 2.0
+    for _ in range(steps):
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if float((inside - mid).clamp(-1, 1).mean()) > brightness else (lo, mid)
+    return torch.where(mask, (images - (lo + hi) / 2).clamp(-1, 1), images)
+
+
+def _windows_curve(G, seeds, boxes, judge, probe, before, cfg, seen: dict) -> dict:
+    """The chosen layer's measures as the m strongest positive-weight maps are dropped (m in `cfg.curve`,
+    up to all of them) vs m random maps (mean over `random_repeats` draws): `selected`/`random` the
+    window probability in the boxes, `darkened` that of the before samples darkened to the selected
+    maps' brightness, `brightness_selected`/`brightness_random`, and `brightness_gap` (selected − random)."""
+    has_box = [i for i, b in enumerate(boxes) if b]          # only these count: draw only them
+    bx, boxed = [boxes[i] for i in has_box], [seeds[i] for i in has_box]
+
+    def measure(drop: list[int]) -> tuple[float, float]:
+        key = tuple(sorted(drop))
+        if key not in seen:                                    # dropped maps → (window prob., brightness)
+            x = sample_for_seed(G, boxed, {probe.layer: drop} if drop else None)
+            seen[key] = (judge.mean_inside(x, has_box), _brightness(x, bx))
+        return seen[key]
+
+    maps = probe.maps
+    counts = sorted({m for m in cfg.curve if m < len(maps)} | {len(maps)})
+    p0, b0 = measure([])
+    curve = dict(maps=[0] + counts, selected=[p0], random=[p0], darkened=[p0], brightness_selected=[b0],
+                 brightness_random=[b0])
+    for m in counts:
+        p, b = measure(probe.strongest(m))
+        # the same draws as the layer's control at m = all of them (seed + layer), so the curve ends on it
+        draws = random_maps(probe.n_maps, m, cfg.random_repeats, cfg.seed + probe.layer + (0 if m == len(maps) else m))
+        rs = [measure(r) for r in draws]
+        curve["selected"].append(p)
+        curve["brightness_selected"].append(b)
+        curve["random"].append(float(np.mean([r[0] for r in rs])))
+        curve["brightness_random"].append(float(np.mean([r[1] for r in rs])))
+        curve["darkened"].append(judge.mean_inside(darken(before[has_box], bx, b), has_box))
+    curve["brightness_gap"] = [s - r for s, r in zip(curve["brightness_selected"], curve["brightness_random"])]
+    return curve
+
+
 def run_windows(cfg: ForgettingConfig) -> WindowsResult:
     """§6.3.1 on hand-drawn window boxes: the regression, the maps dropped and the regenerated samples, at
-    every layer of `cfg.layers` (and `cfg.layer`)."""
+    every layer of `cfg.layers` (and `cfg.layer`), each with the darkness controls; at `cfg.layer` also the
+    curve of the m strongest maps and the FID/KID cost."""
     from .attributes import is_faces
+    from .metrics import evaluate
+
     t0 = time.perf_counter()
     G, D, train_cfg = _load_generator(cfg.windows_model)
     if is_faces(train_cfg.dataset):
@@ -263,30 +343,46 @@ def run_windows(cfg: ForgettingConfig) -> WindowsResult:
     before = sample_for_seed(G, seeds)
     judge = WindowJudge(D, before, boxes, cfg)
     has_box = [i for i, b in enumerate(boxes) if b]
-    layers = {}
+    sub = lambda x: x[has_box]  # noqa: E731  (brightness over the samples that have boxes)
+    bx = [boxes[i] for i in has_box]
+    layers, probes, seen = {}, {}, {}
     for layer in sorted(set(cfg.layers) | {cfg.layer}):
         acts = layer_activations(G, seeds, layer)
         pos = box_mask(boxes, acts.shape[-1], G.image_size)
         probe = fit_probe(acts, pos, ~pos, cfg, layer)
         maps = probe.maps
         after = sample_for_seed(G, seeds, {layer: maps})
-        controls = [sample_for_seed(G, seeds, {layer: r})
-                    for r in random_maps(probe.n_maps, len(maps), cfg.random_repeats, cfg.seed + layer)]
-        sub = lambda x: x[has_box]  # noqa: E731  (brightness over the samples that have boxes)
-        bx = [boxes[i] for i in has_box]
+        randoms = random_maps(probe.n_maps, len(maps), cfg.random_repeats, cfg.seed + layer)
+        controls = [sample_for_seed(G, seeds, {layer: r}) for r in randoms]
+        measured = {(): before, tuple(maps): after} | {tuple(r): c for r, c in zip(randoms, controls)}
+        measured = {k: (judge.mean_inside(x), _brightness(sub(x), bx)) for k, x in measured.items()}
+        if layer == cfg.layer:                 # the curve reuses them
+            probes[layer], seen = probe, dict(measured)
+        darkened = darken(before, boxes, measured[tuple(maps)][1])
         layers[layer] = LayerForgetting(
             layer=layer, layer_shape=list(acts.shape[1:]), accuracy=probe.accuracy, maps_dropped=len(maps),
-            n_maps=probe.n_maps, window_prob_before=judge.mean_inside(before),
-            window_prob_after=judge.mean_inside(after),
-            window_prob_after_random=float(np.mean(draws := [judge.mean_inside(c) for c in controls])),
-            window_prob_random_draws=draws,
-            brightness_before=_brightness(sub(before), bx), brightness_after=_brightness(sub(after), bx),
-            brightness_after_random=float(np.mean([_brightness(sub(c), bx) for c in controls])),
-            maps=maps, images_after=after, images_random=controls[0])
+            n_maps=probe.n_maps, window_prob_before=measured[()][0], window_prob_after=measured[tuple(maps)][0],
+            window_prob_after_random=float(np.mean(draws := [measured[tuple(r)][0] for r in randoms])),
+            window_prob_random_draws=draws, brightness_before=measured[()][1],
+            brightness_after=measured[tuple(maps)][1],
+            brightness_after_random=float(np.mean([measured[tuple(r)][1] for r in randoms])),
+            window_prob_darkened=judge.mean_inside(darkened),
+            window_prob_darkened_random=judge.mean_inside(darken(before, boxes, measured[tuple(randoms[0])][1])),
+            maps=maps, images_after=after, images_random=controls[0], images_darkened=darkened)
+    chosen = layers[cfg.layer]
+    curve = _windows_curve(G, seeds, boxes, judge, probes[cfg.layer], before, cfg, seen)
+
+    # Quality cost: FID/KID of fresh noise before/after (real images: the rooms G's training data).
+    random0 = random_maps(chosen.n_maps, chosen.maps_dropped, cfg.random_repeats, cfg.seed + cfg.layer)[0]
+    scores = {k: evaluate(net, train_cfg.dataset, n=cfg.windows_fid_n, split="train", seed=cfg.seed + 1)
+              for k, net in [("before", G), ("after", DroppingGenerator(G, {cfg.layer: chosen.maps})),
+                             ("after_random", DroppingGenerator(G, {cfg.layer: random0}))]}
     return WindowsResult(config=cfg, model=cfg.windows_model, sha256=ann["sha256"], n_samples=len(seeds),
                          n_boxes=sum(len(b) for b in boxes), judge_accuracy=judge.accuracy, layers=layers,
-                         chosen=layers[cfg.layer], seconds=round(time.perf_counter() - t0, 1), seeds=seeds,
-                         boxes=boxes, images_before=before)
+                         chosen=chosen, curve=curve, fid_n=cfg.windows_fid_n,
+                         **{f"fid_{k}": v.fid for k, v in scores.items()},
+                         **{f"kid_{k}": v.kid_mean for k, v in scores.items()},
+                         seconds=round(time.perf_counter() - t0, 1), seeds=seeds, boxes=boxes, images_before=before)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -434,8 +530,19 @@ class ForgettingResult(Result):
                         f"{c.window_prob_before:.2f} → {c.window_prob_after:.2f}, against {c.window_prob_after_random:.2f} for "
                         f"as many random maps (one random draw against the others: {c.control_gap:+.2f}); the boxes' "
                         f"brightness {c.brightness_before:.2f} → {c.brightness_after:.2f} (random: "
-                        f"{c.brightness_after_random:.2f}). Where the chosen maps darken the boxes much more than random "
-                        f"ones, a judge of windows cannot yet tell 'forgot the window' from 'the region went dark'.")
+                        f"{c.brightness_after_random:.2f}; after − random {c.brightness_gap:+.2f}). Darkening the boxes "
+                        f"of the samples as drawn by as much, with no map dropped, reads {c.window_prob_darkened:.2f}: "
+                        f"the maps remove {c.darkness_gap:+.2f} more window probability than that darkness alone. "
+                        f"FID (n = {w.fid_n}) {w.fid_before:.1f} → {w.fid_after:.1f} (random maps: "
+                        f"{w.fid_after_random:.1f}); KID {w.kid_before:.3f} → {w.kid_after:.3f} (random: "
+                        f"{w.kid_after_random:.3f}).")
+            cv = w.curve
+            lines.append("  Dropping the m strongest maps (m: " + ", ".join(map(str, cv["maps"][1:])) +
+                         "): window probability " + ", ".join(f"{v:.2f}" for v in cv["selected"][1:]) +
+                         "; random maps " + ", ".join(f"{v:.2f}" for v in cv["random"][1:]) +
+                         "; darkened control " + ", ".join(f"{v:.2f}" for v in cv["darkened"][1:]) +
+                         "; brightness selected − random " + ", ".join(f"{v:+.2f}" for v in cv["brightness_gap"][1:]) +
+                         ".")
             for layer, r in sorted(w.layers.items()):
                 if layer != c.layer:
                     lines.append(f"  Layer {layer} ({r.maps_dropped} of {r.n_maps} maps): {r.window_prob_after:.2f} vs "
@@ -485,6 +592,28 @@ def figure6(rows: list[tuple[str, torch.Tensor]], n: int = 8, title: str = ""):
     return fig
 
 
+def replaced_figure(result: WindowsResult, n: int = 10):
+    """What replaces the windows: samples that have boxes (red), as drawn, with the selected maps dropped,
+    with as many random maps dropped, and as drawn with the boxes darkened as much (the darkness control)."""
+    c = result.chosen
+    idx = [i for i, b in enumerate(result.boxes) if b][:n]
+    rows = [("samples\n(with boxes)", result.images_before), (f"{c.maps_dropped} window maps\ndropped", c.images_after),
+            (f"{c.maps_dropped} random maps\ndropped", c.images_random), ("boxes darkened,\nno map dropped", c.images_darkened)]
+    fig, axes = plt.subplots(len(rows), len(idx), figsize=(1.3 * len(idx), 1.45 * len(rows)), squeeze=False)
+    for r, (label, images) in enumerate(rows):
+        for j, i in enumerate(idx):
+            ax = axes[r, j]
+            ax.imshow(grid_image(images[i:i + 1], 1)[2:-2, 2:-2])
+            for x0, y0, x1, y1 in result.boxes[i]:
+                ax.add_patch(Rectangle((x0 - 0.5, y0 - 0.5), x1 - x0, y1 - y0, fill=False, ec="red", lw=0.8))
+            ax.set_xticks([])
+            ax.set_yticks([])
+        axes[r, 0].set_ylabel(label, rotation=0, ha="right", va="center", fontsize=8)
+    fig.suptitle(f"{result.model}: what replaces the windows (G layer {c.layer}, {c.maps_dropped} of {c.n_maps} maps)")
+    fig.tight_layout()
+    return fig
+
+
 def windows_table(result: WindowsResult) -> str:
     rows = ["| G layer | shape | held-out accuracy | maps dropped | window prob. in boxes before / after / random "
             "| brightness in boxes before / after / random |", "|---|---|---|---|---|---|"]
@@ -505,19 +634,46 @@ def eyeglasses_table(result: EyeglassesResult) -> str:
         f"| maps dropped | 0 | {r.maps_dropped} of {r.n_maps} | {r.maps_dropped} of {r.n_maps} |"])
 
 
-def curve_figure(result: EyeglassesResult):
-    """The eyeglasses rate as more maps are dropped (strongest weight first) vs as many random maps."""
-    c = result.curve
-    fig, ax = plt.subplots(figsize=(5.5, 3.5))
+def curve_figure(result: EyeglassesResult | WindowsResult):
+    """The concept's rate as more maps are dropped (strongest weight first) vs as many random maps; for
+    windows also the darkened control and, beside it, the boxes' brightness."""
+    c, windows = result.curve, isinstance(result, WindowsResult)
+    layer, n_maps = (result.chosen.layer, result.chosen.n_maps) if windows else (result.layer, result.n_maps)
+    fig, axes = plt.subplots(1, 2 if windows else 1, figsize=(11 if windows else 5.5, 3.5), squeeze=False)
+    ax = axes[0, 0]
     ax.plot(c["maps"], c["selected"], "o-", label="selected maps (largest weight first)")
     ax.plot(c["maps"], c["random"], "s--", color="gray", label=f"random maps (mean of {result.config.random_repeats})")
-    ax.set_xscale("symlog", linthresh=1)
-    ax.set_xlabel(f"maps dropped at G layer {result.layer} (of {result.n_maps})")
-    ax.set_ylabel("eyeglasses rate (classifier)")
-    ax.set_title(f"{result.model}: forgetting eyeglasses")
-    ax.legend(fontsize=8)
+    if windows:
+        ax.plot(c["maps"], c["darkened"], "^:", color="black", label="no maps: boxes darkened as the selected maps do")
+    ax.set_ylabel("window probability in the boxes (judge on D)" if windows else "eyeglasses rate (classifier)")
+    ax.set_title(f"{result.model}: forgetting {'windows' if windows else 'eyeglasses'}")
+    if windows:
+        ax2 = axes[0, 1]
+        ax2.plot(c["maps"], c["brightness_selected"], "o-", label="selected maps")
+        ax2.plot(c["maps"], c["brightness_random"], "s--", color="gray", label="random maps")
+        ax2.set_ylabel("mean brightness in the boxes ([-1, 1])")
+        ax2.set_title("is the window gone, or only dark?")
+    for a in axes.flat:
+        a.set_xscale("symlog", linthresh=1)
+        a.set_xlabel(f"maps dropped at G layer {layer} (of {n_maps})")
+        a.legend(fontsize=8)
     fig.tight_layout()
     return fig
+
+
+def windows_cost_table(result: WindowsResult) -> str:
+    """The chosen layer: window probability, the darkness controls and the image-quality cost."""
+    r, c = result, result.chosen
+    return "\n".join([
+        "| | before | after (selected maps) | after (as many random maps) | before, boxes darkened as after |",
+        "|---|---|---|---|---|",
+        f"| window prob. in boxes | {c.window_prob_before:.3f} | {c.window_prob_after:.3f} | "
+        f"{c.window_prob_after_random:.3f} | {c.window_prob_darkened:.3f} |",
+        f"| brightness in boxes | {c.brightness_before:.3f} | {c.brightness_after:.3f} | "
+        f"{c.brightness_after_random:.3f} | {c.brightness_after:.3f} |",
+        f"| FID (n = {r.fid_n}) | {r.fid_before:.1f} | {r.fid_after:.1f} | {r.fid_after_random:.1f} | — |",
+        f"| KID (n = {r.fid_n}) | {r.kid_before:.4f} | {r.kid_after:.4f} | {r.kid_after_random:.4f} | — |",
+        f"| maps dropped | 0 | {c.maps_dropped} of {c.n_maps} | {c.maps_dropped} of {c.n_maps} | 0 |"])
 
 
 def summary(result: ForgettingResult) -> dict:

@@ -36,7 +36,7 @@ FIGURES = ("fig1_generator.png", "fig2_after_one_epoch.png", "fig3_final_samples
            "repr_kmeans_ablation.png",
            "fig4_latent_walk_rooms.png", "fig4_latent_walk_faces.png", "latent_walk_smoothness.png",
            "fig5_guided_backprop_rooms.png", "fig5_guided_backprop_faces.png", "fig6_forgetting_windows.png",
-           "fig6_forgetting_eyeglasses.png", "fig7_smiling_man.png", "fig7_glasses_woman.png",
+           "forgetting_windows_curve.png", "fig6_forgetting_eyeglasses.png", "fig7_smiling_man.png", "fig7_glasses_woman.png",
            "arithmetic_success_rates.png", "fig8_turn.png", "fig9_mnist_samples.png", "mnist_nn_error.png")
 FIGURE_WIDTH = 900
 

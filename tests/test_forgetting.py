@@ -18,7 +18,7 @@ from dcgan_core.annotations import (
 )
 from dcgan_core.data import DataError
 from dcgan_core.drop_maps import box_mask, fit_probe
-from dcgan_core.forgetting import ForgettingConfig, run_windows
+from dcgan_core.forgetting import ForgettingConfig, _brightness, curve_figure, darken, replaced_figure, run_windows
 from dcgan_core.pretrained import model_sha256
 from dcgan_core.widgets import box_annotator
 
@@ -74,13 +74,53 @@ def test_dropped_maps_change_the_sample_and_random_seeds_are_reproducible():
     assert not torch.allclose(sample_for_seed(G, [3], {2: [0, 1, 2]}), a[:1])
 
 
+@pytest.fixture(scope="module")
+def windows_smoke(mirror):
+    return run_windows(ForgettingConfig.from_profile("smoke", layers=(2,)))
+
+
 @pytest.mark.slow
-def test_windows_drop_lowers_window_probability_more_than_random_maps(mirror):
-    r = run_windows(ForgettingConfig.from_profile("smoke", layers=(2,)))
+def test_windows_drop_lowers_window_probability_more_than_random_maps(windows_smoke):
+    r = windows_smoke
     c = r.chosen
     assert r.n_boxes >= 40 and c.accuracy > 0.6 and r.judge_accuracy > 0.6
     assert 0 < c.maps_dropped < c.n_maps
     assert c.window_prob_after < c.window_prob_after_random < c.window_prob_before + 0.05
+
+
+def test_darken_shifts_only_the_boxes_to_the_asked_brightness():
+    images = torch.rand(3, 3, 64, 64, generator=torch.Generator().manual_seed(0)) * 2 - 1
+    boxes = [[[8, 8, 40, 24]], [], [[0, 40, 64, 64], [50, 0, 60, 10]]]
+    inside = box_mask(boxes, 64, 64)[:, None].expand_as(images)
+    for target in (0.0, -0.5, -0.95):
+        out = darken(images, boxes, target)
+        assert _brightness(out[[0, 2]], [boxes[0], boxes[2]]) == pytest.approx(target, abs=1e-3)
+        assert torch.equal(out[~inside], images[~inside]) and out.min() >= -1
+        assert (out[inside] <= images[inside]).all()
+    assert torch.equal(darken(images, boxes, _brightness(images[[0, 2]], [boxes[0], boxes[2]]) + 0.5), images)
+
+
+@pytest.mark.slow
+def test_windows_darkness_control_curve_and_cost(windows_smoke):
+    """The darkened control, the brightness gap, the curve (ending on the chosen layer's numbers) and the
+    FID/KID cost, on the annotated rooms at smoke."""
+    r, c = windows_smoke, windows_smoke.chosen
+    assert c.window_prob_darkened < c.window_prob_before                 # the judge does read some darkness …
+    assert c.darkness_gap == pytest.approx(c.window_prob_darkened - c.window_prob_after)
+    assert c.brightness_gap == pytest.approx(c.brightness_after - c.brightness_after_random)
+    assert c.images_darkened.shape == r.images_before.shape
+    v = r.curve
+    assert v["maps"][0] == 0 and v["maps"][-1] == c.maps_dropped and v["maps"] == sorted(v["maps"])
+    assert all(len(v[k]) == len(v["maps"]) for k in ("selected", "random", "darkened", "brightness_gap"))
+    assert v["selected"][0] == v["random"][0] == v["darkened"][0] == pytest.approx(c.window_prob_before)
+    assert v["selected"][-1] == pytest.approx(c.window_prob_after)       # all maps: the layer's own numbers
+    assert v["random"][-1] == pytest.approx(c.window_prob_after_random)
+    assert v["darkened"][-1] == pytest.approx(c.window_prob_darkened)
+    assert v["brightness_gap"][-1] == pytest.approx(c.brightness_gap)
+    assert v["selected"][-1] < v["selected"][1]                           # more maps, fewer windows
+    assert r.fid_n == 32 and all(x > 0 for x in (r.fid_before, r.fid_after, r.fid_after_random, r.kid_after))
+    for fig in (curve_figure(r), replaced_figure(r, n=4)):
+        assert len(fig.axes) >= 2
 
 
 def test_box_annotator_saves_boxes_keyed_by_sha_and_seed(tmp_path):
