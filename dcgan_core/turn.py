@@ -33,7 +33,7 @@ import dataclasses
 import numpy as np
 import torch
 
-from .pose import PoseValidation, pose, spearman, validate
+from .pose import MEASURES, PoseValidation, pose, spearman, validate
 from .sample import render, seed_points
 
 __all__ = ["pose", "spearman", "turn_exemplars", "TurnResult", "turn_vector", "turn_frames", "measure_turn",
@@ -60,6 +60,7 @@ class TurnResult:
     poses: list[list[float]]        # per row, the pose at each α
     spearman: list[float]           # per row, ρ(α, pose)
     spearman_median: float          # of ρ(α, pose) over rows
+    cues_spearman_median: dict[str, float]   # the same for each of pose's two cues alone
     monotone_fraction: float        # rows whose pose never goes down as α grows
     near_monotone_fraction: float   # rows whose pose never drops by more than NEAR_MONOTONE × the pool's spread
     pose_change: float              # median over rows of pose(α max) − pose(α min)
@@ -88,12 +89,15 @@ def random_turns(turn: torch.Tensor, rows: int, seed: int) -> torch.Tensor:
 
 
 def _along(G, base: torch.Tensor, turn: torch.Tensor, steps: int, scale: float, tolerance: float) -> dict:
-    """The pose of G(z + α·turn) per row and α, and its scores."""
+    """The pose of G(z + α·turn) per row and α, and its scores; and each cue's median ρ alone."""
     alphas = np.linspace(-scale, scale, steps)
-    along = pose(turn_frames(G, base, turn, steps, scale)).reshape(len(base), steps)
+    frames = turn_frames(G, base, turn, steps, scale)
+    along = pose(frames).reshape(len(base), steps)
     rho = [spearman(alphas, row) for row in along]
     steps_down = np.diff(along, axis=1)
-    return dict(alphas=alphas.tolist(), poses=along.tolist(), spearman=rho,
+    cues = {name: float(np.nanmedian([spearman(alphas, row) for row in MEASURES[name](frames).reshape(len(base), steps)]))
+            for name in ("face_offset", "nose_offset")}
+    return dict(alphas=alphas.tolist(), poses=along.tolist(), spearman=rho, cues_spearman_median=cues,
                 spearman_median=float(np.nanmedian(rho)) if not np.all(np.isnan(rho)) else float("nan"),
                 monotone_fraction=float(np.mean(np.all(steps_down >= 0, axis=1))),
                 near_monotone_fraction=float(np.mean(np.all(steps_down >= -tolerance, axis=1))),
@@ -155,7 +159,7 @@ def turn_figure(G, z: torch.Tensor, turn: TurnResult, cfg, rows: int = 6):
     ax2.axhline(turn.pose_right, color="C2", ls="--", lw=0.8, label="right exemplars")
     ax2.set_xlabel("α")
     ax2.set_ylabel("pose (+ = turned towards the image's right)")
-    checked = (f"; pose vs {turn.validation.n} hand-sorted real faces: ρ {turn.validation.rho:.2f}"
+    checked = (f"\npose against {turn.validation.n} real faces sorted by eye: Spearman ρ {turn.validation.rho:.2f}"
                if turn.validation else "")
     ax2.set_title(f"Spearman ρ(α, pose): median {turn.spearman_median:.2f}; monotone rows "
                   f"{turn.monotone_fraction:.0%}, near-monotone {turn.near_monotone_fraction:.0%}{checked}",
