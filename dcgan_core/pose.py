@@ -23,7 +23,8 @@ candidates (all ours) and their check on real faces:
   mirror-symmetric face.
 - **Checked** (`validate`) — Spearman ρ of each measure against the hand labels, on all labelled faces
   and on the turned ones only, with a bootstrap standard error; and, to see whether a fit does
-  better, the cross-validated ρ of a least-squares combination of the cues fitted on 4/5 of the faces.
+  better, the cross-validated ρ of a least-squares combination of the cues fitted on 4/5 of the faces;
+  and how far a second labelling pass on some of the faces agrees with the first.
   The measure is chosen by ρ on the labels: `pose`'s cues and their bands were set from the
   average face's geometry and a few settings tried on these labels, and `pose` is the combination
   because two cues tie with the best single one on the labels while averaging out each other's
@@ -160,14 +161,19 @@ def check_labels(ann, path: str | Path) -> dict:
         raise bad("dataset", f"must be \"celeba\", got {ann.get('dataset')!r}")
     if ann.get("image_size") != 64:
         raise bad("image_size", f"must be 64 (the loader's size the faces were sorted at), got {ann.get('image_size')!r}")
-    labels = ann.get("labels")
-    if not isinstance(labels, dict) or not labels:
-        raise bad("labels", "must be a non-empty object")
-    for name, v in labels.items():
-        if not (isinstance(name, str) and name.endswith(".jpg")):
-            raise bad(f"labels key {name!r}", "is not a CelebA file name (e.g. \"000123.jpg\")")
-        if v is not None and (isinstance(v, bool) or v not in YAW):
-            raise bad(f"labels[{name!r}]", f"= {v!r} is not one of -2, -1, 0, 1, 2 or null")
+    for field in ("labels", "relabel"):
+        labels = ann.get(field)
+        if field == "relabel" and labels is None:
+            continue          # the second pass is optional
+        if not isinstance(labels, dict) or not labels:
+            raise bad(field, "must be a non-empty object")
+        for name, v in labels.items():
+            if not (isinstance(name, str) and name.endswith(".jpg")):
+                raise bad(f"{field} key {name!r}", "is not a CelebA file name (e.g. \"000123.jpg\")")
+            if field == "relabel" and name not in ann["labels"]:
+                raise bad(f"relabel key {name!r}", "is not among the labelled faces")
+            if v is not None and (isinstance(v, bool) or v not in YAW):
+                raise bad(f"{field}[{name!r}]", f"= {v!r} is not one of -2, -1, 0, 1, 2 or null")
     return ann
 
 
@@ -203,6 +209,9 @@ class PoseValidation:
     candidates: dict[str, dict]       # per measure: rho, rho_se, rho_turned
     rho_fitted_cv: float              # a least-squares combination of CUES, cross-validated
     labels_file: str
+    relabel_n: int = 0                # faces labelled twice (the file's `relabel`), both times not null
+    relabel_agreement: float = float("nan")   # of them, the fraction given the same label
+    relabel_rho: float = float("nan")         # Spearman ρ between the two passes
 
 
 def _rho_and_se(m: np.ndarray, y: np.ndarray, reps: int = 500, seed: int = 0) -> tuple[float, float]:
@@ -240,7 +249,12 @@ def validate(path: str | Path = POSE_LABELS, data=None, measure: str = "pose") -
         candidates[name] = dict(rho=rho, rho_se=se, rho_turned=spearman(m[turned], y[turned]))
     cues = np.stack([values[c][ok] for c in CUES], 1)
     best = candidates[measure]
-    return PoseValidation(measure=measure, n=int(ok.sum()), n_turned=int(turned.sum()), n_null=int((~ok).sum()),
+    twice = [(ann["labels"][k], v) for k, v in ann.get("relabel", {}).items()
+             if v is not None and ann["labels"][k] is not None]
+    a, b = (np.array(x, dtype=float) for x in zip(*twice)) if twice else (np.zeros(0), np.zeros(0))
+    return PoseValidation(relabel_n=len(twice), relabel_agreement=float(np.mean(a == b)) if twice else float("nan"),
+                          relabel_rho=spearman(a, b) if twice else float("nan"),
+                          measure=measure, n=int(ok.sum()), n_turned=int(turned.sum()), n_null=int((~ok).sum()),
                           rho=best["rho"], rho_se=best["rho_se"], rho_turned=best["rho_turned"],
                           candidates=candidates, rho_fitted_cv=fitted_cv(cues, y[ok]),
                           labels_file=_shown(Path(path)))
@@ -261,4 +275,7 @@ def table(v: PoseValidation) -> str:
     rows += [f"| {name} | {c['rho']:.3f} ± {c['rho_se']:.3f} | {c['rho_turned']:.3f} |"
              for name, c in v.candidates.items()]
     rows.append(f"| least-squares fit of {', '.join(CUES)} (cross-validated) | {v.rho_fitted_cv:.3f} | |")
+    if v.relabel_n:
+        rows.append(f"| the labeller again, on {v.relabel_n} of the faces (same label: {v.relabel_agreement:.0%}) "
+                    f"| {v.relabel_rho:.3f} | |")
     return "\n".join(rows)

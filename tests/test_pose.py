@@ -28,6 +28,12 @@ def test_the_label_file_loads_with_both_directions_and_frontal_faces():
     assert len(values) >= 150 and all(v in YAW or v is None for v in values)
     assert {-2, -1, 0, 1, 2} <= set(values)                   # turned faces are represented both ways
     assert ann["rules"] and ann["procedure"] and ann["faces"]
+    assert set(ann["relabel"]) <= set(ann["labels"])
+
+
+def test_the_second_pass_is_scored_against_the_first(validation):
+    assert validation.relabel_n >= 30 and 0 <= validation.relabel_agreement <= 1
+    assert validation.relabel_rho > validation.rho              # the labels agree with themselves more than any cue
 
 
 def _write(tmp_path, change):
@@ -46,6 +52,8 @@ def _write(tmp_path, change):
     (lambda a: a.update(labels={}), "labels"),
     (lambda a: a.pop("dataset"), "dataset"),
     (lambda a: a.update(image_size=32), "image_size"),
+    (lambda a: a["relabel"].update({"999999.jpg": 0}), "relabel key '999999.jpg'"),
+    (lambda a: a["relabel"].update({next(iter(a["relabel"])): -3}), "relabel['"),
 ])
 def test_a_malformed_label_file_is_one_clear_error_naming_the_file_and_field(tmp_path, change, field):
     path = _write(tmp_path, change)
