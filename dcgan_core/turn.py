@@ -8,18 +8,20 @@ transform their pose."
 
 The paper picked the left- and right-looking faces by eye and showed the result. We also measure it:
 
-- **Pose** (ours) — `pose` is the horizontal offset, in pixels, of the face's mirror
-  symmetry axis from the image centre: the shift s (within ±20 px) that best aligns the face's
-  centre band with its own mirror image is twice the axis offset. CelebA's crops are aligned on the eyes, so a turned
-  head moves nose, mouth and jaw — and with them the axis — sideways. It is antisymmetric by
-  construction (a mirrored face gets −pose), 0 for a symmetric face, and it recovers a known axis
-  offset (tests/test_vector_arithmetic.py).
+- **Pose** (ours) — `pose.pose`: how far a face is turned, from where the skin and the nostrils and
+  mouth lie relative to the eyes (CelebA's crops are aligned on the eyes), checked against real
+  CelebA faces sorted by eye (`pose.validate`; the result's `validation` holds ρ and n). It is
+  antisymmetric under mirroring and 0 for a mirror-symmetric face.
 - **Turn vector** (`turn_vector`) = mean z of the 4 faces of the pool with the largest pose − mean
-  z of the 4 with the smallest (`turn_exemplars`: among faces whose best shift is not at the edge of
-  the search, `pose_found`), unless the exemplars are given (a choices file, `vector_arithmetic.Choices`).
+  z of the 4 with the smallest (`turn_exemplars`), unless the exemplars are given (a choices file,
+  `vector_arithmetic.Choices`).
 - **Measured** (`measure_turn`) — along z + α·turn (`turn_frames`), pose must change
-  monotonically: Spearman ρ between α and pose, per random sample (`TurnResult`; `claims.py`
-  checks its median). `turn_figure` draws Figure 8.
+  monotonically: per random sample, Spearman ρ between α and pose, whether pose never goes down
+  (monotone) and whether it never goes down by more than a tenth of the pool's pose spread
+  (near-monotone; ours, as pose is read from pixels and jitters); at `turn_scale` and, to see
+  whether a longer walk turns further, at the larger α ranges of SCALES (`TurnResult`; `claims.py`
+  checks the median ρ; its control: the same along random directions as long as the turn vector,
+  one per row, `random_turns`). `turn_figure` draws Figure 8.
 
 `vector_arithmetic.py` (the section) measures it in `run` and saves it with its result.
 """
@@ -31,58 +33,20 @@ import dataclasses
 import numpy as np
 import torch
 
+from .pose import MEASURES, PoseValidation, pose, spearman, validate
 from .sample import render, seed_points
 
-POSE_ROWS = (20, 60)      # ours: eyes to chin in CelebA's eye-aligned 64×64 crops
-POSE_COLS = (20, 44)      # the central columns compared with the mirror image (shifted by up to ±20)
-POSE_MAX_SHIFT = 20       # pixels: the symmetry axis is searched within ±10 px of the centre
+__all__ = ["pose", "spearman", "turn_exemplars", "TurnResult", "turn_vector", "turn_frames", "measure_turn",
+           "turn_figure"]
 
-
-def pose(images: torch.Tensor) -> np.ndarray:
-    """The horizontal offset (pixels, + = to the image's right) of each face's mirror-symmetry axis
-    from the image centre: half the shift s that best aligns the face's centre band with its mirror
-    (normalised correlation, sub-pixel by a parabola through the best three shifts)."""
-    x = torch.as_tensor(images)
-    x = x.float() / 127.5 - 1 if x.dtype == torch.uint8 else x.float()
-    gray = x.mean(1)[:, POSE_ROWS[0]:POSE_ROWS[1]]                          # N×rows×64
-    mirror = gray.flip(-1)
-    c0, c1 = POSE_COLS
-    a = gray[..., c0:c1]
-    a = a - a.mean((-2, -1), keepdim=True)
-    shifts = range(-POSE_MAX_SHIFT, POSE_MAX_SHIFT + 1)
-    scores = []
-    for s in shifts:      # the mirror's column c − s against the face's column c
-        b = mirror[..., c0 - s:c1 - s]
-        b = b - b.mean((-2, -1), keepdim=True)
-        scores.append((a * b).sum((-2, -1)) / (a.norm(dim=(-2, -1)) * b.norm(dim=(-2, -1)) + 1e-8))
-    scores = torch.stack(scores, 1).numpy()                                  # N×shifts
-    # (a best shift at the edge of the search, ±POSE_MAX_SHIFT, is no peak: `pose_found` is False there)
-    best = scores.argmax(1)
-    inner = np.clip(best, 1, len(shifts) - 2)
-    left, mid, right = (scores[np.arange(len(best)), inner + d] for d in (-1, 0, 1))
-    denom = left - 2 * mid + right
-    frac = np.where((best == inner) & (denom < 0), 0.5 * (left - right) / np.where(denom == 0, -1, denom), 0.0)
-    return (best - POSE_MAX_SHIFT + frac) / 2.0
-
-
-def pose_found(poses: np.ndarray) -> np.ndarray:
-    """Where `pose` found a peak inside its search range (not stuck at ±POSE_MAX_SHIFT / 2)."""
-    return np.abs(poses) < POSE_MAX_SHIFT / 2 - 1e-6
+NEAR_MONOTONE = 0.1     # ours: a near-monotone row never drops by more than this × the pool's pose spread
+SCALES = (1.0, 2.0, 3.0)  # ours: the α ranges (× turn_scale) measured besides turn_scale itself
 
 
 def turn_exemplars(poses: np.ndarray, k: int) -> tuple[list[int], list[int]]:
-    """The k faces with the smallest and the k with the largest pose, among those where a peak was found."""
-    found = np.nonzero(pose_found(poses))[0]
-    order = found[np.argsort(poses[found], kind="stable")]
+    """The k faces with the smallest and the k with the largest pose."""
+    order = np.argsort(np.asarray(poses), kind="stable")
     return order[:k].tolist(), order[::-1][:k].tolist()
-
-
-def spearman(x, y) -> float:
-    """Spearman's rank correlation (NaN where y is constant)."""
-    from scipy.stats import spearmanr
-    if np.ptp(np.asarray(y, dtype=float)) == 0:
-        return float("nan")
-    return float(spearmanr(x, y).statistic)
 
 
 @dataclasses.dataclass
@@ -90,13 +54,19 @@ class TurnResult:
     """Figure 8, measured: the pose along z + α·turn for `rows` random samples."""
     left: list[int]                 # pool indices of the left-looking exemplars (smallest pose)
     right: list[int]
-    pose_left: float                # their mean pose (pixels)
+    pose_left: float                # their mean pose
     pose_right: float
     alphas: list[float]
     poses: list[list[float]]        # per row, the pose at each α
+    spearman: list[float]           # per row, ρ(α, pose)
     spearman_median: float          # of ρ(α, pose) over rows
+    cues_spearman_median: dict[str, float]   # the same for each of pose's two cues alone
     monotone_fraction: float        # rows whose pose never goes down as α grows
+    near_monotone_fraction: float   # rows whose pose never drops by more than NEAR_MONOTONE × the pool's spread
     pose_change: float              # median over rows of pose(α max) − pose(α min)
+    by_scale: dict[str, dict]       # per α range (SCALES × turn_scale): spearman_median, the fractions, pose_change
+    controls: dict[str, float]      # the same along a random direction as long as the turn, one per row
+    validation: PoseValidation | None = None   # the pose measure against hand-sorted real faces (pose.validate)
 
 
 def turn_vector(z: torch.Tensor, left: list[int], right: list[int]) -> torch.Tensor:
@@ -105,30 +75,63 @@ def turn_vector(z: torch.Tensor, left: list[int], right: list[int]) -> torch.Ten
 
 
 def turn_frames(G, base: torch.Tensor, turn: torch.Tensor, steps: int, scale: float) -> torch.Tensor:
-    """G(z + α·turn) for each base z (rows) and α from −scale to +scale (columns): (rows·steps) images."""
+    """G(z + α·turn) for each base z (rows) and α from −scale to +scale (columns): (rows·steps) images.
+    `turn`: one direction for every row, or one per row (rows×nz)."""
     alphas = torch.linspace(-scale, scale, steps).view(-1, 1)
-    return render(G, torch.cat([zb + alphas * turn for zb in base]))
+    turns = turn.expand(len(base), -1) if turn.ndim == 1 else turn
+    return render(G, torch.cat([zb + alphas * t for zb, t in zip(base, turns)]))
 
 
-def measure_turn(G, z: torch.Tensor, poses: np.ndarray, cfg, left=None, right=None) -> TurnResult:
+def random_turns(turn: torch.Tensor, rows: int, seed: int) -> torch.Tensor:
+    """The control: per row, a random direction as long as `turn` (rows×nz)."""
+    r = torch.randn(rows, turn.shape[-1], generator=torch.Generator().manual_seed(seed))
+    return r / r.norm(dim=1, keepdim=True) * turn.norm()
+
+
+def _along(G, base: torch.Tensor, turn: torch.Tensor, steps: int, scale: float, tolerance: float) -> dict:
+    """The pose of G(z + α·turn) per row and α, and its scores; and each cue's median ρ alone."""
+    alphas = np.linspace(-scale, scale, steps)
+    frames = turn_frames(G, base, turn, steps, scale)
+    along = pose(frames).reshape(len(base), steps)
+    rho = [spearman(alphas, row) for row in along]
+    steps_down = np.diff(along, axis=1)
+    cues = {name: float(np.nanmedian([spearman(alphas, row) for row in MEASURES[name](frames).reshape(len(base), steps)]))
+            for name in ("face_offset", "nose_offset")}
+    return dict(alphas=alphas.tolist(), poses=along.tolist(), spearman=rho, cues_spearman_median=cues,
+                spearman_median=float(np.nanmedian(rho)) if not np.all(np.isnan(rho)) else float("nan"),
+                monotone_fraction=float(np.mean(np.all(steps_down >= 0, axis=1))),
+                near_monotone_fraction=float(np.mean(np.all(steps_down >= -tolerance, axis=1))),
+                pose_change=float(np.median(along[:, -1] - along[:, 0])))
+
+
+def measure_turn(G, z: torch.Tensor, poses: np.ndarray, cfg, left=None, right=None,
+                 validation: PoseValidation | None | bool = True) -> TurnResult:
     """Pick the exemplars by pose (unless given), build the turn vector, add it along α to
     `cfg.turn_rows` random samples and measure the pose of every frame. `cfg` is a
     `vector_arithmetic.ArithmeticConfig` (duck-typed: its turn_exemplars, turn_rows, turn_steps,
-    turn_scale and seed are read)."""
+    turn_scale and seed are read). `validation`: True checks the pose measure on the hand-sorted
+    real faces (`pose.validate`, seconds), a PoseValidation is stored as given, False leaves it out."""
     auto_left, auto_right = turn_exemplars(poses, cfg.turn_exemplars)
     left = list(left) if left is not None else auto_left
     right = list(right) if right is not None else auto_right
     turn = turn_vector(z, left, right)
     base = seed_points(cfg.turn_rows, z.shape[1], cfg.seed + 21)
-    frames = turn_frames(G, base, turn, cfg.turn_steps, cfg.turn_scale)
-    along = pose(frames).reshape(cfg.turn_rows, cfg.turn_steps)
-    alphas = np.linspace(-cfg.turn_scale, cfg.turn_scale, cfg.turn_steps)
-    rho = [spearman(alphas, row) for row in along]
+    tolerance = NEAR_MONOTONE * float(np.std(poses))
+    main = _along(G, base, turn, cfg.turn_steps, cfg.turn_scale, tolerance)
+    by_scale = {}
+    for k in SCALES:
+        scale = k * cfg.turn_scale
+        got = main if scale == cfg.turn_scale else _along(G, base, turn, cfg.turn_steps, scale, tolerance)
+        by_scale[f"{scale:g}"] = {key: got[key] for key in ("spearman_median", "monotone_fraction",
+                                                            "near_monotone_fraction", "pose_change")}
+    control = _along(G, base, random_turns(turn, len(base), cfg.seed + 22), cfg.turn_steps, cfg.turn_scale, tolerance)
+    if validation is True:
+        validation = validate()
     return TurnResult(left=left, right=right, pose_left=float(poses[left].mean()),
-                      pose_right=float(poses[right].mean()), alphas=alphas.tolist(), poses=along.tolist(),
-                      spearman_median=float(np.nanmedian(rho)),
-                      monotone_fraction=float(np.mean([np.all(np.diff(r) >= 0) for r in along])),
-                      pose_change=float(np.median(along[:, -1] - along[:, 0])))
+                      pose_right=float(poses[right].mean()), by_scale=by_scale,
+                      controls={key: control[key] for key in ("spearman_median", "monotone_fraction",
+                                                              "near_monotone_fraction", "pose_change")},
+                      validation=validation or None, **main)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -155,9 +158,12 @@ def turn_figure(G, z: torch.Tensor, turn: TurnResult, cfg, rows: int = 6):
     ax2.axhline(turn.pose_left, color="C3", ls="--", lw=0.8, label="left exemplars")
     ax2.axhline(turn.pose_right, color="C2", ls="--", lw=0.8, label="right exemplars")
     ax2.set_xlabel("α")
-    ax2.set_ylabel("pose: symmetry-axis offset (px)")
-    ax2.set_title(f"Spearman ρ(α, pose): median {turn.spearman_median:.2f}; "
-                  f"monotone rows {turn.monotone_fraction:.0%}", fontsize=9)
+    ax2.set_ylabel("pose (+ = turned towards the image's right)")
+    checked = (f"\npose against {turn.validation.n} real faces sorted by eye: Spearman ρ {turn.validation.rho:.2f}"
+               if turn.validation else "")
+    ax2.set_title(f"Spearman ρ(α, pose): median {turn.spearman_median:.2f}; monotone rows "
+                  f"{turn.monotone_fraction:.0%}, near-monotone {turn.near_monotone_fraction:.0%}{checked}",
+                  fontsize=9)
     ax2.legend(fontsize=7)
     ax2.grid(alpha=0.3)
     fig.tight_layout()

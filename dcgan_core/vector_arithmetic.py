@@ -40,8 +40,8 @@ The paper picked exemplars by hand and showed the results. We also measure them:
 - **Does the mean keep the concept?** (`exemplar_mean_keeps`; ours) — per concept, how often
   G(mean z of its 3 exemplars) is still read as the concept: (a) can only work from a mean that
   kept it.
-- **Pose and the turn vector** (Figure 8; ours) — `turn.py`: a face's pose is the offset of its
-  mirror-symmetry axis; along z + α·turn it must change monotonically.
+- **Pose and the turn vector** (Figure 8; ours) — `turn.py`: a face's pose (`pose.py`, checked on
+  real faces sorted by eye) must change monotonically along z + α·turn.
 - **Choices** — the exemplars of Figures 7–8 can be picked by hand (`widgets.arithmetic_explorer`)
   and saved as a small JSON (`Choices`); notebook 07 ships one for the zoo's celeba64 and falls back
   to the classifier's picks when the zoo model has changed since (its sha256 is in the file).

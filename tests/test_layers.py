@@ -18,7 +18,8 @@ LAYERS = [
     {"checkpoint", "claims"},                      # checkpoint files; the paper's claims
     {"pretrained"},                                # the zoo; load_models(path | zoo:NAME)
     {"sample", "figures", "annotations",          # annotations: hand labels of generated samples
-     "drop_maps"},                                 # G's feature maps: the probe, dropping them (§6.3.1)
+     "drop_maps", "pose"},                         # G's feature maps: the probe, dropping them (§6.3.1); pose
+                                                   # measures checked on hand-sorted real faces (Figure 8)
     {"metrics"},                                   # FID/KID
     {"memorization", "train",
      "semantic_hash"},                             # §4.1.1's method: the autoencoder hash, the `dedup` command
