@@ -5,16 +5,24 @@ A `jupyter lab` server is started on 127.0.0.1 (a free port, a token, temporary 
 settings and workspace folders, `DCGAN_MIRROR` set) for the session. Each notebook is one test:
 
 * notebooks in RUN_IN_BROWSER are run cell by cell in JupyterLab at `smoke` (`Run All Cells`), and
-  then every control of every widget they display (sliders, dropdowns, buttons, checkboxes, toggle
-  buttons) is moved, one at a time, and the widget's output (the bytes of its images, its text)
-  must change within CALLBACK_TIMEOUT;
+  then every control of every widget they display (sliders, dropdowns, text fields, buttons,
+  checkboxes, toggle buttons, the box annotator's drawing area: a mouse drag) is moved, one at a
+  time, and the widget's output (the bytes of its images, its text) must change within
+  CALLBACK_TIMEOUT; a control that by design changes nothing of its own (INDIRECT: notebook 07's
+  concept toggle and file field) is checked by what it steers;
 * the others are opened as executed copies (tests/test_notebooks.py writes them) and must render:
-  every cell's outputs there, every image loaded, no error output.
+  every cell's outputs there, every image loaded, no error output; and their widgets are driven as
+  above in a throwaway notebook made of the notebook's own parameters, setup and widget cells, with
+  the slow cells replaced by WIDGET_INPUTS: the live objects the widget cell reads (zoo models,
+  features, data), made from the smoke run's saved result in seconds.
   # ours: the trade-off. Every notebook takes 1–3 minutes at `smoke` on 2 CPU cores, and the suite
   # already executes each one with papermill; running all of them again in the browser would cost
   # that time once more per notebook. Notebooks 01 and 02 carry the widgets users start with, so
-  # they run in full; DCGAN_BROWSER_RUN_ALL=1 runs every notebook in full.
-* either way the browser console must hold no error; screenshots go to build/browser/.
+  # they run in full; DCGAN_BROWSER_RUN_ALL=1 runs every notebook in full. The widget cells run as
+  # written, so a changed widget call that breaks fails here.
+* either way the browser console must hold no error; screenshots go to build/browser/, with
+  NAME-controls.txt listing the controls moved. The server's kernels write the box annotator's
+  boxes into a temporary folder (DCGAN_ANNOTATIONS_DIR), never into the tracked annotations/.
 
 Widgets keep their images' sizes as JupyterLab draws them (ipywidgets' CSS shrinks an image to its
 row): the latent walk's frames and guided backprop's images are measured in a wide and a narrow window.
