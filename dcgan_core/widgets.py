@@ -293,8 +293,11 @@ def box_annotator(G: Generator, model: str, seeds, concept: str = "windows", sca
     a seed slider picks the sample (sample s = G(z of seed s)), boxes are drawn on it enlarged
     `scale` times with jupyter-bbox-widget, and Save writes them all to
     annotations/CONCEPT/SHA256.json (annotations.save_annotations), keyed by the model file's
-    sha256 and the noise seed; existing boxes for the model are loaded first."""
+    sha256 and the noise seed; existing boxes for the model are loaded first. `root` (else the
+    folder named by DCGAN_ANNOTATIONS_DIR, else annotations/) is where they are read and written:
+    a test's browser run points it at a temporary folder, never at the tracked one."""
     import base64
+    import os
 
     import torch
 
@@ -315,7 +318,7 @@ def box_annotator(G: Generator, model: str, seeds, concept: str = "windows", sca
         from jupyter_bbox_widget import BBoxWidget
     except ImportError:
         return W.VBox([W.HTML("box drawing needs jupyter-bbox-widget: pip install jupyter-bbox-widget")])
-    root = Path(root) if root else ANNOTATIONS_DIR
+    root = Path(root or os.environ.get("DCGAN_ANNOTATIONS_DIR") or ANNOTATIONS_DIR)
     seeds = [int(s) for s in seeds]
     try:
         ann = load_annotations(model, concept, annotation_path(model_sha256(model), concept, root))

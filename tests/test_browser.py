@@ -5,16 +5,24 @@ A `jupyter lab` server is started on 127.0.0.1 (a free port, a token, temporary 
 settings and workspace folders, `DCGAN_MIRROR` set) for the session. Each notebook is one test:
 
 * notebooks in RUN_IN_BROWSER are run cell by cell in JupyterLab at `smoke` (`Run All Cells`), and
-  then every control of every widget they display (sliders, dropdowns, buttons, checkboxes, toggle
-  buttons) is moved, one at a time, and the widget's output (the bytes of its images, its text)
-  must change within CALLBACK_TIMEOUT;
+  then every control of every widget they display (sliders, dropdowns, text fields, buttons,
+  checkboxes, toggle buttons, the box annotator's drawing area: a mouse drag) is moved, one at a
+  time, and the widget's output (the bytes of its images, its text) must change within
+  CALLBACK_TIMEOUT; a control that by design changes nothing of its own (INDIRECT: notebook 07's
+  concept toggle and file field) is checked by what it steers;
 * the others are opened as executed copies (tests/test_notebooks.py writes them) and must render:
-  every cell's outputs there, every image loaded, no error output.
+  every cell's outputs there, every image loaded, no error output; and their widgets are driven as
+  above in a throwaway notebook made of the notebook's own parameters, setup and widget cells, with
+  the slow cells replaced by WIDGET_INPUTS: the live objects the widget cell reads (zoo models,
+  features, data), made from the smoke run's saved result in seconds.
   # ours: the trade-off. Every notebook takes 1–3 minutes at `smoke` on 2 CPU cores, and the suite
   # already executes each one with papermill; running all of them again in the browser would cost
   # that time once more per notebook. Notebooks 01 and 02 carry the widgets users start with, so
-  # they run in full; DCGAN_BROWSER_RUN_ALL=1 runs every notebook in full.
-* either way the browser console must hold no error; screenshots go to build/browser/.
+  # they run in full; DCGAN_BROWSER_RUN_ALL=1 runs every notebook in full. The widget cells run as
+  # written, so a changed widget call that breaks fails here.
+* either way the browser console must hold no error; screenshots go to build/browser/, with
+  NAME-controls.txt listing the controls moved. The server's kernels write the box annotator's
+  boxes into a temporary folder (DCGAN_ANNOTATIONS_DIR), never into the tracked annotations/.
 
 Widgets keep their images' sizes as JupyterLab draws them (ipywidgets' CSS shrinks an image to its
 row): the latent walk's frames and guided backprop's images are measured in a wide and a narrow window.
@@ -35,6 +43,7 @@ import functools
 import http.server
 import json
 import os
+import re
 import secrets
 import signal
 import socket
@@ -139,8 +148,10 @@ class Lab:
         for name, settings in LAB_SETTINGS.items():
             (tmp / "settings" / name).parent.mkdir(parents=True, exist_ok=True)
             (tmp / "settings" / name).write_text(json.dumps(settings))
+        self.annotations = tmp / "annotations"      # where the box annotator's Save writes (not annotations/)
         env = dict(os.environ, DCGAN_MIRROR=str(mirror), JUPYTER_RUNTIME_DIR=str(tmp / "runtime"),
-                   JUPYTER_CONFIG_DIR=str(tmp / "config"), PYTHONUNBUFFERED="1")
+                   JUPYTER_CONFIG_DIR=str(tmp / "config"), PYTHONUNBUFFERED="1",
+                   DCGAN_ANNOTATIONS_DIR=str(self.annotations))
         self.log = open(tmp / "lab.log", "w")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "jupyterlab", "--no-browser", "--ServerApp.ip=127.0.0.1",
@@ -253,21 +264,30 @@ def widget_views(page, cells: list[dict]):
     return [views.nth(i) for i in range(expected)]
 
 
+TILE = "button.widget-toggle-button:not(.widget-toggle-buttons button)"       # a ToggleButton of its own
+BOXES = ".jupyter-widgets svg:not(.widget-toggle-buttons svg)"                  # jupyter-bbox-widget's drawing area
+
+
 def controls(view) -> list[tuple[str, object, str]]:
     """(description, locator, kind) of each control of a widget that can be moved."""
     found = []
     for kind, selector in [("slider", ".noUi-handle"), ("dropdown", ".widget-dropdown select"),
-                           ("button", "button.widget-button"), ("checkbox", ".widget-checkbox input[type=checkbox]"),
-                           ("toggle", ".widget-toggle-buttons")]:
+                           ("text", ".widget-text input"), ("button", "button.widget-button"),
+                           ("checkbox", ".widget-checkbox input[type=checkbox]"), ("toggle", ".widget-toggle-buttons"),
+                           ("tile", TILE), ("boxes", BOXES)]:
         items = view.locator(selector)
-        for i in range(items.count()):
+        # the face tiles (ToggleButton under each image) are one control repeated: the first is moved
+        for i in range(min(items.count(), 1) if kind == "tile" else items.count()):
             item = items.nth(i)
             if item.is_disabled() if kind != "slider" else item.get_attribute("aria-valuemin") == item.get_attribute("aria-valuemax"):
                 continue
             if kind == "dropdown" and item.locator("option").count() < 2:
                 continue
+            # its description; a checkbox with indent=False has it beside the box (the other label: a zero-width space)
             label = item.evaluate("""el => { const box = el.closest('.widget-inline-hbox') || el;
-                const l = box.querySelector('label.widget-label'); return (l && l.innerText) || el.innerText || ''; }""")
+                const texts = [...box.querySelectorAll('label.widget-label, .widget-label-basic')]
+                  .map(l => l.innerText.replace(/\u200b/g, '').trim());
+                return texts.find(t => t) || el.innerText || ''; }""")
             found.append((f"{kind} '{label.strip()}'", item, kind))
     return found
 
@@ -284,14 +304,82 @@ def move(item, kind: str):
         item.select_option(options[(options.index(current) + 1) % len(options)])
     elif kind == "toggle":
         item.locator("button:not(.mod-active)").first.click()
+    elif kind == "text":                       # a new value, committed with Enter (IntText: the next number)
+        value = item.input_value()
+        item.fill(str(int(value) + 1) if value.lstrip("-").isdigit() else f"browser-{value}")
+        item.press("Enter")
+    elif kind == "boxes":                      # drag a box with the mouse, from 20 % to 60 % of the image
+        box, mouse = item.bounding_box(), item.page.mouse
+        mouse.move(box["x"] + 0.2 * box["width"], box["y"] + 0.2 * box["height"])
+        mouse.down()
+        mouse.move(box["x"] + 0.6 * box["width"], box["y"] + 0.6 * box["height"], steps=8)
+        mouse.up()
     else:
         item.click()
 
 
-def check_widgets(page, cells: list[dict], name: str, timeout: float = CALLBACK_TIMEOUT) -> list[str]:
+def wait_for_change(page, view, before: str, timeout: float) -> str:
+    """The view's output signature once it differs from `before` (or `before` after `timeout`)."""
+    deadline, after = time.time() + timeout, before
+    while after == before and time.time() < deadline:
+        page.wait_for_timeout(500)
+        after = view.evaluate(SIGNATURE)
+    return after
+
+
+def settle(page, timeout: float):
+    """Let the kernel finish the callback before the next control."""
+    deadline = time.time() + timeout
+    while not kernel_idle(page) and time.time() < deadline:
+        page.wait_for_timeout(250)
+    page.wait_for_timeout(500)
+
+
+# Controls that by design change no output of their own, and what is checked after moving them instead.
+INDIRECT = {
+    # notebook 07's concept toggle picks which exemplar list the face tiles edit: a tile clicked
+    # after it must change that concept's line of the picks, and no other line
+    "toggle 'choosing'": "selects",
+    # notebook 07's file field names the JSON that load reads: load after it must report on that name
+    "text 'file'": "names",
+}
+
+
+def picks(view, labels: list[str]) -> dict[str, str]:
+    """The lines of the view's text that start with one of `labels` (arithmetic_explorer's picks)."""
+    lines = [line for t in view.locator(".widget-html-content").all_inner_texts() for line in t.splitlines()]
+    return {label: [line for line in lines if line.startswith(f"{label}:")] for label in labels}
+
+
+def check_indirect(page, view, item, how: str, timeout: float) -> str | None:
+    """A control of INDIRECT, just moved: the problem, or None."""
+    if how == "selects":
+        labels = item.locator("button").all_inner_texts()
+        active = item.locator("button.mod-active").inner_text()
+        before = picks(view, labels)
+        view.locator(TILE).first.click()
+        deadline, after = time.time() + timeout, before
+        while after == before and time.time() < deadline:
+            page.wait_for_timeout(500)
+            after = picks(view, labels)
+        changed = [label for label in labels if after[label] != before[label]]
+        return None if changed == [active] else (f"after choosing '{active}', a tile changed the picks of "
+                                                 f"{changed or 'nothing'}")
+    name = item.input_value()
+    view.locator("button.widget-button", has_text="load").click()
+    deadline = time.time() + timeout
+    while name not in view.inner_text() and time.time() < deadline:
+        page.wait_for_timeout(500)
+    return None if name in view.inner_text() else f"load after the file field did not mention {name}"
+
+
+def check_widgets(page, cells: list[dict], name: str, timeout: float = CALLBACK_TIMEOUT,
+                  driven: list | None = None) -> list[str]:
     """Move every control of every widget on the page; a control after which the widget's output
-    (image bytes, text) does not change within `timeout` is a problem. Screenshots before and after."""
-    problems = []
+    (image bytes, text) does not change within `timeout` is a problem (INDIRECT's controls: their
+    own check). Screenshots before and after; `driven` gets "widget N: LABEL" of each control moved,
+    and build/browser/NAME-controls.txt lists them."""
+    problems, driven = [], [] if driven is None else driven
     for i, view in enumerate(widget_views(page, cells)):
         view.scroll_into_view_if_needed()
         view.screenshot(path=SHOTS / f"{name}-widget{i + 1}-before.png")
@@ -299,19 +387,19 @@ def check_widgets(page, cells: list[dict], name: str, timeout: float = CALLBACK_
             problems.append(f"widget {i + 1}: {view.inner_text()[:200]}")
             continue
         for label, item, kind in controls(view):
+            driven.append(f"widget {i + 1}: {label}")
             before = view.evaluate(SIGNATURE)
             move(item, kind)
-            deadline, after = time.time() + timeout, before
-            while after == before and time.time() < deadline:
-                page.wait_for_timeout(500)
-                after = view.evaluate(SIGNATURE)
-            if after == before:
+            if label in INDIRECT:
+                settle(page, timeout)
+                problem = check_indirect(page, view, item, INDIRECT[label], timeout)
+                if problem:
+                    problems.append(f"widget {i + 1}: {label}: {problem}")
+            elif wait_for_change(page, view, before, timeout) == before:
                 problems.append(f"widget {i + 1}: moving its {label} did not change its output in {timeout:.0f} s")
-            deadline = time.time() + timeout                  # let the callback finish before the next control
-            while not kernel_idle(page) and time.time() < deadline:
-                page.wait_for_timeout(250)
-            page.wait_for_timeout(500)
+            settle(page, timeout)
         view.screenshot(path=SHOTS / f"{name}-widget{i + 1}-after.png")
+    (SHOTS / f"{name}-controls.txt").write_text("".join(f"{d}\n" for d in driven))
     return problems
 
 
@@ -379,6 +467,145 @@ def test_notebook_in_jupyterlab(notebook, lab, page, tmp_path):
     assert not page.console.errors, "\n".join(page.console.errors)
 
 
+# ---------------------------------------------------------------------------------------------
+# Notebooks 03–08's widgets, live, from their saved smoke results
+
+# What each notebook's widget cell reads that its slow cells would have made: code run after the
+# notebook's own parameters and setup cells (`cfg` there) with `saved`, the section's Result as the
+# smoke run saved it (build/test/smoke/results/); the live objects (zoo models, features, data) are
+# made by the package's own calls, as the section's run() makes them, in seconds.
+WIDGET_INPUTS = {
+    "03": """from types import SimpleNamespace
+from dcgan_core.features import KMeansRecipe
+from dcgan_core.representation import Splits, features_for
+# Table 1's features (its rows' specs, as saved), with the k-means recipe its ablation chose
+kmeans = KMeansRecipe(**saved["kmeans_ablation"]["best"]) if saved.get("kmeans_ablation") else cfg.kmeans_recipe()
+kw = dict(pool=cfg.pool, bn=cfg.bn, seed=cfg.seed, batch_size=cfg.batch_size, kmeans=kmeans, progress=False)
+splits = Splits(cfg)
+result = SimpleNamespace(sets={r["spec"]: features_for(r["spec"], splits(cfg.dataset, r["spec"]), **kw)
+                               for r in saved["table1"]})""",
+    "04": """from types import SimpleNamespace
+from dcgan_core.pretrained import load_models, model_key
+result = SimpleNamespace(generators={model_key(m): load_models(m)[0] for m in cfg.models})
+assert list(result.generators) == saved["config"]["models"], (list(result.generators), saved["config"])""",
+    "05": """from types import SimpleNamespace
+import torch
+from dcgan_core.data import load_dataset
+from dcgan_core.guided_backprop import random_discriminator
+from dcgan_core.pretrained import load_models, model_key, require_discriminator
+
+def live(name):   # guided_backprop.measure_model's D, random D and data
+    _, D, train_cfg = load_models(name)
+    D = require_discriminator(D, name).float().to(memory_format=torch.contiguous_format).eval()
+    data = load_dataset(train_cfg.dataset, train_cfg.image_size, channels=train_cfg.channels, limit=cfg.limit,
+                        progress=False)
+    return SimpleNamespace(D=D, D_random=random_discriminator(train_cfg, cfg.random_seed), data=data)
+
+result = SimpleNamespace(models={model_key(m): live(m) for m in cfg.models})
+assert list(result.models) == list(saved["models"]), (list(result.models), list(saved["models"]))""",
+    "06": """assert saved["windows"]["model"]   # the widget cell loads its generator itself""",
+    "07": """from types import SimpleNamespace
+from dcgan_core.pretrained import load_models
+from dcgan_core.sample import render, seed_points
+from dcgan_core.vector_arithmetic import resolve_choices
+G, _, _ = load_models(cfg.model)
+# the saved run's exemplars (the hand-picked file; the classifier's picks would need its pool) and their pool
+chosen, source = resolve_choices(choices_file, cfg, None)
+assert source == saved["choices_source"], (source, saved["choices_source"])
+z = seed_points(chosen.pool, G.nz, chosen.seed)
+result = SimpleNamespace(generator=G, choices=chosen, choice_pool=SimpleNamespace(z=z, images=render(G, z)))""",
+    "08": """from types import SimpleNamespace
+from dcgan_core.mnist_appendix import load_conditional
+result = SimpleNamespace(G=load_conditional(cfg.dcgan)[0])""",
+}
+# The kinds of control each one's widget has (controls()): a selector that stops matching fails here.
+WIDGET_CONTROLS = {"03": {"dropdown", "checkbox"}, "04": {"text", "slider", "dropdown"},
+                   "05": {"dropdown", "slider", "checkbox"}, "06": {"slider", "button", "boxes"},
+                   "07": {"dropdown", "toggle", "slider", "tile", "text", "button"}, "08": {"dropdown", "slider"}}
+FROM_RESULTS = [p for p in NOTEBOOKS if p.name[:2] in WIDGET_INPUTS and p.name[:2] not in RUN_IN_BROWSER]
+WIDGET_IMPORT = re.compile(r"^from dcgan_core\.widgets import (.+)$", re.M)
+
+
+def widget_cells(notebook: Path) -> tuple[list, object, list]:
+    """The notebook's parameters cell, its setup cell (the one importing from dcgan_core.widgets) and
+    the cells that call what it imports (the widgets it displays), as nbformat cells."""
+    import nbformat
+
+    code = [c for c in nbformat.read(notebook, as_version=4).cells if c.cell_type == "code"]
+    params = [c for c in code if "parameters" in c.metadata.get("tags", [])]
+    setup = [c for c in code if WIDGET_IMPORT.search(c.source)]
+    if len(params) != 1 or len(setup) != 1:
+        return params, None, []
+    names = [n.strip() for n in WIDGET_IMPORT.search(setup[0].source).group(1).split(",")]
+    calls = re.compile(r"\b(" + "|".join(map(re.escape, names)) + r")\(")
+    return params, setup[0], [c for c in code if c is not setup[0] and calls.search(c.source)]
+
+
+def test_every_notebook_widget_is_driven():
+    """Each notebook that displays a widget runs live here (RUN_IN_BROWSER) or has WIDGET_INPUTS; for
+    these, its widget cells are found: one parameters cell, one setup cell importing the widgets, and
+    the cells calling them."""
+    for notebook in NOTEBOOKS:
+        if "dcgan_core.widgets" not in notebook.read_text():
+            continue
+        assert notebook.name[:2] in RUN_IN_BROWSER | set(WIDGET_INPUTS), notebook.name
+        if notebook.name[:2] in WIDGET_INPUTS:
+            params, setup, calls = widget_cells(notebook)
+            assert len(params) == 1 and setup is not None and calls, notebook.name
+
+
+def from_result_notebook(notebook: Path, saved: Path, build: Path):
+    """A throwaway notebook: `notebook`'s parameters cell, smoke parameters (a file parameter that
+    names a file beside the notebook: its absolute path), its setup cell, WIDGET_INPUTS' cell with the
+    saved result, and its widget cells, their source as the notebook has it."""
+    import nbformat
+
+    params, setup, calls = widget_cells(notebook)
+    injected = ["profile = 'smoke'", f"build_dir = {str(build)!r}"]
+    for line in params[0].source.splitlines():
+        m = re.match(r"""^(\w+) = ["']([^"']+)["']""", line)
+        if m and m.group(1) not in ("profile", "build_dir") and (notebook.parent / m.group(2)).is_file():
+            injected.append(f"{m.group(1)} = {str(notebook.parent / m.group(2))!r}")
+    inputs = f"import json\nfrom pathlib import Path\nsaved = json.loads(Path({str(saved)!r}).read_text())\n"
+    cells = [nbformat.v4.new_code_cell(params[0].source), nbformat.v4.new_code_cell("\n".join(injected)),
+             nbformat.v4.new_code_cell(setup.source),
+             nbformat.v4.new_code_cell(inputs + WIDGET_INPUTS[notebook.name[:2]]),
+             *(nbformat.v4.new_code_cell(c.source) for c in calls)]
+    nb = nbformat.v4.new_notebook(cells=cells)
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    return nb
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("notebook", FROM_RESULTS, ids=lambda p: p.stem)
+def test_notebook_widgets_from_saved_result(notebook, lab, page, tmp_path):
+    """Issue 29: every control of every widget of notebooks 03–08 (not run in full here: 1–3 minutes
+    each), on the widget their cell displays, from the smoke run's saved result: each control's
+    output must change (INDIRECT: its own check); the box annotator's Save writes into the server's
+    temporary folder; no console error."""
+    import nbformat
+
+    executed_copy(notebook)                                   # its smoke run, with its saved result
+    [saved] = (BUILD / "smoke" / "results").glob(f"{notebook.name[:2]}_*.json")
+    relpath = f"widgets/{notebook.name}"
+    (lab.root / "widgets").mkdir(exist_ok=True)
+    nbformat.write(from_result_notebook(notebook, saved, tmp_path / "build"), lab.root / relpath)
+    open_notebook(page, lab, relpath)
+    cells = run_all(page, timeout=300)
+    page.screenshot(path=SHOTS / f"{notebook.stem}-widgets-ran.png")
+    assert all(c["count"] for c in cells), "not every cell ran"
+    assert not error_outputs(cells)
+    driven = []
+    problems = check_widgets(page, cells, f"{notebook.stem}-from-result", driven=driven)
+    shutdown_kernel(page)
+    assert not problems, "\n".join(problems)
+    kinds = {d.split(": ", 1)[1].split()[0] for d in driven}
+    assert kinds >= WIDGET_CONTROLS[notebook.name[:2]], driven
+    assert not page.console.errors, "\n".join(page.console.errors)
+    if "box_annotator(" in "".join(c.source for c in widget_cells(notebook)[2]):
+        assert list(lab.annotations.rglob("*.json")), "Save wrote nothing into the server's annotations folder"
+
+
 SELF_TEST = [
     # a widget whose callback works: moving either control changes its text
     "import ipywidgets as W\nfrom IPython.display import HTML, display\n"
@@ -388,7 +615,12 @@ SELF_TEST = [
     "n.observe(show, 'value'); kind.observe(show, 'value')\ndisplay(W.VBox([W.HBox([n, kind]), text]))",
     # a widget whose callback does nothing: its output never changes
     "dead_n, dead_kind = W.IntSlider(description='dead n', continuous_update=False), W.Dropdown(options=['a', 'b'], description='dead kind')\n"
-    "dead_n.observe(lambda change: None, 'value')\ndisplay(W.VBox([W.HBox([dead_n, dead_kind]), W.HTML('always the same')]))",
+    "dead_n.observe(lambda change: None, 'value')\ndead_text = W.IntText(description='dead text')\n"
+    "display(W.VBox([W.HBox([dead_n, dead_kind, dead_text]), W.HTML('always the same')]))",
+    # a concept toggle (INDIRECT) that selects nothing: its tile always edits the first list
+    "choosing, tile, lists, picks = W.ToggleButtons(options=['a', 'b'], description='choosing'), W.ToggleButton(description='#0'), {'a': [], 'b': []}, W.HTML()\n"
+    "def clicked(change):\n    lists['a'].append(0)\n    picks.value = '<br>'.join(f'{k}: {v}' for k, v in lists.items())\n"
+    "tile.observe(clicked, 'value'); clicked(None)\ndisplay(W.VBox([choosing, tile, picks]))",
     # a figure that does not exist: the browser logs a failed load (404)
     "display(HTML('<img src=\"no_such_figure.png\">'))",
 ]
@@ -396,7 +628,7 @@ SELF_TEST = [
 
 def test_the_check_reports_a_dead_widget_and_a_console_error(lab, page):
     """The check itself can fail: a widget that does nothing on change is reported (and one that
-    works is not), and so is a console error."""
+    works is not), so is a concept toggle whose tiles always edit the same list, and a console error."""
     import nbformat
 
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(s) for s in SELF_TEST])
@@ -408,8 +640,10 @@ def test_the_check_reports_a_dead_widget_and_a_console_error(lab, page):
     assert not error_outputs(cells)
     problems = check_widgets(page, cells, "selftest", timeout=10)
     shutdown_kernel(page)
-    assert len(problems) == 2 and all(p.startswith("widget 2:") for p in problems), problems
+    assert len(problems) == 4 and all(p.startswith("widget 2:") for p in problems[:3]), problems
     assert "slider 'dead n'" in problems[0] and "dropdown 'dead kind'" in problems[1], problems
+    assert "text 'dead text'" in problems[2], problems
+    assert problems[3] == "widget 3: toggle 'choosing': after choosing 'b', a tile changed the picks of ['a']", problems
     assert any("404" in e or "no_such_figure" in e for e in page.console.errors), page.console.errors
 
 

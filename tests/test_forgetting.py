@@ -141,6 +141,21 @@ def test_box_annotator_saves_boxes_keyed_by_sha_and_seed(tmp_path):
     assert from_widget_boxes(draw.bboxes, 4, 64) == [[2, 3, 12, 8]]
 
 
+def test_box_annotator_folder_from_the_environment(tmp_path, monkeypatch):
+    """DCGAN_ANNOTATIONS_DIR moves Save away from the tracked annotations/ (the browser test's kernels
+    set it); an explicit `root` still wins."""
+    G, _, _ = pretrained.load("scenes64")
+    monkeypatch.setenv("DCGAN_ANNOTATIONS_DIR", str(tmp_path / "env"))
+    box = box_annotator(G, "zoo:scenes64", seeds=[0, 1], scale=4)
+    (_, save, where), status = box.children[0].children, box.children[1]
+    assert str(tmp_path / "env") in where.value and "tracked" not in where.value
+    assert status.value.startswith("0 boxes")                 # the tracked boxes are not read either
+    save.click()
+    assert annotation_path(model_sha256("zoo:scenes64"), "windows", tmp_path / "env").is_file()
+    where = box_annotator(G, "zoo:scenes64", seeds=[0], scale=4, root=tmp_path / "arg").children[0].children[2]
+    assert str(tmp_path / "arg") in where.value
+
+
 def _cli(*args):
     return subprocess.run([sys.executable, "-m", "dcgan_core", *args], capture_output=True, text=True, timeout=600)
 
