@@ -52,10 +52,13 @@ same layer (`random_repeats` draws):
   that darkness alone; and `brightness_gap`, the boxes' brightness after the chosen maps minus after
   as many random maps (< 0: darker than random). Both along a curve of the m strongest maps
   (`curve`: the paper's regime drops a small share of the maps), and the FID/KID cost
-  (`windows_fid_n`) of the drop against random maps.
+  (`windows_fid_n`) of the drop against random maps. The judge, the brightness and the darkening
+  are `window_judge.py`.
 - eyeglasses — the judge's eyeglasses rate on fresh samples before and after (read at the validated
   judge's threshold, `judge.validated`, with its error on hand-labelled faces), the FID cost
   (`metrics.evaluate`, n = `fid_n`), and the rate as more maps are dropped, strongest weights first.
+
+Figure 6 and the tables of both concepts are drawn by `forgetting_figures.py`.
 """
 
 from __future__ import annotations
@@ -64,10 +67,8 @@ import dataclasses
 import time
 from typing import ClassVar
 
-import matplotlib.pyplot as plt
 import numpy as np
 import torch
-from matplotlib.patches import Rectangle
 from torch import nn
 
 from .annotations import annotation_path, load_annotations, sample_for_seed
@@ -78,17 +79,13 @@ from .drop_maps import (
     box_mask,
     check_layer,
     fit_probe,
-    folds_of,
     layer_activations,
-    logistic_model,
-    position_samples,
     random_maps,
-    vectors_at,
 )
-from .figures import grid_image
 from .models import Generator, eval_mode, sample_z
 from .pretrained import load_models, require_discriminator
 from .results import Result, artifact
+from .window_judge import WindowJudge, box_brightness, darken
 
 EYE_BAND = (14, 26, 50, 38)        # ours: x0, y0, x1, y1 of the glasses in CelebA's aligned 64×64 faces
 
@@ -218,68 +215,6 @@ class WindowsResult(Result):
     images_before: torch.Tensor = artifact()
 
 
-class WindowJudge:
-    """Window probability of each position of an image, read from the trained D's features of the
-    pixels alone (layer `judge_layer`), cross-fitted: image i is scored by the regression fitted
-    on the other folds."""
-
-    def __init__(self, D, images: torch.Tensor, boxes: list, cfg: ForgettingConfig):
-        from sklearn.metrics import balanced_accuracy_score
-        self.D, self.layer, self.cfg = D, cfg.judge_layer, cfg
-        if not 0 <= self.layer < len(D.layers):
-            raise ValueError(f"judge_layer must be in 0..{len(D.layers) - 1}, got {self.layer}")
-        acts = self.features(images)
-        pos = box_mask(boxes, acts.shape[-1], images.shape[-1])
-        img, ys, xs, y = position_samples(pos, ~pos, cfg.seed)
-        X = vectors_at(acts, img, ys, xs)
-        self.fold = folds_of(len(images), cfg.folds, cfg.seed)
-        self.models = [logistic_model(cfg.reg).fit(X[self.fold[img] != k], y[self.fold[img] != k]) for k in range(cfg.folds)]
-        pred = np.zeros(len(y))
-        for k, m in enumerate(self.models):
-            pred[self.fold[img] == k] = m.predict(X[self.fold[img] == k])
-        self.accuracy = float(balanced_accuracy_score(y, pred))
-        self.pos = pos
-
-    @torch.no_grad()
-    def features(self, images: torch.Tensor) -> torch.Tensor:
-        with eval_mode(self.D):
-            return self.D.features(images)[self.layer].float()
-
-    def mean_inside(self, images: torch.Tensor, index=None) -> float:
-        """Mean window probability over the positions inside the boxes of the same samples (`images[j]` is
-        annotated sample `index[j]`; None: all of them, in order)."""
-        acts = self.features(images)
-        index = np.arange(len(images)) if index is None else np.asarray(index)
-        probs = []
-        for j, i in enumerate(index):
-            ys, xs = self.pos[i].nonzero(as_tuple=True)
-            if len(ys):
-                v = acts[j][:, ys, xs].T.numpy()
-                probs.append(self.models[self.fold[i]].predict_proba(v)[:, 1])
-        return float(np.concatenate(probs).mean())
-
-
-def _brightness(images: torch.Tensor, boxes: list) -> float:
-    mask = box_mask(boxes, images.shape[-1], images.shape[-1])
-    return float(images.mean(1)[mask].mean())
-
-
-def darken(images: torch.Tensor, boxes: list, brightness: float, steps: int = 40) -> torch.Tensor:
-    """The images with the pixels inside their boxes shifted down by one amount (all channels, clipped to
-    [-1, 1]) so that the boxes' mean brightness is `brightness` (ours: a shift keeps the window's edges
-    and shape; the amount is found by bisection because clipping makes it nonlinear)."""
-    pixels = box_mask(boxes, images.shape[-1], images.shape[-1])
-    mask = pixels[:, None].expand_as(images)
-    inside = images.permute(1, 0, 2, 3)[:, pixels]            # C × (pixels in boxes): as `_brightness` reads them
-    if not inside.numel() or float(inside.mean()) <= brightness:       # already as dark: nothing to do
-        return images.clone()
-    lo, hi = 0.0, 2.0
-    for _ in range(steps):
-        mid = (lo + hi) / 2
-        lo, hi = (mid, hi) if float((inside - mid).clamp(-1, 1).mean()) > brightness else (lo, mid)
-    return torch.where(mask, (images - (lo + hi) / 2).clamp(-1, 1), images)
-
-
 def _windows_curve(G, seeds, boxes, judge, probe, before, cfg, seen: dict) -> dict:
     """The chosen layer's measures as the m strongest positive-weight maps are dropped (m in `cfg.curve`,
     up to all of them) vs m random maps (mean over `random_repeats` draws): `selected`/`random` the
@@ -292,7 +227,7 @@ def _windows_curve(G, seeds, boxes, judge, probe, before, cfg, seen: dict) -> di
         key = tuple(sorted(drop))
         if key not in seen:                                    # dropped maps → (window prob., brightness)
             x = sample_for_seed(G, boxed, {probe.layer: drop} if drop else None)
-            seen[key] = (judge.mean_inside(x, has_box), _brightness(x, bx))
+            seen[key] = (judge.mean_inside(x, has_box), box_brightness(x, bx))
         return seen[key]
 
     maps = probe.maps
@@ -355,7 +290,7 @@ def run_windows(cfg: ForgettingConfig) -> WindowsResult:
         randoms = random_maps(probe.n_maps, len(maps), cfg.random_repeats, cfg.seed + layer)
         controls = [sample_for_seed(G, seeds, {layer: r}) for r in randoms]
         measured = {(): before, tuple(maps): after} | {tuple(r): c for r, c in zip(randoms, controls)}
-        measured = {k: (judge.mean_inside(x), _brightness(sub(x), bx)) for k, x in measured.items()}
+        measured = {k: (judge.mean_inside(x), box_brightness(sub(x), bx)) for k, x in measured.items()}
         if layer == cfg.layer:                 # the curve reuses them
             probes[layer], seen = probe, dict(measured)
         darkened = darken(before, boxes, measured[tuple(maps)][1])
@@ -556,124 +491,6 @@ class ForgettingResult(Result):
                          f"With glasses on about {g.rate_before:.1%} of samples, few faces carry the measurement. "
                          f"The judge reads glasses above {g.judge['threshold']:.3f}: {g.judge['error']}.")
         return "\n".join(lines)
-
-
-# ---------------------------------------------------------------------------------------------
-# Figures and tables
-
-def boxes_figure(images: torch.Tensor, boxes: list, seeds: list[int], n: int = 24, cols: int = 8):
-    """Annotated samples with their boxes."""
-    n = min(n, len(images))
-    rows = -(-n // cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(1.6 * cols, 1.75 * rows), squeeze=False)
-    for ax in axes.flat:
-        ax.axis("off")
-    for i in range(n):
-        ax = axes.flat[i]
-        ax.imshow(grid_image(images[i:i + 1], 1)[2:-2, 2:-2])
-        for x0, y0, x1, y1 in boxes[i]:
-            ax.add_patch(Rectangle((x0 - 0.5, y0 - 0.5), x1 - x0, y1 - y0, fill=False, ec="red", lw=1.5))
-        ax.set_title(f"seed {seeds[i]}", fontsize=7)
-    fig.suptitle(f"{sum(len(b) for b in boxes[:n])} window boxes on {n} samples (drawn by hand)")
-    fig.tight_layout()
-    return fig
-
-
-def figure6(rows: list[tuple[str, torch.Tensor]], n: int = 8, title: str = ""):
-    """Figure 6: the same noise with and without the maps dropped (and the random-maps control)."""
-    fig, axes = plt.subplots(len(rows), 1, figsize=(1.4 * n, 1.6 * len(rows)), squeeze=False)
-    for ax, (label, images) in zip(axes[:, 0], rows):
-        ax.imshow(grid_image(images[:n], nrow=n))
-        ax.set_ylabel(label, rotation=0, ha="right", va="center", fontsize=9)
-        ax.set_xticks([])
-        ax.set_yticks([])
-    fig.suptitle(title)
-    fig.tight_layout()
-    return fig
-
-
-def replaced_figure(result: WindowsResult, n: int = 10):
-    """What replaces the windows: samples that have boxes (red), as drawn, with the selected maps dropped,
-    with as many random maps dropped, and as drawn with the boxes darkened as much (the darkness control)."""
-    c = result.chosen
-    idx = [i for i, b in enumerate(result.boxes) if b][:n]
-    rows = [("samples\n(with boxes)", result.images_before), (f"{c.maps_dropped} window maps\ndropped", c.images_after),
-            (f"{c.maps_dropped} random maps\ndropped", c.images_random), ("boxes darkened,\nno map dropped", c.images_darkened)]
-    fig, axes = plt.subplots(len(rows), len(idx), figsize=(1.3 * len(idx), 1.45 * len(rows)), squeeze=False)
-    for r, (label, images) in enumerate(rows):
-        for j, i in enumerate(idx):
-            ax = axes[r, j]
-            ax.imshow(grid_image(images[i:i + 1], 1)[2:-2, 2:-2])
-            for x0, y0, x1, y1 in result.boxes[i]:
-                ax.add_patch(Rectangle((x0 - 0.5, y0 - 0.5), x1 - x0, y1 - y0, fill=False, ec="red", lw=0.8))
-            ax.set_xticks([])
-            ax.set_yticks([])
-        axes[r, 0].set_ylabel(label, rotation=0, ha="right", va="center", fontsize=8)
-    fig.suptitle(f"{result.model}: what replaces the windows (G layer {c.layer}, {c.maps_dropped} of {c.n_maps} maps)")
-    fig.tight_layout()
-    return fig
-
-
-def windows_table(result: WindowsResult) -> str:
-    rows = ["| G layer | shape | held-out accuracy | maps dropped | window prob. in boxes before / after / random "
-            "| brightness in boxes before / after / random |", "|---|---|---|---|---|---|"]
-    for layer, r in result.layers.items():
-        rows.append(f"| {layer}{' (chosen)' if layer == result.config.layer else ''} | "
-                    f"{'×'.join(map(str, r.layer_shape))} | {r.accuracy:.3f} | {r.maps_dropped} of {r.n_maps} | "
-                    f"{r.window_prob_before:.3f} / {r.window_prob_after:.3f} / {r.window_prob_after_random:.3f} | "
-                    f"{r.brightness_before:.3f} / {r.brightness_after:.3f} / {r.brightness_after_random:.3f} |")
-    return "\n".join(rows)
-
-
-def eyeglasses_table(result: EyeglassesResult) -> str:
-    r = result
-    return "\n".join([
-        "| | before | after (selected maps) | after (as many random maps) |", "|---|---|---|---|",
-        f"| eyeglasses rate (n = {r.n}) | {r.rate_before:.4f} | {r.rate_after:.4f} | {r.rate_after_random:.4f} |",
-        f"| FID (n = {r.fid_n}) | {r.fid_before:.1f} | {r.fid_after:.1f} | {r.fid_after_random:.1f} |",
-        f"| maps dropped | 0 | {r.maps_dropped} of {r.n_maps} | {r.maps_dropped} of {r.n_maps} |"])
-
-
-def curve_figure(result: EyeglassesResult | WindowsResult):
-    """The concept's rate as more maps are dropped (strongest weight first) vs as many random maps; for
-    windows also the darkened control and, beside it, the boxes' brightness."""
-    c, windows = result.curve, isinstance(result, WindowsResult)
-    layer, n_maps = (result.chosen.layer, result.chosen.n_maps) if windows else (result.layer, result.n_maps)
-    fig, axes = plt.subplots(1, 2 if windows else 1, figsize=(11 if windows else 5.5, 3.5), squeeze=False)
-    ax = axes[0, 0]
-    ax.plot(c["maps"], c["selected"], "o-", label="selected maps (largest weight first)")
-    ax.plot(c["maps"], c["random"], "s--", color="gray", label=f"random maps (mean of {result.config.random_repeats})")
-    if windows:
-        ax.plot(c["maps"], c["darkened"], "^:", color="black", label="no maps: boxes darkened as the selected maps do")
-    ax.set_ylabel("window probability in the boxes (judge on D)" if windows else "eyeglasses rate (classifier)")
-    ax.set_title(f"{result.model}: forgetting {'windows' if windows else 'eyeglasses'}")
-    if windows:
-        ax2 = axes[0, 1]
-        ax2.plot(c["maps"], c["brightness_selected"], "o-", label="selected maps")
-        ax2.plot(c["maps"], c["brightness_random"], "s--", color="gray", label="random maps")
-        ax2.set_ylabel("mean brightness in the boxes ([-1, 1])")
-        ax2.set_title("is the window gone, or only dark?")
-    for a in axes.flat:
-        a.set_xscale("symlog", linthresh=1)
-        a.set_xlabel(f"maps dropped at G layer {layer} (of {n_maps})")
-        a.legend(fontsize=8)
-    fig.tight_layout()
-    return fig
-
-
-def windows_cost_table(result: WindowsResult) -> str:
-    """The chosen layer: window probability, the darkness controls and the image-quality cost."""
-    r, c = result, result.chosen
-    return "\n".join([
-        "| | before | after (selected maps) | after (as many random maps) | before, boxes darkened as after |",
-        "|---|---|---|---|---|",
-        f"| window prob. in boxes | {c.window_prob_before:.3f} | {c.window_prob_after:.3f} | "
-        f"{c.window_prob_after_random:.3f} | {c.window_prob_darkened:.3f} |",
-        f"| brightness in boxes | {c.brightness_before:.3f} | {c.brightness_after:.3f} | "
-        f"{c.brightness_after_random:.3f} | {c.brightness_after:.3f} |",
-        f"| FID (n = {r.fid_n}) | {r.fid_before:.1f} | {r.fid_after:.1f} | {r.fid_after_random:.1f} | — |",
-        f"| KID (n = {r.fid_n}) | {r.kid_before:.4f} | {r.kid_after:.4f} | {r.kid_after_random:.4f} | — |",
-        f"| maps dropped | 0 | {c.maps_dropped} of {c.n_maps} | {c.maps_dropped} of {c.n_maps} | 0 |"])
 
 
 def summary(result: ForgettingResult) -> dict:

@@ -13,7 +13,7 @@ import pytest
 from dcgan_core import (
     dedup,
     feature_ablations,
-    forgetting,
+    forgetting_figures,
     guided_backprop,
     kmeans_ablation,
     latent_walk,
@@ -56,7 +56,7 @@ FIGURES = {
     "dedup_scores": lambda: dedup.scores_figure(recorded("02_dedup").scores),
     "walk_smoothness": lambda: latent_walk.smoothness_figure(recorded("04_latent_walk")),
     "selectivity": lambda: guided_backprop.selectivity_figure(recorded("05_guided_backprop")),
-    "forgetting_curve": lambda: forgetting.curve_figure(recorded("06_forgetting_objects").eyeglasses),
+    "forgetting_curve": lambda: forgetting_figures.curve_figure(recorded("06_forgetting_objects").eyeglasses),
     "mnist_errors": lambda: mnist_appendix.error_figure(recorded("08_mnist_appendix")),
 }
 

@@ -1,5 +1,5 @@
-"""§6.3.1 forgetting to draw objects (forgetting.py, drop_maps.py): boxes, annotations, the regression, the drop,
-the annotation widget and the CLI, on the zoo's generators."""
+"""§6.3.1 forgetting to draw objects (forgetting.py, drop_maps.py, window_judge.py): boxes, annotations, the
+regression, the drop, the annotation widget and the CLI, on the zoo's generators."""
 
 import json
 import subprocess
@@ -18,9 +18,11 @@ from dcgan_core.annotations import (
 )
 from dcgan_core.data import DataError
 from dcgan_core.drop_maps import box_mask, fit_probe
-from dcgan_core.forgetting import ForgettingConfig, _brightness, curve_figure, darken, replaced_figure, run_windows
+from dcgan_core.forgetting import ForgettingConfig, run_windows
+from dcgan_core.forgetting_figures import curve_figure, replaced_figure
 from dcgan_core.pretrained import model_sha256
 from dcgan_core.widgets import box_annotator
+from dcgan_core.window_judge import box_brightness, darken
 
 
 def test_box_mask_marks_positions_whose_centre_is_inside():
@@ -88,16 +90,16 @@ def test_windows_drop_lowers_window_probability_more_than_random_maps(windows_sm
     assert c.window_prob_after < c.window_prob_after_random < c.window_prob_before + 0.05
 
 
-def test_darken_shifts_only_the_boxes_to_the_asked_brightness():
+def test_darken_shifts_only_the_boxes_to_the_askedbox_brightness():
     images = torch.rand(3, 3, 64, 64, generator=torch.Generator().manual_seed(0)) * 2 - 1
     boxes = [[[8, 8, 40, 24]], [], [[0, 40, 64, 64], [50, 0, 60, 10]]]
     inside = box_mask(boxes, 64, 64)[:, None].expand_as(images)
     for target in (0.0, -0.5, -0.95):
         out = darken(images, boxes, target)
-        assert _brightness(out[[0, 2]], [boxes[0], boxes[2]]) == pytest.approx(target, abs=1e-3)
+        assert box_brightness(out[[0, 2]], [boxes[0], boxes[2]]) == pytest.approx(target, abs=1e-3)
         assert torch.equal(out[~inside], images[~inside]) and out.min() >= -1
         assert (out[inside] <= images[inside]).all()
-    assert torch.equal(darken(images, boxes, _brightness(images[[0, 2]], [boxes[0], boxes[2]]) + 0.5), images)
+    assert torch.equal(darken(images, boxes, box_brightness(images[[0, 2]], [boxes[0], boxes[2]]) + 0.5), images)
 
 
 @pytest.mark.slow

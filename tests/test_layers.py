@@ -18,8 +18,9 @@ LAYERS = [
     {"checkpoint", "claims"},                      # checkpoint files; the paper's claims
     {"pretrained"},                                # the zoo; load_models(path | zoo:NAME)
     {"sample", "figures", "annotations",          # annotations: hand labels of generated samples
-     "drop_maps", "pose"},                         # G's feature maps: the probe, dropping them (§6.3.1); pose
-                                                   # measures checked on hand-sorted real faces (Figure 8)
+     "drop_maps", "window_judge", "pose"},         # G's feature maps: the probe, dropping them (§6.3.1), and
+                                                   # the window judge on D's features with its darkness control;
+                                                   # pose measures checked on hand-sorted real faces (Figure 8)
     {"metrics"},                                   # FID/KID
     {"memorization", "train",
      "semantic_hash"},                             # §4.1.1's method: the autoencoder hash, the `dedup` command
@@ -32,7 +33,8 @@ LAYERS = [
      "turn", "concepts"},                          # checked on hand-labelled generated faces (annotations' files);
                                                    # §6.3.2's turn vector (Figure 8) and concept reading
     {"cards", "widgets", "notebooks", "report", "record",    # report: results → build/PROFILE/report/; record: results/
-     "sections"},                                  # the sections in paper order (imports them by name, at run time)
+     "sections", "forgetting_figures"},            # the sections in paper order (imports them by name, at run time);
+                                                   # Figure 6 and §6.3.1's tables
     {"cli"},
     {"__main__"},
 ]
