@@ -16,6 +16,9 @@ set of attribute values ({"Smiling": 1, "Male": 0}: 1 = has it, 0 = has not).
 - **Read as** (`reads_as`) — every attribute on the wanted side of its threshold: 0.5, or the
   validated judge's (`judge.validated`: chosen on hand-labelled generated faces); how a result
   image is graded against an equation's target (`vector_arithmetic.success_rates`).
+- **Equations** (`Equation`, `EQUATIONS` named by their target, `equation(name)`) — A − B + C =
+  target over such concepts: `smiling-man` = smiling woman − neutral woman + neutral man;
+  `glasses-woman` = man with glasses − man without glasses + woman without glasses.
 - **Candidates** (`pick_candidates`; ours) — per concept of an equation, the faces of a generated
   pool read most confidently as it, among those read as it; refused, with one clear error, where
   fewer than the 3 that §6.3.2 averages are.
@@ -24,6 +27,8 @@ set of attribute values ({"Smiling": 1, "Male": 0}: 1 = has it, 0 = has not).
 """
 
 from __future__ import annotations
+
+import dataclasses
 
 import numpy as np
 
@@ -52,12 +57,50 @@ def describe(want: dict) -> str:
     return ", ".join(("" if value else "not ") + attr for attr, value in want.items())
 
 
+@dataclasses.dataclass(frozen=True)
+class Equation:
+    """A − B + C = target, each concept a set of attribute values (1 = has it, 0 = has not)."""
+    name: str
+    concepts: tuple[tuple[str, dict], tuple[str, dict], tuple[str, dict]]
+    target: tuple[str, dict]
+
+    @property
+    def labels(self) -> list[str]:
+        return [c[0] for c in self.concepts]
+
+    @property
+    def attributes(self) -> list[str]:
+        return sorted({a for _, want in (*self.concepts, self.target) for a in want})
+
+    def text(self) -> str:
+        a, b, c = self.labels
+        return f"{a} − {b} + {c} = {self.target[0]}"
+
+
+EQUATIONS = {
+    "smiling-man": Equation("smiling-man", (("smiling woman", {"Smiling": 1, "Male": 0}),
+                                            ("neutral woman", {"Smiling": 0, "Male": 0}),
+                                            ("neutral man", {"Smiling": 0, "Male": 1})),
+                            ("smiling man", {"Smiling": 1, "Male": 1})),
+    "glasses-woman": Equation("glasses-woman", (("man with glasses", {"Male": 1, "Eyeglasses": 1}),
+                                                ("man without glasses", {"Male": 1, "Eyeglasses": 0}),
+                                                ("woman without glasses", {"Male": 0, "Eyeglasses": 0})),
+                              ("woman with glasses", {"Male": 0, "Eyeglasses": 1})),
+}
+
+
+def equation(name: str) -> Equation:
+    if name not in EQUATIONS:
+        raise ValueError(f"unknown equation {name!r}; choose one of {', '.join(EQUATIONS)}")
+    return EQUATIONS[name]
+
+
 def pick_candidates(p: np.ndarray, names: list[str], eq, k: int, need: int = 3,
                     thresholds: dict | None = None) -> dict[str, list[int]]:
     """Per concept, the (at most) k pool indices read most confidently as it, among the faces the
     classifier reads as it (ours: an exemplar of "man with glasses" must be read as wearing glasses);
     one clear error where fewer than `need` (the exemplars averaged, §6.3.2: three) are. `eq` is a
-    `vector_arithmetic.Equation` (duck-typed: its `name` and `concepts` are read)."""
+    `Equation` (duck-typed: its `name` and `concepts` are read)."""
     out = {}
     for label, want in eq.concepts:
         order = np.argsort(-concept_prob(p, names, want), kind="stable")

@@ -14,7 +14,7 @@ The paper picked the left- and right-looking faces by eye and showed the result.
   antisymmetric under mirroring and 0 for a mirror-symmetric face.
 - **Turn vector** (`turn_vector`) = mean z of the 4 faces of the pool with the largest pose − mean
   z of the 4 with the smallest (`turn_exemplars`), unless the exemplars are given (a choices file,
-  `vector_arithmetic.Choices`).
+  `choices.Choices`).
 - **Measured** (`measure_turn`) — along z + α·turn (`turn_frames`), pose must change
   monotonically: per random sample, Spearman ρ between α and pose, whether pose never goes down
   (monotone) and whether it never goes down by more than a tenth of the pool's pose spread

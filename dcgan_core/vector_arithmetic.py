@@ -23,8 +23,9 @@ The paper picked exemplars by hand and showed the results. We also measure them:
   `candidates` faces it reads most confidently as that concept, among those it reads as it (ours;
   `concepts.py`): fewer where the pool holds fewer (a warning, and `candidates` in the result),
   refused below 3.
-- **Equations** (`EQUATIONS`, named by their target): `smiling-man` = smiling woman − neutral woman
-  + neutral man; `glasses-woman` = man with glasses − man without glasses + woman without glasses.
+- **Equations** (`EQUATIONS`, named by their target; `concepts.py`): `smiling-man` = smiling woman
+  − neutral woman + neutral man; `glasses-woman` = man with glasses − man without glasses + woman
+  without glasses.
 - **The judge** — the classifier reads each attribute at the threshold chosen on hand-labelled
   generated faces of the model (`judge.validated`; 0.5 for a model without labels), and the
   result states that reading's precision and recall there (`judge`).
@@ -43,7 +44,7 @@ The paper picked exemplars by hand and showed the results. We also measure them:
 - **Pose and the turn vector** (Figure 8; ours) — `turn.py`: a face's pose (`pose.py`, checked on
   real faces sorted by eye) must change monotonically along z + α·turn.
 - **Choices** — the exemplars of Figures 7–8 can be picked by hand (`widgets.arithmetic_explorer`)
-  and saved as a small JSON (`Choices`); notebook 07 ships one for the zoo's celeba64 and falls back
+  and saved as a small JSON (`Choices`, `choices.py`); notebook 07 ships one for the zoo's celeba64 and falls back
   to the classifier's picks when the zoo model has changed since (its sha256 is in the file).
 """
 
@@ -60,54 +61,16 @@ import numpy as np
 import torch
 
 from .attributes import AttributeClassifier, AttributeConfig, load_classifier, require_face_model
-from .concepts import concept_prob, pick_candidates, reads_as
+from .choices import Choices, auto_choices
+from .concepts import EQUATIONS, Equation, concept_prob, equation, pick_candidates, reads_as
 from .config import Config, option
-from .files import read_json, write_json
+from .files import write_json
 from .judge import Thresholds, error_note, validated
 from .misalignment import Misalignment, jitter, measure_misalignment
 from .pretrained import model_sha256
 from .results import Result, artifact
 from .sample import render, seed_points
-from .turn import TurnResult, measure_turn, pose, turn_exemplars
-
-
-@dataclasses.dataclass(frozen=True)
-class Equation:
-    """A − B + C = target, each concept a set of attribute values (1 = has it, 0 = has not)."""
-    name: str
-    concepts: tuple[tuple[str, dict], tuple[str, dict], tuple[str, dict]]
-    target: tuple[str, dict]
-
-    @property
-    def labels(self) -> list[str]:
-        return [c[0] for c in self.concepts]
-
-    @property
-    def attributes(self) -> list[str]:
-        return sorted({a for _, want in (*self.concepts, self.target) for a in want})
-
-    def text(self) -> str:
-        a, b, c = self.labels
-        return f"{a} − {b} + {c} = {self.target[0]}"
-
-
-EQUATIONS = {
-    "smiling-man": Equation("smiling-man", (("smiling woman", {"Smiling": 1, "Male": 0}),
-                                            ("neutral woman", {"Smiling": 0, "Male": 0}),
-                                            ("neutral man", {"Smiling": 0, "Male": 1})),
-                            ("smiling man", {"Smiling": 1, "Male": 1})),
-    "glasses-woman": Equation("glasses-woman", (("man with glasses", {"Male": 1, "Eyeglasses": 1}),
-                                                ("man without glasses", {"Male": 1, "Eyeglasses": 0}),
-                                                ("woman without glasses", {"Male": 0, "Eyeglasses": 0})),
-                              ("woman with glasses", {"Male": 0, "Eyeglasses": 1})),
-}
-
-
-def equation(name: str) -> Equation:
-    if name not in EQUATIONS:
-        raise ValueError(f"unknown equation {name!r}; choose one of {', '.join(EQUATIONS)}")
-    return EQUATIONS[name]
-
+from .turn import TurnResult, measure_turn, pose
 
 MAX_POOL = 20_000
 MAX_TRIALS = 1_000
@@ -272,76 +235,6 @@ def success_rates(G, clf: AttributeClassifier, z: torch.Tensor, images: torch.Te
         mean3_attribute_rates={a: float(reads_as(p_all[:9 * cfg.trials], names, {a: v}, thresholds).mean())
                                for a, v in eq.target[1].items()})
     return result, dict(candidates=cands, first_draw=draws[0])
-
-
-# ---------------------------------------------------------------------------------------------
-# Choices: hand-picked (or classifier-picked) exemplars as a small JSON
-
-@dataclasses.dataclass
-class Choices:
-    """Exemplars by index into a pool of `pool` faces drawn with `seed` (`seed_points`) from `model`
-    (whose sha256 it records): per equation, three indices per concept; and the turn's left/right."""
-    model: str
-    sha256: str
-    pool: int
-    seed: int
-    equations: dict[str, dict[str, list[int]]] = dataclasses.field(default_factory=dict)
-    turn: dict[str, list[int]] = dataclasses.field(default_factory=lambda: {"left": [], "right": []})
-
-    def save(self, path: str | Path) -> Path:
-        return write_json(path, dataclasses.asdict(self))
-
-    @classmethod
-    def load(cls, path: str | Path) -> Choices:
-        d = read_json(path, "choices file")
-        try:
-            c = cls(**d)
-        except TypeError as e:
-            raise ValueError(f"{path} is not a choices file ({e})") from None
-        for name, picks in c.equations.items():
-            eq = equation(name)
-            if sorted(picks) != sorted(eq.labels):
-                raise ValueError(f"{path}: equation {name} needs exemplars for {eq.labels}, got {sorted(picks)}")
-            bad = [i for ids in picks.values() for i in ids if not 0 <= int(i) < c.pool]
-            if bad:
-                raise ValueError(f"{path}: indices {bad} are outside the pool of {c.pool} faces")
-        return c
-
-    def picks(self, name: str) -> list[list[int]]:
-        """[[A indices], [B indices], [C indices]] of one equation, in the equation's order."""
-        return [self.equations[name][label] for label in equation(name).labels]
-
-    def complete(self, name: str) -> bool:
-        return name in self.equations and all(len(v) >= 1 for v in self.equations[name].values())
-
-
-def toggle(choices: Choices, name: str, label: str, index: int, per_concept: int = 3) -> list[int]:
-    """Add `index` to (or, if there, remove it from) concept `label` of equation `name`; at most
-    `per_concept` are kept (the oldest drops out). Returns the concept's indices."""
-    eq = equation(name)
-    if label not in eq.labels:
-        raise ValueError(f"{label!r} is not a concept of {name}: {eq.labels}")
-    picks = choices.equations.setdefault(name, {lab: [] for lab in eq.labels})
-    chosen = picks.setdefault(label, [])
-    if index in chosen:
-        chosen.remove(index)
-    else:
-        chosen.append(int(index))
-        del chosen[:-per_concept]
-    return chosen
-
-
-def auto_choices(model: str, p: np.ndarray, names: list[str], poses: np.ndarray, pool: int, seed: int,
-                 n_turn: int = 4, thresholds: dict | None = None) -> Choices:
-    """The classifier's picks: for each equation the 3 most confident faces per concept (read at
-    `thresholds`); the turn's exemplars by pose."""
-    c = Choices(model=model, sha256=model_sha256(model), pool=pool, seed=seed)
-    for name, eq in EQUATIONS.items():
-        c.equations[name] = {label: idx[:3]
-                             for label, idx in pick_candidates(p, names, eq, 3, thresholds=thresholds).items()}
-    left, right = turn_exemplars(poses, n_turn)
-    c.turn = {"left": left, "right": right}
-    return c
 
 
 # ---------------------------------------------------------------------------------------------

@@ -164,7 +164,9 @@ def arithmetic_explorer(G: Generator, z, images, choices, page_size: int = 24, p
 
     children: [0] equation, concept; [1] page; [2] the face tiles (GridBox of VBox(Image, ToggleButton));
     [3] the picks; [4] result, control; [5] file, save, load, message."""
-    from .vector_arithmetic import EQUATIONS, Choices, equation, equation_images, toggle
+    from .choices import Choices, toggle
+    from .concepts import EQUATIONS, equation
+    from .vector_arithmetic import equation_images
 
     names = list(EQUATIONS)
     eq = W.Dropdown(options=names, value=names[0], description="equation")

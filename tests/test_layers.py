@@ -30,8 +30,9 @@ LAYERS = [
     {"latent_walk", "attributes", "misalignment"},  # §6.1; the face-attribute judge of §6.3; a face detector's
                                                    # misalignment (§6.3.2's pixel control)
     {"vector_arithmetic", "forgetting", "judge",   # §6.3.2, §6.3.1 (use the attribute judge above); the judge
-     "turn", "concepts"},                          # checked on hand-labelled generated faces (annotations' files);
-                                                   # §6.3.2's turn vector (Figure 8) and concept reading
+     "turn", "concepts", "choices"},               # checked on hand-labelled generated faces (annotations' files);
+                                                   # §6.3.2's turn vector (Figure 8), concept reading and equations,
+                                                   # and Figures 7–8's exemplars as a JSON
     {"cards", "widgets", "notebooks", "report", "record",    # report: results → build/PROFILE/report/; record: results/
      "sections", "forgetting_figures"},            # the sections in paper order (imports them by name, at run time);
                                                    # Figure 6 and §6.3.1's tables

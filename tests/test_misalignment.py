@@ -10,9 +10,10 @@ import pytest
 import torch
 
 from dcgan_core import misalignment as M
+from dcgan_core.concepts import EQUATIONS
 from dcgan_core.data import DataError, load_dataset
 from dcgan_core.models import Generator, init_weights
-from dcgan_core.vector_arithmetic import EQUATIONS, ArithmeticConfig, EquationResult, success_rates
+from dcgan_core.vector_arithmetic import ArithmeticConfig, EquationResult, success_rates
 
 AMOUNTS = M.Misalignment(shift_x=0.05, shift_y=0.03, log_scale=0.1, roll_max=20.0, face_fraction=0.6, faces=1,
                          detected=1, roll_rates={}, source="test")

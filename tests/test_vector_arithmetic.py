@@ -11,19 +11,13 @@ import torch
 
 from dcgan_core import attributes
 from dcgan_core.attributes import AttributeConfig, load_classifier
-from dcgan_core.concepts import concept_prob, reads_as
+from dcgan_core.choices import Choices, toggle
+from dcgan_core.concepts import EQUATIONS, concept_prob, reads_as
 from dcgan_core.data import load_dataset, to_unit_range
 from dcgan_core.models import Generator, init_weights
 from dcgan_core.pose import symmetry_axis
 from dcgan_core.turn import pose
-from dcgan_core.vector_arithmetic import (
-    EQUATIONS,
-    Choices,
-    noise_grid,
-    pixel_arithmetic,
-    toggle,
-    z_arithmetic,
-)
+from dcgan_core.vector_arithmetic import noise_grid, pixel_arithmetic, z_arithmetic
 from dcgan_core.widgets import arithmetic_explorer
 
 
