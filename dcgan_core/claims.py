@@ -310,9 +310,11 @@ CLAIMS: tuple[Claim, ...] = (
                "shifted, scaled and rolled by the misalignment a face detector's crop carries (misalignment.py, "
                "the amounts in the result's misalignment); the result's mean3_minus_pixel is the aligned-crop case "
                "(CelebA's crops), which the paper did not face",
-          control="07_vector_arithmetic.equations.smiling-man.mean3_minus_pixel",
-          control_note="the same on CelebA's aligned crops, no jitter: without the misalignment the paper names, "
-                       "pixel arithmetic must not lose by as much",
+          expect="fails",
+          why="read by the validated judge (thresholds chosen on hand-labelled generated faces, below 0.5), about "
+              "half of the jittered pixel averages read as a smiling man (success_pixel_jittered), so Z arithmetic "
+              "leads them by less than the margin; the judge was checked on G's faces, not on blurred averages of "
+              "photos, so part of that may be the judge. On aligned crops pixels beat Z outright (mean3_minus_pixel)",
           smoke_target=ARITH_MARGIN),
     Claim("arith-z-beats-pixels-glasses", "§6.3.2", "Figure 7", "the same, glasses equation",
           "07_vector_arithmetic.equations.glasses-woman.mean3_minus_pixel_jittered", ">=", 0.3, tolerance=0.05,
