@@ -311,7 +311,7 @@ CLAIMS: tuple[Claim, ...] = (
                "the amounts in the result's misalignment); the result's mean3_minus_pixel is the aligned-crop case "
                "(CelebA's crops), which the paper did not face",
           expect="fails",
-          why="read by the validated judge (thresholds chosen on hand-labelled generated faces, below 0.5), about "
+          why="read by the validated judge (thresholds chosen on hand-labelled generated faces, lower than the default), about "
               "half of the jittered pixel averages read as a smiling man (success_pixel_jittered), so Z arithmetic "
               "leads them by less than the margin; the judge was checked on G's faces, not on blurred averages of "
               "photos, so part of that may be the judge. On aligned crops pixels beat Z outright (mean3_minus_pixel)",
