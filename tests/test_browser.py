@@ -571,9 +571,25 @@ def from_result_notebook(notebook: Path, saved: Path, build: Path):
              nbformat.v4.new_code_cell(setup.source),
              nbformat.v4.new_code_cell(inputs + WIDGET_INPUTS[notebook.name[:2]]),
              *(nbformat.v4.new_code_cell(c.source) for c in calls)]
-    nb = nbformat.v4.new_notebook(cells=cells)
+    return python3_notebook([c.source for c in cells])
+
+
+def python3_notebook(sources: list[str]):
+    """A notebook of these code cells, run by the python3 kernel."""
+    import nbformat
+
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(src) for src in sources])
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     return nb
+
+
+def write_throwaway(lab, name: str, sources: list[str]) -> str:
+    """A notebook of these code cells at selftest/NAME.ipynb in the lab's root; its path there."""
+    import nbformat
+
+    (lab.root / "selftest").mkdir(exist_ok=True)
+    nbformat.write(python3_notebook(sources), lab.root / "selftest" / f"{name}.ipynb")
+    return f"selftest/{name}.ipynb"
 
 
 @pytest.mark.slow
@@ -629,13 +645,7 @@ SELF_TEST = [
 def test_the_check_reports_a_dead_widget_and_a_console_error(lab, page):
     """The check itself can fail: a widget that does nothing on change is reported (and one that
     works is not), so is a concept toggle whose tiles always edit the same list, and a console error."""
-    import nbformat
-
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(s) for s in SELF_TEST])
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    (lab.root / "selftest").mkdir(exist_ok=True)
-    nbformat.write(nb, lab.root / "selftest" / "dead_widget.ipynb")
-    open_notebook(page, lab, "selftest/dead_widget.ipynb")
+    open_notebook(page, lab, write_throwaway(lab, "dead_widget", SELF_TEST))
     cells = run_all(page, timeout=120)
     assert not error_outputs(cells)
     problems = check_widgets(page, cells, "selftest", timeout=10)
@@ -666,13 +676,7 @@ def test_widget_images_keep_their_size_in_jupyterlab(lab, page):
     """Issue 29, in a real JupyterLab: the latent walk's 17 frames of a 16-step walk stay 96 px and
     wrap into rows inside the notebook (one fixed row had shrunk them to ~40 px), and guided
     backprop's images stay 128 px, in a wide window and a narrow one."""
-    import nbformat
-
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(s) for s in WIDGET_SIZES])
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    (lab.root / "selftest").mkdir(exist_ok=True)
-    nbformat.write(nb, lab.root / "selftest" / "widget_sizes.ipynb")
-    open_notebook(page, lab, "selftest/widget_sizes.ipynb")
+    open_notebook(page, lab, write_throwaway(lab, "widget_sizes", WIDGET_SIZES))
     cells = run_all(page, timeout=300)
     assert not error_outputs(cells)
     for width in (1400, 900):
