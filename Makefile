@@ -18,7 +18,8 @@ figures: setup
 record: setup
 	$(PYTHON) -m dcgan_core record --profile $(PROFILE)
 
-# ruff's lint (pyproject.toml [tool.ruff]) before the tests: a lint error fails the run like a test.
+# ruff's lint and format check (pyproject.toml [tool.ruff]) before the tests: either fails the run like a test.
 test: setup
 	$(PYTHON) -m ruff check .
+	$(PYTHON) -m ruff format --check .
 	$(PYTHON) -m pytest

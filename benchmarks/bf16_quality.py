@@ -26,13 +26,21 @@ def main():
     data = load_dataset("celeba", 64, progress=False)
     curves = {}
     for precision in ("fp32", "bf16"):
-        cfg = TrainConfig(dataset="celeba", arch="torch", image_size=64, batch_size=args.batch,
-                          precision=precision, progress=False, out=f"/tmp/bf16_quality/{precision}")
+        cfg = TrainConfig(
+            dataset="celeba",
+            arch="torch",
+            image_size=64,
+            batch_size=args.batch,
+            precision=precision,
+            progress=False,
+            out=f"/tmp/bf16_quality/{precision}",
+        )
         t = Trainer(cfg, data)
         rows = [t.train_step(*t.batch(step)) for step in range(args.steps)]
         curves[precision] = {k: np.array([r[k] for r in rows]) for k in rows[0]}
 
     import matplotlib.pyplot as plt
+
     fig, axes = plt.subplots(1, 2, figsize=(11, 3.6))
     window = max(1, args.steps // 15)
     smooth = lambda v: np.convolve(v, np.ones(window) / window, mode="valid")  # noqa: E731
@@ -46,9 +54,15 @@ def main():
     save_figure(fig, Path(args.out) / "bf16_vs_fp32.png")
 
     third = args.steps // 3
-    print(f"| mean over steps {args.steps - third}–{args.steps} | loss_d | loss_g | D(x) | D(G(z)) |\n|---|---|---|---|---|")
+    print(
+        f"| mean over steps {args.steps - third}–{args.steps} | loss_d | loss_g | D(x) | D(G(z)) |\n|---|---|---|---|---|"
+    )
     for precision, c in curves.items():
-        print(f"| {precision} | " + " | ".join(f"{c[k][-third:].mean():.3f}" for k in ("loss_d", "loss_g", "d_x", "d_g_z")) + " |")
+        print(
+            f"| {precision} | "
+            + " | ".join(f"{c[k][-third:].mean():.3f}" for k in ("loss_d", "loss_g", "d_x", "d_g_z"))
+            + " |"
+        )
 
 
 if __name__ == "__main__":

@@ -26,12 +26,17 @@ MEASUREMENT = ("eval_images", "per_kind")
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--profile", default="cpu", choices=list(DedupConfig.PROFILES),
-                   help="smoke: 5,000 images, 3 epochs; cpu and paper: all of CIFAR-10, 10 epochs")
+    p.add_argument(
+        "--profile",
+        default="cpu",
+        choices=list(DedupConfig.PROFILES),
+        help="smoke: 5,000 images, 3 epochs; cpu and paper: all of CIFAR-10, 10 epochs",
+    )
     p.add_argument("--json", default=None, help="write the results here")
     fields = {f.name: f for f in dataclasses.fields(DedupConfig)}
-    options = cli_options(DedupConfig) + [(f"--{name.replace('_', '-')}", name, int, fields[name].metadata["help"])
-                                          for name in MEASUREMENT]
+    options = cli_options(DedupConfig) + [
+        (f"--{name.replace('_', '-')}", name, int, fields[name].metadata["help"]) for name in MEASUREMENT
+    ]
     for flag, name, typ, text in options:
         if typ is bool:
             p.add_argument(flag, dest=name, action=argparse.BooleanOptionalAction, default=None, help=text)

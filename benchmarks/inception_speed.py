@@ -38,30 +38,40 @@ from dcgan_core.metrics import fid_from_features, inception_features, inception_
 
 def speed(batch: int, rounds: int) -> dict:
     x = torch.randint(0, 256, (batch, 3, 32, 32), dtype=torch.uint8)
-    variants = {"fp32": dict(), "fp32 channels_last": dict(channels_last=True),
-                "bf16 autocast + channels_last": dict(precision="bf16", channels_last=True)}
+    variants = {
+        "fp32": dict(),
+        "fp32 channels_last": dict(channels_last=True),
+        "bf16 autocast + channels_last": dict(precision="bf16", channels_last=True),
+    }
     feats, times = {}, {k: [] for k in variants}
     for name, kw in variants.items():
-        feats[name] = inception_features(x, batch_size=batch, **kw)   # warm-up (TorchScript profiling runs)
+        feats[name] = inception_features(x, batch_size=batch, **kw)  # warm-up (TorchScript profiling runs)
     for _ in range(rounds):
         for name, kw in variants.items():
             t = time.perf_counter()
             inception_features(x, batch_size=batch, **kw)
             times[name].append(time.perf_counter() - t)
     ref = feats["fp32"]
-    return {name: {"img_per_s": round(batch / statistics.median(times[name]), 2),
-                   "rel_l2_vs_fp32": float(np.linalg.norm(feats[name] - ref) / np.linalg.norm(ref))}
-            for name in variants} | {"threads": torch.get_num_threads(), "batch": batch, "rounds": rounds}
+    return {
+        name: {
+            "img_per_s": round(batch / statistics.median(times[name]), 2),
+            "rel_l2_vs_fp32": float(np.linalg.norm(feats[name] - ref) / np.linalg.norm(ref)),
+        }
+        for name in variants
+    } | {"threads": torch.get_num_threads(), "batch": batch, "rounds": rounds}
 
 
-PATHS = {"reference (TorchScript, fp32)": dict(inception="reference"),
-         "fast (inception.py, fp32)": dict(inception="fast"),
-         "fast + bf16 autocast": dict(inception="fast", precision="bf16")}
+PATHS = {
+    "reference (TorchScript, fp32)": dict(inception="reference"),
+    "fast (inception.py, fp32)": dict(inception="fast"),
+    "fast + bf16 autocast": dict(inception="fast", precision="bf16"),
+}
 
 
 def cifar10(split: str, n: int) -> torch.Tensor:
     """The n CIFAR-10 images of `split` that metrics.real_features picks (seed 0), uint8."""
     from dcgan_core.data import load_dataset
+
     images = load_dataset("cifar10", 32, split=split, progress=False).images
     return images[torch.from_numpy(np.sort(np.random.default_rng(0).permutation(len(images))[:n]))]
 
@@ -75,27 +85,33 @@ def table(batch: int, rounds: int, fid_n: int) -> dict:
     x = cifar10("test", batch)
     feats, wall, cpu = {}, {k: [] for k in PATHS}, {k: [] for k in PATHS}
     for name, kw in PATHS.items():
-        feats[name] = inception_features(x, batch_size=batch, **kw)            # warm-up
+        feats[name] = inception_features(x, batch_size=batch, **kw)  # warm-up
     for _ in range(rounds):
-        peaks.append(gemm_gflops(torch.float32))       # in the alternation too: the machine is shared
+        peaks.append(gemm_gflops(torch.float32))  # in the alternation too: the machine is shared
         for name, kw in PATHS.items():
             t, c = time.perf_counter(), time.process_time()
             inception_features(x, batch_size=batch, **kw)
             wall[name].append(time.perf_counter() - t)
             cpu[name].append(time.process_time() - c)
     ref, peak = next(iter(PATHS)), statistics.median(peaks)
-    rel = lambda a, b: float(np.linalg.norm(a - b) / np.linalg.norm(b))      # noqa: E731
-    rows = {name: {"img_per_s": batch / statistics.median(wall[name]),
-                   "gflop_per_s": batch / statistics.median(wall[name]) * flops / 1e9,
-                   "cpu_s_per_img": statistics.median(cpu[name]) / batch,
-                   "speedup_wall": statistics.median(wall[ref]) / statistics.median(wall[name]),
-                   "speedup_cpu": statistics.median(cpu[ref]) / statistics.median(cpu[name]),
-                   "rel_l2": rel(feats[name], feats[ref]),
-                   "wall_s": wall[name], "cpu_s": cpu[name]} for name in PATHS}
+    rel = lambda a, b: float(np.linalg.norm(a - b) / np.linalg.norm(b))  # noqa: E731
+    rows = {
+        name: {
+            "img_per_s": batch / statistics.median(wall[name]),
+            "gflop_per_s": batch / statistics.median(wall[name]) * flops / 1e9,
+            "cpu_s_per_img": statistics.median(cpu[name]) / batch,
+            "speedup_wall": statistics.median(wall[ref]) / statistics.median(wall[name]),
+            "speedup_cpu": statistics.median(cpu[ref]) / statistics.median(cpu[name]),
+            "rel_l2": rel(feats[name], feats[ref]),
+            "wall_s": wall[name],
+            "cpu_s": cpu[name],
+        }
+        for name in PATHS
+    }
     if fid_n:
         real = {split: cifar10(split, fid_n) for split in ("train", "test")}
         for name, kw in PATHS.items():
-            if "precision" in kw:          # bf16's FID: --reference measures it (46.83 vs 46.71 at n = 1000)
+            if "precision" in kw:  # bf16's FID: --reference measures it (46.83 vs 46.71 at n = 1000)
                 continue
             f = {split: inception_features(images, **kw) for split, images in real.items()}
             rows[name]["fid"] = fid_from_features(f["train"], f["test"])
@@ -104,46 +120,67 @@ def table(batch: int, rounds: int, fid_n: int) -> dict:
             if "features" in rows[name] and name != ref:
                 rows[name]["rel_l2_fid_images"] = rel(rows[name].pop("features"), rows[ref]["features"])
         rows[ref].pop("features")
-    print(f"\n{torch.get_num_threads()} threads, batch {batch}, {rounds} rounds, torch {torch.__version__}, "
-          f"load average {' '.join(open('/proc/loadavg').read().split()[:3])}; {flops / 1e9:.2f} GFLOP per image; "
-          f"fp32 GEMM peak here {peak:.0f} GFLOP/s\n")
-    print("| Inception | img/s (wall) | GFLOP/s (% of fp32 peak) | CPU s / img | speed-up wall / CPU | "
-          f"feature rel. L2 vs reference | FID train vs test, n = {fid_n} | ΔFID |\n|---|---|---|---|---|---|---|---|")
+    print(
+        f"\n{torch.get_num_threads()} threads, batch {batch}, {rounds} rounds, torch {torch.__version__}, "
+        f"load average {' '.join(open('/proc/loadavg').read().split()[:3])}; {flops / 1e9:.2f} GFLOP per image; "
+        f"fp32 GEMM peak here {peak:.0f} GFLOP/s\n"
+    )
+    print(
+        "| Inception | img/s (wall) | GFLOP/s (% of fp32 peak) | CPU s / img | speed-up wall / CPU | "
+        f"feature rel. L2 vs reference | FID train vs test, n = {fid_n} | ΔFID |\n|---|---|---|---|---|---|---|---|"
+    )
     for name, r in rows.items():
         err = r.get("rel_l2_fid_images", r["rel_l2"])
         fid = f"{r['fid']:.3f}" if "fid" in r else "—"
-        dfid = (f"{r['fid'] - rows[ref]['fid']:+.4f} ({100 * (r['fid'] / rows[ref]['fid'] - 1):+.4f} %)"
-                if "fid" in r else "—")
-        print(f"| {name} | {r['img_per_s']:.1f} | {r['gflop_per_s']:.0f} ({100 * r['gflop_per_s'] / peak:.0f} %) | "
-              f"{r['cpu_s_per_img']:.3f} | {r['speedup_wall']:.2f}× / "
-              f"{r['speedup_cpu']:.2f}× | {err:.1e} | {fid} | {dfid} |")
-    return {"threads": torch.get_num_threads(), "batch": batch, "rounds": rounds, "fid_n": fid_n,
-            "gflop_per_image": flops / 1e9, "fp32_gemm_peak_gflops": peak, "paths": rows}
+        dfid = (
+            f"{r['fid'] - rows[ref]['fid']:+.4f} ({100 * (r['fid'] / rows[ref]['fid'] - 1):+.4f} %)"
+            if "fid" in r
+            else "—"
+        )
+        print(
+            f"| {name} | {r['img_per_s']:.1f} | {r['gflop_per_s']:.0f} ({100 * r['gflop_per_s'] / peak:.0f} %) | "
+            f"{r['cpu_s_per_img']:.3f} | {r['speedup_wall']:.2f}× / "
+            f"{r['speedup_cpu']:.2f}× | {err:.1e} | {fid} | {dfid} |"
+        )
+    return {
+        "threads": torch.get_num_threads(),
+        "batch": batch,
+        "rounds": rounds,
+        "fid_n": fid_n,
+        "gflop_per_image": flops / 1e9,
+        "fp32_gemm_peak_gflops": peak,
+        "paths": rows,
+    }
 
 
 def reference(n: int) -> dict:
     t0 = time.perf_counter()
     test = real_features("cifar10", "test", n)["features"]
     train = real_features("cifar10", "train", n)["features"]
-    noise = inception_features(torch.randint(0, 256, (n, 3, 32, 32), dtype=torch.uint8,
-                                             generator=torch.Generator().manual_seed(0)))
+    noise = inception_features(
+        torch.randint(0, 256, (n, 3, 32, 32), dtype=torch.uint8, generator=torch.Generator().manual_seed(0))
+    )
     # bf16 autocast (+ channels_last) on the same real images: how far does FID move?
     from dcgan_core.data import load_dataset
+
     bf16 = {}
     for split in ("train", "test"):
         images = load_dataset("cifar10", 32, split=split, progress=False).images
-        index = np.sort(np.random.default_rng(0).permutation(len(images))[:n])   # real_features' pick
+        index = np.sort(np.random.default_rng(0).permutation(len(images))[:n])  # real_features' pick
         bf16[split] = inception_features(images[torch.from_numpy(index)], precision="bf16", channels_last=True)
-    half = n // 2       # even and odd rows: real_features' rows follow the class-sorted file order
-    kid_halves = kid_from_features(test[0:2 * half:2], test[1:2 * half:2])
-    return {"n": n, "fid_train_vs_test": fid_from_features(train, test),
-            "fid_test_vs_uniform_noise": fid_from_features(test, noise),
-            "fid_train_vs_test_bf16": fid_from_features(bf16["train"], bf16["test"]),
-            "feature_rel_l2_bf16_vs_fp32": float(np.linalg.norm(bf16["test"] - test) / np.linalg.norm(test)),
-            "kid_test_halves": {"n_each": half, "mean": kid_halves[0], "std": kid_halves[1]},
-            "kid_train_vs_test": dict(zip(("mean", "std"), kid_from_features(train, test))),
-            "kid_test_vs_uniform_noise": dict(zip(("mean", "std"), kid_from_features(test, noise))),
-            "seconds": round(time.perf_counter() - t0, 1)}
+    half = n // 2  # even and odd rows: real_features' rows follow the class-sorted file order
+    kid_halves = kid_from_features(test[0 : 2 * half : 2], test[1 : 2 * half : 2])
+    return {
+        "n": n,
+        "fid_train_vs_test": fid_from_features(train, test),
+        "fid_test_vs_uniform_noise": fid_from_features(test, noise),
+        "fid_train_vs_test_bf16": fid_from_features(bf16["train"], bf16["test"]),
+        "feature_rel_l2_bf16_vs_fp32": float(np.linalg.norm(bf16["test"] - test) / np.linalg.norm(test)),
+        "kid_test_halves": {"n_each": half, "mean": kid_halves[0], "std": kid_halves[1]},
+        "kid_train_vs_test": dict(zip(("mean", "std"), kid_from_features(train, test))),
+        "kid_test_vs_uniform_noise": dict(zip(("mean", "std"), kid_from_features(test, noise))),
+        "seconds": round(time.perf_counter() - t0, 1),
+    }
 
 
 def frechet(n: int) -> dict:
@@ -161,8 +198,13 @@ def frechet(n: int) -> dict:
     covmean = linalg.sqrtm(a[1] @ b[1]).real
     scipy_fid = float(np.sum((a[0] - b[0]) ** 2) + np.trace(a[1]) + np.trace(b[1]) - 2 * np.trace(covmean))
     t_scipy = time.perf_counter() - t
-    return {"n": n, "fid_ours": ours, "fid_scipy_sqrtm": scipy_fid, "seconds_ours": round(t_ours, 2),
-            "seconds_scipy_sqrtm": round(t_scipy, 2)}
+    return {
+        "n": n,
+        "fid_ours": ours,
+        "fid_scipy_sqrtm": scipy_fid,
+        "seconds_ours": round(t_ours, 2),
+        "seconds_scipy_sqrtm": round(t_scipy, 2),
+    }
 
 
 if __name__ == "__main__":
@@ -171,9 +213,20 @@ if __name__ == "__main__":
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--reference", type=int, metavar="N", help="reference FID/KID on CIFAR-10, N images each")
     p.add_argument("--frechet", type=int, metavar="N", help="time the Fréchet distance on N CIFAR-10 features each")
-    p.add_argument("--fid", type=int, metavar="N",
-                   help="the reference-vs-fast table, with FID(CIFAR-10 train, test) of N images each (0: speed only)")
+    p.add_argument(
+        "--fid",
+        type=int,
+        metavar="N",
+        help="the reference-vs-fast table, with FID(CIFAR-10 train, test) of N images each (0: speed only)",
+    )
     args = p.parse_args()
-    result = (reference(args.reference) if args.reference else frechet(args.frechet) if args.frechet
-              else table(args.batch, args.rounds, args.fid) if args.fid is not None else speed(args.batch, args.rounds))
+    result = (
+        reference(args.reference)
+        if args.reference
+        else frechet(args.frechet)
+        if args.frechet
+        else table(args.batch, args.rounds, args.fid)
+        if args.fid is not None
+        else speed(args.batch, args.rounds)
+    )
     print(json.dumps(result, indent=1))

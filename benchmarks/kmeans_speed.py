@@ -28,17 +28,18 @@ from dcgan_core.data import load_dataset
 def plain(km: features.KMeans, images: torch.Tensor, stride: int, batch_size: int = 50) -> np.ndarray:
     """The definition: every op allocates, each quadrant summed on its own."""
     k, out = len(km.centroids), np.empty((len(images), 4 * len(km.centroids)), np.float16)
-    c2 = (km.centroids ** 2).sum(1)
+    c2 = (km.centroids**2).sum(1)
     for s in range(0, len(images), batch_size):
-        p = F.unfold(images[s:s + batch_size].float(), km.recipe.patch, stride=stride)
+        p = F.unfold(images[s : s + batch_size].float(), km.recipe.patch, stride=stride)
         b, _, L = p.shape
         side = int(math.isqrt(L))
         p = (features.normalise_patches(p.transpose(1, 2).reshape(b * L, -1)) - km.mean) @ km.whiten
         z = ((p * p).sum(1, keepdim=True) - 2 * p @ km.centroids.T + c2).clamp(min=0).sqrt()
         f = (z.mean(1, keepdim=True) - z).clamp(min=0).reshape(b, side, side, k)
         h = side // 2
-        out[s:s + b] = torch.cat([q.sum((1, 2)) for q in (f[:, :h, :h], f[:, :h, h:], f[:, h:, :h], f[:, h:, h:])],
-                                 1).numpy()
+        out[s : s + b] = torch.cat(
+            [q.sum((1, 2)) for q in (f[:, :h, :h], f[:, :h, h:], f[:, h:, :h], f[:, h:, h:])], 1
+        ).numpy()
     return out
 
 
@@ -50,23 +51,29 @@ def main() -> None:
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     data = load_dataset("cifar10", 32, split="test", progress=False)
-    km = features.fit_kmeans(data.images[:2000], features.KMeansRecipe(k=1600, patches=20_000))     # K = 1600 as Coates & Ng
-    images = data.images[:args.n]
+    km = features.fit_kmeans(
+        data.images[:2000], features.KMeansRecipe(k=1600, patches=20_000)
+    )  # K = 1600 as Coates & Ng
+    images = data.images[: args.n]
     report = dict(n=args.n, k=1600, threads=args.threads, rounds=args.rounds)
     for stride in (1, 2):
         times, out = {"plain": [], "ours": []}, {}
         for _ in range(args.rounds):
             at = dataclasses.replace(km, recipe=dataclasses.replace(km.recipe, stride=stride))
-            for name, fn in (("plain", lambda at=at, s=stride: plain(at, images, s)),
-                             ("ours", lambda at=at: features.kmeans_features(at, images))):
+            for name, fn in (
+                ("plain", lambda at=at, s=stride: plain(at, images, s)),
+                ("ours", lambda at=at: features.kmeans_features(at, images)),
+            ):
                 t = time.perf_counter()
                 out[name] = fn().astype(np.float32)
                 times[name].append(time.perf_counter() - t)
         med = {name: statistics.median(ts) / args.n for name, ts in times.items()}
-        report[f"stride{stride}"] = dict(s_per_image_plain=med["plain"], s_per_image_ours=med["ours"],
-                                         speedup=med["plain"] / med["ours"],
-                                         max_rel_diff=float(np.abs(out["plain"] - out["ours"]).max()
-                                                            / np.abs(out["plain"]).max()))
+        report[f"stride{stride}"] = dict(
+            s_per_image_plain=med["plain"],
+            s_per_image_ours=med["ours"],
+            speedup=med["plain"] / med["ours"],
+            max_rel_diff=float(np.abs(out["plain"] - out["ours"]).max() / np.abs(out["plain"]).max()),
+        )
     print(json.dumps(report, indent=1))
 
 

@@ -31,8 +31,14 @@ from dcgan_core.record import host_name, machine  # noqa: E402
 def timed(command: list[str], cwd: Path, log: Path) -> tuple[float, int]:
     start = time.perf_counter()
     with open(log, "w") as f:
-        code = subprocess.run(command, cwd=cwd, stdout=f, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                              env={**os.environ, "CI": os.environ.get("CI", "true")}).returncode
+        code = subprocess.run(
+            command,
+            cwd=cwd,
+            stdout=f,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env={**os.environ, "CI": os.environ.get("CI", "true")},
+        ).returncode
     return time.perf_counter() - start, code
 
 
@@ -48,8 +54,10 @@ def main() -> None:
     subprocess.run(["git", "clone", "--quiet", str(ROOT), str(clone)], check=True)
     commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=clone, capture_output=True, text=True).stdout.strip()
     print(f"fresh clone of {commit[:12]} in {clone}; host: {host_name(machine())}", flush=True)
-    commands = ([["make", "figures", "PROFILE=cpu"]] if args.cpu else []) + \
-        [["make", "figures", "PROFILE=smoke"], ["make", "test"]]
+    commands = ([["make", "figures", "PROFILE=cpu"]] if args.cpu else []) + [
+        ["make", "figures", "PROFILE=smoke"],
+        ["make", "test"],
+    ]
     seconds, codes = {}, {}
     if args.cpu_from:
         run = json.loads(Path(args.cpu_from).read_text())
@@ -58,10 +66,18 @@ def main() -> None:
         name = " ".join(command)
         s, code = timed(command, clone, clone.parent / f"{command[-1].replace('=', '-')}.log")
         seconds[name], codes[name] = round(s, 1), code
-        print(f"{name}: {s / 60:.1f} min (exit {code}; log {clone.parent / (command[-1].replace('=', '-') + '.log')})",
-              flush=True)
-    out = dict(date=datetime.date.today().isoformat(), commit=commit, machine=machine(), seconds=seconds,
-               exit_codes=codes, how=" ".join(["python benchmarks/timings.py"] + sys.argv[1:]))
+        print(
+            f"{name}: {s / 60:.1f} min (exit {code}; log {clone.parent / (command[-1].replace('=', '-') + '.log')})",
+            flush=True,
+        )
+    out = dict(
+        date=datetime.date.today().isoformat(),
+        commit=commit,
+        machine=machine(),
+        seconds=seconds,
+        exit_codes=codes,
+        how=" ".join(["python benchmarks/timings.py"] + sys.argv[1:]),
+    )
     Path(args.out).write_text(json.dumps(out, indent=2) + "\n")
     print(f"wrote {args.out}")
     if not args.keep:

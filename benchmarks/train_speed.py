@@ -43,8 +43,11 @@ class ExamplesG(nn.Module):
         mult = size // 8
         layers = [nn.ConvTranspose2d(nz, ngf * mult, 4, 1, 0, bias=False), nn.BatchNorm2d(ngf * mult), nn.ReLU(True)]
         while mult > 1:
-            layers += [nn.ConvTranspose2d(ngf * mult, ngf * mult // 2, 4, 2, 1, bias=False),
-                       nn.BatchNorm2d(ngf * mult // 2), nn.ReLU(True)]
+            layers += [
+                nn.ConvTranspose2d(ngf * mult, ngf * mult // 2, 4, 2, 1, bias=False),
+                nn.BatchNorm2d(ngf * mult // 2),
+                nn.ReLU(True),
+            ]
             mult //= 2
         layers += [nn.ConvTranspose2d(ngf, nc, 4, 2, 1, bias=False), nn.Tanh()]
         self.main = nn.Sequential(*layers)
@@ -58,8 +61,11 @@ class ExamplesD(nn.Module):
         super().__init__()
         layers, mult = [nn.Conv2d(nc, ndf, 4, 2, 1, bias=False), nn.LeakyReLU(0.2, inplace=True)], 1
         while mult < size // 8:
-            layers += [nn.Conv2d(ndf * mult, ndf * mult * 2, 4, 2, 1, bias=False),
-                       nn.BatchNorm2d(ndf * mult * 2), nn.LeakyReLU(0.2, inplace=True)]
+            layers += [
+                nn.Conv2d(ndf * mult, ndf * mult * 2, 4, 2, 1, bias=False),
+                nn.BatchNorm2d(ndf * mult * 2),
+                nn.LeakyReLU(0.2, inplace=True),
+            ]
             mult *= 2
         layers += [nn.Conv2d(ndf * mult, 1, 4, 1, 0, bias=False), nn.Sigmoid()]
         self.main = nn.Sequential(*layers)
@@ -81,10 +87,15 @@ class Baseline:
     """pytorch/examples' training loop, step by step as in main.py."""
 
     def __init__(self, root: Path, size: int, batch: int):
-        dataset = dset.ImageFolder(root=str(root), transform=T.Compose([
-            T.Resize(size), T.CenterCrop(size), T.ToTensor(), T.Normalize((0.5, 0.5, 0.5), (0.5, 0.5, 0.5))]))
-        self.loader = torch.utils.data.DataLoader(dataset, batch_size=batch, shuffle=True, num_workers=2,
-                                                  drop_last=True, persistent_workers=True)
+        dataset = dset.ImageFolder(
+            root=str(root),
+            transform=T.Compose(
+                [T.Resize(size), T.CenterCrop(size), T.ToTensor(), T.Normalize((0.5, 0.5, 0.5), (0.5, 0.5, 0.5))]
+            ),
+        )
+        self.loader = torch.utils.data.DataLoader(
+            dataset, batch_size=batch, shuffle=True, num_workers=2, drop_last=True, persistent_workers=True
+        )
         self.it = iter(self.loader)
         self.netG, self.netD = ExamplesG(size=size), ExamplesD(size=size)
         self.netG.apply(weights_init)
@@ -176,7 +187,7 @@ def gemm_gflops(dtype: torch.dtype, n: int = 2048, reps: int = 10, device="cpu")
     for _ in range(reps):
         a @ b
     _sync()
-    return 2 * n ** 3 * reps / (time.perf_counter() - t0) / 1e9
+    return 2 * n**3 * reps / (time.perf_counter() - t0) / 1e9
 
 
 NETS = {  # name: (config fields, image folder for the baseline relative to the cache)
@@ -209,8 +220,10 @@ def main():
     cache = Path(os.environ.get("DCGAN_DATA_DIR", Path(__file__).resolve().parents[1] / "data"))
 
     peak = {"fp32": gemm_gflops(torch.float32), "bf16": gemm_gflops(torch.bfloat16)}
-    print(f"GEMM peak here: fp32 {peak['fp32']:.0f} GFLOP/s, bf16 {peak['bf16']:.0f} GFLOP/s, "
-          f"{torch.get_num_threads()} threads, torch {torch.__version__}")
+    print(
+        f"GEMM peak here: fp32 {peak['fp32']:.0f} GFLOP/s, bf16 {peak['bf16']:.0f} GFLOP/s, "
+        f"{torch.get_num_threads()} threads, torch {torch.__version__}"
+    )
     results = {"peak_gflops": peak, "batch": args.batch, "nets": {}}
 
     if args.levers:
@@ -229,15 +242,18 @@ def main():
             print(f"| {name} | {m:.1f} | {m / args.batch * flops / 1e9:.0f} |")
         results["levers"] = {k: statistics.median(v) for k, v in speeds.items()}
     else:
-        print("\n| net | baseline img/s | ours img/s | ratio | GFLOP/s ours (base) | % of bf16 peak |\n|---|---|---|---|---|---|")
+        print(
+            "\n| net | baseline img/s | ours img/s | ratio | GFLOP/s ours (base) | % of bf16 peak |\n|---|---|---|---|---|---|"
+        )
         for net in args.nets:
             fields, folder = NETS[net]
             cfg = TrainConfig(**fields, **FAST, batch_size=args.batch, progress=False, out="/tmp/bench")
             data = load_dataset(cfg.dataset, cfg.image_size, progress=False)
             flops = step_flops(cfg, data)
             base = Baseline(cache / folder, cfg.image_size, args.batch)
-            if net == "paper64":   # the baseline loop, on the paper's nets (same model for both)
+            if net == "paper64":  # the baseline loop, on the paper's nets (same model for both)
                 from dcgan_core.models import build_models
+
                 G, D = build_models(cfg, seed=0)
                 base.netG = _FlatZ(G)
                 base.netD = nn.Sequential(D, nn.Sigmoid())
@@ -251,7 +267,9 @@ def main():
                 b.append(images_per_s(ours, args.steps, w, args.batch))
             ma, mb = statistics.median(a), statistics.median(b)
             ga, gb = ma / args.batch * flops / 1e9, mb / args.batch * flops / 1e9
-            print(f"| {net} | {ma:.1f} | {mb:.1f} | {mb / ma:.2f}× | {gb:.0f} ({ga:.0f}) | {100 * gb / peak['bf16']:.0f}% |")
+            print(
+                f"| {net} | {ma:.1f} | {mb:.1f} | {mb / ma:.2f}× | {gb:.0f} ({ga:.0f}) | {100 * gb / peak['bf16']:.0f}% |"
+            )
             results["nets"][net] = dict(baseline=a, ours=b, ratio=mb / ma, step_gflop=flops / 1e9)
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=2))

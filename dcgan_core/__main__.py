@@ -2,7 +2,7 @@ import sys
 
 try:
     from .cli import main
-except KeyboardInterrupt:          # Ctrl-C while torch is imported
+except KeyboardInterrupt:  # Ctrl-C while torch is imported
     print("interrupted", file=sys.stderr)
     sys.exit(130)
 

@@ -43,12 +43,13 @@ from .pretrained import manifest
 from .results import Result
 
 ATTRIBUTES = ("Smiling", "Male", "Eyeglasses", "Young", "Wearing_Hat")
-_CACHE_VERSION = 1        # bump when the network or the training changes: cached judges are keyed by it
+_CACHE_VERSION = 1  # bump when the network or the training changes: cached judges are keyed by it
 
 
 @dataclasses.dataclass
 class AttributeConfig(Config):
     """The classifier's data and training (all choices ours: the paper has no classifier)."""
+
     dataset: str = option("celeba", "faces with CelebA's 40 attributes (the mirror's CelebA-10k)")
     attributes: tuple[str, ...] = option(ATTRIBUTES, "the CelebA attributes to predict")
     limit: int | None = option(None, "use only the first N faces", min=100)
@@ -57,8 +58,11 @@ class AttributeConfig(Config):
     epochs: int = option(3, "training epochs", min=1)
     batch_size: int = option(64, "mini-batch size", min=1)
     lr: float = option(1e-3, "Adam learning rate")
-    blur: float = option(0.5, "fraction of training faces blurred (σ ~ U[0.5, 1.5] px), so blurry generated "
-                              "faces are read as faces", min=0.0)
+    blur: float = option(
+        0.5,
+        "fraction of training faces blurred (σ ~ U[0.5, 1.5] px), so blurry generated faces are read as faces",
+        min=0.0,
+    )
     seed: int = option(0, "seed of the split, the init and the data order")
     progress: bool = option(True, "tqdm progress bars")
 
@@ -96,15 +100,20 @@ def require_face_model(model: str, train_cfg, what: str) -> None:
     faces = ", ".join(f"zoo:{n}" for n, e in manifest().items() if is_faces(e["dataset"]) and e["image_size"] == 64)
     use = f"use a face model ({faces or 'none in the zoo'}) or a checkpoint trained on celeba at 64×64"
     if train_cfg.conditional:
-        raise ValueError(f"{what} is not supported on a class-conditional model: {model} draws the class it is "
-                         f"given with each z (§8.1), and §6.3 works on z alone; {use}")
+        raise ValueError(
+            f"{what} is not supported on a class-conditional model: {model} draws the class it is "
+            f"given with each z (§8.1), and §6.3 works on z alone; {use}"
+        )
     if not is_faces(train_cfg.dataset):
-        raise ValueError(f"{what} reads face attributes, and {model} was trained on {train_cfg.dataset}, "
-                         f"not faces; {use}")
+        raise ValueError(
+            f"{what} reads face attributes, and {model} was trained on {train_cfg.dataset}, not faces; {use}"
+        )
     if train_cfg.image_size != 64 or train_cfg.channels not in (None, 3):
-        raise ValueError(f"{what}: the attribute classifier reads 64×64 RGB faces, and {model} draws "
-                         f"{train_cfg.image_size}×{train_cfg.image_size}{' gray' if train_cfg.channels == 1 else ''}; "
-                         f"{use}")
+        raise ValueError(
+            f"{what}: the attribute classifier reads 64×64 RGB faces, and {model} draws "
+            f"{train_cfg.image_size}×{train_cfg.image_size}{' gray' if train_cfg.channels == 1 else ''}; "
+            f"{use}"
+        )
 
 
 class AttributeNet(nn.Module):
@@ -114,11 +123,20 @@ class AttributeNet(nn.Module):
         super().__init__()
         w = width
         self.body = nn.Sequential(
-            nn.Conv2d(3, w, 4, 2, 1), nn.LeakyReLU(0.2, True),                                   # 64 → 32
-            nn.Conv2d(w, 2 * w, 4, 2, 1, bias=False), nn.BatchNorm2d(2 * w), nn.LeakyReLU(0.2, True),      # → 16
-            nn.Conv2d(2 * w, 4 * w, 4, 2, 1, bias=False), nn.BatchNorm2d(4 * w), nn.LeakyReLU(0.2, True),  # → 8
-            nn.Conv2d(4 * w, 8 * w, 4, 2, 1, bias=False), nn.BatchNorm2d(8 * w), nn.LeakyReLU(0.2, True),  # → 4
-            nn.Flatten(), nn.Dropout(0.3))           # faces are aligned: where a feature is matters
+            nn.Conv2d(3, w, 4, 2, 1),
+            nn.LeakyReLU(0.2, True),  # 64 → 32
+            nn.Conv2d(w, 2 * w, 4, 2, 1, bias=False),
+            nn.BatchNorm2d(2 * w),
+            nn.LeakyReLU(0.2, True),  # → 16
+            nn.Conv2d(2 * w, 4 * w, 4, 2, 1, bias=False),
+            nn.BatchNorm2d(4 * w),
+            nn.LeakyReLU(0.2, True),  # → 8
+            nn.Conv2d(4 * w, 8 * w, 4, 2, 1, bias=False),
+            nn.BatchNorm2d(8 * w),
+            nn.LeakyReLU(0.2, True),  # → 4
+            nn.Flatten(),
+            nn.Dropout(0.3),
+        )  # faces are aligned: where a feature is matters
         self.head = nn.Linear(8 * w * 4 * 4, n_out)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -127,13 +145,13 @@ class AttributeNet(nn.Module):
 
 def _blur(x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
     """A Gaussian blur with one random σ in [0.5, 1.5] px per image (separable, 5 taps)."""
-    sigma = 0.5 + torch.rand(len(x), 1, generator=gen)                         # N×1
+    sigma = 0.5 + torch.rand(len(x), 1, generator=gen)  # N×1
     taps = torch.arange(-2, 3, dtype=torch.float32)
-    k = torch.exp(-taps ** 2 / (2 * sigma ** 2))
-    k = k / k.sum(1, keepdim=True)                                             # N×5
+    k = torch.exp(-(taps**2) / (2 * sigma**2))
+    k = k / k.sum(1, keepdim=True)  # N×5
     n, c, h, w = x.shape
     y = x.reshape(1, n * c, h, w)
-    kk = k.repeat_interleave(c, 0)                                             # (N·C)×5, one kernel per channel
+    kk = k.repeat_interleave(c, 0)  # (N·C)×5, one kernel per channel
     y = F.conv2d(F.pad(y, (2, 2, 0, 0), mode="replicate"), kk.view(n * c, 1, 1, 5), groups=n * c)
     y = F.conv2d(F.pad(y, (0, 0, 2, 2), mode="replicate"), kk.view(n * c, 1, 5, 1), groups=n * c)
     return y.reshape(n, c, h, w)
@@ -142,6 +160,7 @@ def _blur(x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
 def roc_auc(scores: np.ndarray, labels: np.ndarray) -> float:
     """Area under the ROC curve (NaN where only one class is present)."""
     from sklearn.metrics import roc_auc_score
+
     labels = np.asarray(labels, dtype=bool)
     if labels.all() or not labels.any():
         return float("nan")
@@ -151,13 +170,14 @@ def roc_auc(scores: np.ndarray, labels: np.ndarray) -> float:
 @dataclasses.dataclass
 class AttributeScores(Result):
     """The classifier's card: held-out accuracy and ROC-AUC per attribute, on real faces."""
+
     config: AttributeConfig
     n_train: int
     n_test: int
-    accuracy: dict[str, float]          # at p > 0.5
-    auc: dict[str, float]               # ROC-AUC
-    positive_rate: dict[str, float]     # of the held-out faces (accuracy of always saying "no" = 1 − this)
-    losses: list[float]                 # training loss per epoch
+    accuracy: dict[str, float]  # at p > 0.5
+    auc: dict[str, float]  # ROC-AUC
+    positive_rate: dict[str, float]  # of the held-out faces (accuracy of always saying "no" = 1 − this)
+    losses: list[float]  # training loss per epoch
     seconds: float
 
 
@@ -176,7 +196,7 @@ class AttributeClassifier:
             x = to_unit_range(x)
         if x.ndim != 4 or tuple(x.shape[1:]) != (3, 64, 64):
             raise ValueError(f"the attribute classifier reads N×3×64×64 faces, got shape {tuple(x.shape)}")
-        out = [torch.sigmoid(self.net(x[i:i + batch_size].float())) for i in range(0, len(x), batch_size)]
+        out = [torch.sigmoid(self.net(x[i : i + batch_size].float())) for i in range(0, len(x), batch_size)]
         return torch.cat(out).numpy() if out else np.zeros((0, len(self.names)))
 
     def column(self, name: str) -> int:
@@ -187,8 +207,12 @@ class AttributeClassifier:
     def card(self) -> str:
         """The held-out scores as a Markdown table."""
         s = self.scores
-        rows = [f"attribute classifier ({s.n_train:,} training faces, {s.n_test:,} held out)", "",
-                "| attribute | held-out positives | accuracy | ROC-AUC |", "|---|---|---|---|"]
+        rows = [
+            f"attribute classifier ({s.n_train:,} training faces, {s.n_test:,} held out)",
+            "",
+            "| attribute | held-out positives | accuracy | ROC-AUC |",
+            "|---|---|---|---|",
+        ]
         rows += [f"| {n} | {s.positive_rate[n]:.1%} | {s.accuracy[n]:.3f} | {s.auc[n]:.3f} |" for n in self.names]
         return "\n".join(rows)
 
@@ -211,6 +235,7 @@ def _labels(data, names) -> torch.Tensor:
 def train_classifier(cfg: AttributeConfig, data=None) -> AttributeClassifier:
     """Train the classifier on `cfg.dataset` (or the given ImageData) and score it on the held-out faces."""
     import time
+
     start = time.perf_counter()
     data = data if data is not None else load_dataset(cfg.dataset, 64, limit=cfg.limit, progress=cfg.progress)
     y = _labels(data, cfg.attributes)
@@ -224,9 +249,10 @@ def train_classifier(cfg: AttributeConfig, data=None) -> AttributeClassifier:
         net.train()
         order = train_idx[torch.randperm(len(train_idx), generator=gen)]
         total, batches = 0.0, range(0, len(order), cfg.batch_size)
-        for start_i in tqdm(batches, desc=f"attributes epoch {epoch + 1}/{cfg.epochs}", disable=not cfg.progress,
-                            leave=False):
-            idx = order[start_i:start_i + cfg.batch_size]
+        for start_i in tqdm(
+            batches, desc=f"attributes epoch {epoch + 1}/{cfg.epochs}", disable=not cfg.progress, leave=False
+        ):
+            idx = order[start_i : start_i + cfg.batch_size]
             x = to_unit_range(data.images[idx])
             flip = torch.rand(len(x), generator=gen) < 0.5
             x[flip] = x[flip].flip(-1)
@@ -246,11 +272,15 @@ def train_classifier(cfg: AttributeConfig, data=None) -> AttributeClassifier:
     p = clf.predict(data.images[test_idx])
     truth = y[test_idx].numpy().astype(bool)
     scores = AttributeScores(
-        config=cfg, n_train=len(train_idx), n_test=len(test_idx),
+        config=cfg,
+        n_train=len(train_idx),
+        n_test=len(test_idx),
         accuracy={n: float(((p[:, j] > 0.5) == truth[:, j]).mean()) for j, n in enumerate(names)},
         auc={n: roc_auc(p[:, j], truth[:, j]) for j, n in enumerate(names)},
         positive_rate={n: float(truth[:, j].mean()) for j, n in enumerate(names)},
-        losses=losses, seconds=time.perf_counter() - start)
+        losses=losses,
+        seconds=time.perf_counter() - start,
+    )
     clf.scores = scores
     return clf
 
@@ -269,8 +299,9 @@ def cache_path(key: str, cache_dir: str | Path | None = None) -> Path:
     return cache_root(cache_dir) / "cache" / f"attributes-{key}.pt"
 
 
-def load_classifier(cfg: AttributeConfig | None = None, *, cache_dir: str | Path | None = None,
-                    retrain: bool = False) -> AttributeClassifier:
+def load_classifier(
+    cfg: AttributeConfig | None = None, *, cache_dir: str | Path | None = None, retrain: bool = False
+) -> AttributeClassifier:
     """The classifier of `cfg` (default: the `cpu` profile's), from the cache when it was trained
     before on the same data with the same config, else trained now and cached."""
     cfg = cfg or AttributeConfig.from_profile("cpu")
@@ -286,7 +317,7 @@ def load_classifier(cfg: AttributeConfig | None = None, *, cache_dir: str | Path
             scores = AttributeScores(**{**scores, "config": AttributeConfig.from_dict(scores["config"])})
             return AttributeClassifier(net, saved["names"], scores, key)
         except (OSError, RuntimeError, KeyError, TypeError, ValueError):
-            pass                     # a damaged or stale file: train again and replace it
+            pass  # a damaged or stale file: train again and replace it
     clf = train_classifier(cfg, data)
     clf.key = key
     saved = dict(names=clf.names, state=clf.net.state_dict(), scores=clf.scores.to_dict())

@@ -19,7 +19,7 @@ import torch
 
 from .files import RunDir, atomic_write
 
-REQUIRED = ("config", "generator")      # and "discriminator" to rebuild D (pretrained.load_models)
+REQUIRED = ("config", "generator")  # and "discriminator" to rebuild D (pretrained.load_models)
 
 
 class CheckpointError(ValueError):
@@ -28,8 +28,8 @@ class CheckpointError(ValueError):
 
 def save_checkpoint(state: dict, path: str | Path) -> Path:
     """Write `state` to `path` atomically (files.atomic_write: a crash keeps the previous file)."""
-    buffer = io.BytesIO()        # serialise first: torch's own file writer turns a full disk into
-    torch.save(state, buffer)    # an obscure RuntimeError, Python's write into one OSError (ENOSPC)
+    buffer = io.BytesIO()  # serialise first: torch's own file writer turns a full disk into
+    torch.save(state, buffer)  # an obscure RuntimeError, Python's write into one OSError (ENOSPC)
     return atomic_write(path, lambda tmp: Path(tmp).write_bytes(buffer.getbuffer()))
 
 
@@ -40,12 +40,16 @@ def checkpoint_file(path: str | Path) -> Path:
     if path.is_dir():
         chosen = RunDir(path).chosen_checkpoint()
         if not chosen.is_file():
-            raise CheckpointError(f"{path} is a folder without a checkpoint ({chosen} is missing): pass the folder "
-                                  f"of a run (train --out DIR), a checkpoint file or zoo:NAME")
+            raise CheckpointError(
+                f"{path} is a folder without a checkpoint ({chosen} is missing): pass the folder "
+                f"of a run (train --out DIR), a checkpoint file or zoo:NAME"
+            )
         return chosen
     if not path.is_file():
-        raise CheckpointError(f"no checkpoint at {path}: train first "
-                              f"(python -m dcgan_core train --out DIR writes DIR/checkpoints/last.pt)")
+        raise CheckpointError(
+            f"no checkpoint at {path}: train first "
+            f"(python -m dcgan_core train --out DIR writes DIR/checkpoints/last.pt)"
+        )
     return path
 
 
@@ -64,24 +68,31 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
     """The checkpoint dict at `path` (a file, or a run folder: `checkpoint_file`); every way it can be
     wrong is one CheckpointError line."""
     path = checkpoint_file(path)
-    if not zipfile.is_zipfile(path):    # torch.save has written zip archives since torch 1.6
-        raise CheckpointError(f"cannot read checkpoint {path}: it is {_what_it_is(path)}, not the zip archive "
-                              f"torch.save writes. It is damaged or not a dcgan_core checkpoint: pass one that "
-                              f"train wrote (…/checkpoints/last.pt), a run folder or zoo:NAME")
+    if not zipfile.is_zipfile(path):  # torch.save has written zip archives since torch 1.6
+        raise CheckpointError(
+            f"cannot read checkpoint {path}: it is {_what_it_is(path)}, not the zip archive "
+            f"torch.save writes. It is damaged or not a dcgan_core checkpoint: pass one that "
+            f"train wrote (…/checkpoints/last.pt), a run folder or zoo:NAME"
+        )
     try:
         state = torch.load(path, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError:  # torch's own text advises weights_only=False: exactly what not to do
-        raise CheckpointError(f"refused to load {path}: it holds pickled Python objects, not only tensors, and "
-                              f"unpickling them could run code. dcgan_core never does; use checkpoints written "
-                              f"by dcgan_core (or from a source you trust, converted to plain tensors)") from None
+        raise CheckpointError(
+            f"refused to load {path}: it holds pickled Python objects, not only tensors, and "
+            f"unpickling them could run code. dcgan_core never does; use checkpoints written "
+            f"by dcgan_core (or from a source you trust, converted to plain tensors)"
+        ) from None
     except Exception as e:  # truncated file, not a torch file
         reason = str(e).strip().splitlines()[0] if str(e).strip() else e.__class__.__name__
-        raise CheckpointError(f"cannot read checkpoint {path}: {reason}. "
-                              f"It is damaged or not a dcgan_core checkpoint.") from None
+        raise CheckpointError(
+            f"cannot read checkpoint {path}: {reason}. It is damaged or not a dcgan_core checkpoint."
+        ) from None
     missing = [k for k in REQUIRED if k not in state] if isinstance(state, dict) else list(REQUIRED)
     if missing:
         raise CheckpointError(f"{path} is not a dcgan_core checkpoint (missing {missing})")
     if not isinstance(state["config"], dict):
-        raise CheckpointError(f"{path} has a damaged config (a {type(state['config']).__name__}, not a dict of "
-                              f"TrainConfig fields): it was not written by dcgan_core")
+        raise CheckpointError(
+            f"{path} has a damaged config (a {type(state['config']).__name__}, not a dict of "
+            f"TrainConfig fields): it was not written by dcgan_core"
+        )
     return state

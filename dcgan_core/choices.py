@@ -34,6 +34,7 @@ from .turn import turn_exemplars
 class Choices:
     """Exemplars by index into a pool of `pool` faces drawn with `seed` (`seed_points`) from `model`
     (whose sha256 it records): per equation, three indices per concept; and the turn's left/right."""
+
     model: str
     sha256: str
     pool: int
@@ -84,14 +85,23 @@ def toggle(choices: Choices, name: str, label: str, index: int, per_concept: int
     return chosen
 
 
-def auto_choices(model: str, p: np.ndarray, names: list[str], poses: np.ndarray, pool: int, seed: int,
-                 n_turn: int = 4, thresholds: dict | None = None) -> Choices:
+def auto_choices(
+    model: str,
+    p: np.ndarray,
+    names: list[str],
+    poses: np.ndarray,
+    pool: int,
+    seed: int,
+    n_turn: int = 4,
+    thresholds: dict | None = None,
+) -> Choices:
     """The classifier's picks: for each equation the 3 most confident faces per concept (read at
     `thresholds`); the turn's exemplars by pose."""
     c = Choices(model=model, sha256=model_sha256(model), pool=pool, seed=seed)
     for name, eq in EQUATIONS.items():
-        c.equations[name] = {label: idx[:3]
-                             for label, idx in pick_candidates(p, names, eq, 3, thresholds=thresholds).items()}
+        c.equations[name] = {
+            label: idx[:3] for label, idx in pick_candidates(p, names, eq, 3, thresholds=thresholds).items()
+        }
     left, right = turn_exemplars(poses, n_turn)
     c.turn = {"left": left, "right": right}
     return c

@@ -18,12 +18,13 @@ from .data import DataError, ImageData, held_out_split, load_dataset
 from .features import Features, KMeansRecipe, extract, fit_kmeans, image_size_for, parse_features
 from .svm import draw_labels, evaluate
 
-DEFAULT_RECIPE = KMeansRecipe()     # our k-means recipe (a frozen dataclass: one shared default is safe)
+DEFAULT_RECIPE = KMeansRecipe()  # our k-means recipe (a frozen dataclass: one shared default is safe)
 
 
 @dataclasses.dataclass
 class Split:
     """One dataset at one resolution, and which rows are train / val / test."""
+
     train_data: ImageData
     test_data: ImageData
     train: np.ndarray
@@ -36,14 +37,26 @@ def folder_labels(data: ImageData) -> ImageData:
     names = [i.split("/", 1)[0] if "/" in i else "" for i in data.ids]
     classes = sorted(set(names))
     if "" in classes or len(classes) < 2:
-        raise DataError(f"{data.name} needs its images in at least two sub-folders, one per class "
-                        f"(found {len(classes) - ('' in classes)} sub-folder(s){' and images at the top' if '' in classes else ''})")
+        raise DataError(
+            f"{data.name} needs its images in at least two sub-folders, one per class "
+            f"(found {len(classes) - ('' in classes)} sub-folder(s){' and images at the top' if '' in classes else ''})"
+        )
     index = {c: i for i, c in enumerate(classes)}
     return dataclasses.replace(data, labels=torch.tensor([index[n] for n in names]), classes=classes)
 
 
-def make_split(dataset: str, image_size: int, channels: int, *, n_train=None, n_val=5000, n_test=None,
-               test_fraction: float = 0.2, seed: int = 0, progress: bool = False) -> Split:
+def make_split(
+    dataset: str,
+    image_size: int,
+    channels: int,
+    *,
+    n_train=None,
+    n_val=5000,
+    n_test=None,
+    test_fraction: float = 0.2,
+    seed: int = 0,
+    progress: bool = False,
+) -> Split:
     """Random (seeded, in random order) train / val rows of the training split and test rows of the test split; a
     dataset without a test split (a folder) holds out `test_fraction` of its images as the test set."""
     data = load_dataset(dataset, image_size, split="train", channels=channels, progress=progress)
@@ -65,36 +78,71 @@ def make_split(dataset: str, image_size: int, channels: int, *, n_train=None, n_
     return Split(data, test_data, train, val, test)
 
 
-def features_for(spec: str, split: Split, *, pool=4, bn="eval", seed=0, batch_size=250,
-                 kmeans: KMeansRecipe = DEFAULT_RECIPE, progress=False) -> tuple[Features, Features, Features]:
+def features_for(
+    spec: str,
+    split: Split,
+    *,
+    pool=4,
+    bn="eval",
+    seed=0,
+    batch_size=250,
+    kmeans: KMeansRecipe = DEFAULT_RECIPE,
+    progress=False,
+) -> tuple[Features, Features, Features]:
     """Train, val and test features of `spec` on a split (k-means: `kmeans` fitted on the training rows)."""
     km = None
     if parse_features(spec)[0] == "kmeans":
         km = fit_kmeans(split.train_data.images[torch.from_numpy(split.train)], kmeans, seed)
     kw = dict(pool=pool, bn=bn, seed=seed, batch_size=batch_size, kmeans=km, progress=progress)
-    return (extract(spec, split.train_data, split.train, **kw), extract(spec, split.train_data, split.val, **kw),
-            extract(spec, split.test_data, split.test, **kw))
+    return (
+        extract(spec, split.train_data, split.train, **kw),
+        extract(spec, split.train_data, split.val, **kw),
+        extract(spec, split.test_data, split.test, **kw),
+    )
 
 
-def classify(features: str, dataset: str, *, labels_per_class: int | None = None, seed: int = 0,
-             n_train: int | None = None, n_val: int = 5000, n_test: int | None = None, pool: int = 4,
-             bn: str = "eval", c_grid=(1e-5, 1e-4, 1e-3, 1e-2, 1e-1), kmeans: KMeansRecipe = DEFAULT_RECIPE,
-             progress: bool = False) -> dict:
+def classify(
+    features: str,
+    dataset: str,
+    *,
+    labels_per_class: int | None = None,
+    seed: int = 0,
+    n_train: int | None = None,
+    n_val: int = 5000,
+    n_test: int | None = None,
+    pool: int = 4,
+    bn: str = "eval",
+    c_grid=(1e-5, 1e-4, 1e-3, 1e-2, 1e-1),
+    kmeans: KMeansRecipe = DEFAULT_RECIPE,
+    progress: bool = False,
+) -> dict:
     """`python -m dcgan_core classify`: features + linear L2-SVM (C on a validation split) on one
     dataset; with `labels_per_class`, trained on that many random labelled images per class."""
     size, channels = image_size_for(features, dataset)
-    split = make_split(dataset, size, channels, n_train=n_train, n_val=n_val, n_test=n_test, seed=seed,
-                       progress=progress)
+    split = make_split(
+        dataset, size, channels, n_train=n_train, n_val=n_val, n_test=n_test, seed=seed, progress=progress
+    )
     start = time.perf_counter()
-    tr, va, te = features_for(features, split, pool=pool, bn=bn, seed=seed,
-                              kmeans=kmeans, progress=progress)
+    tr, va, te = features_for(features, split, pool=pool, bn=bn, seed=seed, kmeans=kmeans, progress=progress)
     if labels_per_class is not None:
         rows = draw_labels(tr.y, labels_per_class, np.random.default_rng(seed))
         tr = Features(tr.spec, tr.x[rows], tr.y[rows], tr.layer_dims)
     r = evaluate(tr, va, te, c_grid)
-    return dict(features=features, dataset=split.train_data.name, accuracy=r["accuracy"], se=r["se"], C=r["C"],
-                feature_dim=r["feature_dim"], n_train=r["n_train"], n_val=r["n_val"], n_test=r["n_test"],
-                labels_per_class=labels_per_class, seed=seed, pool=pool, bn=bn,
-                kmeans=dataclasses.asdict(kmeans) if features == "kmeans" else None,
-                val_accuracy={str(k): v for k, v in r["val_accuracy"].items()},
-                seconds=round(time.perf_counter() - start, 1))
+    return dict(
+        features=features,
+        dataset=split.train_data.name,
+        accuracy=r["accuracy"],
+        se=r["se"],
+        C=r["C"],
+        feature_dim=r["feature_dim"],
+        n_train=r["n_train"],
+        n_val=r["n_val"],
+        n_test=r["n_test"],
+        labels_per_class=labels_per_class,
+        seed=seed,
+        pool=pool,
+        bn=bn,
+        kmeans=dataclasses.asdict(kmeans) if features == "kmeans" else None,
+        val_accuracy={str(k): v for k, v in r["val_accuracy"].items()},
+        seconds=round(time.perf_counter() - start, 1),
+    )

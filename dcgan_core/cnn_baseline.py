@@ -16,6 +16,7 @@ from .models import Discriminator, build_models, init_weights
 # ---------------------------------------------------------------------------------------------
 # Table 2's supervised baseline: a CNN of D's architecture trained on the same labels
 
+
 class Classifier(nn.Module):
     """D's conv layers (random init, N(0, 0.02)) and a linear n-way head on the last one."""
 
@@ -31,8 +32,17 @@ class Classifier(nn.Module):
         return self.head(x.flatten(1))
 
 
-def train_cnn(spec: str, images: torch.Tensor, labels: torch.Tensor, val_images: torch.Tensor,
-              val_labels: torch.Tensor, *, epochs: int = 40, seed: int = 0, batch_size: int = 64) -> Classifier:
+def train_cnn(
+    spec: str,
+    images: torch.Tensor,
+    labels: torch.Tensor,
+    val_images: torch.Tensor,
+    val_labels: torch.Tensor,
+    *,
+    epochs: int = 40,
+    seed: int = 0,
+    batch_size: int = 64,
+) -> Classifier:
     """The supervised CNN with D's architecture (of `spec`'s D) trained on uint8 `images`;
     the epoch with the best validation accuracy is kept."""
     D, _ = load_discriminator(spec, seed)
@@ -48,7 +58,7 @@ def train_cnn(spec: str, images: torch.Tensor, labels: torch.Tensor, val_images:
             net.train()
             order = torch.randperm(len(images), generator=g)
             for s in range(0, len(images), batch_size):
-                i = order[s:s + batch_size]
+                i = order[s : s + batch_size]
                 # Minimise the cross-entropy of the true class.
                 loss = F.cross_entropy(net(images[i].float() / 127.5 - 1), labels[i])
                 opt.zero_grad()
@@ -63,14 +73,16 @@ def train_cnn(spec: str, images: torch.Tensor, labels: torch.Tensor, val_images:
 
 def build_models_like(D: Discriminator, width: int | None = None):
     """A fresh G, D pair with `D`'s architecture (and another first width, if given)."""
-    cfg = TrainConfig(arch=D.arch, image_size=D.image_size, d_width=width or D.layers[0][0].out_channels,
-                      channels=D.channels)
+    cfg = TrainConfig(
+        arch=D.arch, image_size=D.image_size, d_width=width or D.layers[0][0].out_channels, channels=D.channels
+    )
     return build_models(cfg)
 
 
 @torch.no_grad()
 def cnn_accuracy(net: nn.Module, images: torch.Tensor, labels: torch.Tensor, batch_size: int = 500) -> float:
     net.eval()
-    pred = torch.cat([net(images[s:s + batch_size].float() / 127.5 - 1).argmax(1)
-                      for s in range(0, len(images), batch_size)])
+    pred = torch.cat(
+        [net(images[s : s + batch_size].float() / 127.5 - 1).argmax(1) for s in range(0, len(images), batch_size)]
+    )
     return float((pred == labels).float().mean())

@@ -60,6 +60,7 @@ def describe(want: dict) -> str:
 @dataclasses.dataclass(frozen=True)
 class Equation:
     """A − B + C = target, each concept a set of attribute values (1 = has it, 0 = has not)."""
+
     name: str
     concepts: tuple[tuple[str, dict], tuple[str, dict], tuple[str, dict]]
     target: tuple[str, dict]
@@ -78,14 +79,24 @@ class Equation:
 
 
 EQUATIONS = {
-    "smiling-man": Equation("smiling-man", (("smiling woman", {"Smiling": 1, "Male": 0}),
-                                            ("neutral woman", {"Smiling": 0, "Male": 0}),
-                                            ("neutral man", {"Smiling": 0, "Male": 1})),
-                            ("smiling man", {"Smiling": 1, "Male": 1})),
-    "glasses-woman": Equation("glasses-woman", (("man with glasses", {"Male": 1, "Eyeglasses": 1}),
-                                                ("man without glasses", {"Male": 1, "Eyeglasses": 0}),
-                                                ("woman without glasses", {"Male": 0, "Eyeglasses": 0})),
-                              ("woman with glasses", {"Male": 0, "Eyeglasses": 1})),
+    "smiling-man": Equation(
+        "smiling-man",
+        (
+            ("smiling woman", {"Smiling": 1, "Male": 0}),
+            ("neutral woman", {"Smiling": 0, "Male": 0}),
+            ("neutral man", {"Smiling": 0, "Male": 1}),
+        ),
+        ("smiling man", {"Smiling": 1, "Male": 1}),
+    ),
+    "glasses-woman": Equation(
+        "glasses-woman",
+        (
+            ("man with glasses", {"Male": 1, "Eyeglasses": 1}),
+            ("man without glasses", {"Male": 1, "Eyeglasses": 0}),
+            ("woman without glasses", {"Male": 0, "Eyeglasses": 0}),
+        ),
+        ("woman with glasses", {"Male": 0, "Eyeglasses": 1}),
+    ),
 }
 
 
@@ -95,8 +106,9 @@ def equation(name: str) -> Equation:
     return EQUATIONS[name]
 
 
-def pick_candidates(p: np.ndarray, names: list[str], eq, k: int, need: int = 3,
-                    thresholds: dict | None = None) -> dict[str, list[int]]:
+def pick_candidates(
+    p: np.ndarray, names: list[str], eq, k: int, need: int = 3, thresholds: dict | None = None
+) -> dict[str, list[int]]:
     """Per concept, the (at most) k pool indices read most confidently as it, among the faces the
     classifier reads as it (ours: an exemplar of "man with glasses" must be read as wearing glasses);
     one clear error where fewer than `need` (the exemplars averaged, §6.3.2: three) are. `eq` is a
@@ -106,8 +118,10 @@ def pick_candidates(p: np.ndarray, names: list[str], eq, k: int, need: int = 3,
         order = np.argsort(-concept_prob(p, names, want), kind="stable")
         read = order[reads_as(p[order], names, want, thresholds)]
         if len(read) < need:
-            raise ValueError(f"{eq.name}: only {len(read)} of the {len(p):,} pool faces read as {label} "
-                             f"({describe(want)}), and the arithmetic averages {need} per concept: draw a larger "
-                             f"pool (--pool)")
+            raise ValueError(
+                f"{eq.name}: only {len(read)} of the {len(p):,} pool faces read as {label} "
+                f"({describe(want)}), and the arithmetic averages {need} per concept: draw a larger "
+                f"pool (--pool)"
+            )
         out[label] = read[:k].tolist()
     return out

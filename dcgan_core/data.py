@@ -76,29 +76,30 @@ from .sources import (  # DataError is raised by the sources too: defined there,
 )
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-_CACHE_VERSION = 1          # bump when the preprocessing changes, so that old caches are not reused
-_WORKERS = 2                # processes decoding image files (there are no torch DataLoader workers)
-_POOL_MIN_IMAGES = 2000     # below this, starting a process pool costs more than it saves
+_CACHE_VERSION = 1  # bump when the preprocessing changes, so that old caches are not reused
+_WORKERS = 2  # processes decoding image files (there are no torch DataLoader workers)
+_POOL_MIN_IMAGES = 2000  # below this, starting a process pool costs more than it saves
 
 
 @dataclasses.dataclass(frozen=True)
 class DatasetInfo:
     """One dataset, everything the package knows about it; the table is `DATASETS`."""
+
     source: Callable[[Where, str, str | None], Source]  # (where to look, split, argument) -> its images
     splits: tuple[str, ...] = ("train", "all")  # ("train", "all"): one split, under either name
-    channels: int = 3                           # the default; every dataset also loads as 1 or 3
-    native_size: int | None = None              # None: images of many sizes
-    labels: str | None = None                   # "class" (ImageData.labels), "attributes" (.attributes), None
-    argument: str | None = None                 # what follows "NAME:" ("CLASS", "CATEGORY", "PATH"; a PATH
-                                                # keeps its case), None: nothing may
-    argument_optional: bool = False             # "scenes" alone is all three classes
-    choices: tuple[str, ...] = ()               # the argument's values, where they are a fixed few
-    example: str = ""                           # e.g. "lsun:bedroom_train", for messages
-    mirror_file: str | None = None              # what the offline mirror folder holds of it
-    licence: str = ""                           # terms of use, and what to cite
+    channels: int = 3  # the default; every dataset also loads as 1 or 3
+    native_size: int | None = None  # None: images of many sizes
+    labels: str | None = None  # "class" (ImageData.labels), "attributes" (.attributes), None
+    argument: str | None = None  # what follows "NAME:" ("CLASS", "CATEGORY", "PATH"; a PATH
+    # keeps its case), None: nothing may
+    argument_optional: bool = False  # "scenes" alone is all three classes
+    choices: tuple[str, ...] = ()  # the argument's values, where they are a fixed few
+    example: str = ""  # e.g. "lsun:bedroom_train", for messages
+    mirror_file: str | None = None  # what the offline mirror folder holds of it
+    licence: str = ""  # terms of use, and what to cite
 
     def usage(self, name: str) -> str:
-        """"mnist", "scenes[:CLASS]", "folder:PATH": how to write the name."""
+        """ "mnist", "scenes[:CLASS]", "folder:PATH": how to write the name."""
         if self.argument is None:
             return name
         return f"{name}[:{self.argument}]" if self.argument_optional else f"{name}:{self.argument}"
@@ -107,13 +108,14 @@ class DatasetInfo:
 @dataclasses.dataclass(repr=False)
 class ImageData:
     """A decoded dataset: uint8 images, already center-cropped and resized, and what labels it has."""
-    name: str                                   # e.g. "celeba", "scenes:bedroom", "folder:/abs/path"
-    images: torch.Tensor                        # uint8 N×C×H×W (usually a memory-mapped cache file)
-    labels: torch.Tensor | None                 # int64 N class indices, where the dataset has classes
-    ids: list[str]                              # path relative to the dataset's folder, else str(index)
+
+    name: str  # e.g. "celeba", "scenes:bedroom", "folder:/abs/path"
+    images: torch.Tensor  # uint8 N×C×H×W (usually a memory-mapped cache file)
+    labels: torch.Tensor | None  # int64 N class indices, where the dataset has classes
+    ids: list[str]  # path relative to the dataset's folder, else str(index)
     classes: list[str] | None = None
-    attributes: torch.Tensor | None = None      # celeba: N×40 bool
-    attribute_names: list[str] | None = None    # celeba: the 40 names in list_attr_celeba.txt
+    attributes: torch.Tensor | None = None  # celeba: N×40 bool
+    attribute_names: list[str] | None = None  # celeba: the 40 names in list_attr_celeba.txt
     skipped: list[tuple[str, str]] = dataclasses.field(default_factory=list)  # unreadable: (path, reason)
 
     def __len__(self) -> int:
@@ -131,8 +133,13 @@ class ImageData:
         """The images at `index` (in that order), with their labels, ids and attributes."""
         index = torch.as_tensor(index, dtype=torch.long)
         pick = lambda t: None if t is None else t[index]  # noqa: E731
-        return dataclasses.replace(self, images=self.images[index], labels=pick(self.labels),
-                                   ids=[self.ids[i] for i in index.tolist()], attributes=pick(self.attributes))
+        return dataclasses.replace(
+            self,
+            images=self.images[index],
+            labels=pick(self.labels),
+            ids=[self.ids[i] for i in index.tolist()],
+            attributes=pick(self.attributes),
+        )
 
     def keep(self, kept_file: str | Path) -> ImageData:
         """Only the images a dedup index kept (§4.1.1): `kept_file` is the `kept.json` that
@@ -142,11 +149,15 @@ class ImageData:
             index = json.loads(path.read_text())
             kept, n_total, dataset = index["kept"], index["n_total"], index["dataset"]
         except (OSError, ValueError, KeyError, TypeError) as e:
-            raise DataError(f"cannot read the dedup index {path} ({e.__class__.__name__}: {e}); "
-                            f"write one with: python -m dcgan_core dedup --dataset NAME --out DIR") from None
+            raise DataError(
+                f"cannot read the dedup index {path} ({e.__class__.__name__}: {e}); "
+                f"write one with: python -m dcgan_core dedup --dataset NAME --out DIR"
+            ) from None
         if n_total != len(self) or (dataset != self.name and not str(dataset).startswith("folder:")):
-            raise DataError(f"the dedup index {path} was made for {dataset!r} with {n_total} images, but the "
-                            f"data is {self.name!r} with {len(self)}: run dedup again on this dataset")
+            raise DataError(
+                f"the dedup index {path} was made for {dataset!r} with {n_total} images, but the "
+                f"data is {self.name!r} with {len(self)}: run dedup again on this dataset"
+            )
         if not kept or min(kept) < 0 or max(kept) >= len(self):
             raise DataError(f"the dedup index {path} keeps no images, or indices outside 0..{len(self) - 1}")
         return self.subset(sorted(kept))
@@ -199,9 +210,18 @@ def cache_root(cache_dir: str | Path | None = None) -> Path:
     return _path(cache_dir, "DCGAN_DATA_DIR") or REPO_ROOT / "data"
 
 
-def load_dataset(name: str, image_size: int, *, split: str = "train", channels: int | None = None,
-                 limit: int | None = None, cache_dir: str | Path | None = None,
-                 mirror: str | Path | None = None, download: bool = True, progress: bool = True) -> ImageData:
+def load_dataset(
+    name: str,
+    image_size: int,
+    *,
+    split: str = "train",
+    channels: int | None = None,
+    limit: int | None = None,
+    cache_dir: str | Path | None = None,
+    mirror: str | Path | None = None,
+    download: bool = True,
+    progress: bool = True,
+) -> ImageData:
     """Load dataset `name` as `image_size`×`image_size` images with `channels` channels.
 
     `limit` keeps the first `limit` images (of the sorted file list, for folder-based datasets).
@@ -248,6 +268,7 @@ def load_dataset(name: str, image_size: int, *, split: str = "train", channels: 
 # ---------------------------------------------------------------------------------------------
 # Names, splits, paths
 
+
 def _parse_name(name: str) -> tuple[str, DatasetInfo, str | None]:
     """ "scenes:bedroom" -> ("scenes", DATASETS["scenes"], "bedroom"), "mnist" -> ("mnist", …, None)."""
     kind, colon, arg = str(name).strip().partition(":")
@@ -260,9 +281,11 @@ def _parse_name(name: str) -> tuple[str, DatasetInfo, str | None]:
         raise DataError(f"{kind} needs an argument, e.g. {info.example!r} (got {name!r})")
     arg = arg if info.argument == "PATH" else arg.lower()
     if arg and info.choices and arg not in info.choices:
-        raise DataError(f"unknown {kind} {info.argument.lower()} {arg!r}: use "
-                        + (f"'{kind}' or " if info.argument_optional else "")
-                        + ", ".join(f"'{kind}:{c}'" for c in info.choices))
+        raise DataError(
+            f"unknown {kind} {info.argument.lower()} {arg!r}: use "
+            + (f"'{kind}' or " if info.argument_optional else "")
+            + ", ".join(f"'{kind}:{c}'" for c in info.choices)
+        )
     return kind, info, arg or None
 
 
@@ -294,36 +317,68 @@ def _path(argument: str | Path | None, env_var: str) -> Path | None:
 
 DATASETS: dict[str, DatasetInfo] = {
     "mnist": DatasetInfo(
-        idx_source, ("train", "test"), channels=1, native_size=28, labels="class",
+        idx_source,
+        ("train", "test"),
+        channels=1,
+        native_size=28,
+        labels="class",
         mirror_file="MNIST/raw/*-ubyte",
         licence="LeCun, Cortes & Burges 1998, http://yann.lecun.com/exdb/mnist/; no licence stated "
-                "(often listed as CC BY-SA 3.0); cite LeCun et al. 1998"),
+        "(often listed as CC BY-SA 3.0); cite LeCun et al. 1998",
+    ),
     "fashion-mnist": DatasetInfo(
-        idx_source, ("train", "test"), channels=1, native_size=28, labels="class",
+        idx_source,
+        ("train", "test"),
+        channels=1,
+        native_size=28,
+        labels="class",
         mirror_file="FashionMNIST/raw/*-ubyte",
-        licence="Zalando Research, MIT licence; cite Xiao, Rasul & Vollgraf 2017 (arXiv 1708.07747)"),
+        licence="Zalando Research, MIT licence; cite Xiao, Rasul & Vollgraf 2017 (arXiv 1708.07747)",
+    ),
     "cifar10": DatasetInfo(
-        cifar10_source, ("train", "test"), native_size=32, labels="class", mirror_file="cifar10-jpeg.tar.gz",
-        licence="Krizhevsky 2009, https://www.cs.toronto.edu/~kriz/cifar.html; no licence stated, cite the "
-                "tech report"),
+        cifar10_source,
+        ("train", "test"),
+        native_size=32,
+        labels="class",
+        mirror_file="cifar10-jpeg.tar.gz",
+        licence="Krizhevsky 2009, https://www.cs.toronto.edu/~kriz/cifar.html; no licence stated, cite the tech report",
+    ),
     "svhn": DatasetInfo(
-        svhn_source, ("train", "test", "extra"), native_size=32, labels="class",
-        licence="Netzer et al. 2011, http://ufldl.stanford.edu/housenumbers/; non-commercial use only"),
+        svhn_source,
+        ("train", "test", "extra"),
+        native_size=32,
+        labels="class",
+        licence="Netzer et al. 2011, http://ufldl.stanford.edu/housenumbers/; non-commercial use only",
+    ),
     "celeba": DatasetInfo(
-        celeba_source, labels="attributes", mirror_file="celeba-10k.tar.gz",
-        licence="Liu et al. 2015, https://mmlab.ie.cuhk.edu.hk/projects/CelebA.html; "
-                "non-commercial research only"),
+        celeba_source,
+        labels="attributes",
+        mirror_file="celeba-10k.tar.gz",
+        licence="Liu et al. 2015, https://mmlab.ie.cuhk.edu.hk/projects/CelebA.html; non-commercial research only",
+    ),
     "scenes": DatasetInfo(
-        scenes_source, labels="class", argument="CLASS", argument_optional=True, choices=SCENE_CLASSES,
-        example="scenes:bedroom", mirror_file="scenes15-indoor.tar.gz",
+        scenes_source,
+        labels="class",
+        argument="CLASS",
+        argument_optional=True,
+        choices=SCENE_CLASSES,
+        example="scenes:bedroom",
+        mirror_file="scenes15-indoor.tar.gz",
         licence="15-Scene, Lazebnik, Schmid & Ponce 2006 (from Fei-Fei & Perona 2005, Oliva & Torralba 2001); "
-                "research use, cite them"),
+        "research use, cite them",
+    ),
     "lsun": DatasetInfo(
-        lsun_source, argument="CATEGORY", example="lsun:bedroom_train",
-        licence="Yu et al. 2015 (arXiv 1506.03365), images from the web; research use"),
+        lsun_source,
+        argument="CATEGORY",
+        example="lsun:bedroom_train",
+        licence="Yu et al. 2015 (arXiv 1506.03365), images from the web; research use",
+    ),
     "folder": DatasetInfo(
-        folder_source, argument="PATH", example="folder:/path/to/images",
-        licence="your own images: their licence is yours to check"),
+        folder_source,
+        argument="PATH",
+        example="folder:/path/to/images",
+        licence="your own images: their licence is yours to check",
+    ),
 }
 # How to write each name: "mnist", …, "scenes[:CLASS]", "lsun:CATEGORY", "folder:PATH".
 KNOWN_DATASETS: tuple[str, ...] = tuple(info.usage(name) for name, info in DATASETS.items())
@@ -331,6 +386,7 @@ KNOWN_DATASETS: tuple[str, ...] = tuple(info.usage(name) for name, info in DATAS
 
 # ---------------------------------------------------------------------------------------------
 # Decoding: the preprocessing itself
+
 
 def _preprocess(img: Image.Image, image_size: int, channels: int) -> np.ndarray:
     """Any PIL image -> C×H×W uint8: convert the mode, center-crop to a square, resize."""
@@ -394,15 +450,20 @@ def _ignore_sigint() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the parent only: no tracebacks from workers
 
 
-def _decode(items: Sequence, image_size: int, channels: int, *, progress: bool, desc: str
-            ) -> Iterator[tuple[np.ndarray | None, str | None]]:
+def _decode(
+    items: Sequence, image_size: int, channels: int, *, progress: bool, desc: str
+) -> Iterator[tuple[np.ndarray | None, str | None]]:
     """Decode `items` (file paths or in-memory images) in order, with a progress bar.
 
     Many image files are decoded by a small process pool (it pays for JPEG decoding on free cores)."""
     n = len(items)
     jobs = ((items[i], image_size, channels) for i in range(n))
-    use_pool = (n >= _POOL_MIN_IMAGES and isinstance(items[0], str) and (os.cpu_count() or 1) > 1
-                and "fork" in multiprocessing.get_all_start_methods())
+    use_pool = (
+        n >= _POOL_MIN_IMAGES
+        and isinstance(items[0], str)
+        and (os.cpu_count() or 1) > 1
+        and "fork" in multiprocessing.get_all_start_methods()
+    )
     with tqdm(total=n, desc=desc, unit="img", disable=not progress) as bar, contextlib.ExitStack() as stack:
         if use_pool:
             pool = stack.enter_context(multiprocessing.get_context("fork").Pool(_WORKERS, _ignore_sigint))
@@ -417,8 +478,17 @@ def _decode(items: Sequence, image_size: int, channels: int, *, progress: bool, 
 # ---------------------------------------------------------------------------------------------
 # The cache: an N×C×H×W uint8 .npy, and an .npz sidecar (labels, ids, ...), both written atomically
 
-def _build_cache(source: Source, image_size: int, channels: int, limit: int | None,
-                 npy: Path, sidecar: Path, progress: bool, desc: str) -> None:
+
+def _build_cache(
+    source: Source,
+    image_size: int,
+    channels: int,
+    limit: int | None,
+    npy: Path,
+    sidecar: Path,
+    progress: bool,
+    desc: str,
+) -> None:
     if source.files is not None:
         items, ids, labels = [str(source.root / f) for f in source.files], source.files, source.labels
     else:
@@ -438,8 +508,10 @@ def _build_cache(source: Source, image_size: int, channels: int, limit: int | No
                 out[len(kept)] = pixels
                 kept.append(i)
         if not kept:
-            raise DataError(f"none of the {len(items)} image(s) in {source.root} could be read, e.g. "
-                            + ", ".join(f"{p} ({r})" for p, r in skipped[:5]))
+            raise DataError(
+                f"none of the {len(items)} image(s) in {source.root} could be read, e.g. "
+                + ", ".join(f"{p} ({r})" for p, r in skipped[:5])
+            )
         done = tmp
         if skipped:  # copy the rows in use into a file of the right size
             fewer = _new_npy(small, (len(kept),) + shape[1:], npy)
@@ -471,6 +543,7 @@ def _build_cache(source: Source, image_size: int, channels: int, limit: int | No
     def write_sidecar(tmp: str) -> None:
         with open(tmp, "wb") as f:  # a file object: np.savez would append .npz to a name
             np.savez(f, **arrays)
+
     atomic_write(sidecar, write_sidecar)  # written last: it marks the cache complete
 
 
@@ -487,9 +560,11 @@ def _new_npy(path: Path, shape: tuple[int, ...], target: Path) -> np.memmap:
         except (AttributeError, OSError) as e:  # AttributeError: no posix_fallocate (macOS, Windows)
             if getattr(e, "errno", None) in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
                 why = "that is over the file size limit" if e.errno == errno.EFBIG else "the disk is full"
-                raise WriteError(f"cannot write {target}: the decoded images need {_size(size)} and {why} "
-                                 f"({_size(shutil.disk_usage(path.parent).free)} free there); free space, or set "
-                                 "cache_dir= or $DCGAN_DATA_DIR to a folder on a larger disk") from None
+                raise WriteError(
+                    f"cannot write {target}: the decoded images need {_size(size)} and {why} "
+                    f"({_size(shutil.disk_usage(path.parent).free)} free there); free space, or set "
+                    "cache_dir= or $DCGAN_DATA_DIR to a folder on a larger disk"
+                ) from None
             f.truncate(size)  # nothing reserved (the file system cannot): a sparse file, as before
     return np.memmap(path, np.uint8, "r+", offset, shape)
 
@@ -507,9 +582,13 @@ def _load_cache(npy: Path, sidecar: Path, name: str) -> ImageData:
     images = torch.from_numpy(np.load(npy, mmap_mode="c"))
     with np.load(sidecar, allow_pickle=False) as z:
         meta = json.loads(z["meta"].item())
-        return ImageData(name=name, images=images, ids=z["ids"].tolist(),
-                         labels=torch.from_numpy(z["labels"]) if "labels" in z else None,
-                         classes=meta["classes"],
-                         attributes=torch.from_numpy(z["attributes"]) if "attributes" in z else None,
-                         attribute_names=meta["attribute_names"],
-                         skipped=[tuple(s) for s in meta["skipped"]])
+        return ImageData(
+            name=name,
+            images=images,
+            ids=z["ids"].tolist(),
+            labels=torch.from_numpy(z["labels"]) if "labels" in z else None,
+            classes=meta["classes"],
+            attributes=torch.from_numpy(z["attributes"]) if "attributes" in z else None,
+            attribute_names=meta["attribute_names"],
+            skipped=[tuple(s) for s in meta["skipped"]],
+        )

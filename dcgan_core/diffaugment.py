@@ -27,12 +27,14 @@ POLICIES = ("color", "translation", "cutout")
 
 
 def parse_policy(policy: str | None) -> tuple[str, ...]:
-    """"color,translation" -> ("color", "translation"); None or "" -> () (off)."""
+    """ "color,translation" -> ("color", "translation"); None or "" -> () (off)."""
     names = tuple(p.strip() for p in (policy or "").split(",") if p.strip())
     unknown = [p for p in names if p not in POLICIES]
     if unknown:
-        raise ValueError(f"unknown DiffAugment transform(s) {unknown}; choose from {', '.join(POLICIES)} "
-                         f"(comma-separated, e.g. 'color,translation,cutout')")
+        raise ValueError(
+            f"unknown DiffAugment transform(s) {unknown}; choose from {', '.join(POLICIES)} "
+            f"(comma-separated, e.g. 'color,translation,cutout')"
+        )
     return names
 
 
@@ -43,11 +45,11 @@ def _uniform(x: torch.Tensor, gen: torch.Generator, low: float, high: float) -> 
 
 
 def color(x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
-    x = x + _uniform(x, gen, -0.5, 0.5)                                             # brightness
+    x = x + _uniform(x, gen, -0.5, 0.5)  # brightness
     mean = x.mean(dim=1, keepdim=True)
-    x = (x - mean) * _uniform(x, gen, 0.0, 2.0) + mean                             # saturation
+    x = (x - mean) * _uniform(x, gen, 0.0, 2.0) + mean  # saturation
     mean = x.mean(dim=(1, 2, 3), keepdim=True)
-    return (x - mean) * _uniform(x, gen, 0.5, 1.5) + mean                          # contrast
+    return (x - mean) * _uniform(x, gen, 0.5, 1.5) + mean  # contrast
 
 
 def _grid(x: torch.Tensor):
@@ -77,7 +79,12 @@ def cutout(x: torch.Tensor, gen: torch.Generator, ratio: float = 0.5) -> torch.T
     cy = torch.randint(0, h + (1 - sy % 2), (n, 1, 1), generator=gen)
     cx = torch.randint(0, w + (1 - sx % 2), (n, 1, 1), generator=gen)
     _, gy, gx = _grid(x)
-    inside = ((gy - cy + sy // 2) >= 0) & ((gy - cy + sy // 2) < sy) & ((gx - cx + sx // 2) >= 0) & ((gx - cx + sx // 2) < sx)
+    inside = (
+        ((gy - cy + sy // 2) >= 0)
+        & ((gy - cy + sy // 2) < sy)
+        & ((gx - cx + sx // 2) >= 0)
+        & ((gx - cx + sx // 2) < sx)
+    )
     return x * (~inside).unsqueeze(1).to(x.device, x.dtype)
 
 

@@ -41,13 +41,15 @@ from .models import Generator, eval_mode, sample_z
 
 class ProbeSettings(Protocol):
     """What `fit_probe` reads of a config (`forgetting.ForgettingConfig` has them)."""
-    folds: int                 # cross-validation folds over images
-    reg: float                 # inverse L2 strength C
-    seed: int                  # seed of the negatives and the folds
+
+    folds: int  # cross-validation folds over images
+    reg: float  # inverse L2 strength C
+    seed: int  # seed of the negatives and the folds
 
 
 # ---------------------------------------------------------------------------------------------
 # G's activations at a layer
+
 
 def check_layer(G: Generator, layer: int) -> None:
     """Refuses a layer that is not one of G's hidden layers (the image is the last)."""
@@ -68,6 +70,7 @@ def layer_activations(G: Generator, seeds, layer: int) -> torch.Tensor:
 # ---------------------------------------------------------------------------------------------
 # Boxes → positions, and the probe
 
+
 def box_mask(boxes_per_image: list[list], size: int, image_size: int) -> torch.Tensor:
     """N×size×size bool: positions of a size×size layer whose centre lies inside one of the image's
     boxes (given in pixels of image_size×image_size)."""
@@ -81,8 +84,9 @@ def box_mask(boxes_per_image: list[list], size: int, image_size: int) -> torch.T
     return mask
 
 
-def position_samples(pos: torch.Tensor, neg_pool: torch.Tensor, seed: int, extra_neg: torch.Tensor | None = None
-                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def position_samples(
+    pos: torch.Tensor, neg_pool: torch.Tensor, seed: int, extra_neg: torch.Tensor | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(image, y, x) positions and labels: every positive position, and per image as many random
     positions from `neg_pool` (at least 4 in images without positives); `extra_neg` adds every
     position it marks as a negative."""
@@ -110,6 +114,7 @@ def logistic_model(reg: float):
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
+
     return make_pipeline(StandardScaler(), LogisticRegression(C=reg, max_iter=2000, class_weight="balanced"))
 
 
@@ -121,11 +126,12 @@ def folds_of(n_images: int, folds: int, seed: int) -> np.ndarray:
 @dataclasses.dataclass
 class Probe:
     """A fitted window (or glasses) regression at one G layer."""
+
     layer: int
     n_maps: int
-    accuracy: float            # held out, by image folds: balanced accuracy at p > 0.5
-    weights: np.ndarray        # C weights (standardized features), fitted on all images
-    n_positive: int            # positions used
+    accuracy: float  # held out, by image folds: balanced accuracy at p > 0.5
+    weights: np.ndarray  # C weights (standardized features), fitted on all images
+    n_positive: int  # positions used
     n_negative: int
 
     @property
@@ -137,10 +143,17 @@ class Probe:
         return [int(i) for i in np.argsort(-self.weights)[:m] if self.weights[i] > 0]
 
 
-def fit_probe(acts: torch.Tensor, pos: torch.Tensor, neg_pool: torch.Tensor, cfg: ProbeSettings, layer: int,
-              extra_neg: torch.Tensor | None = None) -> Probe:
+def fit_probe(
+    acts: torch.Tensor,
+    pos: torch.Tensor,
+    neg_pool: torch.Tensor,
+    cfg: ProbeSettings,
+    layer: int,
+    extra_neg: torch.Tensor | None = None,
+) -> Probe:
     """Logistic regression on the activations `acts` (N×C×h×w) at positions inside (pos) vs outside."""
     from sklearn.metrics import balanced_accuracy_score
+
     img, ys, xs, y = position_samples(pos, neg_pool, cfg.seed, extra_neg)
     if y.sum() == 0 or (1 - y).sum() == 0:
         raise DataError("no positive (or no negative) positions at this layer: draw boxes first")
@@ -153,12 +166,19 @@ def fit_probe(acts: torch.Tensor, pos: torch.Tensor, neg_pool: torch.Tensor, cfg
             continue
         pred[test] = logistic_model(cfg.reg).fit(X[train], y[train]).predict(X[test])
     model = logistic_model(cfg.reg).fit(X, y)
-    return Probe(layer=layer, n_maps=acts.shape[1], accuracy=float(balanced_accuracy_score(y, pred)),
-                 weights=model[-1].coef_[0].copy(), n_positive=int(y.sum()), n_negative=int((1 - y).sum()))
+    return Probe(
+        layer=layer,
+        n_maps=acts.shape[1],
+        accuracy=float(balanced_accuracy_score(y, pred)),
+        weights=model[-1].coef_[0].copy(),
+        n_positive=int(y.sum()),
+        n_negative=int((1 - y).sum()),
+    )
 
 
 # ---------------------------------------------------------------------------------------------
 # Dropping maps
+
 
 def random_maps(n_maps: int, m: int, repeats: int, seed: int) -> list[list[int]]:
     """`repeats` draws of m random maps out of n_maps (the control)."""

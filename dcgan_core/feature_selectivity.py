@@ -44,8 +44,8 @@ def selectivity(top: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.nda
     """For top-image indices F×k and one-hot labels N×G×K: per feature, the KL of its top-k label
     mix to the prior (mean over the G groups) and the best share (max over groups and classes of
     the top-k share; for two-class groups, the share of 'yes')."""
-    prior = labels.mean(0)                                                    # G×K
-    counts = labels[top].sum(1)                                               # F×G×K
+    prior = labels.mean(0)  # G×K
+    counts = labels[top].sum(1)  # F×G×K
     kl = kl_to_prior(counts, prior).mean(-1)
     shares = counts / top.shape[1]
     best = shares[..., 1].max(-1) if labels.shape[2] == 2 else shares.max(-1).max(-1)
@@ -63,7 +63,7 @@ def distinct_top(r: torch.Tensor, thumbs: torch.Tensor, k: int, tol: float = 4.0
     measured: 43 of the 715 scenes lie within 2 of another image (exact or re-saved copies), the next nearest at
     ~30, so a feature's top images showed one room three times."""
     k = min(k, len(r))
-    cand = r.topk(min(len(r), 4 * k), dim=0).indices.T                      # F×4k, best first
+    cand = r.topk(min(len(r), 4 * k), dim=0).indices.T  # F×4k, best first
     out = np.empty((r.shape[1], k), dtype=np.int64)
     for f, row in enumerate(cand.tolist()):
         keep = []
@@ -72,13 +72,14 @@ def distinct_top(r: torch.Tensor, thumbs: torch.Tensor, k: int, tol: float = 4.0
                 keep.append(i)
             if len(keep) == k:
                 break
-        keep += [i for i in row if i not in keep][:k - len(keep)]          # (all near-copies: fill in order)
+        keep += [i for i in row if i not in keep][: k - len(keep)]  # (all near-copies: fill in order)
         out[f] = keep
     return out
 
 
-def brightness_matched_kl(top: np.ndarray, labels: np.ndarray, brightness: np.ndarray, n_draws: int = 64,
-                          window: int = 10, seed: int = 0) -> np.ndarray:
+def brightness_matched_kl(
+    top: np.ndarray, labels: np.ndarray, brightness: np.ndarray, n_draws: int = 64, window: int = 10, seed: int = 0
+) -> np.ndarray:
     """Per feature: the mean KL to the prior of the label mix of k images matched in brightness to its top-k
     (each top image replaced by a random one among its `window` nearest in mean brightness on each side).
     What brightness alone gives: a feature that follows global brightness gets as much from its top images."""
@@ -87,7 +88,7 @@ def brightness_matched_kl(top: np.ndarray, labels: np.ndarray, brightness: np.nd
     rank[order] = np.arange(len(order))
     rng = np.random.default_rng(seed)
     step = rng.integers(-window, window + 1, size=(n_draws, *top.shape))
-    matched = order[np.clip(rank[top][None] + step, 0, len(order) - 1)]      # draws×F×k
+    matched = order[np.clip(rank[top][None] + step, 0, len(order) - 1)]  # draws×F×k
     prior = labels.mean(0)
     return kl_to_prior(labels[matched].sum(2), prior).mean(-1).mean(0)
 

@@ -22,13 +22,14 @@ from .files import atomic_write
 from .models import Discriminator, build_models, init_weights
 from .pretrained import ZOO_DIR, load_models, manifest, require_discriminator, sha256
 
-_FEATURE_VERSION = 2        # bump when extraction changes, so old caches are not reused
+_FEATURE_VERSION = 2  # bump when extraction changes, so old caches are not reused
 
 # ---------------------------------------------------------------------------------------------
 # Features
 
+
 def parse_features(spec: str) -> tuple[str, str]:
-    """"zoo:cifar32" → ("zoo", "cifar32"); "random:cifar32"; "pixels"; "kmeans"; a checkpoint file or a run
+    """ "zoo:cifar32" → ("zoo", "cifar32"); "random:cifar32"; "pixels"; "kmeans"; a checkpoint file or a run
     folder → ("path", its checkpoint file)."""
     spec = str(spec).strip()
     if spec in ("pixels", "kmeans"):
@@ -36,9 +37,11 @@ def parse_features(spec: str) -> tuple[str, str]:
     kind, colon, arg = spec.partition(":")
     if colon and kind in ("zoo", "random"):
         if arg not in manifest(ZOO_DIR):
-            raise ValueError(f"unknown zoo model {arg!r} in --features {spec!r}; the zoo has {sorted(manifest(ZOO_DIR))}")
+            raise ValueError(
+                f"unknown zoo model {arg!r} in --features {spec!r}; the zoo has {sorted(manifest(ZOO_DIR))}"
+            )
         return kind, arg
-    if Path(spec).exists():                   # a checkpoint file, or a run folder: its checkpoint
+    if Path(spec).exists():  # a checkpoint file, or a run folder: its checkpoint
         return "path", str(checkpoint_file(spec))
     raise ValueError(f"--features must be zoo:NAME, random:NAME, a checkpoint file, kmeans or pixels; got {spec!r}")
 
@@ -62,12 +65,20 @@ def load_discriminator(spec: str, seed: int = 0) -> tuple[Discriminator, str]:
 
 
 @torch.no_grad()
-def d_features(D: Discriminator, images: torch.Tensor, *, pool: int = 4, bn: str = "eval", batch_size: int = 250,
-               seed: int = 0, progress: bool = False) -> tuple[np.ndarray, list[int]]:
+def d_features(
+    D: Discriminator,
+    images: torch.Tensor,
+    *,
+    pool: int = 4,
+    bn: str = "eval",
+    batch_size: int = 250,
+    seed: int = 0,
+    progress: bool = False,
+) -> tuple[np.ndarray, list[int]]:
     """§5.1: every conv layer of D on uint8 `images`, each max-pooled to pool×pool, flattened and
     concatenated: float16 N×dim, and each layer's width in that vector (layer_dims)."""
     D = copy.deepcopy(D).float().to(memory_format=torch.contiguous_format)
-    if bn == "batch":         # batch statistics, the running ones left untouched (momentum 0)
+    if bn == "batch":  # batch statistics, the running ones left untouched (momentum 0)
         D.train()
         for m in D.modules():
             if isinstance(m, nn.BatchNorm2d):
@@ -78,7 +89,7 @@ def d_features(D: Discriminator, images: torch.Tensor, *, pool: int = 4, bn: str
         order = torch.arange(len(images))
     out, dims = None, None
     for s in tqdm(range(0, len(images), batch_size), desc="D features", disable=not progress):
-        idx = order[s:s + batch_size]
+        idx = order[s : s + batch_size]
         x = images[idx].float().div_(127.5).sub_(1.0)
         maps = [F.adaptive_max_pool2d(h, min(pool, h.shape[-1])).flatten(1) for h in D.features(x)]
         if out is None:
@@ -95,29 +106,33 @@ def pixel_features(images: torch.Tensor) -> np.ndarray:
 
 # --- 1-layer k-means (Coates, Lee & Ng 2011, "An analysis of single-layer networks …") ---------
 
+
 @dataclasses.dataclass(frozen=True)
 class KMeansRecipe:
     """Every choice of the 1-layer k-means baseline, Coates & Ng's value beside ours where they differ
     (their kmeans_demo.m). Notebook 03 changes each alone (`representation.kmeans_ablation`)."""
-    k: int = 1600               # centroids; 4·k features
-    patches: int = 100_000      # random 6×6 patches to fit on (Coates & Ng: 400,000)
-    iters: int = 20             # Lloyd iterations (Coates & Ng: 50)
-    whiten_eps: float = 0.1     # ZCA: eigenvalues + ε (Coates & Ng: 0.1)
-    norm_eps: float = 10.0      # per patch: (p − mean) / sqrt(var + ε), pixels 0..255 (Coates & Ng: 10)
-    empty: str = "reseed"       # an empty cluster becomes a random patch; "zero": a zero centroid (Coates & Ng)
-    pool: str = "sum"           # per quadrant: "sum" (Coates & Ng) or "max"
-    stride: int = 1             # feature stride (Coates & Ng: 1)
-    patch: int = 6              # receptive field (Coates & Ng: 6)
+
+    k: int = 1600  # centroids; 4·k features
+    patches: int = 100_000  # random 6×6 patches to fit on (Coates & Ng: 400,000)
+    iters: int = 20  # Lloyd iterations (Coates & Ng: 50)
+    whiten_eps: float = 0.1  # ZCA: eigenvalues + ε (Coates & Ng: 0.1)
+    norm_eps: float = 10.0  # per patch: (p − mean) / sqrt(var + ε), pixels 0..255 (Coates & Ng: 10)
+    empty: str = "reseed"  # an empty cluster becomes a random patch; "zero": a zero centroid (Coates & Ng)
+    pool: str = "sum"  # per quadrant: "sum" (Coates & Ng) or "max"
+    stride: int = 1  # feature stride (Coates & Ng: 1)
+    patch: int = 6  # receptive field (Coates & Ng: 6)
 
     def __post_init__(self):
         if self.empty not in ("reseed", "zero") or self.pool not in ("sum", "max"):
-            raise ValueError(f"k-means empty must be reseed or zero and pool sum or max, got {self.empty!r}, {self.pool!r}")
+            raise ValueError(
+                f"k-means empty must be reseed or zero and pool sum or max, got {self.empty!r}, {self.pool!r}"
+            )
         if min(self.k, self.patches, self.iters, self.stride, self.patch) < 1:
             raise ValueError(f"k-means k, patches, iters, stride and patch must be at least 1: {self}")
 
 
 def parse_recipe(text: str, **defaults) -> KMeansRecipe:
-    """"iters=50,patches=400000,empty=zero" → that KMeansRecipe (the fields not named: `defaults`, else ours)."""
+    """ "iters=50,patches=400000,empty=zero" → that KMeansRecipe (the fields not named: `defaults`, else ours)."""
     fields = {f.name: f.type for f in dataclasses.fields(KMeansRecipe)}
     changes = dict(defaults)
     for item in filter(None, (t.strip() for t in text.split(","))):
@@ -128,17 +143,19 @@ def parse_recipe(text: str, **defaults) -> KMeansRecipe:
         try:
             changes[name.strip()] = kind(value.strip())
         except ValueError:
-            raise ValueError(f"k-means recipe item {item!r}: {value.strip()!r} is not a{'n' * (kind is int)} "
-                             f"{kind.__name__}") from None
+            raise ValueError(
+                f"k-means recipe item {item!r}: {value.strip()!r} is not a{'n' * (kind is int)} {kind.__name__}"
+            ) from None
     return KMeansRecipe(**changes)
 
 
 @dataclasses.dataclass
 class KMeans:
     """6×6 patches, each brightness/contrast normalised, ZCA-whitened; K centroids."""
-    mean: torch.Tensor          # of the normalised patches, (p,)
-    whiten: torch.Tensor        # ZCA matrix, p×p
-    centroids: torch.Tensor     # K×p
+
+    mean: torch.Tensor  # of the normalised patches, (p,)
+    whiten: torch.Tensor  # ZCA matrix, p×p
+    centroids: torch.Tensor  # K×p
     recipe: KMeansRecipe = KMeansRecipe()
 
     def key(self) -> str:
@@ -162,18 +179,24 @@ def fit_kmeans(images: torch.Tensor, recipe: KMeansRecipe = KMeansRecipe(), seed
     y = torch.randint(h - r.patch + 1, (r.patches,), generator=g)
     x = torch.randint(w - r.patch + 1, (r.patches,), generator=g)
     rows = torch.arange(r.patch)
-    p = images[i[:, None, None, None], torch.arange(c)[None, :, None, None],
-               (y[:, None] + rows)[:, None, :, None], (x[:, None] + rows)[:, None, None, :]].float()
+    p = images[
+        i[:, None, None, None],
+        torch.arange(c)[None, :, None, None],
+        (y[:, None] + rows)[:, None, :, None],
+        (x[:, None] + rows)[:, None, None, :],
+    ].float()
     p = normalise_patches(p.reshape(r.patches, -1), r.norm_eps)
     mean = p.mean(0)
     e, v = torch.linalg.eigh(torch.cov((p - mean).T))
     whiten = v @ torch.diag(1 / (e + r.whiten_eps).sqrt()) @ v.T
     p = (p - mean) @ whiten
-    cent = p[torch.randperm(r.patches, generator=g)[:r.k]].clone()
+    cent = p[torch.randperm(r.patches, generator=g)[: r.k]].clone()
     for _ in range(r.iters):
         # nearest centroid: argmin_k ‖c_k‖² − 2 p·c_k (‖p‖² is the same for every k), 50k patches at a time
         c2, ct = (cent * cent).sum(1), cent.T.contiguous()
-        assign = torch.cat([torch.addmm(c2, p[s:s + 50_000], ct, alpha=-2).argmin(1) for s in range(0, r.patches, 50_000)])
+        assign = torch.cat(
+            [torch.addmm(c2, p[s : s + 50_000], ct, alpha=-2).argmin(1) for s in range(0, r.patches, 50_000)]
+        )
         sums = torch.zeros_like(cent).index_add_(0, assign, p)
         counts = torch.bincount(assign, minlength=r.k).float()
         refill = p[torch.randint(r.patches, (r.k,), generator=g)] if r.empty == "reseed" else torch.zeros_like(cent)
@@ -188,11 +211,11 @@ def kmeans_features(km: KMeans, images: torch.Tensor, batch_size: int = 50, prog
     (sum, or max) over the four quadrants: float16 N×4K."""
     r = km.recipe
     k, out = len(km.centroids), np.empty((len(images), 4 * len(km.centroids)), np.float16)
-    c2, ct = (km.centroids ** 2).sum(1), km.centroids.T.contiguous()
+    c2, ct = (km.centroids**2).sum(1), km.centroids.T.contiguous()
     pool = (lambda t: t.sum(1)) if r.pool == "sum" else (lambda t: t.amax(1))
     for s in tqdm(range(0, len(images), batch_size), desc="k-means features", disable=not progress):
-        x = images[s:s + batch_size].float()
-        p = F.unfold(x, r.patch, stride=r.stride)                       # B×p×L
+        x = images[s : s + batch_size].float()
+        p = F.unfold(x, r.patch, stride=r.stride)  # B×p×L
         b, _, L = p.shape
         side = int(math.isqrt(L))
         p = (normalise_patches(p.transpose(1, 2).reshape(b * L, -1), r.norm_eps) - km.mean) @ km.whiten
@@ -200,21 +223,24 @@ def kmeans_features(km: KMeans, images: torch.Tensor, batch_size: int = 50, prog
         z = torch.addmm(c2 + (p * p).sum(1, keepdim=True), p, ct, alpha=-2).clamp_(min=0).sqrt_()
         f = torch.sub(z.mean(1, keepdim=True), z, out=z).clamp_(min=0).view(b, side, side, k)
         half = side // 2
-        top, bottom = pool(f[:, :half]), pool(f[:, half:])              # B×side×K: rows first
-        out[s:s + b] = torch.cat([pool(top[:, :half]), pool(top[:, half:]),
-                                  pool(bottom[:, :half]), pool(bottom[:, half:])], 1).numpy()
+        top, bottom = pool(f[:, :half]), pool(f[:, half:])  # B×side×K: rows first
+        out[s : s + b] = torch.cat(
+            [pool(top[:, :half]), pool(top[:, half:]), pool(bottom[:, :half]), pool(bottom[:, half:])], 1
+        ).numpy()
     return out
 
 
 # --- one entry point, cached ------------------------------------------------------------------
 
+
 @dataclasses.dataclass
 class Features:
     """Features of some images of one dataset split, with their labels."""
+
     spec: str
-    x: np.ndarray               # float16 N×dim
-    y: np.ndarray               # int64 N
-    layer_dims: list[int]       # widths of the blocks of x, input side first (one block for pixels, k-means)
+    x: np.ndarray  # float16 N×dim
+    y: np.ndarray  # int64 N
+    layer_dims: list[int]  # widths of the blocks of x, input side first (one block for pixels, k-means)
 
     @property
     def dim(self) -> int:
@@ -223,7 +249,7 @@ class Features:
     def layers(self, which) -> np.ndarray:
         """The columns of the chosen layers (indices into layer_dims)."""
         edges = np.cumsum([0] + self.layer_dims)
-        return np.concatenate([self.x[:, edges[i]:edges[i + 1]] for i in sorted(which)], 1)
+        return np.concatenate([self.x[:, edges[i] : edges[i + 1]] for i in sorted(which)], 1)
 
 
 def image_size_for(spec: str, dataset: str) -> tuple[int, int]:
@@ -236,11 +262,23 @@ def image_size_for(spec: str, dataset: str) -> tuple[int, int]:
         D, _ = load_discriminator(spec)
         return D.image_size, D.channels
     from .data import default_channels
+
     return 32, default_channels(dataset)
 
 
-def extract(spec: str, data: ImageData, index: np.ndarray, *, pool: int = 4, bn: str = "eval", seed: int = 0,
-            batch_size: int = 250, kmeans: KMeans | None = None, cache: bool = True, progress: bool = False) -> Features:
+def extract(
+    spec: str,
+    data: ImageData,
+    index: np.ndarray,
+    *,
+    pool: int = 4,
+    bn: str = "eval",
+    seed: int = 0,
+    batch_size: int = 250,
+    kmeans: KMeans | None = None,
+    cache: bool = True,
+    progress: bool = False,
+) -> Features:
     """The features `spec` gives for data.images[index] (see `parse_features`), cached as float16
     in <cache>/cache/repr-….npz keyed by everything that changes them."""
     kind, _ = parse_features(spec)
@@ -254,8 +292,9 @@ def extract(spec: str, data: ImageData, index: np.ndarray, *, pool: int = 4, bn:
         what = [kmeans.key()]
     else:
         what = []
-    key = json.dumps([_FEATURE_VERSION, spec, data.name, tuple(data.images.shape), *what,
-                      hashlib.sha1(index.tobytes()).hexdigest()])
+    key = json.dumps(
+        [_FEATURE_VERSION, spec, data.name, tuple(data.images.shape), *what, hashlib.sha1(index.tobytes()).hexdigest()]
+    )
     slug = "".join(ch if ch.isalnum() else "-" for ch in f"{spec}-{data.name}")[-60:]
     path = cache_root() / "cache" / f"repr-{slug}-{len(index)}-{hashlib.sha1(key.encode()).hexdigest()[:12]}.npz"
     if cache and path.is_file():
@@ -271,9 +310,11 @@ def extract(spec: str, data: ImageData, index: np.ndarray, *, pool: int = 4, bn:
         x, dims = d_features(D, images, pool=pool, bn=bn, batch_size=batch_size, seed=seed, progress=progress)
     y = data.labels[torch.from_numpy(index)].numpy() if data.labels is not None else np.zeros(len(index), np.int64)
     if cache:
+
         def write(tmp):
             with open(tmp, "wb") as f:
                 np.savez(f, x=x, y=y, layer_dims=np.array(dims))
+
         atomic_write(path, write)
     return Features(spec, x, y, dims)
 
@@ -281,8 +322,13 @@ def extract(spec: str, data: ImageData, index: np.ndarray, *, pool: int = 4, bn:
 def spec_name(spec: str) -> str:
     """A features spec as a table's method name: "zoo:cifar32" → "D of cifar32 (trained)"."""
     kind, arg = parse_features(spec)
-    return {"zoo": f"D of {arg} (trained)", "random": f"D of {arg}, random weights", "path": f"D of {spec}",
-            "kmeans": "1-layer k-means (Coates & Ng 2011)", "pixels": "raw pixels"}[kind]
+    return {
+        "zoo": f"D of {arg} (trained)",
+        "random": f"D of {arg}, random weights",
+        "path": f"D of {spec}",
+        "kmeans": "1-layer k-means (Coates & Ng 2011)",
+        "pixels": "raw pixels",
+    }[kind]
 
 
 def random_twin(spec: str) -> str:

@@ -33,7 +33,7 @@ def _alive(pid: int) -> bool:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    except PermissionError:        # someone else's live process
+    except PermissionError:  # someone else's live process
         return True
     return True
 
@@ -94,7 +94,7 @@ def atomic_write(path: str | Path, write: Callable[[str], object]) -> Path:
         with open(tmp, "rb+") as f:
             os.fsync(f.fileno())
         os.chmod(tmp, 0o644)
-        os.replace(tmp, path)      # atomic on POSIX and Windows
+        os.replace(tmp, path)  # atomic on POSIX and Windows
     except OSError as e:
         tmp.unlink(missing_ok=True)
         raise WriteError(describe_os_error(e, path)) from None
@@ -119,20 +119,22 @@ def read_json(path: str | Path, what: str = "file"):
     try:
         return json.loads(path.read_text())
     except (OSError, ValueError) as e:
-        raise ValueError(f"cannot read the {what} {path}: {e.__class__.__name__}: {e}. "
-                         f"Restore it (e.g. git checkout -- {path.name}) or write it again") from None
+        raise ValueError(
+            f"cannot read the {what} {path}: {e.__class__.__name__}: {e}. "
+            f"Restore it (e.g. git checkout -- {path.name}) or write it again"
+        ) from None
 
 
 class RunDir:
     """A training run's folder, its layout in one place:
 
-        OUT/checkpoints/last.pt   the latest state (G, D, optimizers, step, RNG, config)
-        OUT/checkpoints/best.pt   last.pt at the step with the lowest FID (with eval_every)
-        OUT/checkpoints/step_NNNNNNN.pt   copies of last.pt every keep_every steps (with keep_every)
-        OUT/metrics.csv           per step: losses, D(x), D(G(z)), time
-        OUT/eval.csv              FID/KID during training (with eval_every)
-        OUT/config.json           the config, for people and tools
-        OUT/samples/              fixed-noise grids: epoch_NNN.png, step_NNNNNNN.png
+    OUT/checkpoints/last.pt   the latest state (G, D, optimizers, step, RNG, config)
+    OUT/checkpoints/best.pt   last.pt at the step with the lowest FID (with eval_every)
+    OUT/checkpoints/step_NNNNNNN.pt   copies of last.pt every keep_every steps (with keep_every)
+    OUT/metrics.csv           per step: losses, D(x), D(G(z)), time
+    OUT/eval.csv              FID/KID during training (with eval_every)
+    OUT/config.json           the config, for people and tools
+    OUT/samples/              fixed-noise grids: epoch_NNN.png, step_NNNNNNN.png
     """
 
     def __init__(self, root: str | Path):
@@ -186,12 +188,14 @@ def check_folder(folder: str | Path, what: str, flag: str) -> None:
     while not existing.exists() and existing != existing.parent:
         existing = existing.parent
     if not existing.is_dir():
-        raise WriteError(f"cannot write {what} to {folder}: {existing} is a file, not a folder; "
-                         f"choose a folder ({flag})")
+        raise WriteError(
+            f"cannot write {what} to {folder}: {existing} is a file, not a folder; choose a folder ({flag})"
+        )
     if not os.access(existing, os.W_OK):
         why = "is on a read-only file system" if _read_only(existing) else "is not writable"
-        raise WriteError(f"cannot write {what} to {folder}: {existing} {why}; "
-                         f"choose an output folder you can write to ({flag})")
+        raise WriteError(
+            f"cannot write {what} to {folder}: {existing} {why}; choose an output folder you can write to ({flag})"
+        )
 
 
 def _read_only(path: Path) -> bool:

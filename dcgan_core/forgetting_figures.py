@@ -31,7 +31,7 @@ def boxes_figure(images: torch.Tensor, boxes: list, seeds: list[int], n: int = 2
         ax.axis("off")
     for i in range(n):
         ax = axes.flat[i]
-        ax.imshow(grid_image(images[i:i + 1], 1)[2:-2, 2:-2])
+        ax.imshow(grid_image(images[i : i + 1], 1)[2:-2, 2:-2])
         for x0, y0, x1, y1 in boxes[i]:
             ax.add_patch(Rectangle((x0 - 0.5, y0 - 0.5), x1 - x0, y1 - y0, fill=False, ec="red", lw=1.5))
         ax.set_title(f"seed {seeds[i]}", fontsize=7)
@@ -58,13 +58,17 @@ def replaced_figure(result: WindowsResult, n: int = 10):
     with as many random maps dropped, and as drawn with the boxes darkened as much (the darkness control)."""
     c = result.chosen
     idx = [i for i, b in enumerate(result.boxes) if b][:n]
-    rows = [("samples\n(with boxes)", result.images_before), (f"{c.maps_dropped} window maps\ndropped", c.images_after),
-            (f"{c.maps_dropped} random maps\ndropped", c.images_random), ("boxes darkened,\nno map dropped", c.images_darkened)]
+    rows = [
+        ("samples\n(with boxes)", result.images_before),
+        (f"{c.maps_dropped} window maps\ndropped", c.images_after),
+        (f"{c.maps_dropped} random maps\ndropped", c.images_random),
+        ("boxes darkened,\nno map dropped", c.images_darkened),
+    ]
     fig, axes = plt.subplots(len(rows), len(idx), figsize=(1.3 * len(idx), 1.45 * len(rows)), squeeze=False)
     for r, (label, images) in enumerate(rows):
         for j, i in enumerate(idx):
             ax = axes[r, j]
-            ax.imshow(grid_image(images[i:i + 1], 1)[2:-2, 2:-2])
+            ax.imshow(grid_image(images[i : i + 1], 1)[2:-2, 2:-2])
             for x0, y0, x1, y1 in result.boxes[i]:
                 ax.add_patch(Rectangle((x0 - 0.5, y0 - 0.5), x1 - x0, y1 - y0, fill=False, ec="red", lw=0.8))
             ax.set_xticks([])
@@ -76,23 +80,32 @@ def replaced_figure(result: WindowsResult, n: int = 10):
 
 
 def windows_table(result: WindowsResult) -> str:
-    rows = ["| G layer | shape | held-out accuracy | maps dropped | window prob. in boxes before / after / random "
-            "| brightness in boxes before / after / random |", "|---|---|---|---|---|---|"]
+    rows = [
+        "| G layer | shape | held-out accuracy | maps dropped | window prob. in boxes before / after / random "
+        "| brightness in boxes before / after / random |",
+        "|---|---|---|---|---|---|",
+    ]
     for layer, r in result.layers.items():
-        rows.append(f"| {layer}{' (chosen)' if layer == result.config.layer else ''} | "
-                    f"{'×'.join(map(str, r.layer_shape))} | {r.accuracy:.3f} | {r.maps_dropped} of {r.n_maps} | "
-                    f"{r.window_prob_before:.3f} / {r.window_prob_after:.3f} / {r.window_prob_after_random:.3f} | "
-                    f"{r.brightness_before:.3f} / {r.brightness_after:.3f} / {r.brightness_after_random:.3f} |")
+        rows.append(
+            f"| {layer}{' (chosen)' if layer == result.config.layer else ''} | "
+            f"{'×'.join(map(str, r.layer_shape))} | {r.accuracy:.3f} | {r.maps_dropped} of {r.n_maps} | "
+            f"{r.window_prob_before:.3f} / {r.window_prob_after:.3f} / {r.window_prob_after_random:.3f} | "
+            f"{r.brightness_before:.3f} / {r.brightness_after:.3f} / {r.brightness_after_random:.3f} |"
+        )
     return "\n".join(rows)
 
 
 def eyeglasses_table(result: EyeglassesResult) -> str:
     r = result
-    return "\n".join([
-        "| | before | after (selected maps) | after (as many random maps) |", "|---|---|---|---|",
-        f"| eyeglasses rate (n = {r.n}) | {r.rate_before:.4f} | {r.rate_after:.4f} | {r.rate_after_random:.4f} |",
-        f"| FID (n = {r.fid_n}) | {r.fid_before:.1f} | {r.fid_after:.1f} | {r.fid_after_random:.1f} |",
-        f"| maps dropped | 0 | {r.maps_dropped} of {r.n_maps} | {r.maps_dropped} of {r.n_maps} |"])
+    return "\n".join(
+        [
+            "| | before | after (selected maps) | after (as many random maps) |",
+            "|---|---|---|---|",
+            f"| eyeglasses rate (n = {r.n}) | {r.rate_before:.4f} | {r.rate_after:.4f} | {r.rate_after_random:.4f} |",
+            f"| FID (n = {r.fid_n}) | {r.fid_before:.1f} | {r.fid_after:.1f} | {r.fid_after_random:.1f} |",
+            f"| maps dropped | 0 | {r.maps_dropped} of {r.n_maps} | {r.maps_dropped} of {r.n_maps} |",
+        ]
+    )
 
 
 def curve_figure(result: EyeglassesResult | WindowsResult):
@@ -125,13 +138,16 @@ def curve_figure(result: EyeglassesResult | WindowsResult):
 def windows_cost_table(result: WindowsResult) -> str:
     """The chosen layer: window probability, the darkness controls and the image-quality cost."""
     r, c = result, result.chosen
-    return "\n".join([
-        "| | before | after (selected maps) | after (as many random maps) | before, boxes darkened as after |",
-        "|---|---|---|---|---|",
-        f"| window prob. in boxes | {c.window_prob_before:.3f} | {c.window_prob_after:.3f} | "
-        f"{c.window_prob_after_random:.3f} | {c.window_prob_darkened:.3f} |",
-        f"| brightness in boxes | {c.brightness_before:.3f} | {c.brightness_after:.3f} | "
-        f"{c.brightness_after_random:.3f} | {c.brightness_after:.3f} |",
-        f"| FID (n = {r.fid_n}) | {r.fid_before:.1f} | {r.fid_after:.1f} | {r.fid_after_random:.1f} | — |",
-        f"| KID (n = {r.fid_n}) | {r.kid_before:.4f} | {r.kid_after:.4f} | {r.kid_after_random:.4f} | — |",
-        f"| maps dropped | 0 | {c.maps_dropped} of {c.n_maps} | {c.maps_dropped} of {c.n_maps} | 0 |"])
+    return "\n".join(
+        [
+            "| | before | after (selected maps) | after (as many random maps) | before, boxes darkened as after |",
+            "|---|---|---|---|---|",
+            f"| window prob. in boxes | {c.window_prob_before:.3f} | {c.window_prob_after:.3f} | "
+            f"{c.window_prob_after_random:.3f} | {c.window_prob_darkened:.3f} |",
+            f"| brightness in boxes | {c.brightness_before:.3f} | {c.brightness_after:.3f} | "
+            f"{c.brightness_after_random:.3f} | {c.brightness_after:.3f} |",
+            f"| FID (n = {r.fid_n}) | {r.fid_before:.1f} | {r.fid_after:.1f} | {r.fid_after_random:.1f} | — |",
+            f"| KID (n = {r.fid_n}) | {r.kid_before:.4f} | {r.kid_after:.4f} | {r.kid_after_random:.4f} | — |",
+            f"| maps dropped | 0 | {c.maps_dropped} of {c.n_maps} | {c.maps_dropped} of {c.n_maps} | 0 |",
+        ]
+    )

@@ -81,17 +81,24 @@ from .results import Result, artifact
 @dataclasses.dataclass
 class GuidedBackpropConfig(Config):
     """§6.2: which discriminators, which layer, how many top images per feature."""
-    models: tuple[str, ...] = option(("zoo:scenes64", "zoo:celeba64"), "the models (zoo:NAME or a checkpoint) "
-                                     "whose D to look inside, each on its own training data")
-    layer: int = option(-1, "D's conv layer, 0 = the input side; negative counts from the last (-1: the paper's "
-                            "'last convolution layer')")
+
+    models: tuple[str, ...] = option(
+        ("zoo:scenes64", "zoo:celeba64"),
+        "the models (zoo:NAME or a checkpoint) whose D to look inside, each on its own training data",
+    )
+    layer: int = option(
+        -1,
+        "D's conv layer, 0 = the input side; negative counts from the last (-1: the paper's 'last convolution layer')",
+    )
     top_k: int = option(9, "top-activating images per feature for class selectivity", min=1)
     saliency_k: int = option(4, "of those, how many get a guided-backprop map for saliency concentration", min=1)
-    show_features: int = option(6, "features drawn in Figure 5 (§6.2: 'the first 6 learned convolutional "
-                                   "features')", min=1)
+    show_features: int = option(
+        6, "features drawn in Figure 5 (§6.2: 'the first 6 learned convolutional features')", min=1
+    )
     show_images: int = option(4, "top images drawn per feature in Figure 5", min=1)
-    attributes: tuple[str, ...] = option(("Smiling", "Male", "Eyeglasses"),
-                                         "CelebA attributes used as labels for a faces D")
+    attributes: tuple[str, ...] = option(
+        ("Smiling", "Male", "Eyeglasses"), "CelebA attributes used as labels for a faces D"
+    )
     limit: int | None = option(None, "use at most the first N images of each dataset", min=10)
     top_fraction: float = option(0.1, "saliency concentration: the fraction of pixels counted as 'top'", min=0.0)
     box_samples: int = option(32, "annotated samples (§6.3.1's window boxes) for saliency inside the boxes", min=1)
@@ -120,6 +127,7 @@ class GuidedBackpropConfig(Config):
 
 # ---------------------------------------------------------------------------------------------
 # Guided backpropagation through D
+
 
 class GuidedLeakyReLU(torch.autograd.Function):
     """LeakyReLU forward; guided backward: gradient only where input > 0 and incoming gradient > 0
@@ -150,7 +158,7 @@ def layer_output(D: Discriminator, x: torch.Tensor, layer: int, guided: bool = F
     if getattr(D, "n_classes", 0):
         raise ValueError("guided backprop is for unconditional discriminators")
     layer = resolve_layer(D, layer)
-    for block in D.layers[:layer + 1]:
+    for block in D.layers[: layer + 1]:
         for m in block:
             if guided and isinstance(m, nn.LeakyReLU):
                 x = GuidedLeakyReLU.apply(x, m.negative_slope)
@@ -165,13 +173,14 @@ def responses(D: Discriminator, images: torch.Tensor, layer: int, batch_size: in
     out = []
     with eval_mode(D):
         for i in range(0, len(images), batch_size):
-            x = _unit(images[i:i + batch_size])
+            x = _unit(images[i : i + batch_size])
             out.append(layer_output(D, x, layer).flatten(2).amax(2))
     return torch.cat(out)
 
 
-def guided_saliency(D: Discriminator, images: torch.Tensor, layer: int, features, batch_size: int = 128
-                    ) -> torch.Tensor:
+def guided_saliency(
+    D: Discriminator, images: torch.Tensor, layer: int, features, batch_size: int = 128
+) -> torch.Tensor:
     """Guided-backprop gradients (N×C×H×W) of feature `features[i]`'s maximal response to image i
     with respect to image i. Pairs in one batch do not interact (D is in eval mode), so the gradient
     of the sum of the chosen responses gives each image its own map."""
@@ -181,12 +190,12 @@ def guided_saliency(D: Discriminator, images: torch.Tensor, layer: int, features
     out = []
     with eval_mode(D), torch.enable_grad():
         for i in range(0, len(images), batch_size):
-            x = _unit(images[i:i + batch_size]).clone().requires_grad_(True)
+            x = _unit(images[i : i + batch_size]).clone().requires_grad_(True)
             a = layer_output(D, x, layer, guided=True)
-            f = features[i:i + batch_size]
+            f = features[i : i + batch_size]
             if int(f.max()) >= a.shape[1] or int(f.min()) < 0:
                 raise ValueError(f"feature must be in 0..{a.shape[1] - 1} at layer {layer}, got {int(f.max())}")
-            chosen = a[torch.arange(len(f)), f].flatten(1).amax(1)     # the maximal response of each pair
+            chosen = a[torch.arange(len(f)), f].flatten(1).amax(1)  # the maximal response of each pair
             (grad,) = torch.autograd.grad(chosen.sum(), x)
             out.append(grad.detach())
     return torch.cat(out) if out else torch.zeros(0, *images.shape[1:])
@@ -194,7 +203,7 @@ def guided_saliency(D: Discriminator, images: torch.Tensor, layer: int, features
 
 def concentration(saliency: torch.Tensor, top_fraction: float = 0.1) -> np.ndarray:
     """Per map: the fraction of |saliency| mass (summed over channels) in its top `top_fraction` pixels."""
-    mag = saliency.abs().sum(1).flatten(1)                                   # N×(H·W)
+    mag = saliency.abs().sum(1).flatten(1)  # N×(H·W)
     k = max(1, int(round(top_fraction * mag.shape[1])))
     top = mag.topk(k, dim=1).values.sum(1)
     return (top / mag.sum(1).clamp_min(1e-30)).numpy()
@@ -220,7 +229,7 @@ def overlay(images: torch.Tensor, saliency: torch.Tensor, percentile: float = 99
     """Images in [-1, 1] (gray) with the maps' magnitude over them in red: where the feature looks."""
     mag = saliency.abs().mean(1, keepdim=True)
     mag = (mag / torch.quantile(mag.flatten(1), percentile / 100, dim=1).clamp_min(1e-30).view(-1, 1, 1, 1)).clamp(0, 1)
-    base = (images.mean(1, keepdim=True) + 1) / 2 * 0.7                          # dimmed gray, in [0, 0.7]
+    base = (images.mean(1, keepdim=True) + 1) / 2 * 0.7  # dimmed gray, in [0, 0.7]
     rgb = torch.cat([base + (1 - base) * mag, base * (1 - mag), base * (1 - mag)], 1)
     return rgb * 2 - 1
 
@@ -232,41 +241,43 @@ def _unit(images: torch.Tensor) -> torch.Tensor:
 @dataclasses.dataclass
 class FeatureStats:
     """One D (trained or random) over every feature of one layer."""
-    kl: list[float]                     # per feature: KL(top-k label mix ‖ prior), nats
-    best_share: list[float]             # per feature: the best class's share of the top-k
-    concentration: list[float]          # per feature: mean over its top images of the top-10 % saliency mass
-    kl_matched: list[float]             # per feature: KL of brightness-matched stand-ins for its top images
+
+    kl: list[float]  # per feature: KL(top-k label mix ‖ prior), nats
+    best_share: list[float]  # per feature: the best class's share of the top-k
+    concentration: list[float]  # per feature: mean over its top images of the top-10 % saliency mass
+    kl_matched: list[float]  # per feature: KL of brightness-matched stand-ins for its top images
     mean_kl: float
     mean_best_share: float
     mean_concentration: float
-    mean_kl_beyond_brightness: float    # mean over features of KL − brightness-matched KL
+    mean_kl_beyond_brightness: float  # mean over features of KL − brightness-matched KL
 
 
 @dataclasses.dataclass
 class ModelFeatures:
     """§6.2 for one model: trained D beside a random-init D, on the model's training data."""
+
     model: str
     dataset: str
     n_images: int
-    layer: int                          # resolved, 0-based
-    layer_shape: list[int]              # C, h, w
-    labels: list[str]                   # the classes (scenes) or attributes (faces)
-    prior: list[float]                  # share of each class (scenes) or of each attribute's "yes" (faces)
-    kl_chance: float                    # mean KL of top_k images drawn at random
+    layer: int  # resolved, 0-based
+    layer_shape: list[int]  # C, h, w
+    labels: list[str]  # the classes (scenes) or attributes (faces)
+    prior: list[float]  # share of each class (scenes) or of each attribute's "yes" (faces)
+    kl_chance: float  # mean KL of top_k images drawn at random
     trained: FeatureStats
     random: FeatureStats
-    kl_gain: float                      # trained mean KL / random mean KL
+    kl_gain: float  # trained mean KL / random mean KL
     selectivity_beyond_brightness: float  # trained − random mean (KL − brightness-matched KL), nats
-    concentration_gain: float           # trained mean saliency concentration / random's
-    bedroom_features: float | None      # scenes: fraction of features whose top-k are ≥ 2/3 bedrooms
-    boxes: dict | None                  # where annotated windows exist: saliency mass in the boxes, trained vs random
-    controls: dict                      # a second random D (another seed) against the random D: concentration
-                                        # gain, selectivity beyond brightness
+    concentration_gain: float  # trained mean saliency concentration / random's
+    bedroom_features: float | None  # scenes: fraction of features whose top-k are ≥ 2/3 bedrooms
+    boxes: dict | None  # where annotated windows exist: saliency mass in the boxes, trained vs random
+    controls: dict  # a second random D (another seed) against the random D: concentration
+    # gain, selectivity beyond brightness
     D: nn.Module = artifact()
     D_random: nn.Module = artifact()
     data: ImageData = artifact()
-    shown: dict = artifact()            # Figure 5's tensors: {"trained"|"random": (images, guided-backprop maps)}
-    gray: bool = artifact(False)        # gray data: maps shown as one gray channel
+    shown: dict = artifact()  # Figure 5's tensors: {"trained"|"random": (images, guided-backprop maps)}
+    gray: bool = artifact(False)  # gray data: maps shown as one gray channel
 
 
 @dataclasses.dataclass
@@ -289,18 +300,22 @@ class GuidedBackpropResult(Result):
                 f"(chance {m.kl_chance:.3f}); beyond what brightness-matched images give: "
                 f"{t.mean_kl_beyond_brightness:.3f} trained vs {r.mean_kl_beyond_brightness:.3f} random (difference "
                 f"{m.selectivity_beyond_brightness:+.3f}; two random inits: "
-                f"{m.controls['random_selectivity_beyond_brightness']:+.3f}).")
+                f"{m.controls['random_selectivity_beyond_brightness']:+.3f})."
+            )
             if m.boxes:
                 b = m.boxes
                 lines.append(
                     f"  In the hand-drawn window boxes ({b['samples']} samples, {b['features']} features, boxes "
                     f"{b['area']:.1%} of the image): {b['trained']:.1%} of the trained D's guided-backprop mass, "
-                    f"{b['random']:.1%} of a random D's ({b['random_other']:.1%} for a second random init).")
-        lines.append("\nWhere the trained D's maps are more concentrated than random filters' (and two random inits "
-                     "are not), its features pick out compact parts rather than diffuse texture. Whether they pick out "
-                     "*objects* is what the other two measures ask: top images more class-skewed than images of the "
-                     "same brightness (random conv features follow global brightness, which differs between kitchens, "
-                     "bedrooms and living rooms), and more of the map inside the window boxes than the boxes' area.")
+                    f"{b['random']:.1%} of a random D's ({b['random_other']:.1%} for a second random init)."
+                )
+        lines.append(
+            "\nWhere the trained D's maps are more concentrated than random filters' (and two random inits "
+            "are not), its features pick out compact parts rather than diffuse texture. Whether they pick out "
+            "*objects* is what the other two measures ask: top images more class-skewed than images of the "
+            "same brightness (random conv features follow global brightness, which differs between kitchens, "
+            "bedrooms and living rooms), and more of the map inside the window boxes than the boxes' area."
+        )
         return "\n".join(lines)
 
 
@@ -315,23 +330,31 @@ def top_images(D: Discriminator, images: torch.Tensor, layer: int, k: int, batch
     return distinct_top(responses(D, images, layer, batch_size), thumbnails(images), k)
 
 
-def feature_stats(D: Discriminator, data: ImageData, labels: np.ndarray, cfg: GuidedBackpropConfig
-                  ) -> tuple[FeatureStats, np.ndarray]:
+def feature_stats(
+    D: Discriminator, data: ImageData, labels: np.ndarray, cfg: GuidedBackpropConfig
+) -> tuple[FeatureStats, np.ndarray]:
     top = top_images(D, data.images, cfg.layer, cfg.top_k, cfg.batch_size)
     kl, best = selectivity(top, labels)
     matched = brightness_matched_kl(top, labels, data.images.float().mean((1, 2, 3)).numpy(), seed=cfg.random_seed)
-    pairs = top[:, :cfg.saliency_k]                                           # F×s
+    pairs = top[:, : cfg.saliency_k]  # F×s
     feats = np.repeat(np.arange(len(top)), pairs.shape[1])
     sal = guided_saliency(D, data.images[torch.from_numpy(pairs.reshape(-1))], cfg.layer, feats, cfg.batch_size)
     conc = concentration(sal, cfg.top_fraction).reshape(pairs.shape).mean(1)
-    return FeatureStats(kl=kl.tolist(), best_share=best.tolist(), concentration=conc.tolist(),
-                        kl_matched=matched.tolist(), mean_kl=float(kl.mean()), mean_best_share=float(best.mean()),
-                        mean_concentration=float(conc.mean()),
-                        mean_kl_beyond_brightness=float((kl - matched).mean())), top
+    return FeatureStats(
+        kl=kl.tolist(),
+        best_share=best.tolist(),
+        concentration=conc.tolist(),
+        kl_matched=matched.tolist(),
+        mean_kl=float(kl.mean()),
+        mean_best_share=float(best.mean()),
+        mean_concentration=float(conc.mean()),
+        mean_kl_beyond_brightness=float((kl - matched).mean()),
+    ), top
 
 
-def box_saliency(D: Discriminator, images: torch.Tensor, boxes: list[list], layer: int, features,
-                 batch_size: int = 128) -> tuple[float, float]:
+def box_saliency(
+    D: Discriminator, images: torch.Tensor, boxes: list[list], layer: int, features, batch_size: int = 128
+) -> tuple[float, float]:
     """(mean share of |guided-backprop| mass inside the images' boxes, mean share of the image the boxes
     cover) over every (feature, image) pair: each feature's maximal response on each annotated image. A
     feature that looks at the boxed objects puts more than their area's share of its map inside them."""
@@ -351,20 +374,21 @@ def _boxes(name: str, G, D, D_random, D_other, layer: int, cfg: GuidedBackpropCo
     `box_features` features drawn at random; None where the model has no window annotations."""
     from .annotations import load_annotations, sample_for_seed
     from .data import DataError
+
     try:
         ann = load_annotations(name)
     except DataError:
         return None
-    seeds = [int(k) for k, v in ann["samples"].items() if v][:cfg.box_samples]
+    seeds = [int(k) for k, v in ann["samples"].items() if v][: cfg.box_samples]
     images = sample_for_seed(G.float(), seeds)
     boxes = [ann["samples"][str(k)] for k in seeds]
     n_feat = D.layers[layer][0].out_channels
-    feats = np.sort(np.random.default_rng(cfg.random_seed).permutation(n_feat)[:cfg.box_features])
+    feats = np.sort(np.random.default_rng(cfg.random_seed).permutation(n_feat)[: cfg.box_features])
     out = dict(samples=len(seeds), features=len(feats))
     for kind, net in (("trained", D), ("random", D_random), ("random_other", D_other)):
         out[kind], out["area"] = box_saliency(net, images, boxes, layer, feats, cfg.batch_size)
     out["trained_over_random"] = out["trained"] / max(out["random"], 1e-12)
-    out["control"] = out["random_other"] / max(out["random"], 1e-12)    # a second random init over the first
+    out["control"] = out["random_other"] / max(out["random"], 1e-12)  # a second random init over the first
     return out
 
 
@@ -372,8 +396,9 @@ def measure_model(name: str, cfg: GuidedBackpropConfig) -> ModelFeatures:
     """§6.2 for one zoo model (or checkpoint): trained vs random D on the model's training data."""
     G, D, train_cfg = load_models(name)
     D = require_discriminator(D, name).float().to(memory_format=torch.contiguous_format).eval()
-    data = load_dataset(train_cfg.dataset, train_cfg.image_size, channels=train_cfg.channels, limit=cfg.limit,
-                        progress=False)
+    data = load_dataset(
+        train_cfg.dataset, train_cfg.image_size, channels=train_cfg.channels, limit=cfg.limit, progress=False
+    )
     labels, names = label_table(data, cfg.attributes)
     layer = resolve_layer(D, cfg.layer)
     D_random = random_discriminator(train_cfg, cfg.random_seed)
@@ -381,16 +406,18 @@ def measure_model(name: str, cfg: GuidedBackpropConfig) -> ModelFeatures:
     for kind, net in (("trained", D), ("random", D_random)):
         stats[kind], top = tops[kind] = feature_stats(net, data, labels, cfg)
         n_show = min(cfg.show_features, len(top))
-        idx = top[:n_show, :cfg.show_images]
+        idx = top[:n_show, : cfg.show_images]
         imgs = data.images[torch.from_numpy(idx.reshape(-1))]
         sal = guided_saliency(net, imgs, layer, np.repeat(np.arange(n_show), idx.shape[1]), cfg.batch_size)
         shown[kind] = (to_unit_range(imgs).view(*idx.shape, *imgs.shape[1:]), sal.view(*idx.shape, *imgs.shape[1:]))
     # The control: a second random init must not look more structured than the first.
     D_other = random_discriminator(train_cfg, cfg.random_seed + 1)
     other, _ = feature_stats(D_other, data, labels, cfg)
-    controls = dict(random_concentration_gain=other.mean_concentration / max(stats["random"].mean_concentration, 1e-12),
-                    random_selectivity_beyond_brightness=other.mean_kl_beyond_brightness
-                    - stats["random"].mean_kl_beyond_brightness)
+    controls = dict(
+        random_concentration_gain=other.mean_concentration / max(stats["random"].mean_concentration, 1e-12),
+        random_selectivity_beyond_brightness=other.mean_kl_beyond_brightness
+        - stats["random"].mean_kl_beyond_brightness,
+    )
     with torch.no_grad():
         shape = list(layer_output(D, to_unit_range(data.images[:1]), layer).shape[1:])
     prior = labels.mean(0)
@@ -400,14 +427,28 @@ def measure_model(name: str, cfg: GuidedBackpropConfig) -> ModelFeatures:
         bedroom = float((labels[tops["trained"][1]][:, :, 0, names.index("bedroom")].mean(1) >= 2 / 3).mean())
     t, r = stats["trained"], stats["random"]
     return ModelFeatures(
-        model=name, dataset=data.name, n_images=len(data), layer=layer, layer_shape=shape, labels=names,
+        model=name,
+        dataset=data.name,
+        n_images=len(data),
+        layer=layer,
+        layer_shape=shape,
+        labels=names,
         prior=(prior[0] if data.classes else prior[:, 1]).tolist(),
-        kl_chance=chance_kl(labels, cfg.top_k, 512, cfg.random_seed), trained=t, random=r,
+        kl_chance=chance_kl(labels, cfg.top_k, 512, cfg.random_seed),
+        trained=t,
+        random=r,
         kl_gain=t.mean_kl / max(r.mean_kl, 1e-12),
         selectivity_beyond_brightness=t.mean_kl_beyond_brightness - r.mean_kl_beyond_brightness,
-        concentration_gain=t.mean_concentration / max(r.mean_concentration, 1e-12), bedroom_features=bedroom,
-        boxes=_boxes(name, G, D, D_random, D_other, layer, cfg), controls=controls, D=D, D_random=D_random,
-        data=data, shown=shown, gray=is_gray(data.images))
+        concentration_gain=t.mean_concentration / max(r.mean_concentration, 1e-12),
+        bedroom_features=bedroom,
+        boxes=_boxes(name, G, D, D_random, D_other, layer, cfg),
+        controls=controls,
+        D=D,
+        D_random=D_random,
+        data=data,
+        shown=shown,
+        gray=is_gray(data.images),
+    )
 
 
 def run(cfg: GuidedBackpropConfig) -> GuidedBackpropResult:
@@ -420,8 +461,10 @@ def run(cfg: GuidedBackpropConfig) -> GuidedBackpropResult:
 # ---------------------------------------------------------------------------------------------
 # Figures
 
-def maps_row(images: torch.Tensor, saliency: torch.Tensor, gray: bool, percentile: float = 99.0,
-             over: bool = False) -> torch.Tensor:
+
+def maps_row(
+    images: torch.Tensor, saliency: torch.Tensor, gray: bool, percentile: float = 99.0, over: bool = False
+) -> torch.Tensor:
     """What Figure 5 draws under a feature's top images (in [-1, 1]): their maps, robustly scaled (gray for
     gray data), or with `over` the maps' magnitude in red over the images."""
     if over:
@@ -434,22 +477,29 @@ def figure5(m: ModelFeatures, percentile: float = 99.0, over: bool = False):
     """Figure 5 for one model: per feature, its top images over their guided-backprop maps; the
     random filter baseline on the left, the trained D on the right (as in the paper)."""
     n_feat = m.shown["trained"][0].shape[0]
-    fig, axes = plt.subplots(n_feat, 2, figsize=(2 * 1.1 * m.shown["trained"][0].shape[1] + 1, 2.3 * n_feat),
-                             squeeze=False)
+    fig, axes = plt.subplots(
+        n_feat, 2, figsize=(2 * 1.1 * m.shown["trained"][0].shape[1] + 1, 2.3 * n_feat), squeeze=False
+    )
     for col, kind in enumerate(("random", "trained")):
         imgs, sal = m.shown[kind]
         for f in range(n_feat):
             ax = axes[f, col]
-            ax.imshow(grid_image(torch.cat([imgs[f], maps_row(imgs[f], sal[f], m.gray, percentile, over)]),
-                                 nrow=imgs.shape[1]))
+            ax.imshow(
+                grid_image(
+                    torch.cat([imgs[f], maps_row(imgs[f], sal[f], m.gray, percentile, over)]), nrow=imgs.shape[1]
+                )
+            )
             ax.set_xticks([])
             ax.set_yticks([])
             if col == 0:
                 ax.set_ylabel(f"feature {f}")
-        axes[0, col].set_title(f"{'random filters' if kind == 'random' else 'trained D'}\n"
-                               f"top images / guided backprop{' (overlay)' if over else ''}")
-    fig.suptitle(f"{m.model}: D's conv layer {m.layer} ({'×'.join(map(str, m.layer_shape))}), "
-                 f"the first {n_feat} features", y=1.0)
+        axes[0, col].set_title(
+            f"{'random filters' if kind == 'random' else 'trained D'}\n"
+            f"top images / guided backprop{' (overlay)' if over else ''}"
+        )
+    fig.suptitle(
+        f"{m.model}: D's conv layer {m.layer} ({'×'.join(map(str, m.layer_shape))}), the first {n_feat} features", y=1.0
+    )
     fig.tight_layout()
     return fig
 
@@ -461,21 +511,22 @@ def selectivity_figure(result: GuidedBackpropResult):
     fig, axes = plt.subplots(len(names), 2, figsize=(10, 3.2 * len(names)), squeeze=False)
     for row, name in enumerate(names):
         m = result.models[name]
-        for col, (key, label) in enumerate((("kl", "KL(top-k label mix ‖ prior), nats"),
-                                            ("concentration", "saliency mass in the top 10 % of pixels"))):
+        for col, (key, label) in enumerate(
+            (("kl", "KL(top-k label mix ‖ prior), nats"), ("concentration", "saliency mass in the top 10 % of pixels"))
+        ):
             ax = axes[row, col]
             values = [getattr(m.random, key), getattr(m.trained, key)]
             hi = max(max(v) for v in values)
             bins = np.linspace(min(min(v) for v in values), hi if hi > 0 else 1, 30)
             for v, kind, color in zip(values, ("random", "trained"), ("tab:gray", "tab:blue")):
-                ax.hist(v, bins=bins, alpha=0.6, color=color,
-                        label=f"{kind} D (mean {np.mean(v):.3f})")
+                ax.hist(v, bins=bins, alpha=0.6, color=color, label=f"{kind} D (mean {np.mean(v):.3f})")
             if key == "kl":
                 ax.axvline(m.kl_chance, color="k", ls="--", lw=1, label=f"random top-k ({m.kl_chance:.3f})")
             ax.set_xlabel(label)
             ax.set_ylabel("features")
-            ax.set_title(f"{name}: {m.layer_shape[0]} features of layer {m.layer}, labels {', '.join(m.labels)}",
-                         fontsize=9)
+            ax.set_title(
+                f"{name}: {m.layer_shape[0]} features of layer {m.layer}, labels {', '.join(m.labels)}", fontsize=9
+            )
             ax.legend(fontsize=8)
     fig.tight_layout()
     return fig
@@ -483,22 +534,33 @@ def selectivity_figure(result: GuidedBackpropResult):
 
 def summary_table(result: GuidedBackpropResult) -> str:
     """One line per model: the summary numbers, trained vs random."""
-    rows = ["| model | layer | features | images | mean KL trained / random / chance | KL beyond brightness trained / "
-            "random | saliency top-10 % trained / random | in window boxes trained / random / area |",
-            "|---|---|---|---|---|---|---|---|"]
+    rows = [
+        "| model | layer | features | images | mean KL trained / random / chance | KL beyond brightness trained / "
+        "random | saliency top-10 % trained / random | in window boxes trained / random / area |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for name, m in result.models.items():
         b = m.boxes
         boxes = f"{b['trained']:.3f} / {b['random']:.3f} / {b['area']:.3f}" if b else "no annotations"
-        rows.append(f"| {name} | {m.layer} | {m.layer_shape[0]} | {m.n_images} | {m.trained.mean_kl:.3f} / "
-                    f"{m.random.mean_kl:.3f} / {m.kl_chance:.3f} | {m.trained.mean_kl_beyond_brightness:.3f} / "
-                    f"{m.random.mean_kl_beyond_brightness:.3f} | {m.trained.mean_concentration:.3f} / "
-                    f"{m.random.mean_concentration:.3f} | {boxes} |")
+        rows.append(
+            f"| {name} | {m.layer} | {m.layer_shape[0]} | {m.n_images} | {m.trained.mean_kl:.3f} / "
+            f"{m.random.mean_kl:.3f} / {m.kl_chance:.3f} | {m.trained.mean_kl_beyond_brightness:.3f} / "
+            f"{m.random.mean_kl_beyond_brightness:.3f} | {m.trained.mean_concentration:.3f} / "
+            f"{m.random.mean_concentration:.3f} | {boxes} |"
+        )
     return "\n".join(rows)
 
 
-def feature_view(D: Discriminator, data: ImageData, layer: int, feature: int, k: int = 6,
-                 cache: dict | None = None, percentile: float = 99.0, over: bool = False
-                 ) -> tuple[torch.Tensor, torch.Tensor]:
+def feature_view(
+    D: Discriminator,
+    data: ImageData,
+    layer: int,
+    feature: int,
+    k: int = 6,
+    cache: dict | None = None,
+    percentile: float = 99.0,
+    over: bool = False,
+) -> tuple[torch.Tensor, torch.Tensor]:
     """The widget's callback: a feature's top k distinct images (in [-1, 1]) and their guided-backprop maps
     (as `maps_row` draws them). `cache` keeps each layer's responses (keyed by (id(D), layer)) between calls."""
     key = (id(D), resolve_layer(D, layer))
@@ -510,7 +572,7 @@ def feature_view(D: Discriminator, data: ImageData, layer: int, feature: int, k:
         r = cache[key]
     if not 0 <= feature < r.shape[1]:
         raise ValueError(f"feature must be in 0..{r.shape[1] - 1} at layer {layer}, got {feature}")
-    idx = torch.from_numpy(distinct_top(r[:, feature:feature + 1], thumbnails(data.images), k)[0])
+    idx = torch.from_numpy(distinct_top(r[:, feature : feature + 1], thumbnails(data.images), k)[0])
     imgs = to_unit_range(data.images[idx])
     sal = guided_saliency(D, data.images[idx], layer, [feature] * len(idx))
     return imgs, maps_row(imgs, sal, is_gray(data.images), percentile, over)
@@ -520,4 +582,3 @@ def n_features(D: Discriminator, layer: int) -> int:
     """Channels of D's conv layer `layer`."""
     conv = D.layers[resolve_layer(D, layer)][0]
     return conv.out_channels
-

@@ -34,16 +34,16 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-BN_EPS = 1e-3                 # TensorFlow's batch norm epsilon in this graph
+BN_EPS = 1e-3  # TensorFlow's batch norm epsilon in this graph
 FEATURE_DIM = 2048
-PREFIX = "net.layers."        # where the layers sit in the TorchScript's state_dict
+PREFIX = "net.layers."  # where the layers sit in the TorchScript's state_dict
 
 
 class ConvReLU(nn.Conv2d):
     """One TensorFlow layer: conv → batch norm (folded into weight and bias) → ReLU."""
 
     def forward(self, x):
-        return F.relu(super().forward(x), inplace=True)     # in place: one pass less over memory
+        return F.relu(super().forward(x), inplace=True)  # in place: one pass less over memory
 
 
 def _named(**layers) -> nn.Sequential:
@@ -62,8 +62,9 @@ class InceptionA(nn.Module):
         super().__init__()
         self.conv = ConvReLU(cin, 64, 1)
         self.tower = _named(conv=ConvReLU(cin, 48, 1), conv_1=ConvReLU(48, 64, 5, padding=2))
-        self.tower_1 = _named(conv=ConvReLU(cin, 64, 1), conv_1=ConvReLU(64, 96, 3, padding=1),
-                              conv_2=ConvReLU(96, 96, 3, padding=1))
+        self.tower_1 = _named(
+            conv=ConvReLU(cin, 64, 1), conv_1=ConvReLU(64, 96, 3, padding=1), conv_2=ConvReLU(96, 96, 3, padding=1)
+        )
         self.tower_2 = _named(pool=_avg_pool(), conv=ConvReLU(cin, pool_features, 1))
 
     def forward(self, x):
@@ -76,8 +77,9 @@ class InceptionB(nn.Module):
     def __init__(self, cin: int):
         super().__init__()
         self.conv = ConvReLU(cin, 384, 3, stride=2)
-        self.tower = _named(conv=ConvReLU(cin, 64, 1), conv_1=ConvReLU(64, 96, 3, padding=1),
-                            conv_2=ConvReLU(96, 96, 3, stride=2))
+        self.tower = _named(
+            conv=ConvReLU(cin, 64, 1), conv_1=ConvReLU(64, 96, 3, padding=1), conv_2=ConvReLU(96, 96, 3, stride=2)
+        )
 
     def forward(self, x):
         return torch.cat([self.conv(x), self.tower(x), F.max_pool2d(x, 3, 2)], 1)
@@ -91,8 +93,13 @@ class InceptionC(nn.Module):
         row, col = dict(kernel_size=(1, 7), padding=(0, 3)), dict(kernel_size=(7, 1), padding=(3, 0))
         self.conv = ConvReLU(cin, 192, 1)
         self.tower = _named(conv=ConvReLU(cin, c7, 1), conv_1=ConvReLU(c7, c7, **row), conv_2=ConvReLU(c7, 192, **col))
-        self.tower_1 = _named(conv=ConvReLU(cin, c7, 1), conv_1=ConvReLU(c7, c7, **col), conv_2=ConvReLU(c7, c7, **row),
-                              conv_3=ConvReLU(c7, c7, **col), conv_4=ConvReLU(c7, 192, **row))
+        self.tower_1 = _named(
+            conv=ConvReLU(cin, c7, 1),
+            conv_1=ConvReLU(c7, c7, **col),
+            conv_2=ConvReLU(c7, c7, **row),
+            conv_3=ConvReLU(c7, c7, **col),
+            conv_4=ConvReLU(c7, 192, **row),
+        )
         self.tower_2 = _named(pool=_avg_pool(), conv=ConvReLU(cin, 192, 1))
 
     def forward(self, x):
@@ -105,9 +112,12 @@ class InceptionD(nn.Module):
     def __init__(self, cin: int):
         super().__init__()
         self.tower = _named(conv=ConvReLU(cin, 192, 1), conv_1=ConvReLU(192, 320, 3, stride=2))
-        self.tower_1 = _named(conv=ConvReLU(cin, 192, 1), conv_1=ConvReLU(192, 192, (1, 7), padding=(0, 3)),
-                              conv_2=ConvReLU(192, 192, (7, 1), padding=(3, 0)),
-                              conv_3=ConvReLU(192, 192, 3, stride=2))
+        self.tower_1 = _named(
+            conv=ConvReLU(cin, 192, 1),
+            conv_1=ConvReLU(192, 192, (1, 7), padding=(0, 3)),
+            conv_2=ConvReLU(192, 192, (7, 1), padding=(3, 0)),
+            conv_3=ConvReLU(192, 192, 3, stride=2),
+        )
 
     def forward(self, x):
         return torch.cat([self.tower(x), self.tower_1(x), F.max_pool2d(x, 3, 2)], 1)
@@ -133,8 +143,17 @@ class InceptionE(nn.Module):
     def forward(self, x):
         t, b = self.tower_conv(x), self.tower_1_conv_1(self.tower_1_conv(x))
         pool = F.max_pool2d(x, 3, 1, 1) if self.max_pool else F.avg_pool2d(x, 3, 1, 1, count_include_pad=False)
-        return torch.cat([self.conv(x), self.tower_mixed_conv(t), self.tower_mixed_conv_1(t), self.tower_1_mixed_conv(b),
-                          self.tower_1_mixed_conv_1(b), self.tower_2_conv(pool)], 1)
+        return torch.cat(
+            [
+                self.conv(x),
+                self.tower_mixed_conv(t),
+                self.tower_mixed_conv_1(t),
+                self.tower_1_mixed_conv(b),
+                self.tower_1_mixed_conv_1(b),
+                self.tower_2_conv(pool),
+            ],
+            1,
+        )
 
 
 class InceptionV3(nn.Module):
@@ -142,31 +161,42 @@ class InceptionV3(nn.Module):
 
     def __init__(self):
         super().__init__()
-        self.conv = ConvReLU(3, 32, 3, stride=2)                # 299 → 149
-        self.conv_1 = ConvReLU(32, 32, 3)                       # 149 → 147
-        self.conv_2 = ConvReLU(32, 64, 3, padding=1)            # 147; max pool → 73
-        self.conv_3 = ConvReLU(64, 80, 1)                       # 73
-        self.conv_4 = ConvReLU(80, 192, 3)                      # 73 → 71; max pool → 35
+        self.conv = ConvReLU(3, 32, 3, stride=2)  # 299 → 149
+        self.conv_1 = ConvReLU(32, 32, 3)  # 149 → 147
+        self.conv_2 = ConvReLU(32, 64, 3, padding=1)  # 147; max pool → 73
+        self.conv_3 = ConvReLU(64, 80, 1)  # 73
+        self.conv_4 = ConvReLU(80, 192, 3)  # 73 → 71; max pool → 35
         self.mixed, self.mixed_1, self.mixed_2 = InceptionA(192, 32), InceptionA(256, 64), InceptionA(288, 64)
-        self.mixed_3 = InceptionB(288)                          # 35 → 17, 768 channels
+        self.mixed_3 = InceptionB(288)  # 35 → 17, 768 channels
         self.mixed_4, self.mixed_5 = InceptionC(768, 128), InceptionC(768, 160)
         self.mixed_6, self.mixed_7 = InceptionC(768, 160), InceptionC(768, 192)
-        self.mixed_8 = InceptionD(768)                          # 17 → 8, 1280 channels
+        self.mixed_8 = InceptionD(768)  # 17 → 8, 1280 channels
         self.mixed_9, self.mixed_10 = InceptionE(1280, max_pool=False), InceptionE(2048, max_pool=True)
 
     def forward(self, x):
         x = F.max_pool2d(self.conv_2(self.conv_1(self.conv(x))), 3, 2)
         x = F.max_pool2d(self.conv_4(self.conv_3(x)), 3, 2)
-        for block in (self.mixed, self.mixed_1, self.mixed_2, self.mixed_3, self.mixed_4, self.mixed_5,
-                      self.mixed_6, self.mixed_7, self.mixed_8, self.mixed_9, self.mixed_10):
+        for block in (
+            self.mixed,
+            self.mixed_1,
+            self.mixed_2,
+            self.mixed_3,
+            self.mixed_4,
+            self.mixed_5,
+            self.mixed_6,
+            self.mixed_7,
+            self.mixed_8,
+            self.mixed_9,
+            self.mixed_10,
+        ):
             x = block(x)
-        return F.avg_pool2d(x, 8).flatten(1)                   # 8×8×2048 → 2048 (pool3)
+        return F.avg_pool2d(x, 8).flatten(1)  # 8×8×2048 → 2048 (pool3)
 
 
 def from_state_dict(state: dict[str, torch.Tensor], *, channels_last: bool = True) -> InceptionV3:
     """The network with the TorchScript's weights (its `state_dict()`: per layer `weight`, `beta`,
     `mean`, `var`, any float dtype), batch norm folded, in eval mode; fp32."""
-    layers = {k[len(PREFIX):].rsplit(".", 1)[0] for k in state if k.startswith(PREFIX)}
+    layers = {k[len(PREFIX) :].rsplit(".", 1)[0] for k in state if k.startswith(PREFIX)}
     model, used = InceptionV3(), set()
 
     def folded(name: str) -> tuple[torch.Tensor, torch.Tensor]:
@@ -182,7 +212,7 @@ def from_state_dict(state: dict[str, torch.Tensor], *, channels_last: bool = Tru
                     w, b = folded(name)
                     module.weight.copy_(w)
                     module.bias.copy_(b)
-    except (KeyError, RuntimeError) as e:      # a missing layer, or a shape that does not fit
+    except (KeyError, RuntimeError) as e:  # a missing layer, or a shape that does not fit
         raise ValueError(f"not the weights of Inception-v3 2015-12-05 (FID): {e}") from None
     if used != layers:
         raise ValueError(f"not the weights of Inception-v3 2015-12-05 (FID): layers {sorted(layers ^ used)[:4]} …")
@@ -190,8 +220,9 @@ def from_state_dict(state: dict[str, torch.Tensor], *, channels_last: bool = Tru
     return model.to(memory_format=torch.channels_last) if channels_last else model
 
 
-def save_weights(state: dict[str, torch.Tensor], path: str | Path, dtype: torch.dtype = torch.float32,
-                 **info: float | str) -> Path:
+def save_weights(
+    state: dict[str, torch.Tensor], path: str | Path, dtype: torch.dtype = torch.float32, **info: float | str
+) -> Path:
     """The TorchScript's state_dict as a plain file (`torch.save`), float tensors in `dtype` (fp16
     halves it to ~45 MB), with `info` beside it (e.g. the copy's measured feature error)."""
     path = Path(path)
@@ -207,7 +238,7 @@ def load_weights(path: str | Path) -> tuple[dict[str, torch.Tensor], dict]:
         saved = torch.load(Path(path), map_location="cpu", weights_only=True)
     except FileNotFoundError:
         raise ValueError(f"no Inception weights file at {path}") from None
-    except Exception as e:                     # noqa: BLE001 — a damaged or foreign file: one clear line
+    except Exception as e:  # noqa: BLE001 — a damaged or foreign file: one clear line
         raise ValueError(f"{path} is not an Inception weights file (inception.save_weights): {e}") from None
     if not isinstance(saved, dict) or not isinstance(saved.get("inception_v3_2015_12_05"), dict):
         raise ValueError(f"{path} is not an Inception weights file (inception.save_weights)")

@@ -59,8 +59,10 @@ METHODS = ("trained", "crossfade", "untrained", "memorizer")
 @dataclasses.dataclass
 class LatentWalkConfig(Config):
     """§6.1's walks: the figure (`points`, `steps`) and the smoothness measurement (`n_walks`, …)."""
-    models: tuple[str, ...] = option(("zoo:scenes64", "zoo:celeba64"), "the generators to walk: zoo:NAME or a "
-                                                                       "checkpoint path")
+
+    models: tuple[str, ...] = option(
+        ("zoo:scenes64", "zoo:celeba64"), "the generators to walk: zoo:NAME or a checkpoint path"
+    )
     points: int = option(9, "random points per walk in the figure (Figure 4: 'a series of 9 random points')", min=2)
     steps: int = option(8, "frames per segment between two points in the figure", min=1)
     mode: str = option("linear", "linear (the paper) or spherical interpolation", choices=("linear", "spherical"))
@@ -120,7 +122,7 @@ def untrained_generator(train_cfg: TrainConfig, seed: int = 0, n_stats: int = 51
     U, _ = build_models(train_cfg, seed=seed)
     for m in U.modules():
         if isinstance(m, torch.nn.BatchNorm2d):
-            m.momentum = None          # a cumulative average over the batches below
+            m.momentum = None  # a cumulative average over the batches below
     U.train()
     gen = torch.Generator().manual_seed(seed + 1)
     for _ in range(max(1, n_stats // 128)):
@@ -145,84 +147,106 @@ def nearest(images: torch.Tensor, bank: torch.Tensor, batch_size: int = 256) -> 
     uint8) in pixels: the memorizing generator's choice."""
     b = bank.flatten(1).float().div_(127.5).sub_(1)
     b2 = (b * b).sum(1)
-    return torch.cat([torch.addmm(b2, x.flatten(1), b.T, alpha=-2).argmin(1)
-                      for x in images.split(batch_size)])
+    return torch.cat([torch.addmm(b2, x.flatten(1), b.T, alpha=-2).argmin(1) for x in images.split(batch_size)])
 
 
 def spread(values) -> dict:
     """Median and quartiles (and the extremes) of a list of numbers (NaN, a walk that did not move, left out)."""
     v = np.asarray(values, dtype=float)
     v = v[~np.isnan(v)]
-    return dict(median=float(np.median(v)), q25=float(np.quantile(v, 0.25)), q75=float(np.quantile(v, 0.75)),
-                min=float(v.min()), max=float(v.max()), n=int(len(v)))
+    return dict(
+        median=float(np.median(v)),
+        q25=float(np.quantile(v, 0.25)),
+        q75=float(np.quantile(v, 0.75)),
+        min=float(v.min()),
+        max=float(v.max()),
+        n=int(len(v)),
+    )
 
 
 @dataclasses.dataclass
 class ModelWalks:
     """One model's measurement: per method, each walk's largest/mean step (`evenness`) and its steps."""
+
     model: str
     dataset: str
-    ratio: dict[str, list[float]]            # method → one largest/mean step ratio per walk
-    summary: dict[str, dict]                 # method → spread(ratio)
-    jumpiness: dict[str, float]              # method → its median ratio / the cross-fade's (1: as even)
-    median_step: dict[str, float]            # method → median step size (Inception units) over all walks
-    steps: dict[str, list[list[float]]]      # method → per walk, the consecutive-frame distances
+    ratio: dict[str, list[float]]  # method → one largest/mean step ratio per walk
+    summary: dict[str, dict]  # method → spread(ratio)
+    jumpiness: dict[str, float]  # method → its median ratio / the cross-fade's (1: as even)
+    median_step: dict[str, float]  # method → median step size (Inception units) over all walks
+    steps: dict[str, list[list[float]]]  # method → per walk, the consecutive-frame distances
 
 
-def measure(G: Generator, U: Generator, cfg: LatentWalkConfig, bank: torch.Tensor, name: str = "",
-            dataset: str = "") -> ModelWalks:
+def measure(
+    G: Generator, U: Generator, cfg: LatentWalkConfig, bank: torch.Tensor, name: str = "", dataset: str = ""
+) -> ModelWalks:
     """§6.1's smoothness: `cfg.n_walks` walks through `cfg.measure_points` random points, rendered by
     G, by the untrained U, as a pixel cross-fade of G's frames at the points, and by the memorizer
     (the image of `bank`, uint8 training images, nearest to each of G's frames), in Inception space."""
     frames_per_walk = (cfg.measure_points - 1) * cfg.measure_steps + 1
-    gen = torch.Generator().manual_seed(cfg.seed + 1000)          # apart from the figure's points
+    gen = torch.Generator().manual_seed(cfg.seed + 1000)  # apart from the figure's points
     points = [sample_z(cfg.measure_points, G.nz, gen) for _ in range(cfg.n_walks)]
     zs = torch.cat([walk(p, cfg.measure_steps, cfg.mode) for p in points])
     trained = render(G, zs)
     untrained = render(U, zs)
-    at_points = trained.view(cfg.n_walks, frames_per_walk, *trained.shape[1:])[:, ::cfg.measure_steps]
+    at_points = trained.view(cfg.n_walks, frames_per_walk, *trained.shape[1:])[:, :: cfg.measure_steps]
     faded = torch.cat([crossfade(p, cfg.measure_steps) for p in at_points])
     # The cross-fade's frames at the points are G's own: only its in-between frames are new.
     inside = torch.ones(frames_per_walk, dtype=torch.bool)
-    inside[::cfg.measure_steps] = False
+    inside[:: cfg.measure_steps] = False
     inside = inside.repeat(cfg.n_walks)
     # The memorizer's frames are training images, few of them distinct: each is read once.
     chosen = nearest(trained, bank)
     distinct, which = chosen.unique(return_inverse=True)
-    feats = inception_features(torch.cat([trained, untrained, faded[inside], bank[distinct].float() / 127.5 - 1]),
-                               batch_size=cfg.batch_size)
+    feats = inception_features(
+        torch.cat([trained, untrained, faded[inside], bank[distinct].float() / 127.5 - 1]), batch_size=cfg.batch_size
+    )
     n, n_faded = len(trained), int(inside.sum())
-    f = {"trained": feats[:n], "untrained": feats[n:2 * n], "crossfade": feats[:n].copy(),
-         "memorizer": feats[2 * n + n_faded:][which.numpy()]}
-    f["crossfade"][inside.numpy()] = feats[2 * n:2 * n + n_faded]
+    f = {
+        "trained": feats[:n],
+        "untrained": feats[n : 2 * n],
+        "crossfade": feats[:n].copy(),
+        "memorizer": feats[2 * n + n_faded :][which.numpy()],
+    }
+    f["crossfade"][inside.numpy()] = feats[2 * n : 2 * n + n_faded]
     ratio, steps = {}, {}
     for method in METHODS:
         per_walk = f[method].reshape(cfg.n_walks, frames_per_walk, -1)
         steps[method] = [step_sizes(w).tolist() for w in per_walk]
         ratio[method] = [evenness(np.asarray(s)) for s in steps[method]]
     median = {m: float(np.nanmedian(r)) for m, r in ratio.items()}
-    return ModelWalks(model=name, dataset=dataset, ratio=ratio, summary={m: spread(r) for m, r in ratio.items()},
-                      jumpiness={m: median[m] / median["crossfade"] for m in METHODS},
-                      median_step={m: float(np.median(np.concatenate(steps[m]))) for m in METHODS}, steps=steps)
+    return ModelWalks(
+        model=name,
+        dataset=dataset,
+        ratio=ratio,
+        summary={m: spread(r) for m, r in ratio.items()},
+        jumpiness={m: median[m] / median["crossfade"] for m in METHODS},
+        median_step={m: float(np.median(np.concatenate(steps[m]))) for m in METHODS},
+        steps=steps,
+    )
 
 
 @dataclasses.dataclass
 class LatentWalkResult(Result):
     """Saved as build/PROFILE/results/04_latent_walk.json. `claims.py` reads
     "walks.MODEL.jumpiness.trained" and, as its control, "walks.MODEL.jumpiness.memorizer"."""
+
     config: LatentWalkConfig
-    walks: dict[str, ModelWalks]                   # model name → its measurement
+    walks: dict[str, ModelWalks]  # model name → its measurement
     seconds: dict[str, float]
-    figure_frames: dict = artifact()               # model name → frames of Figure 4's walk
-    generators: dict = artifact()                  # model name → G
+    figure_frames: dict = artifact()  # model name → frames of Figure 4's walk
+    generators: dict = artifact()  # model name → G
 
     def table(self) -> str:
         """Markdown: the largest/mean step per model and method, median [quartiles] over walks,
         and the jumpiness (median ratio over the cross-fade's)."""
         rows = ["| model | walks | " + " | ".join(METHODS) + " |", "|---|---|" + "---|" * len(METHODS)]
         for name, w in self.walks.items():
-            cells = [f"{w.summary[m]['median']:.2f} [{w.summary[m]['q25']:.2f}–{w.summary[m]['q75']:.2f}]; "
-                     f"jumpiness {w.jumpiness[m]:.2f}" for m in METHODS]
+            cells = [
+                f"{w.summary[m]['median']:.2f} [{w.summary[m]['q25']:.2f}–{w.summary[m]['q75']:.2f}]; "
+                f"jumpiness {w.jumpiness[m]:.2f}"
+                for m in METHODS
+            ]
             rows.append(f"| {name} | {w.summary['trained']['n']} | " + " | ".join(cells) + " |")
         return "\n".join(rows)
 
@@ -231,10 +255,12 @@ class LatentWalkResult(Result):
         lines = []
         for name, w in self.walks.items():
             j = w.jumpiness
-            lines.append(f"- **{name}** ({w.summary['trained']['n']} walks): the trained G's walks are "
-                         f"{j['trained']:.2f}× as jumpy as a pixel cross-fade between the same frames, the untrained "
-                         f"G's {j['untrained']:.2f}×, the memorizing G's {j['memorizer']:.2f}× (median largest/mean step {w.summary['trained']['median']:.2f}, {w.summary['crossfade']['median']:.2f}, "
-                         f"{w.summary['untrained']['median']:.2f}, {w.summary['memorizer']['median']:.2f}).")
+            lines.append(
+                f"- **{name}** ({w.summary['trained']['n']} walks): the trained G's walks are "
+                f"{j['trained']:.2f}× as jumpy as a pixel cross-fade between the same frames, the untrained "
+                f"G's {j['untrained']:.2f}×, the memorizing G's {j['memorizer']:.2f}× (median largest/mean step {w.summary['trained']['median']:.2f}, {w.summary['crossfade']['median']:.2f}, "
+                f"{w.summary['untrained']['median']:.2f}, {w.summary['memorizer']['median']:.2f})."
+            )
         return "\n".join(lines)
 
 
@@ -246,8 +272,9 @@ def run(cfg: LatentWalkConfig) -> LatentWalkResult:
         G, _, train_cfg = load_models(model)
         gens[name] = G
         frames[name] = render(G, walk(seed_points(cfg.points, G.nz, cfg.seed), cfg.steps, cfg.mode))
-        bank = load_dataset(train_cfg.dataset, G.image_size, split=train_cfg.split, channels=G.channels,
-                            limit=cfg.memorized).images
+        bank = load_dataset(
+            train_cfg.dataset, G.image_size, split=train_cfg.split, channels=G.channels, limit=cfg.memorized
+        ).images
         walks[name] = measure(G, untrained_generator(train_cfg, cfg.seed), cfg, bank, name, train_cfg.dataset)
         seconds[name] = time.perf_counter() - start
     return LatentWalkResult(config=cfg, walks=walks, seconds=seconds, figure_frames=frames, generators=gens)
@@ -256,13 +283,15 @@ def run(cfg: LatentWalkConfig) -> LatentWalkResult:
 # ---------------------------------------------------------------------------------------------
 # Figures
 
+
 def walk_figure(frames: torch.Tensor, steps: int, title: str = ""):
     """Figure 4: one row per segment of the walk (each row ends where the next begins)."""
     import matplotlib.pyplot as plt
 
     from .figures import grid_image
+
     n_seg = (len(frames) - 1) // steps
-    rows = torch.cat([frames[i * steps:i * steps + steps + 1] for i in range(n_seg)])
+    rows = torch.cat([frames[i * steps : i * steps + steps + 1] for i in range(n_seg)])
     fig, ax = plt.subplots(figsize=(1.0 * (steps + 1), 1.0 * n_seg + 0.4))
     ax.imshow(grid_image(rows, nrow=steps + 1))
     ax.set_title(title, fontsize=10)
@@ -277,14 +306,20 @@ def smoothness_figure(result: LatentWalkResult):
     import matplotlib.pyplot as plt
 
     from .figures import readable_labels
+
     fig, (ax, ax2) = plt.subplots(1, 2, figsize=(13, 3.8))
     names = list(result.walks)
     width = 0.8 / len(METHODS)
     for j, method in enumerate(METHODS):
         pos = np.arange(len(names)) + j * width
-        ax.boxplot([[r for r in result.walks[n].ratio[method] if r == r] for n in names], positions=pos,
-                   widths=width * 0.8, patch_artist=True, boxprops=dict(facecolor=f"C{j}", alpha=0.6),
-                   medianprops=dict(color="k"))
+        ax.boxplot(
+            [[r for r in result.walks[n].ratio[method] if r == r] for n in names],
+            positions=pos,
+            widths=width * 0.8,
+            patch_artist=True,
+            boxprops=dict(facecolor=f"C{j}", alpha=0.6),
+            medianprops=dict(color="k"),
+        )
         ax.plot([], [], color=f"C{j}", lw=6, alpha=0.6, label=method)
     ax.axhline(1, color="0.5", lw=0.8, ls="--")
     ax.set_yscale("log")

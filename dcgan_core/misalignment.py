@@ -46,21 +46,22 @@ from .data import DataError, cache_root, load_dataset
 from .files import read_json, write_json
 
 CASCADE = "haarcascade_frontalface_default.xml"
-_CACHE_VERSION = 1          # bump when the measurement changes: cached measurements are keyed by it
+_CACHE_VERSION = 1  # bump when the measurement changes: cached measurements are keyed by it
 
 
 @dataclasses.dataclass
 class Misalignment:
     """How far a face detector's crop moves about the aligned face (the jitter's amounts)."""
-    shift_x: float                 # std of the box centre's x, as a fraction of the box's size
-    shift_y: float                 # … and of its y
-    log_scale: float               # std of log(box size)
-    roll_max: float                # degrees: the largest roll at which the detector finds most faces
-    face_fraction: float           # median box size / image size (converts shifts to image pixels)
-    faces: int                     # faces the detector ran on
-    detected: int                  # … and found a face in (upright)
-    roll_rates: dict[str, float]   # "k": fraction found, the lower of +k and −k degrees
-    source: str                    # what was measured, in words
+
+    shift_x: float  # std of the box centre's x, as a fraction of the box's size
+    shift_y: float  # … and of its y
+    log_scale: float  # std of log(box size)
+    roll_max: float  # degrees: the largest roll at which the detector finds most faces
+    face_fraction: float  # median box size / image size (converts shifts to image pixels)
+    faces: int  # faces the detector ran on
+    detected: int  # … and found a face in (upright)
+    roll_rates: dict[str, float]  # "k": fraction found, the lower of +k and −k degrees
+    source: str  # what was measured, in words
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -69,9 +70,12 @@ class Misalignment:
 def _cascade():
     """The detector; a `DataError` (one line at the CLI) where this OpenCV lacks it."""
     import cv2
+
     if not hasattr(cv2, "CascadeClassifier"):
-        raise DataError(f"OpenCV {cv2.__version__} has no Haar cascades (they left the main package in OpenCV 5): "
-                        f"pip install 'opencv-python<5' (pyproject.toml lists it)")
+        raise DataError(
+            f"OpenCV {cv2.__version__} has no Haar cascades (they left the main package in OpenCV 5): "
+            f"pip install 'opencv-python<5' (pyproject.toml lists it)"
+        )
     cascade = cv2.CascadeClassifier(str(Path(cv2.data.haarcascades) / CASCADE))
     if cascade.empty():
         raise DataError(f"OpenCV {cv2.__version__} could not load {CASCADE} from {cv2.data.haarcascades}")
@@ -81,6 +85,7 @@ def _cascade():
 def detect(gray: list[np.ndarray], cascade=None) -> np.ndarray:
     """The largest face box (x, y, w, h) per grayscale image, NaN where none is found (N×4)."""
     import cv2  # noqa: F401  (the cascade's module)
+
     cascade = cascade or _cascade()
     out = np.full((len(gray), 4), np.nan)
     for i, g in enumerate(gray):
@@ -96,11 +101,13 @@ def detect(gray: list[np.ndarray], cascade=None) -> np.ndarray:
 def _gray(images: torch.Tensor) -> list[np.ndarray]:
     """uint8 N×3×H×W RGB → grayscale H×W arrays (OpenCV's weights)."""
     import cv2
+
     return [cv2.cvtColor(np.ascontiguousarray(im.permute(1, 2, 0).numpy()), cv2.COLOR_RGB2GRAY) for im in images]
 
 
 def _rotate(gray: list[np.ndarray], degrees: float) -> list[np.ndarray]:
     import cv2
+
     out = []
     for g in gray:
         m = cv2.getRotationMatrix2D((g.shape[1] / 2, g.shape[0] / 2), degrees, 1.0)
@@ -108,8 +115,9 @@ def _rotate(gray: list[np.ndarray], degrees: float) -> list[np.ndarray]:
     return out
 
 
-def measure(images: torch.Tensor, roll_faces: int = 100, roll_step: int = 5, roll_limit: int = 45,
-            source: str = "") -> Misalignment:
+def measure(
+    images: torch.Tensor, roll_faces: int = 100, roll_step: int = 5, roll_limit: int = 45, source: str = ""
+) -> Misalignment:
     """The detector's misalignment on aligned faces (uint8 N×3×H×W): box spread on all of them,
     the roll range on the first `roll_faces`."""
     cascade = _cascade()
@@ -125,28 +133,38 @@ def measure(images: torch.Tensor, roll_faces: int = 100, roll_step: int = 5, rol
     for k in range(roll_step, roll_limit + 1, roll_step):
         rate = min(float((~np.isnan(detect(_rotate(few, s * k), cascade)[:, 0])).mean()) for s in (1, -1))
         rates[str(k)] = rate
-        if rate <= 0.5:               # "most faces": more than half, at both signs
+        if rate <= 0.5:  # "most faces": more than half, at both signs
             break
         roll_max = float(k)
     return Misalignment(
-        shift_x=float(np.std((cx - np.median(cx)) / w)), shift_y=float(np.std((cy - np.median(cy)) / w)),
-        log_scale=float(np.std(np.log(w))), roll_max=roll_max, face_fraction=float(np.median(w) / images.shape[-1]),
-        faces=len(images), detected=len(found), roll_rates=rates, source=source)
+        shift_x=float(np.std((cx - np.median(cx)) / w)),
+        shift_y=float(np.std((cy - np.median(cy)) / w)),
+        log_scale=float(np.std(np.log(w))),
+        roll_max=roll_max,
+        face_fraction=float(np.median(w) / images.shape[-1]),
+        faces=len(images),
+        detected=len(found),
+        roll_rates=rates,
+        source=source,
+    )
 
 
-def measure_misalignment(n: int = 300, size: int = 128, cache_dir: str | Path | None = None,
-                         progress: bool = False) -> Misalignment:
+def measure_misalignment(
+    n: int = 300, size: int = 128, cache_dir: str | Path | None = None, progress: bool = False
+) -> Misalignment:
     """`measure` on the first `n` CelebA faces at `size`×`size` (the detector needs the pixels:
     at 64 the face is near its smallest window), from the cache when measured before."""
     import cv2
+
     settings = dict(n=n, size=size, cascade=CASCADE, opencv=cv2.__version__, version=_CACHE_VERSION)
     key = hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:12]
     path = cache_root(cache_dir) / "cache" / f"misalignment-{key}.json"
     if path.exists():
         return Misalignment(**read_json(path, "misalignment cache"))
     faces = load_dataset("celeba", size, limit=n, cache_dir=cache_dir, progress=progress).images
-    m = measure(faces, source=f"OpenCV {cv2.__version__} {CASCADE} on the first {n} CelebA aligned faces at "
-                              f"{size}×{size}")
+    m = measure(
+        faces, source=f"OpenCV {cv2.__version__} {CASCADE} on the first {n} CelebA aligned faces at {size}×{size}"
+    )
     write_json(path, m.to_dict())
     return m
 
@@ -154,7 +172,7 @@ def measure_misalignment(n: int = 300, size: int = 128, cache_dir: str | Path | 
 def jitter(images: torch.Tensor, m: Misalignment, gen: torch.Generator) -> torch.Tensor:
     """Each image (N×C×H×W) shifted, scaled and rolled by one draw of `m`'s amounts, the edge repeated."""
     n = len(images)
-    face = 2 * m.face_fraction                       # the face's size in grid units ([-1, 1] spans the image)
+    face = 2 * m.face_fraction  # the face's size in grid units ([-1, 1] spans the image)
     shift = torch.randn(n, 2, generator=gen) * torch.tensor([m.shift_x, m.shift_y]) * face
     scale = torch.exp(torch.randn(n, generator=gen) * m.log_scale)
     roll = (torch.rand(n, generator=gen) * 2 - 1) * math.radians(m.roll_max)

@@ -81,34 +81,53 @@ def validation_split(n: int = N_TRAIN + N_VALIDATION, seed: int = 0) -> tuple[np
     """(train, validation) indices into MNIST's 60k training digits: a permutation seeded by `seed`,
     its last 10k held out (§8.1: "splitting off a 10K validation set"). Both sorted."""
     order = np.random.default_rng(seed).permutation(n)
-    return np.sort(order[:n - N_VALIDATION]), np.sort(order[n - N_VALIDATION:])
+    return np.sort(order[: n - N_VALIDATION]), np.sort(order[n - N_VALIDATION :])
 
 
 def write_split(path: str | Path, seed: int = 0) -> Path:
     """The 50k training part of `validation_split` as an index file for `train --keep PATH`
     (the format of `dedup`'s kept.json: {"dataset", "n_total", "kept"})."""
     train, _ = validation_split(seed=seed)
-    return write_json(path, {"dataset": "mnist", "n_total": N_TRAIN + N_VALIDATION, "kept": train.tolist(),
-                             "what": f"MNIST train minus a 10k validation split (mnist_appendix, seed {seed})"}, indent=None)
+    return write_json(
+        path,
+        {
+            "dataset": "mnist",
+            "n_total": N_TRAIN + N_VALIDATION,
+            "kept": train.tolist(),
+            "what": f"MNIST train minus a 10k validation split (mnist_appendix, seed {seed})",
+        },
+        indent=None,
+    )
 
 
 @dataclasses.dataclass
 class AppendixConfig(Config):
     """§8.1's measurement: which DCGAN, the FC baseline's budget, the sample sizes, the test digits."""
+
     dcgan: str = option("zoo:mnist-conditional", "the conditional DCGAN: zoo:NAME or a checkpoint path")
-    fc: str = option("zoo:mnist-fc", "the FC GAN baseline: zoo:NAME or a checkpoint path (zoo mnist-fc: trained "
-                                     "by this section for the DCGAN's steps, zoo/train.sh), or 'train': train it here "
-                                     "(in runs/) for fc_steps")
-    fc_steps: int | None = option(None, "with fc 'train': training steps of the FC GAN baseline (None = the DCGAN's: "
-                                        "the same budget)", min=1)
-    per_class: tuple[int, ...] = option((100, 300, 1000, 3000, 5000, 10000),
-                                        "generated samples per class at which the 1-NN test error is measured "
-                                        "(Table 3: 5,000 = '50K', 1,000,000 = '10M')", flag=False)
-    test_n: int | None = option(None, "real test digits to classify (None = all 10,000; fewer: a seeded draw)",
-                                min=1)
+    fc: str = option(
+        "zoo:mnist-fc",
+        "the FC GAN baseline: zoo:NAME or a checkpoint path (zoo mnist-fc: trained "
+        "by this section for the DCGAN's steps, zoo/train.sh), or 'train': train it here "
+        "(in runs/) for fc_steps",
+    )
+    fc_steps: int | None = option(
+        None, "with fc 'train': training steps of the FC GAN baseline (None = the DCGAN's: the same budget)", min=1
+    )
+    per_class: tuple[int, ...] = option(
+        (100, 300, 1000, 3000, 5000, 10000),
+        "generated samples per class at which the 1-NN test error is measured "
+        "(Table 3: 5,000 = '50K', 1,000,000 = '10M')",
+        flag=False,
+    )
+    test_n: int | None = option(None, "real test digits to classify (None = all 10,000; fewer: a seeded draw)", min=1)
     chunk: int = option(4096, "generated samples per matrix product of the 1-NN search", min=1, flag=False)
-    draws: int = option(5, "independent noise draws of the samples at Table 3's 50K (or the largest size "
-                            "measured): the headline is their mean", min=1)
+    draws: int = option(
+        5,
+        "independent noise draws of the samples at Table 3's 50K (or the largest size "
+        "measured): the headline is their mean",
+        min=1,
+    )
     seed: int = option(0, "seed of the split, the noise and the draws")
     device: str = option("cpu", "cpu, cuda or auto: where samples are drawn and distances computed")
     runs: str = option("runs/mnist-appendix", "where the FC baseline trains (re-running continues it)")
@@ -132,6 +151,7 @@ class AppendixConfig(Config):
 # ---------------------------------------------------------------------------------------------
 # The 1-NN classifier, fitted on labelled samples chunk by chunk
 
+
 class NearestNeighbour:
     """A 1-nearest-neighbour classifier of fixed query images (the real test digits), fitted on
     labelled reference images that arrive in chunks (generated samples or real training digits):
@@ -152,13 +172,13 @@ class NearestNeighbour:
             raise TypeError(f"NearestNeighbour.add expects uint8 images, got {images.dtype}")
         images, labels = images.reshape(len(images), -1), torch.as_tensor(labels)
         for i in range(0, len(images), self.chunk):
-            r = images[i:i + self.chunk].to(self.device).float()
+            r = images[i : i + self.chunk].to(self.device).float()
             # ‖q − r‖² − ‖q‖² = ‖r‖² − 2 q·r: the query's own norm does not change its nearest neighbour
             d = torch.addmm((r * r).sum(1)[None], self.q, r.T, alpha=-2)
             m, j = d.min(1)
             better = m < self.best
             self.best = torch.where(better, m, self.best)
-            self.label = torch.where(better, labels[i:i + self.chunk].to(self.device)[j], self.label)
+            self.label = torch.where(better, labels[i : i + self.chunk].to(self.device)[j], self.label)
         self.n += len(images)
 
     def error(self, truth: torch.Tensor) -> float:
@@ -167,38 +187,59 @@ class NearestNeighbour:
 
 
 @torch.no_grad()
-def class_samples(G: Generator, n_per_class: int, n_classes: int = 10, seed: int = 0, block: int = 0,
-                  chunk: int = 4096, device: str | torch.device = "cpu", draw: int = 0):
+def class_samples(
+    G: Generator,
+    n_per_class: int,
+    n_classes: int = 10,
+    seed: int = 0,
+    block: int = 0,
+    chunk: int = 4096,
+    device: str | torch.device = "cpu",
+    draw: int = 0,
+):
     """`n_per_class` samples of each class from a conditional G (eval mode), as uint8, in chunks of
     `chunk`: yields (images, labels). Block `block` of a seed is its own noise stream, so nested
     sample sizes are made of blocks (the samples of size n are a prefix of those of size 2n);
     `draw` d > 0 is another independent set of such streams."""
     from .train import resolve_precision, seeded
+
     device = torch.device(device)
-    bf16 = resolve_precision("auto", device) == "bf16"     # ours: bf16 sampling, then rounded to uint8 anyway
+    bf16 = resolve_precision("auto", device) == "bf16"  # ours: bf16 sampling, then rounded to uint8 anyway
     labels = torch.arange(n_classes).repeat_interleave(n_per_class)
     with eval_mode(G):
         for c, i in enumerate(range(0, len(labels), chunk)):
-            y = labels[i:i + chunk]
+            y = labels[i : i + chunk]
             z = sample_z(len(y), G.nz, seeded(seed, 8, block, c, *([draw] if draw else [])), device)
             with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
                 x = G(z, labels=y.to(device))
             yield to_uint8(x).cpu(), y
 
 
-def nested_samples(G: Generator, per_class, seed: int = 0, chunk: int = 4096,
-                   device: str | torch.device = "cpu", draw: int = 0):
+def nested_samples(
+    G: Generator, per_class, seed: int = 0, chunk: int = 4096, device: str | torch.device = "cpu", draw: int = 0
+):
     """The blocks `nn_curve` takes: block k brings G's samples from per_class[k - 1] to
     per_class[k] per class (its own noise stream, `class_samples`), so each size extends the last."""
-    return (class_samples(G, hi - lo, G.n_classes, seed, k, chunk, device, draw)
-            for k, (lo, hi) in enumerate(zip((0, *per_class), per_class)))
+    return (
+        class_samples(G, hi - lo, G.n_classes, seed, k, chunk, device, draw)
+        for k, (lo, hi) in enumerate(zip((0, *per_class), per_class))
+    )
 
 
-def nn_curve(queries: torch.Tensor, truth: torch.Tensor, blocks, per_class, device="cpu", chunk: int = 4096,
-             progress: bool = False, desc: str = "") -> list[float]:
+def nn_curve(
+    queries: torch.Tensor,
+    truth: torch.Tensor,
+    blocks,
+    per_class,
+    device="cpu",
+    chunk: int = 4096,
+    progress: bool = False,
+    desc: str = "",
+) -> list[float]:
     """1-NN test error after each block of (images, labels) chunks: `blocks[k]` brings the samples
     from per_class[k - 1] to per_class[k] per class; returns one error per entry of per_class."""
     from tqdm.auto import tqdm
+
     nn_, errors = NearestNeighbour(queries, device, chunk), []
     for _, block in tqdm(zip(per_class, blocks), total=len(per_class), desc=desc, disable=not progress):
         for images, labels in block:
@@ -221,29 +262,70 @@ def balanced_blocks(data: ImageData, per_class, seed: int = 0):
 # ---------------------------------------------------------------------------------------------
 # The FC baseline, trained by the same Trainer for the same budget
 
-def fc_config(dcgan_cfg: TrainConfig, steps: int, split_file: str | Path, out: str | Path, *, seed: int = 0,
-              device: str = "cpu", progress: bool = False, dcgan_steps: int | None = None) -> TrainConfig:
+
+def fc_config(
+    dcgan_cfg: TrainConfig,
+    steps: int,
+    split_file: str | Path,
+    out: str | Path,
+    *,
+    seed: int = 0,
+    device: str = "cpu",
+    progress: bool = False,
+    dcgan_steps: int | None = None,
+) -> TrainConfig:
     """§8.1's permutation-invariant GAN: `arch="fc"`, conditional, BN without scale and bias, on the
     same 50k digits, with the DCGAN's batch size, image size and optimiser, for `steps` steps. A
     learning-rate decay of the DCGAN (trained `dcgan_steps`) starts at the same fraction of the run."""
     decay = dcgan_cfg.lr_decay_from
     if decay is not None:
         decay = decay * steps // (dcgan_steps or steps)
-    return dcgan_cfg.replace(arch="fc", g_width=None, d_width=None, conditional=True, n_classes=None,
-                             lr_decay_from=decay, bn_affine=False, keep=str(split_file), limit=None,
-                             max_steps=steps, seed=seed, out=str(out), grid_every=None, eval_every=None,
-                             ckpt_every=max(steps, 1), n_grid=100, device=resolve_device(device).type,
-                             progress=progress, diffaugment=None, flip=False)
+    return dcgan_cfg.replace(
+        arch="fc",
+        g_width=None,
+        d_width=None,
+        conditional=True,
+        n_classes=None,
+        lr_decay_from=decay,
+        bn_affine=False,
+        keep=str(split_file),
+        limit=None,
+        max_steps=steps,
+        seed=seed,
+        out=str(out),
+        grid_every=None,
+        eval_every=None,
+        ckpt_every=max(steps, 1),
+        n_grid=100,
+        device=resolve_device(device).type,
+        progress=progress,
+        diffaugment=None,
+        flip=False,
+    )
 
 
-def train_fc_baseline(cfg: AppendixConfig, dcgan_cfg: TrainConfig, steps: int, data: ImageData,
-                      dcgan_steps: int | None = None):
+def train_fc_baseline(
+    cfg: AppendixConfig, dcgan_cfg: TrainConfig, steps: int, data: ImageData, dcgan_steps: int | None = None
+):
     """Train (or continue, or reuse) the FC GAN in cfg.runs/fc-STEPS; returns its G."""
     from .train import train
+
     runs = Path(cfg.runs)
     split = write_split(runs / f"mnist-train50k-seed{cfg.seed}.json", seed=cfg.seed)
-    trainer = train(fc_config(dcgan_cfg, steps, split, runs / f"fc-{steps}", seed=cfg.seed, device=cfg.device,
-                              progress=cfg.progress, dcgan_steps=dcgan_steps), resume="auto", data=data)
+    trainer = train(
+        fc_config(
+            dcgan_cfg,
+            steps,
+            split,
+            runs / f"fc-{steps}",
+            seed=cfg.seed,
+            device=cfg.device,
+            progress=cfg.progress,
+            dcgan_steps=dcgan_steps,
+        ),
+        resume="auto",
+        data=data,
+    )
     return trainer.G.eval(), trainer.cfg
 
 
@@ -252,13 +334,22 @@ def load_conditional(source: str, device: str | torch.device = "cpu") -> tuple[G
     class-conditional MNIST G."""
     G, _, cfg = load_models(source, map_location=device)
     if not G.n_classes or cfg.dataset != "mnist":
-        raise ValueError(f"{source} is not a class-conditional MNIST DCGAN (dataset {cfg.dataset!r}, "
-                         f"conditional {cfg.conditional}); train one with --dataset mnist --conditional")
+        raise ValueError(
+            f"{source} is not a class-conditional MNIST DCGAN (dataset {cfg.dataset!r}, "
+            f"conditional {cfg.conditional}); train one with --dataset mnist --conditional"
+        )
     return G, cfg
 
 
-def validation_errors(source: str, per_class=(1000, 5000), *, seed: int = 0, draws: int = 1, chunk: int = 4096,
-                      device: str | torch.device = "cpu") -> list[float]:
+def validation_errors(
+    source: str,
+    per_class=(1000, 5000),
+    *,
+    seed: int = 0,
+    draws: int = 1,
+    chunk: int = 4096,
+    device: str | torch.device = "cpu",
+) -> list[float]:
     """The 1-NN error on the 10k VALIDATION digits (held out of training by `validation_split(seed)`)
     of the conditional G at `source`, at each number of samples per class (nested, as in `run`), the
     mean over `draws` noise draws (draw 0 first, as in `run`'s headline): how zoo/train.sh chooses
@@ -267,8 +358,17 @@ def validation_errors(source: str, per_class=(1000, 5000), *, seed: int = 0, dra
     G, cfg = load_conditional(source, device)
     everything = load_dataset("mnist", cfg.image_size, split="train", channels=1, progress=False)
     val = everything.subset(validation_split(len(everything), seed)[1])
-    curves = [nn_curve(val.images, val.labels, nested_samples(G, per_class, seed, chunk, device, draw),
-                       list(per_class), device, chunk) for draw in range(draws)]
+    curves = [
+        nn_curve(
+            val.images,
+            val.labels,
+            nested_samples(G, per_class, seed, chunk, device, draw),
+            list(per_class),
+            device,
+            chunk,
+        )
+        for draw in range(draws)
+    ]
     return np.mean(curves, axis=0).tolist()
 
 
@@ -277,56 +377,67 @@ def dcgan_steps(source: str) -> int:
     if source.startswith("zoo:"):
         return int(manifest()[source[4:]]["steps"])
     from .checkpoint import load_checkpoint
+
     return int(load_checkpoint(source)["step"])
 
 
 # ---------------------------------------------------------------------------------------------
 # The section: config → run → result
 
+
 @dataclasses.dataclass
 class AppendixResult(Result):
     """Table 3 on our nets: 1-NN test error (a fraction) per model at each number of samples per class."""
+
     config: dict
-    dcgan: str                       # where the conditional DCGAN came from (zoo:NAME or a path)
+    dcgan: str  # where the conditional DCGAN came from (zoo:NAME or a path)
     dcgan_config: dict
-    dcgan_steps: int                 # the DCGAN's training steps
-    fc: str                          # where the FC GAN came from (zoo:NAME, a path, or "train": trained here)
-    fc_steps: int                    # the FC baseline's: the same, unless cfg.fc_steps says otherwise
+    dcgan_steps: int  # the DCGAN's training steps
+    fc: str  # where the FC GAN came from (zoo:NAME, a path, or "train": trained here)
+    fc_steps: int  # the FC baseline's: the same, unless cfg.fc_steps says otherwise
     fc_config: dict
-    n_test: int                      # real test digits classified
-    n_train: int                     # real training digits (60k minus the 10k validation split)
+    n_test: int  # real test digits classified
+    n_train: int  # real training digits (60k minus the 10k validation split)
     n_validation: int
-    per_class: list                  # generated samples per class
-    errors: dict                     # {"dcgan", "fc", "real"}: error per entry of per_class (real: None past a class's count)
-    real_all: float                  # 1-NN fitted on all 50k real training digits: Table 3's "Real Data" at 50K
-    headline: dict                   # at 5,000 per class (Table 3's 50K), else the largest size measured:
-                                     # dcgan and fc are the means over cfg.draws noise draws
-    paper: dict                      # PAPER_TABLE3
-    controls: dict                   # what the claims' checks must get wrong: real_small, dcgan_minus_dcgan
+    per_class: list  # generated samples per class
+    errors: dict  # {"dcgan", "fc", "real"}: error per entry of per_class (real: None past a class's count)
+    real_all: float  # 1-NN fitted on all 50k real training digits: Table 3's "Real Data" at 50K
+    headline: dict  # at 5,000 per class (Table 3's 50K), else the largest size measured:
+    # dcgan and fc are the means over cfg.draws noise draws
+    paper: dict  # PAPER_TABLE3
+    controls: dict  # what the claims' checks must get wrong: real_small, dcgan_minus_dcgan
     seconds: dict
     G: Generator = artifact()
     G_fc: torch.nn.Module = artifact()
-    real: ImageData = artifact()     # the 50k real training digits
+    real: ImageData = artifact()  # the 50k real training digits
 
     def table(self) -> str:
         """Markdown: error (%) vs samples per class, with Table 3's rows as published."""
         pct = lambda v: "–" if v is None else f"{100 * v:.2f} %"  # noqa: E731
         rows = ["| samples per class (total) | DCGAN (ours) | FC GAN (ours) | real data (ours) |", "|---|---|---|---|"]
         for i, n in enumerate(self.per_class):
-            rows.append(f"| {n:,} ({10 * n:,}) | {pct(self.errors['dcgan'][i])} | {pct(self.errors['fc'][i])} | "
-                        f"{pct(self.errors['real'][i])} |")
+            rows.append(
+                f"| {n:,} ({10 * n:,}) | {pct(self.errors['dcgan'][i])} | {pct(self.errors['fc'][i])} | "
+                f"{pct(self.errors['real'][i])} |"
+            )
         h = self.headline
-        if h.get("draws", 1) > 1:                    # results saved before the draws had none
+        if h.get("draws", 1) > 1:  # results saved before the draws had none
             mean = lambda k: f"{100 * h[k]:.2f} ± {100 * h[k + '_std']:.2f} %"  # noqa: E731
-            rows.append(f"| {h['per_class']:,} ({h['total']:,}): mean ± std of {h['draws']} noise draws | "
-                        f"{mean('dcgan')} | {mean('fc')} | |")
+            rows.append(
+                f"| {h['per_class']:,} ({h['total']:,}): mean ± std of {h['draws']} noise draws | "
+                f"{mean('dcgan')} | {mean('fc')} | |"
+            )
         rows.append(f"| all 50k real training digits | | | {pct(self.real_all)} |")
-        rows += ["", "Table 3 of the paper (as published), test error at 50K / 10M generated samples:", "",
-                 "| model | 50K | 10M |", "|---|---|---|"]
+        rows += [
+            "",
+            "Table 3 of the paper (as published), test error at 50K / 10M generated samples:",
+            "",
+            "| model | 50K | 10M |",
+            "|---|---|---|",
+        ]
         published = lambda v: "–" if v is None else f"{v} %"  # noqa: E731
         rows += [f"| {m} | {published(v['50K'])} | {published(v['10M'])} |" for m, v in self.paper.items()]
         return "\n".join(rows)
-
 
     def findings(self) -> str:
         """What this run measured, in words with its numbers (notebook 08 shows it under the table)."""
@@ -336,7 +447,11 @@ class AppendixResult(Result):
         return (
             f"At {h['total']:,} generated samples ({h['per_class']:,} per class) the DCGAN's 1-NN test error is "
             f"{h['dcgan']:.2%} (mean of {h['draws']} noise draws"
-            + (f"; a draw moves it by {h['dcgan_std']:.2%}, the mean's standard error {se:.2%})" if se is not None else ")")
+            + (
+                f"; a draw moves it by {h['dcgan_std']:.2%}, the mean's standard error {se:.2%})"
+                if se is not None
+                else ")"
+            )
             + f" against {h['real']:.2%} for the 1-NN on the real training digits"
             + (" (all 50k)" if h["real_is_all_50k"] else " (as many real digits)")
             + f": {abs(h['dcgan_minus_real']):.2%} {'above' if h['dcgan_minus_real'] > 0 else 'below or at'} it. "
@@ -345,7 +460,8 @@ class AppendixResult(Result):
             f"{paper['DCGAN (ours)']['50K']} %, GAN {paper['GAN']['50K']} %, real data {paper['Real Data']['50K']} %. "
             f"More samples per class help every model: at {self.per_class[-1]:,} per class the DCGAN reaches "
             f"{self.errors['dcgan'][-1]:.2%}. How the zoo's nets got here (architectures, epochs, checkpoint choice on "
-            f"the validation digits) is recorded in zoo/train.sh and on the model cards.")
+            f"the validation digits) is recorded in zoo/train.sh and on the model cards."
+        )
 
 
 def run(cfg: AppendixConfig) -> AppendixResult:
@@ -362,7 +478,7 @@ def run(cfg: AppendixConfig) -> AppendixResult:
     real = everything.subset(train_index)
     test = load_dataset("mnist", size, split="test", channels=1, progress=progress)
     if cfg.test_n is not None and cfg.test_n < len(test):
-        test = test.subset(torch.randperm(len(test), generator=torch.Generator().manual_seed(cfg.seed))[:cfg.test_n])
+        test = test.subset(torch.randperm(len(test), generator=torch.Generator().manual_seed(cfg.seed))[: cfg.test_n])
     seconds["data"] = time.perf_counter() - t0
 
     t = time.perf_counter()
@@ -384,8 +500,9 @@ def run(cfg: AppendixConfig) -> AppendixResult:
     t = time.perf_counter()
     counts = torch.bincount(real.labels, minlength=K)
     real_sizes = [n for n in per_class if n <= counts.min()]
-    real_curve = nn_curve(test.images, test.labels, balanced_blocks(real, real_sizes, cfg.seed), real_sizes,
-                          device, cfg.chunk)
+    real_curve = nn_curve(
+        test.images, test.labels, balanced_blocks(real, real_sizes, cfg.seed), real_sizes, device, cfg.chunk
+    )
     errors["real"] = real_curve + [None] * (len(per_class) - len(real_sizes))
     all_real = NearestNeighbour(test.images, device, cfg.chunk)
     all_real.add(real.images, real.labels)
@@ -401,37 +518,73 @@ def run(cfg: AppendixConfig) -> AppendixResult:
     headline = dict(per_class=n, total=n * K, draws=cfg.draws, real=ref, real_is_all_50k=n == 5000)
     for name, net in (("dcgan", G), ("fc", G_fc)):
         draws = [errors[name][at]] + [
-            nn_curve(test.images, test.labels, nested_samples(net, [n], cfg.seed, cfg.chunk, device, draw=d), [n],
-                     device, cfg.chunk)[0] for d in range(1, cfg.draws)]
-        headline.update({name: float(np.mean(draws)), f"{name}_std": float(np.std(draws, ddof=1)) if cfg.draws > 1
-                         else None, f"{name}_draws": draws})
+            nn_curve(
+                test.images,
+                test.labels,
+                nested_samples(net, [n], cfg.seed, cfg.chunk, device, draw=d),
+                [n],
+                device,
+                cfg.chunk,
+            )[0]
+            for d in range(1, cfg.draws)
+        ]
+        headline.update(
+            {
+                name: float(np.mean(draws)),
+                f"{name}_std": float(np.std(draws, ddof=1)) if cfg.draws > 1 else None,
+                f"{name}_draws": draws,
+            }
+        )
     headline.update(dcgan_minus_real=headline["dcgan"] - ref, dcgan_minus_fc=headline["dcgan"] - headline["fc"])
     # Controls: the 1-NN on the fewest real digits per class (not 'about 3.1 %'), and the DCGAN against itself
     # (its first half of noise draws minus its second half: not 'below the FC GAN' by a margin).
     d, half = headline["dcgan_draws"], len(headline["dcgan_draws"]) // 2
-    controls = dict(real_small=errors["real"][0], real_small_per_class=per_class[0],
-                    dcgan_minus_dcgan=float(np.mean(d[:half]) - np.mean(d[half:2 * half])) if half else None)
+    controls = dict(
+        real_small=errors["real"][0],
+        real_small_per_class=per_class[0],
+        dcgan_minus_dcgan=float(np.mean(d[:half]) - np.mean(d[half : 2 * half])) if half else None,
+    )
     seconds["draws"] = time.perf_counter() - t
     seconds["total"] = time.perf_counter() - t0
-    return AppendixResult(config=cfg.to_dict(), dcgan=cfg.dcgan, dcgan_config=dcgan_cfg.to_dict(), dcgan_steps=g_steps,
-                          fc=cfg.fc, fc_steps=steps, fc_config=fc_cfg.to_dict(), n_test=len(test),
-                          n_train=len(real), n_validation=len(val_index), per_class=per_class, errors=errors,
-                          real_all=real_all, headline=headline, paper=PAPER_TABLE3, controls=controls, seconds=seconds,
-                          G=G, G_fc=G_fc, real=real)
+    return AppendixResult(
+        config=cfg.to_dict(),
+        dcgan=cfg.dcgan,
+        dcgan_config=dcgan_cfg.to_dict(),
+        dcgan_steps=g_steps,
+        fc=cfg.fc,
+        fc_steps=steps,
+        fc_config=fc_cfg.to_dict(),
+        n_test=len(test),
+        n_train=len(real),
+        n_validation=len(val_index),
+        per_class=per_class,
+        errors=errors,
+        real_all=real_all,
+        headline=headline,
+        paper=PAPER_TABLE3,
+        controls=controls,
+        seconds=seconds,
+        G=G,
+        G_fc=G_fc,
+        real=real,
+    )
 
 
 # ---------------------------------------------------------------------------------------------
 # Figures (notebook 08)
 
+
 def class_rows(G: torch.nn.Module, per_class: int = 10, n_classes: int = 10, seed: int = 0) -> torch.Tensor:
     """per_class samples of each class from a conditional G, class k in row k, in [-1, 1]."""
     from .sample import generate
+
     return generate(G, n_classes * per_class, seed, labels=torch.arange(n_classes).repeat_interleave(per_class))
 
 
 def real_rows(data: ImageData, per_class: int = 10, seed: int = 0) -> torch.Tensor:
     """per_class real digits of each class (a seeded draw), class k in row k, in [-1, 1]."""
     from .data import to_unit_range
+
     [(images, _)] = next(balanced_blocks(data, [per_class], seed))
     return to_unit_range(images)
 
@@ -441,9 +594,12 @@ def figure9(result: AppendixResult, per_class: int = 10, seed: int = 0):
     import matplotlib.pyplot as plt
 
     from .figures import grid_image
-    panels = [("real MNIST (50k training digits)", real_rows(result.real, per_class, seed)),
-              (f"FC GAN (ours, {result.fc_steps:,} steps)", class_rows(result.G_fc, per_class, seed=seed)),
-              (f"DCGAN (ours, {result.dcgan_steps:,} steps)", class_rows(result.G, per_class, seed=seed))]
+
+    panels = [
+        ("real MNIST (50k training digits)", real_rows(result.real, per_class, seed)),
+        (f"FC GAN (ours, {result.fc_steps:,} steps)", class_rows(result.G_fc, per_class, seed=seed)),
+        (f"DCGAN (ours, {result.dcgan_steps:,} steps)", class_rows(result.G, per_class, seed=seed)),
+    ]
     fig, axes = plt.subplots(1, 3, figsize=(13, 4.8))
     for ax, (title, images) in zip(axes, panels):
         ax.imshow(grid_image(images, nrow=per_class))
@@ -458,6 +614,7 @@ def error_figure(result: AppendixResult):
     """1-NN test error vs generated samples per class (log x) for our DCGAN, FC GAN and real data,
     with Table 3's published points at 5,000 (50K) and 1,000,000 (10M) per class."""
     import matplotlib.pyplot as plt
+
     fig, ax = plt.subplots(figsize=(7.5, 4.8))
     x = result.per_class
     styles = {"dcgan": ("DCGAN (ours)", "C0"), "fc": ("FC GAN (ours)", "C1"), "real": ("real data (ours)", "C2")}
@@ -466,10 +623,18 @@ def error_figure(result: AppendixResult):
         ax.plot(*zip(*pts), "o-", color=color, label=label)
     ax.plot([5000], [100 * result.real_all], "s", color="C2", mfc="none", ms=9, label="all 50k real digits (ours)")
     h = result.headline
-    if h.get("draws", 1) > 1:          # the headline: mean ± std over the noise draws, drawn a little to the right
+    if h.get("draws", 1) > 1:  # the headline: mean ± std over the noise draws, drawn a little to the right
         for key, (label, color) in list(styles.items())[:2]:
-            ax.errorbar([1.15 * h["per_class"]], [100 * h[key]], [100 * h[f"{key}_std"]], fmt="D", color=color,
-                        mfc="none", capsize=4, label=f"{label}, mean ± std of {h['draws']} draws")
+            ax.errorbar(
+                [1.15 * h["per_class"]],
+                [100 * h[key]],
+                [100 * h[f"{key}_std"]],
+                fmt="D",
+                color=color,
+                mfc="none",
+                capsize=4,
+                label=f"{label}, mean ± std of {h['draws']} draws",
+            )
     paper = {"DCGAN (ours)": "C0", "GAN": "C1", "Real Data": "C2", "InfiMNIST": "C7", "AlignMNIST": "C5"}
     for name, color in paper.items():
         for at, n in (("50K", 5000), ("10M", 1_000_000)):

@@ -61,25 +61,26 @@ from torch import nn
 
 from .config import TrainConfig
 
-ARCHS = ("paper", "torch")     # the families for any size; "mnist" is 28×28 only, "fc" (§8.1's baseline) apart
-FC_WIDTH = 1024                 # ours: hidden units of the fully connected baseline's layers
+ARCHS = ("paper", "torch")  # the families for any size; "mnist" is 28×28 only, "fc" (§8.1's baseline) apart
+FC_WIDTH = 1024  # ours: hidden units of the fully connected baseline's layers
 
 # Defaults of each family: (kernel, padding, output_padding, G width, D width).
 # Paper: 5×5 kernels; widths 128…1024 (Figure 1). Torch: 4×4 kernels; ngf = ndf = 64.
 _FAMILY = {
     "paper": dict(kernel=5, padding=2, output_padding=1, width=128),
     "torch": dict(kernel=4, padding=1, output_padding=0, width=64),
-    "mnist": dict(kernel=5, padding=2, output_padding=1, width=64),   # the authors' MNIST code: ngf = ndf = 64
+    "mnist": dict(kernel=5, padding=2, output_padding=1, width=64),  # the authors' MNIST code: ngf = ndf = 64
 }
-MNIST_FC = 1024         # the authors' MNIST code: the fully connected hidden layers (ngfc = ndfc = 1024)
+MNIST_FC = 1024  # the authors' MNIST code: the fully connected hidden layers (ngfc = ndfc = 1024)
 
 
 def _num_stride2_layers(image_size: int, arch: str = "paper") -> int:
     """Stride-2 layers between a 4×4 map and an image_size×image_size image (7×7 and 28×28: "mnist")."""
     if arch == "mnist":
         if image_size != 28:
-            raise ValueError(f"arch 'mnist' (the authors' MNIST nets) draws 28×28 images: use image_size 28, "
-                             f"got {image_size}")
+            raise ValueError(
+                f"arch 'mnist' (the authors' MNIST nets) draws 28×28 images: use image_size 28, got {image_size}"
+            )
         return 2
     n = math.log2(image_size / 4) if image_size > 0 else -1
     if n < 2 or n != int(n):
@@ -126,39 +127,63 @@ class Generator(nn.Module):
     convolutions; the last one is the output layer (Tanh, §3: no BN there).
     """
 
-    def __init__(self, *, arch: str = "paper", image_size: int = 64, nz: int = 100,
-                 width: int | None = None, channels: int = 3, n_classes: int = 0, bn_affine: bool = True):
+    def __init__(
+        self,
+        *,
+        arch: str = "paper",
+        image_size: int = 64,
+        nz: int = 100,
+        width: int | None = None,
+        channels: int = 3,
+        n_classes: int = 0,
+        bn_affine: bool = True,
+    ):
         super().__init__()
         fam = _family(arch)
         n_up = _num_stride2_layers(image_size, arch)
         width = width or fam["width"]
         # Channels from the 4×4 map to the last hidden layer, e.g. paper 64×64: 1024, 512, 256, 128.
-        widths = [width * 2 ** i for i in reversed(range(n_up))]
+        widths = [width * 2**i for i in reversed(range(n_up))]
         self.arch, self.image_size, self.nz, self.channels = arch, image_size, nz, channels
-        self.n_classes, k = n_classes, n_classes        # k: one-hot label inputs added to each layer (§8.1)
+        self.n_classes, k = n_classes, n_classes  # k: one-hot label inputs added to each layer (§8.1)
         bn = lambda c: nn.BatchNorm2d(c, affine=bn_affine)  # noqa: E731
 
         if arch == "mnist":
             # The authors' MNIST G: FC 1024, then FC to 7×7×128 (BN per unit, as theirs), reshaped.
-            layers = [nn.Sequential(nn.Linear(nz + k, MNIST_FC, bias=False),
-                                    nn.BatchNorm1d(MNIST_FC, affine=bn_affine), nn.ReLU(True)),
-                      nn.Sequential(nn.Linear(MNIST_FC + k, 7 * 7 * widths[0], bias=False),
-                                    nn.BatchNorm1d(7 * 7 * widths[0], affine=bn_affine), nn.ReLU(True),
-                                    nn.Unflatten(1, (widths[0], 7, 7)))]
+            layers = [
+                nn.Sequential(
+                    nn.Linear(nz + k, MNIST_FC, bias=False), nn.BatchNorm1d(MNIST_FC, affine=bn_affine), nn.ReLU(True)
+                ),
+                nn.Sequential(
+                    nn.Linear(MNIST_FC + k, 7 * 7 * widths[0], bias=False),
+                    nn.BatchNorm1d(7 * 7 * widths[0], affine=bn_affine),
+                    nn.ReLU(True),
+                    nn.Unflatten(1, (widths[0], 7, 7)),
+                ),
+            ]
         else:
             if arch == "paper":
                 # §3 / Figure 1: "project and reshape" — a matrix multiply, then reshape to 4×4×1024.
-                project = nn.Sequential(nn.Linear(nz + k, 4 * 4 * widths[0], bias=False),
-                                        nn.Unflatten(1, (widths[0], 4, 4)))
+                project = nn.Sequential(
+                    nn.Linear(nz + k, 4 * 4 * widths[0], bias=False), nn.Unflatten(1, (widths[0], 4, 4))
+                )
             else:
                 # pytorch/examples: z as a 1×1 map, a 4×4 transposed convolution gives the 4×4 map.
-                project = nn.Sequential(nn.Unflatten(1, (nz + k, 1, 1)),
-                                        nn.ConvTranspose2d(nz + k, widths[0], 4, 1, 0, bias=False))
+                project = nn.Sequential(
+                    nn.Unflatten(1, (nz + k, 1, 1)), nn.ConvTranspose2d(nz + k, widths[0], 4, 1, 0, bias=False)
+                )
             layers = [nn.Sequential(*project, bn(widths[0]), nn.ReLU(True))]
 
         def up(c_in, c_out):  # a fractionally-strided convolution doubling the resolution
-            return nn.ConvTranspose2d(c_in + k, c_out, fam["kernel"], stride=2, padding=fam["padding"],
-                                      output_padding=fam["output_padding"], bias=False)
+            return nn.ConvTranspose2d(
+                c_in + k,
+                c_out,
+                fam["kernel"],
+                stride=2,
+                padding=fam["padding"],
+                output_padding=fam["output_padding"],
+                bias=False,
+            )
 
         for c_in, c_out in zip(widths, widths[1:]):
             # 4→8→16→32 (for 64×64): BN + ReLU on every hidden layer (§3)
@@ -167,8 +192,9 @@ class Generator(nn.Module):
         layers.append(nn.Sequential(up(widths[-1], channels), nn.Tanh()))
         self.layers = nn.ModuleList(layers)
 
-    def activations(self, z: torch.Tensor, drop: Mapping[int, Sequence[int]] | None = None,
-                    labels: torch.Tensor | None = None) -> list[torch.Tensor]:
+    def activations(
+        self, z: torch.Tensor, drop: Mapping[int, Sequence[int]] | None = None, labels: torch.Tensor | None = None
+    ) -> list[torch.Tensor]:
         """Every layer's output, the image last. `drop = {layer: [feature maps]}` zeroes those
         maps of that layer's output before it goes on (§6.3.1 "forgetting to draw objects").
         `labels`: the classes to draw (conditional nets only)."""
@@ -182,8 +208,9 @@ class Generator(nn.Module):
             out.append(h)
         return out
 
-    def forward(self, z: torch.Tensor, drop: Mapping[int, Sequence[int]] | None = None,
-                labels: torch.Tensor | None = None) -> torch.Tensor:
+    def forward(
+        self, z: torch.Tensor, drop: Mapping[int, Sequence[int]] | None = None, labels: torch.Tensor | None = None
+    ) -> torch.Tensor:
         if drop:
             return self.activations(z, drop, labels)[-1]
         y = one_hot(labels, self.n_classes, z.dtype)
@@ -199,16 +226,24 @@ class Discriminator(nn.Module):
     `head` maps the last conv layer to the single output ("mnist": `layers` end with its FC layer).
     """
 
-    def __init__(self, *, arch: str = "paper", image_size: int = 64, width: int | None = None,
-                 channels: int = 3, n_classes: int = 0, bn_affine: bool = True):
+    def __init__(
+        self,
+        *,
+        arch: str = "paper",
+        image_size: int = 64,
+        width: int | None = None,
+        channels: int = 3,
+        n_classes: int = 0,
+        bn_affine: bool = True,
+    ):
         super().__init__()
         fam = _family(arch)
         n_down = _num_stride2_layers(image_size, arch)
         width = width or fam["width"]
         # e.g. paper 64×64: 128, 256, 512, 1024 (mirror of G)
-        widths = [width * 2 ** i for i in range(n_down)]
+        widths = [width * 2**i for i in range(n_down)]
         self.arch, self.image_size, self.channels = arch, image_size, channels
-        self.n_classes, k = n_classes, n_classes        # k: one-hot label maps added to each layer's input (§8.1)
+        self.n_classes, k = n_classes, n_classes  # k: one-hot label maps added to each layer's input (§8.1)
 
         def down(c_in, c_out):  # a strided convolution halving the resolution (§3: no pooling)
             return nn.Conv2d(c_in + k, c_out, fam["kernel"], stride=2, padding=fam["padding"], bias=False)
@@ -217,13 +252,20 @@ class Discriminator(nn.Module):
         layers = [nn.Sequential(down(channels, widths[0]), nn.LeakyReLU(0.2, True))]
         for c_in, c_out in zip(widths, widths[1:]):
             # 32→16→8→4 (for 64×64)
-            layers.append(nn.Sequential(down(c_in, c_out), nn.BatchNorm2d(c_out, affine=bn_affine),
-                                        nn.LeakyReLU(0.2, True)))
+            layers.append(
+                nn.Sequential(down(c_in, c_out), nn.BatchNorm2d(c_out, affine=bn_affine), nn.LeakyReLU(0.2, True))
+            )
         if arch == "mnist":
             # The authors' MNIST D: the 7×7×128 maps flattened into FC 1024 (BN, LeakyReLU), then one output.
             # The label comes in as 7×7 maps, not their 10-d vector: the same functions (a weight per copy).
-            layers.append(nn.Sequential(nn.Flatten(), nn.Linear(7 * 7 * (widths[-1] + k), MNIST_FC, bias=False),
-                                        nn.BatchNorm1d(MNIST_FC, affine=bn_affine), nn.LeakyReLU(0.2, True)))
+            layers.append(
+                nn.Sequential(
+                    nn.Flatten(),
+                    nn.Linear(7 * 7 * (widths[-1] + k), MNIST_FC, bias=False),
+                    nn.BatchNorm1d(MNIST_FC, affine=bn_affine),
+                    nn.LeakyReLU(0.2, True),
+                )
+            )
         self.layers = nn.ModuleList(layers)
         if arch == "mnist":
             self.head = nn.Linear(MNIST_FC + k, 1, bias=False)
@@ -255,16 +297,36 @@ class FCGenerator(nn.Module):
     like the conv nets (`arch="fc"`). ours: two hidden layers of `width` (1024 by default); the paper
     gives no sizes."""
 
-    def __init__(self, *, image_size: int = 32, nz: int = 100, width: int | None = None, channels: int = 1,
-                 n_classes: int = 0, bn_affine: bool = True):
+    def __init__(
+        self,
+        *,
+        image_size: int = 32,
+        nz: int = 100,
+        width: int | None = None,
+        channels: int = 1,
+        n_classes: int = 0,
+        bn_affine: bool = True,
+    ):
         super().__init__()
         width, k = width or FC_WIDTH, n_classes
         self.arch, self.image_size, self.nz, self.channels, self.n_classes = "fc", image_size, nz, channels, n_classes
-        hidden = lambda c_in: nn.Sequential(nn.Linear(c_in + k, width, bias=False),  # noqa: E731
-                                            nn.BatchNorm1d(width, affine=bn_affine), nn.ReLU(True))
-        self.layers = nn.ModuleList([hidden(nz), hidden(width),
-                                     nn.Sequential(nn.Linear(width + k, channels * image_size ** 2, bias=False),
-                                                   nn.Tanh(), nn.Unflatten(1, (channels, image_size, image_size)))])
+
+        def hidden(c_in):
+            return nn.Sequential(
+                nn.Linear(c_in + k, width, bias=False), nn.BatchNorm1d(width, affine=bn_affine), nn.ReLU(True)
+            )
+
+        self.layers = nn.ModuleList(
+            [
+                hidden(nz),
+                hidden(width),
+                nn.Sequential(
+                    nn.Linear(width + k, channels * image_size**2, bias=False),
+                    nn.Tanh(),
+                    nn.Unflatten(1, (channels, image_size, image_size)),
+                ),
+            ]
+        )
 
     def forward(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         y = one_hot(labels, self.n_classes, z.dtype)
@@ -277,16 +339,30 @@ class FCDiscriminator(nn.Module):
     """§8.1's fully connected D: [x, y] → width → width → one logit, LeakyReLU 0.2, BN on the second
     hidden layer only (§3's rule: none on D's input layer), the label concatenated to each layer's input."""
 
-    def __init__(self, *, image_size: int = 32, width: int | None = None, channels: int = 1,
-                 n_classes: int = 0, bn_affine: bool = True):
+    def __init__(
+        self,
+        *,
+        image_size: int = 32,
+        width: int | None = None,
+        channels: int = 1,
+        n_classes: int = 0,
+        bn_affine: bool = True,
+    ):
         super().__init__()
         width, k = width or FC_WIDTH, n_classes
         self.arch, self.image_size, self.channels, self.n_classes = "fc", image_size, channels, n_classes
-        self.layers = nn.ModuleList([
-            nn.Sequential(nn.Flatten(), nn.Linear(channels * image_size ** 2 + k, width, bias=False),
-                          nn.LeakyReLU(0.2, True)),
-            nn.Sequential(nn.Linear(width + k, width, bias=False), nn.BatchNorm1d(width, affine=bn_affine),
-                          nn.LeakyReLU(0.2, True))])
+        self.layers = nn.ModuleList(
+            [
+                nn.Sequential(
+                    nn.Flatten(), nn.Linear(channels * image_size**2 + k, width, bias=False), nn.LeakyReLU(0.2, True)
+                ),
+                nn.Sequential(
+                    nn.Linear(width + k, width, bias=False),
+                    nn.BatchNorm1d(width, affine=bn_affine),
+                    nn.LeakyReLU(0.2, True),
+                ),
+            ]
+        )
         self.head = nn.Linear(width + k, 1, bias=False)
 
     def forward(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
@@ -305,13 +381,14 @@ def init_weights(module: nn.Module, generator: torch.Generator | None = None) ->
             nn.init.normal_(m.weight, 0.0, 0.02, generator=generator)
             if m.bias is not None:
                 nn.init.zeros_(m.bias)
-        elif isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d)) and m.affine:   # §8.1: maybe without γ, β
+        elif isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d)) and m.affine:  # §8.1: maybe without γ, β
             nn.init.normal_(m.weight, 1.0, 0.02, generator=generator)
             nn.init.zeros_(m.bias)
 
 
-def sample_z(n: int, nz: int, generator: torch.Generator | None = None,
-             device: torch.device | str = "cpu") -> torch.Tensor:
+def sample_z(
+    n: int, nz: int, generator: torch.Generator | None = None, device: torch.device | str = "cpu"
+) -> torch.Tensor:
     """§4 / Figure 1: "A 100 dimensional uniform distribution Z" — z ~ U[-1, 1]^nz."""
     z = torch.rand(n, nz, generator=generator)
     return (z * 2 - 1).to(device)
@@ -332,8 +409,7 @@ def layer_table(model: nn.Module, x: torch.Tensor) -> list[dict]:
             names = [f"conv{i}" for i in range(1, len(outs))] + ["output"]
             mods = list(model.layers) + [model.head]
     for name, out, mod in zip(names, outs, mods):
-        rows.append(dict(name=name, shape=tuple(out.shape[1:]),
-                         params=sum(p.numel() for p in mod.parameters())))
+        rows.append(dict(name=name, shape=tuple(out.shape[1:]), params=sum(p.numel() for p in mod.parameters())))
     return rows
 
 
@@ -350,12 +426,11 @@ def build_models(cfg: TrainConfig, seed: int | None = None) -> tuple[Generator, 
     without it, left for `load_state_dict`."""
     channels = cfg.channels or 3
     cond = dict(n_classes=conditional_classes(cfg), bn_affine=cfg.bn_affine)
-    if cfg.arch == "fc":         # §8.1's fully connected baseline
+    if cfg.arch == "fc":  # §8.1's fully connected baseline
         G = FCGenerator(image_size=cfg.image_size, nz=cfg.nz, width=cfg.g_width, channels=channels, **cond)
         D = FCDiscriminator(image_size=cfg.image_size, width=cfg.d_width, channels=channels, **cond)
     else:
-        G = Generator(arch=cfg.arch, image_size=cfg.image_size, nz=cfg.nz, width=cfg.g_width, channels=channels,
-                      **cond)
+        G = Generator(arch=cfg.arch, image_size=cfg.image_size, nz=cfg.nz, width=cfg.g_width, channels=channels, **cond)
         D = Discriminator(arch=cfg.arch, image_size=cfg.image_size, width=cfg.d_width, channels=channels, **cond)
     if seed is not None:
         init = torch.Generator().manual_seed(seed)
@@ -368,9 +443,16 @@ def network_shape(cfg: TrainConfig) -> dict:
     """What fixes the networks' tensors: the config's model fields with the family's default
     widths filled in (so g_width None and 64 are the same torch-style G)."""
     width = FC_WIDTH if cfg.arch == "fc" else _family(cfg.arch)["width"]
-    return dict(arch=cfg.arch, image_size=cfg.image_size, nz=cfg.nz, g_width=cfg.g_width or width,
-                d_width=cfg.d_width or width, channels=cfg.channels or 3, n_classes=conditional_classes(cfg),
-                bn_affine=cfg.bn_affine)
+    return dict(
+        arch=cfg.arch,
+        image_size=cfg.image_size,
+        nz=cfg.nz,
+        g_width=cfg.g_width or width,
+        d_width=cfg.d_width or width,
+        channels=cfg.channels or 3,
+        n_classes=conditional_classes(cfg),
+        bn_affine=cfg.bn_affine,
+    )
 
 
 def conditional_classes(cfg: TrainConfig) -> int:

@@ -21,14 +21,22 @@ def sources(only: list[str] | None = None, notebooks: Path = NOTEBOOKS) -> list[
     every = sorted(notebooks.glob("[0-9][0-9]_*.ipynb"))
     found = [s for s in every if any(s.name.startswith(o) for o in only)] if only else every
     if not found:
-        raise ValueError(f"no notebooks matching {only or '*'} in {notebooks}"
-                         + (f"; --only takes prefixes of {', '.join(s.stem for s in every)}" if every else ""))
+        raise ValueError(
+            f"no notebooks matching {only or '*'} in {notebooks}"
+            + (f"; --only takes prefixes of {', '.join(s.stem for s in every)}" if every else "")
+        )
     return found
 
 
-def run_notebooks(profile: str = "smoke", *, build: str | Path = "build", only: list[str] | None = None,
-                  notebooks: Path = NOTEBOOKS, keep_going: bool = False,
-                  progress: Callable[[str], None] | None = None) -> list[dict]:
+def run_notebooks(
+    profile: str = "smoke",
+    *,
+    build: str | Path = "build",
+    only: list[str] | None = None,
+    notebooks: Path = NOTEBOOKS,
+    keep_going: bool = False,
+    progress: Callable[[str], None] | None = None,
+) -> list[dict]:
     """Run notebooks/NN_*.ipynb in order with `profile`; each writes its executed copy and its
     figures under build/PROFILE/. Returns per notebook {notebook, path, seconds, ok, error}. A
     failing notebook raises, unless `keep_going` (then the rest run and its entry says why)."""
@@ -36,7 +44,7 @@ def run_notebooks(profile: str = "smoke", *, build: str | Path = "build", only: 
 
     from .files import check_folder
 
-    todo, done, start = sources(only, notebooks), [], time.perf_counter()   # nothing to run: nothing made
+    todo, done, start = sources(only, notebooks), [], time.perf_counter()  # nothing to run: nothing made
     out_dir = (Path(build) / profile).resolve()
     check_folder(out_dir, "the notebooks' outputs", "--build")
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -45,25 +53,44 @@ def run_notebooks(profile: str = "smoke", *, build: str | Path = "build", only: 
             progress(f"[{i}/{len(todo)}] {src.stem} … ({(time.perf_counter() - start) / 60:.1f} min so far)")
         t, error = time.perf_counter(), None
         try:
-            pm.execute_notebook(str(src), str(out_dir / src.name), parameters=dict(profile=profile, build_dir=str(out_dir)),
-                                cwd=str(notebooks), kernel_name="python3", progress_bar=False)
+            pm.execute_notebook(
+                str(src),
+                str(out_dir / src.name),
+                parameters=dict(profile=profile, build_dir=str(out_dir)),
+                cwd=str(notebooks),
+                kernel_name="python3",
+                progress_bar=False,
+            )
         except pm.PapermillExecutionError as e:
             if not keep_going:
                 raise
             error = f"{e.ename}: {e.evalue}".strip()
-        entry = dict(notebook=src.stem, path=str(out_dir / src.name), seconds=round(time.perf_counter() - t, 1),
-                     ok=error is None, error=error)
+        entry = dict(
+            notebook=src.stem,
+            path=str(out_dir / src.name),
+            seconds=round(time.perf_counter() - t, 1),
+            ok=error is None,
+            error=error,
+        )
         done.append(entry)
         if progress:
-            progress(f"[{i}/{len(todo)}] {src.stem}: {'done' if entry['ok'] else 'FAILED'} in "
-                     f"{entry['seconds'] / 60:.1f} min ({(time.perf_counter() - start) / 60:.1f} min so far)"
-                     + ("" if entry["ok"] else f" — {error.splitlines()[0][:300]}"))
+            progress(
+                f"[{i}/{len(todo)}] {src.stem}: {'done' if entry['ok'] else 'FAILED'} in "
+                f"{entry['seconds'] / 60:.1f} min ({(time.perf_counter() - start) / 60:.1f} min so far)"
+                + ("" if entry["ok"] else f" — {error.splitlines()[0][:300]}")
+            )
     return done
 
 
-def make_figures(profile: str, *, build: str | Path = "build", only: list[str] | None = None,
-                 notebooks: Path = NOTEBOOKS, record_dir: str | Path | None = None,
-                 echo: Callable[[str], None] = print) -> int:
+def make_figures(
+    profile: str,
+    *,
+    build: str | Path = "build",
+    only: list[str] | None = None,
+    notebooks: Path = NOTEBOOKS,
+    record_dir: str | Path | None = None,
+    echo: Callable[[str], None] = print,
+) -> int:
     """`make figures PROFILE=profile`: every notebook (or `only` these), then build/PROFILE/run.json
     and claims.json, the report, and the comparison with the record (results/PROFILE/, where there
     is one and every notebook ran). Returns the exit code: 0 when every notebook ran, every claim
@@ -75,9 +102,9 @@ def make_figures(profile: str, *, build: str | Path = "build", only: list[str] |
 
     started = datetime.datetime.now(datetime.UTC)
     out = Path(build) / profile
-    sources(only, notebooks)                        # refused before anything is made or printed
+    sources(only, notebooks)  # refused before anything is made or printed
     check_folder(out, "the notebooks' outputs", "--build")
-    for stale in (out / "run.json", out / "claims.json"):   # a run cut short must not look finished (record)
+    for stale in (out / "run.json", out / "claims.json"):  # a run cut short must not look finished (record)
         stale.unlink(missing_ok=True)
     echo(f"make figures PROFILE={profile} on {host_name(machine())}")
     timings = run_notebooks(profile, build=build, only=only, notebooks=notebooks, keep_going=True, progress=echo)
@@ -94,12 +121,16 @@ def make_figures(profile: str, *, build: str | Path = "build", only: list[str] |
     record = Path(record_dir) if record_dir is not None else RECORD / profile
     if vs and not only and not missing and (record / "claims.json").is_file():
         differ = compare(vs, record)
-        echo(f"against the record {record}: " + ("reproduced (same verdicts, numbers within tolerance)" if not differ
-                                                  else f"{len(differ)} differences"))
+        echo(
+            f"against the record {record}: "
+            + ("reproduced (same verdicts, numbers within tolerance)" if not differ else f"{len(differ)} differences")
+        )
         problems += [f"differs from the record: {d}" for d in differ]
     counts = {s: sum(v.status == s for v in vs) for s in ("holds", "fails", "skipped")}
-    echo(f"{len(timings)} notebooks in {run['seconds'] / 60:.1f} min; {len(vs)} claims: "
-         + ", ".join(f"{n} {s}" for s, n in counts.items() if n))
+    echo(
+        f"{len(timings)} notebooks in {run['seconds'] / 60:.1f} min; {len(vs)} claims: "
+        + ", ".join(f"{n} {s}" for s, n in counts.items() if n)
+    )
     for p in problems:
         echo(f"UNEXPECTED: {p}")
     return 1 if problems else 0

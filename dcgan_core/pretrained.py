@@ -32,7 +32,7 @@ from .files import atomic_write, read_json, write_json
 from .models import Discriminator, Generator, build_models
 
 ZOO_DIR = REPO_ROOT / "zoo"
-ZOO_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")     # one file name in zoo/: never a path, never hidden
+ZOO_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")  # one file name in zoo/: never a path, never hidden
 
 
 class PretrainedError(CheckpointError):
@@ -58,28 +58,38 @@ def sha256(path: str | Path) -> str:
     return h.hexdigest()
 
 
-def load(name: str, zoo_dir: str | Path = ZOO_DIR, map_location="cpu") -> tuple[Generator, Discriminator | None, TrainConfig]:
+def load(
+    name: str, zoo_dir: str | Path = ZOO_DIR, map_location="cpu"
+) -> tuple[Generator, Discriminator | None, TrainConfig]:
     """G and D (fp32, eval mode; D None for a G-only entry) and the training config of zoo model
     `name`, after checking the file's sha256 against zoo.json."""
     entries = manifest(zoo_dir)
     if name not in entries:
-        raise PretrainedError(f"no zoo model {name!r}; the zoo has {sorted(entries) or 'nothing'} "
-                              f"(in {zoo_dir})")
+        raise PretrainedError(f"no zoo model {name!r}; the zoo has {sorted(entries) or 'nothing'} (in {zoo_dir})")
     path = Path(zoo_dir) / entries[name]["file"]
     if not path.is_file():
-        raise PretrainedError(f"zoo model {name!r}: {path} is missing; restore it from git "
-                              f"(git checkout -- zoo/{path.name}) or re-export it")
+        raise PretrainedError(
+            f"zoo model {name!r}: {path} is missing; restore it from git "
+            f"(git checkout -- zoo/{path.name}) or re-export it"
+        )
     digest = sha256(path)
     if digest != entries[name]["sha256"]:
-        raise PretrainedError(f"zoo model {name!r}: {path} has sha256 {digest[:16]}…, but zoo.json records "
-                              f"{entries[name]['sha256'][:16]}…: the file is damaged or was replaced. "
-                              f"Restore it (git checkout -- {path.relative_to(Path(zoo_dir).parent)}) or re-export it")
+        raise PretrainedError(
+            f"zoo model {name!r}: {path} has sha256 {digest[:16]}…, but zoo.json records "
+            f"{entries[name]['sha256'][:16]}…: the file is damaged or was replaced. "
+            f"Restore it (git checkout -- {path.relative_to(Path(zoo_dir).parent)}) or re-export it"
+        )
     tensors = load_file(str(path), device=str(map_location))
     with safe_open(str(path), framework="pt") as f:
         cfg = TrainConfig.from_dict(json.loads(f.metadata()["config"]))
-    state = {prefix: {k[len(prefix) + 1:]: (v.float() if v.is_floating_point() else v)
-                      for k, v in tensors.items() if k.startswith(prefix + ".")}
-             for prefix in ("generator", "discriminator")}
+    state = {
+        prefix: {
+            k[len(prefix) + 1 :]: (v.float() if v.is_floating_point() else v)
+            for k, v in tensors.items()
+            if k.startswith(prefix + ".")
+        }
+        for prefix in ("generator", "discriminator")
+    }
     G, D = _rebuild(cfg, state, f"zoo model {name!r}", discriminator=not entries[name].get("generator_only"))
     return G, D, cfg
 
@@ -87,12 +97,16 @@ def load(name: str, zoo_dir: str | Path = ZOO_DIR, map_location="cpu") -> tuple[
 def require_discriminator(D: Discriminator | None, what: str) -> Discriminator:
     """D, or one clear error where `what` is a zoo entry that holds G only."""
     if D is None:
-        raise PretrainedError(f"{what} holds G only (exported with --generator-only to keep the zoo small), and "
-                              f"this needs its D: pass the training run's checkpoint instead, or another zoo model")
+        raise PretrainedError(
+            f"{what} holds G only (exported with --generator-only to keep the zoo small), and "
+            f"this needs its D: pass the training run's checkpoint instead, or another zoo model"
+        )
     return D
 
 
-def _rebuild(cfg: TrainConfig, state: dict, what: str, discriminator: bool = True) -> tuple[Generator, Discriminator | None]:
+def _rebuild(
+    cfg: TrainConfig, state: dict, what: str, discriminator: bool = True
+) -> tuple[Generator, Discriminator | None]:
     """G and D of `cfg` (eval mode) with the weights in state["generator"], state["discriminator"]
     (D None when not `discriminator`)."""
     G, D = build_models(cfg)
@@ -102,11 +116,13 @@ def _rebuild(cfg: TrainConfig, state: dict, what: str, discriminator: bool = Tru
             raise CheckpointError(f"{what} has no {key} weights: it is not a complete dcgan_core checkpoint")
         try:
             net.load_state_dict(state[key])
-        except RuntimeError as e:   # missing/unexpected keys, size mismatch: the config lies about the weights
+        except RuntimeError as e:  # missing/unexpected keys, size mismatch: the config lies about the weights
             first = next((line.strip() for line in str(e).splitlines()[1:] if line.strip()), str(e))
-            raise CheckpointError(f"{what}: its {key} weights do not fit the networks its config describes "
-                                  f"({first}); the file is damaged or its config was edited") from None
-        if cfg.channels_last:     # the layout it trained in: the same kernels, the same numbers
+            raise CheckpointError(
+                f"{what}: its {key} weights do not fit the networks its config describes "
+                f"({first}); the file is damaged or its config was edited"
+            ) from None
+        if cfg.channels_last:  # the layout it trained in: the same kernels, the same numbers
             net.to(memory_format=torch.channels_last)
         net.eval()
     return G, nets.get("discriminator")
@@ -115,20 +131,23 @@ def _rebuild(cfg: TrainConfig, state: dict, what: str, discriminator: bool = Tru
 def check_name(name: str) -> str:
     """`name` if it can name a zoo entry (zoo/NAME.safetensors, …), else one PretrainedError line."""
     if not ZOO_NAME.fullmatch(name):
-        raise PretrainedError(f"{name!r} cannot be a zoo name: use letters, digits, '.', '-' and '_', starting "
-                              f"with a letter or digit (e.g. cifar32)")
+        raise PretrainedError(
+            f"{name!r} cannot be a zoo name: use letters, digits, '.', '-' and '_', starting "
+            f"with a letter or digit (e.g. cifar32)"
+        )
     return name
 
 
 # A model is named "zoo:NAME", or by a checkpoint file or a run folder (checkpoint.checkpoint_file):
 # load_models and model_sha256 read names; features.parse_features adds random:NAME, kmeans and pixels.
 
+
 def load_models(path: str | Path, map_location="cpu") -> tuple[Generator, Discriminator | None, TrainConfig]:
     """G and D (eval mode; D None for a G-only zoo entry) and the config, from "zoo:NAME", a checkpoint
     file or a run folder (its best.pt, else last.pt)."""
     if str(path).startswith("zoo:"):
         return load(str(path)[4:], map_location=map_location)
-    if str(path) in manifest() and not Path(path).exists():     # one way to name a model: zoo:NAME
+    if str(path) in manifest() and not Path(path).exists():  # one way to name a model: zoo:NAME
         raise CheckpointError(f"{path!r} is neither a checkpoint nor a run folder; the zoo's model is zoo:{path}")
     state = load_checkpoint(path, map_location)
     try:
@@ -167,8 +186,11 @@ def export(checkpoint: str | Path, name: str, zoo_dir: str | Path = ZOO_DIR, gen
     state = load_checkpoint(checkpoint)
     cfg = state["config"]
     nets = ("generator",) if generator_only else ("generator", "discriminator")
-    tensors = {f"{prefix}.{k}": (v.half() if v.is_floating_point() else v).contiguous()
-               for prefix in nets for k, v in state[prefix].items()}
+    tensors = {
+        f"{prefix}.{k}": (v.half() if v.is_floating_point() else v).contiguous()
+        for prefix in nets
+        for k, v in state[prefix].items()
+    }
     zoo_dir = Path(zoo_dir)
     path = zoo_dir / f"{name}.safetensors"
     # One metadata key, its JSON sorted: safetensors stores the metadata map in hash order, so
@@ -176,14 +198,18 @@ def export(checkpoint: str | Path, name: str, zoo_dir: str | Path = ZOO_DIR, gen
     metadata = {"config": json.dumps(cfg, sort_keys=True)}
     atomic_write(path, lambda tmp: save_file(tensors, tmp, metadata=metadata))
     entries = manifest(zoo_dir)
-    entries[name] = dict(file=path.name, sha256=sha256(path), dataset=cfg["dataset"],
-                         image_size=cfg["image_size"], arch=cfg["arch"], steps=state["step"],
-                         **({"generator_only": True} if generator_only else {}))
+    entries[name] = dict(
+        file=path.name,
+        sha256=sha256(path),
+        dataset=cfg["dataset"],
+        image_size=cfg["image_size"],
+        arch=cfg["arch"],
+        steps=state["step"],
+        **({"generator_only": True} if generator_only else {}),
+    )
     write_manifest(entries, zoo_dir)
     return path
 
 
 def write_manifest(entries: dict, zoo_dir: str | Path = ZOO_DIR) -> Path:
     return write_json(Path(zoo_dir) / "zoo.json", entries, indent=2, sort_keys=True)
-
-

@@ -29,8 +29,8 @@ from .files import atomic_write, read_json, write_json, write_text
 from .results import load_results, results_dir
 
 ROOT = Path(__file__).resolve().parents[1]
-RECORD = ROOT / "results"        # results/PROFILE/: the committed record
-BUDGET_S = 3600                  # the cpu record's budget: the whole companion in an hour on 2 cores (issue 27)
+RECORD = ROOT / "results"  # results/PROFILE/: the committed record
+BUDGET_S = 3600  # the cpu record's budget: the whole companion in an hour on 2 cores (issue 27)
 
 
 def over_budget(run: dict) -> str:
@@ -38,23 +38,41 @@ def over_budget(run: dict) -> str:
     over = run["seconds"] - BUDGET_S
     return f" — **over the hour's budget by {over / 60:.1f} min**" if run["profile"] == "cpu" and over > 0 else ""
 
+
 # The figures the record keeps (Figures 1–9 of the paper, Tables 1 and 3), each at most this wide.
-FIGURES = ("fig1_generator.png", "fig2_after_one_epoch.png", "fig3_final_samples.png", "repr_table1.png",
-           "repr_kmeans_ablation.png",
-           "fig4_latent_walk_rooms.png", "fig4_latent_walk_faces.png", "latent_walk_smoothness.png",
-           "fig5_guided_backprop_rooms.png", "fig5_guided_backprop_faces.png", "fig6_forgetting_windows.png",
-           "forgetting_windows_curve.png", "fig6_forgetting_eyeglasses.png", "fig7_smiling_man.png", "fig7_glasses_woman.png",
-           "arithmetic_success_rates.png", "fig8_turn.png", "fig9_mnist_samples.png", "mnist_nn_error.png")
+FIGURES = (
+    "fig1_generator.png",
+    "fig2_after_one_epoch.png",
+    "fig3_final_samples.png",
+    "repr_table1.png",
+    "repr_kmeans_ablation.png",
+    "fig4_latent_walk_rooms.png",
+    "fig4_latent_walk_faces.png",
+    "latent_walk_smoothness.png",
+    "fig5_guided_backprop_rooms.png",
+    "fig5_guided_backprop_faces.png",
+    "fig6_forgetting_windows.png",
+    "forgetting_windows_curve.png",
+    "fig6_forgetting_eyeglasses.png",
+    "fig7_smiling_man.png",
+    "fig7_glasses_woman.png",
+    "arithmetic_success_rates.png",
+    "fig8_turn.png",
+    "fig9_mnist_samples.png",
+    "mnist_nn_error.png",
+)
 FIGURE_WIDTH = 900
 
 
 # ---------------------------------------------------------------------------------------------
 # What ran where
 
+
 def machine() -> dict:
     """The host: CPU model, cores, the matrix/vector flags that decide speed (AVX-512, AVX-512 BF16,
     AMX), torch and Python versions."""
     import torch
+
     model, flags = platform.processor() or platform.machine(), set()
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -64,10 +82,17 @@ def machine() -> dict:
                 flags = set(line.split(":", 1)[1].split())
     except OSError:
         pass
-    return dict(cpu=model, cores=os.cpu_count(), torch_threads=torch.get_num_threads(),
-                avx512="avx512f" in flags, avx512_bf16="avx512_bf16" in flags,
-                amx=bool({"amx_bf16", "amx_tile"} & flags), torch=torch.__version__,
-                python=platform.python_version(), system=f"{platform.system()} {platform.machine()}")
+    return dict(
+        cpu=model,
+        cores=os.cpu_count(),
+        torch_threads=torch.get_num_threads(),
+        avx512="avx512f" in flags,
+        avx512_bf16="avx512_bf16" in flags,
+        amx=bool({"amx_bf16", "amx_tile"} & flags),
+        torch=torch.__version__,
+        python=platform.python_version(),
+        system=f"{platform.system()} {platform.machine()}",
+    )
 
 
 def host_name(m: dict) -> str:
@@ -78,9 +103,11 @@ def host_name(m: dict) -> str:
 
 def git_state(root: Path = ROOT) -> dict:
     """The commit the code is at, and whether the work tree differs from it."""
+
     def git(*args):
         done = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True)
         return done.stdout.strip() if done.returncode == 0 else None
+
     commit = git("rev-parse", "HEAD")
     status = git("status", "--porcelain", "--untracked-files=no")
     return dict(commit=commit, dirty=None if status is None else bool(status))
@@ -88,15 +115,21 @@ def git_state(root: Path = ROOT) -> dict:
 
 def run_info(profile: str, timings: list[dict], started: datetime.datetime) -> dict:
     """run.json: commit, machine, profile, seconds per notebook and in all."""
-    return dict(profile=profile, **git_state(), machine=machine(),
-                started=started.isoformat(timespec="seconds"),
-                finished=datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-                notebooks=timings, seconds=round(sum(t["seconds"] for t in timings), 1),
-                command=f"make figures PROFILE={profile}")
+    return dict(
+        profile=profile,
+        **git_state(),
+        machine=machine(),
+        started=started.isoformat(timespec="seconds"),
+        finished=datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        notebooks=timings,
+        seconds=round(sum(t["seconds"] for t in timings), 1),
+        command=f"make figures PROFILE={profile}",
+    )
 
 
 # ---------------------------------------------------------------------------------------------
 # Verdicts, written and compared
+
 
 def verdicts(build: str | Path, profile: str, notebooks: list[str] | None = None) -> tuple[list[Verdict], list[str]]:
     """The claims of the notebooks whose results are in build/results (all of CLAIMS, or those of
@@ -131,6 +164,7 @@ def compare(vs: list[Verdict], record: str | Path) -> list[str]:
 # ---------------------------------------------------------------------------------------------
 # The record: results/PROFILE/
 
+
 def record(build: str | Path, out: str | Path) -> Path:
     """Copy a finished run (build/PROFILE: run.json, claims.json, results/*.json, figures) into
     `out` (results/PROFILE) and render RESULTS.md; returns its path. Refuses a run that did not
@@ -139,16 +173,22 @@ def record(build: str | Path, out: str | Path) -> Path:
     run = read_json(build / "run.json", "run file (written at the end of `make figures`)")
     failed = [t["notebook"] for t in run["notebooks"] if not t["ok"]]
     if failed:
-        raise ValueError(f"{build} is not a complete run: {', '.join(failed)} failed; fix them and run "
-                         f"`make figures PROFILE={run['profile']}` again")
+        raise ValueError(
+            f"{build} is not a complete run: {', '.join(failed)} failed; fix them and run "
+            f"`make figures PROFILE={run['profile']}` again"
+        )
     if run.get("dirty"):
-        raise ValueError(f"{build} was run from a work tree with uncommitted changes ({run['commit'][:10]}+): commit "
-                         f"them and run `make figures PROFILE={run['profile']}` again, so the record names its code")
+        raise ValueError(
+            f"{build} was run from a work tree with uncommitted changes ({run['commit'][:10]}+): commit "
+            f"them and run `make figures PROFILE={run['profile']}` again, so the record names its code"
+        )
     claims = read_json(build / "claims.json", "claims file")
     judged = {c["id"] for c in claims}
     if unjudged := [c.id for c in CLAIMS if c.id not in judged]:
-        raise ValueError(f"{build}/claims.json does not judge {', '.join(unjudged)}: run `make figures "
-                         f"PROFILE={run['profile']}` (every notebook) again")
+        raise ValueError(
+            f"{build}/claims.json does not judge {', '.join(unjudged)}: run `make figures "
+            f"PROFILE={run['profile']}` (every notebook) again"
+        )
     shutil.rmtree(out / "results", ignore_errors=True)
     shutil.rmtree(out / "figures", ignore_errors=True)
     for path in sorted(results_dir(build).glob("*.json")):
@@ -158,12 +198,15 @@ def record(build: str | Path, out: str | Path) -> Path:
             downscale(build / name, out / "figures" / name)
     write_json(out / "run.json", run)
     write_json(out / "claims.json", claims)
-    return write_text(out / "RESULTS.md", render(claims, run, figures=sorted(p.name for p in (out / "figures").glob("*.png"))))
+    return write_text(
+        out / "RESULTS.md", render(claims, run, figures=sorted(p.name for p in (out / "figures").glob("*.png")))
+    )
 
 
 def downscale(src: Path, dst: Path, width: int = FIGURE_WIDTH) -> Path:
     """A PNG at most `width` pixels wide (kept as it is where narrower), optimised."""
     from PIL import Image
+
     with Image.open(src) as im:
         im = im.convert("RGB")
         if im.width > width:
@@ -213,16 +256,23 @@ def render(claims: list[dict], run: dict, figures: list[str] = ()) -> str:
     for c in claims:
         verdict = f"**{c['status']}**" + ("" if c["as_expected"] else f" (UNEXPECTED: expected {c['expected']})")
         ctrl = c["control"]
-        control = "—" if ctrl is None or ctrl["status"] is None else \
-            f"{fmt(ctrl['ours'])} **{ctrl['status']}** — {ctrl['what']}"
-        lines.append(f"| `{c['id']}` | {c['section']} {c['where']} | {_md(c['paper'])} | {_md(fmt(c['ours']))} | "
-                     f"{c['op']} {_md(fmt(c['target']))} | {fmt(c['tolerance'])} | {verdict} | {_md(control)} |")
+        control = (
+            "—"
+            if ctrl is None or ctrl["status"] is None
+            else f"{fmt(ctrl['ours'])} **{ctrl['status']}** — {ctrl['what']}"
+        )
+        lines.append(
+            f"| `{c['id']}` | {c['section']} {c['where']} | {_md(c['paper'])} | {_md(fmt(c['ours']))} | "
+            f"{c['op']} {_md(fmt(c['target']))} | {fmt(c['tolerance'])} | {verdict} | {_md(control)} |"
+        )
     lines += ["", "What each number is:", ""]
     lines += [f"- `{c['id']}` (`{c['key']}`): {c['note']}." for c in claims]
     if failed:
         lines += ["", "## Claims that fail, and why", ""]
-        lines += [f"- `{c['id']}`: ours {fmt(c['ours'])}, want {c['op']} {fmt(c['target'])}. {c['why'] or '(no reason recorded)'}"
-                  for c in failed]
+        lines += [
+            f"- `{c['id']}`: ours {fmt(c['ours'])}, want {c['op']} {fmt(c['target'])}. {c['why'] or '(no reason recorded)'}"
+            for c in failed
+        ]
     if figures:
         lines += ["", "## Figures", "", "Downscaled copies of the run's figures (full size: `build/PROFILE/`).", ""]
         lines += [f"![{name}](figures/{name})" for name in figures]
@@ -237,7 +287,9 @@ def rejudge(out: str | Path) -> Path:
     vs = judge_all(load_results(out / "results"), run["profile"])
     write_verdicts(out / "claims.json", vs)
     claims = read_json(out / "claims.json", "claims file")
-    return write_text(out / "RESULTS.md", render(claims, run, figures=sorted(p.name for p in (out / "figures").glob("*.png"))))
+    return write_text(
+        out / "RESULTS.md", render(claims, run, figures=sorted(p.name for p in (out / "figures").glob("*.png")))
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -250,8 +302,11 @@ def readme_blocks(root: Path = ROOT) -> dict[str, str]:
     """What the README's generated blocks hold, from the committed files: the record's claims
     (results/cpu/), the measured times (results/timings.json, benchmarks/timings.py) and the zoo."""
     from .cards import zoo_table
-    blocks = {"zoo": f"`zoo/` holds {len(zoo_table().splitlines()) - 2} models trained with this CLI on a 2-core "
-                     "CPU (commands: `zoo/train.sh`).\n\n" + zoo_table()}
+
+    blocks = {
+        "zoo": f"`zoo/` holds {len(zoo_table().splitlines()) - 2} models trained with this CLI on a 2-core "
+        "CPU (commands: `zoo/train.sh`).\n\n" + zoo_table()
+    }
     cpu = root / "results" / "cpu"
     if (cpu / "claims.json").is_file():
         claims, run = read_json(cpu / "claims.json"), read_json(cpu / "run.json")
@@ -262,29 +317,42 @@ def readme_blocks(root: Path = ROOT) -> dict[str, str]:
             f"The record: `make figures PROFILE=cpu` at commit `{(run['commit'] or '?')[:12]}`, {run['started'][:10]}, "
             f"{run['seconds'] / 60:.1f} min{over_budget(run)} on {host_name(run['machine'])}. Of {len(claims)} claims "
             f"{len(claims) - len(fails)} hold and {len(fails)} fail; "
-            + (f"unexpected: {', '.join(wrong)}" if (wrong := [c['id'] for c in claims if not c['as_expected']])
-               else "every verdict (and every control's) is the expected one")
+            + (
+                f"unexpected: {', '.join(wrong)}"
+                if (wrong := [c["id"] for c in claims if not c["as_expected"]])
+                else "every verdict (and every control's) is the expected one"
+            )
             + ". Each claim with its target, tolerance, control and, where it fails, why: "
-            "[results/cpu/RESULTS.md](results/cpu/RESULTS.md).\n\n" + "\n".join(rows))
+            "[results/cpu/RESULTS.md](results/cpu/RESULTS.md).\n\n" + "\n".join(rows)
+        )
     timings = root / "results" / "timings.json"
     if timings.is_file():
         t = read_json(timings, "timings file")
-        for cmd, code in t["exit_codes"].items():       # taken from the record's run (--cpu-from): its time now
+        for cmd, code in t["exit_codes"].items():  # taken from the record's run (--cpu-from): its time now
             if code is None and (cpu / "run.json").is_file():
                 t["seconds"][cmd] = read_json(cpu / "run.json")["seconds"]
         blocks["timings"] = "\n".join(
-            [f"Measured by `python benchmarks/timings.py` on {t['date']}, {host_name(t['machine'])}, nothing else "
-             "running (a fresh clone's caches are cold: data extraction and cached features are included):", "",
-             "| command | minutes |", "|---|---|"]
-            + [f"| `{cmd}` | {s / 60:.1f}" + (" (the record's run: results/cpu/run.json)"
-                                               if t["exit_codes"].get(cmd, 0) is None else "") + " |"
-               for cmd, s in t["seconds"].items()])
+            [
+                f"Measured by `python benchmarks/timings.py` on {t['date']}, {host_name(t['machine'])}, nothing else "
+                "running (a fresh clone's caches are cold: data extraction and cached features are included):",
+                "",
+                "| command | minutes |",
+                "|---|---|",
+            ]
+            + [
+                f"| `{cmd}` | {s / 60:.1f}"
+                + (" (the record's run: results/cpu/run.json)" if t["exit_codes"].get(cmd, 0) is None else "")
+                + " |"
+                for cmd, s in t["seconds"].items()
+            ]
+        )
     return blocks
 
 
 def render_readme(text: str, blocks: dict[str, str]) -> str:
     """`text` with each <!-- begin NAME --> … <!-- end NAME --> block replaced by blocks[NAME]."""
     import re
+
     for name, body in blocks.items():
         pattern = re.compile(rf"(<!-- begin {name} -->\n)(?:.*?\n)?(<!-- end {name} -->)", re.S)
         if not pattern.search(text):

@@ -42,15 +42,21 @@ from .results import load_results, results_dir
 # nbconvert's "lab" page without its CDN scripts (require.js, MathJax, mermaid, the widget manager),
 # with an empty icon (else the browser asks the server for /favicon.ico: a 404 in the console).
 FAVICON = '<link rel="icon" href="data:,">'
-NOTEBOOK_TEMPLATE = """{%- extends 'lab/index.html.j2' -%}
-{%- block html_head_js -%}""" + FAVICON + """{%- endblock html_head_js -%}
+NOTEBOOK_TEMPLATE = (
+    """{%- extends 'lab/index.html.j2' -%}
+{%- block html_head_js -%}"""
+    + FAVICON
+    + """{%- endblock html_head_js -%}
 {%- block jupyter_widgets -%}{%- endblock jupyter_widgets -%}
 {%- block html_head_js_mathjax -%}{%- endblock html_head_js_mathjax -%}
 {%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}
 """
+)
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
-WIDGET_NOTE = ("<p><em>A live widget was here: open this notebook in JupyterLab and run it "
-               "(README, “JupyterLab”). The static figures above show the same results.</em></p>")
+WIDGET_NOTE = (
+    "<p><em>A live widget was here: open this notebook in JupyterLab and run it "
+    "(README, “JupyterLab”). The static figures above show the same results.</em></p>"
+)
 FIGURE_NAME = re.compile(r"""["']([\w.-]+\.png)["']""")
 
 STYLE = """
@@ -70,9 +76,10 @@ code { background: #f5f5f5; padding: 0 0.2em; }
 @dataclass
 class NotebookPart:
     """What the index shows of one executed notebook."""
-    name: str                                    # "01_training"
-    title: str                                   # its first Markdown heading
-    figures: list[tuple[str, str]] = field(default_factory=list)   # (heading above, file name)
+
+    name: str  # "01_training"
+    title: str  # its first Markdown heading
+    figures: list[tuple[str, str]] = field(default_factory=list)  # (heading above, file name)
 
 
 def read_notebook(path: Path) -> NotebookPart:
@@ -104,8 +111,11 @@ def incomplete(executed: Path) -> str | None:
         errors = [o.get("ename") for o in cell.get("outputs", []) if o.get("output_type") == "error"]
         pm = cell.get("metadata", {}).get("papermill", {})
         if errors or pm.get("status") == "failed":
-            return f"interrupted at cell {i}" if "KeyboardInterrupt" in errors else \
-                f"failed at cell {i} ({errors[0] if errors else 'an error'})"
+            return (
+                f"interrupted at cell {i}"
+                if "KeyboardInterrupt" in errors
+                else f"failed at cell {i} ({errors[0] if errors else 'an error'})"
+            )
         if pm.get("status") == "running" or not pm.get("start_time"):
             return f"interrupted at cell {i}"
     if not nb["metadata"]["papermill"].get("end_time"):
@@ -125,8 +135,9 @@ def notebook_html(executed: Path) -> str:
         for output in cell.get("outputs", []):
             if WIDGET_MIME in output.get("data", {}):
                 output["data"] = {"text/html": WIDGET_NOTE}
-    exporter = HTMLExporter(extra_loaders=[DictLoader({"report.html.j2": NOTEBOOK_TEMPLATE})],
-                            template_file="report.html.j2")
+    exporter = HTMLExporter(
+        extra_loaders=[DictLoader({"report.html.j2": NOTEBOOK_TEMPLATE})], template_file="report.html.j2"
+    )
     body, _ = exporter.from_notebook_node(nb)
     return body
 
@@ -159,10 +170,13 @@ def status_cell(v: Verdict | None) -> str:
     return f'<td class="{css}">{html.escape(text)}</td>'
 
 
-def claims_table(rows: list[tuple[Claim, Verdict | None]], profile: str, parts: dict[str, NotebookPart],
-                 anchors: bool = True) -> str:
-    out = ["<tr><th>section</th><th>paper</th><th>the paper says</th><th>ours</th>"
-           f"<th>we ask (at {html.escape(profile)})</th><th>verdict</th><th>notebook</th></tr>"]
+def claims_table(
+    rows: list[tuple[Claim, Verdict | None]], profile: str, parts: dict[str, NotebookPart], anchors: bool = True
+) -> str:
+    out = [
+        "<tr><th>section</th><th>paper</th><th>the paper says</th><th>ours</th>"
+        f"<th>we ask (at {html.escape(profile)})</th><th>verdict</th><th>notebook</th></tr>"
+    ]
     for c, v in rows:
         target = c.target_at(profile)
         want = "—" if v is None or v.status == "skipped" else f"{c.op} {fmt(target)}"
@@ -170,10 +184,12 @@ def claims_table(rows: list[tuple[Claim, Verdict | None]], profile: str, parts: 
         where = f'<a href="#{part.name}">{html.escape(part.name)}</a>' if part else "not run"
         anchor = f' id="claim-{html.escape(c.id)}"' if anchors else ""
         ours = "—" if v is None else fmt(v.value)
-        out.append(f'<tr{anchor}><td>{html.escape(c.section)}</td><td>{html.escape(c.where)}</td>'
-                   f"<td>{html.escape(c.paper)}</td><td><code>{html.escape(ours)}</code><br>"
-                   f"<small>{html.escape(c.key)}</small><br><small>{html.escape(c.note)}</small></td>"
-                   f"<td>{html.escape(want)}</td>{status_cell(v)}<td>{where}</td></tr>")
+        out.append(
+            f"<tr{anchor}><td>{html.escape(c.section)}</td><td>{html.escape(c.where)}</td>"
+            f"<td>{html.escape(c.paper)}</td><td><code>{html.escape(ours)}</code><br>"
+            f"<small>{html.escape(c.key)}</small><br><small>{html.escape(c.note)}</small></td>"
+            f"<td>{html.escape(want)}</td>{status_cell(v)}<td>{where}</td></tr>"
+        )
     return "<table>\n" + "\n".join(out) + "\n</table>"
 
 
@@ -209,8 +225,10 @@ def build_report(build: str | Path, profile: str | None = None) -> Path:
             if (build / name).is_file():
                 (out / "figures").mkdir(parents=True, exist_ok=True)
                 shutil.copyfile(build / name, out / "figures" / name)
-                figures.append(f'<figure><a href="figures/{name}"><img src="figures/{name}" alt="{html.escape(name)}"></a>'
-                               f"<figcaption>{html.escape(heading)} — <code>{html.escape(name)}</code></figcaption></figure>")
+                figures.append(
+                    f'<figure><a href="figures/{name}"><img src="figures/{name}" alt="{html.escape(name)}"></a>'
+                    f"<figcaption>{html.escape(heading)} — <code>{html.escape(name)}</code></figcaption></figure>"
+                )
             else:
                 figures.append(f"<p>not made: <code>{html.escape(name)}</code></p>")
         mine = [(c, v) for c, v in verdicts if c.key.split(".", 1)[0][:2] == path.name[:2]]
@@ -219,22 +237,38 @@ def build_report(build: str | Path, profile: str | None = None) -> Path:
         sections.append(
             f'<h2 id="{part.name}">{html.escape(part.title)}</h2>\n'
             f'<p><a href="notebooks/{path.stem}.html">the executed notebook</a> · <code>{path.name}</code></p>\n'
-            + (f"<p><strong>INCOMPLETE</strong>: {html.escape(why)}; its claims are not judged and its results "
-               f"file is not shown. Run it again.</p>\n" if why else "")
-            + (claims_table(mine, profile, parts, anchors=False) if mine else "<p>No claim of the paper is checked here.</p>")
-            + "\n" + "\n".join(figures) + "\n"
-            + "".join(f"<details><summary>every number in <code>results/{html.escape(name)}.json</code></summary><table>"
-                      + "".join(f"<tr><td><code>{html.escape(k)}</code></td><td>{html.escape(v)}</td></tr>" for k, v in rows)
-                      + "</table></details>\n" for name, rows in numbers))
+            + (
+                f"<p><strong>INCOMPLETE</strong>: {html.escape(why)}; its claims are not judged and its results "
+                f"file is not shown. Run it again.</p>\n"
+                if why
+                else ""
+            )
+            + (
+                claims_table(mine, profile, parts, anchors=False)
+                if mine
+                else "<p>No claim of the paper is checked here.</p>"
+            )
+            + "\n"
+            + "\n".join(figures)
+            + "\n"
+            + "".join(
+                f"<details><summary>every number in <code>results/{html.escape(name)}.json</code></summary><table>"
+                + "".join(f"<tr><td><code>{html.escape(k)}</code></td><td>{html.escape(v)}</td></tr>" for k, v in rows)
+                + "</table></details>\n"
+                for name, rows in numbers
+            )
+        )
 
-    counts = {s: sum((v.status if v else "no result") == s for _, v in verdicts)
-              for s in ("holds", "fails", "skipped", "no result")}
+    counts = {
+        s: sum((v.status if v else "no result") == s for _, v in verdicts)
+        for s in ("holds", "fails", "skipped", "no result")
+    }
     summary = ", ".join(f"{n} {s}" for s, n in counts.items() if n)
     wrong = [c.id for c, v in verdicts if v is not None and not v.as_expected]
     summary += f"; unexpected: {', '.join(wrong)}" if wrong else "; every verdict as expected"
     ran = f"{len(executed) - len(unfinished)} executed notebooks" + (
-        f", {len(unfinished)} incomplete ({', '.join(parts[k].name for k in sorted(unfinished))})"
-        if unfinished else "")
+        f", {len(unfinished)} incomplete ({', '.join(parts[k].name for k in sorted(unfinished))})" if unfinished else ""
+    )
     page = f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">{FAVICON}<title>DCGAN companion — results ({html.escape(profile)})</title>
 <style>{STYLE}</style></head><body>

@@ -34,8 +34,11 @@ def artifact(default: Any = None) -> Any:
 def to_jsonable(value: Any) -> Any:
     """Dataclasses, numpy scalars/arrays, tuples and paths as plain JSON values (NaN → None)."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: to_jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)
-                if not f.metadata.get("artifact")}
+        return {
+            f.name: to_jsonable(getattr(value, f.name))
+            for f in dataclasses.fields(value)
+            if not f.metadata.get("artifact")
+        }
     if isinstance(value, dict):
         return {str(k): to_jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):

@@ -23,7 +23,7 @@ def render(G: Generator, z: torch.Tensor, batch_size: int = 256) -> torch.Tensor
     """G(z) in eval mode, in batches, on the CPU."""
     device = next(G.parameters()).device
     with eval_mode(G):
-        return torch.cat([G(z[i:i + batch_size].to(device)).float().cpu() for i in range(0, len(z), batch_size)])
+        return torch.cat([G(z[i : i + batch_size].to(device)).float().cpu() for i in range(0, len(z), batch_size)])
 
 
 @torch.no_grad()
@@ -44,8 +44,9 @@ def generate(G: Generator, n: int, seed: int = 0, labels: torch.Tensor | None = 
 def save_grid(images: torch.Tensor, path: str | Path, nrow: int | None = None) -> Path:
     """Images in [-1, 1] as one PNG grid, written atomically."""
     nrow = nrow or math.ceil(math.sqrt(len(images)))
-    return atomic_write(path, lambda tmp: save_image(images, tmp, format="png", nrow=nrow, normalize=True,
-                                                     value_range=(-1, 1)))
+    return atomic_write(
+        path, lambda tmp: save_image(images, tmp, format="png", nrow=nrow, normalize=True, value_range=(-1, 1))
+    )
 
 
 # The most images one grid holds (64×64 tiles): G's n images are made at once, in memory (4096 at 64×64 RGB

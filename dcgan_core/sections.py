@@ -19,14 +19,14 @@ from .results import result_file
 
 # notebook (and results file) → module
 SECTIONS = {
-    "01_training": "train",                        # §4
-    "02_dedup": "dedup",                           # §4.1.1
-    "03_representation": "representation",         # §5
-    "04_latent_walk": "latent_walk",               # §6.1
-    "05_guided_backprop": "guided_backprop",       # §6.2
-    "06_forgetting_objects": "forgetting",         # §6.3.1
-    "07_vector_arithmetic": "vector_arithmetic",   # §6.3.2
-    "08_mnist_appendix": "mnist_appendix",         # §8.1
+    "01_training": "train",  # §4
+    "02_dedup": "dedup",  # §4.1.1
+    "03_representation": "representation",  # §5
+    "04_latent_walk": "latent_walk",  # §6.1
+    "05_guided_backprop": "guided_backprop",  # §6.2
+    "06_forgetting_objects": "forgetting",  # §6.3.1
+    "07_vector_arithmetic": "vector_arithmetic",  # §6.3.2
+    "08_mnist_appendix": "mnist_appendix",  # §8.1
 }
 
 
@@ -53,4 +53,3 @@ def run(name: str, cfg: Config, build: str | Path) -> Path:
     if cfg.__class__ is not config_class(key):
         raise ValueError(f"{key} runs a {config_class(key).__name__}, not a {type(cfg).__name__}")
     return module(key).run(cfg).save(result_file(build, key))
-

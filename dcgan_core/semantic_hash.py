@@ -66,14 +66,15 @@ _POPCOUNT = np.unpackbits(np.arange(256, dtype=np.uint8)[:, None], axis=1).sum(1
 # ---------------------------------------------------------------------------------------------
 # The autoencoder: 3072 → 128 ReLU → 3072
 
+
 class HashAutoencoder(nn.Module):
     """§4.1.1's "3072-128-3072 … RELU autoencoder": one ReLU code layer whose units become hash bits."""
 
     def __init__(self, n_in: int = 3 * 32 * 32, n_code: int = 128, dropout: float = 0.2):
         super().__init__()
-        self.encoder = nn.Linear(n_in, n_code)   # N×3072 → N×128
-        self.dropout = nn.Dropout(dropout)       # "dropout regularized": drops code units while training
-        self.decoder = nn.Linear(n_code, n_in)   # N×128 → N×3072
+        self.encoder = nn.Linear(n_in, n_code)  # N×3072 → N×128
+        self.dropout = nn.Dropout(dropout)  # "dropout regularized": drops code units while training
+        self.decoder = nn.Linear(n_code, n_in)  # N×128 → N×3072
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
         return F.relu(self.encoder(x))
@@ -89,8 +90,10 @@ def pixel_vectors(images: torch.Tensor) -> torch.Tensor:
 
 def check_images(images: torch.Tensor) -> None:
     if images.dtype != torch.uint8 or images.ndim != 4 or tuple(images.shape[1:]) != (3, 32, 32):
-        raise ValueError(f"dedup hashes uint8 N×3×32×32 images (load_dataset(name, 32, channels=3)), "
-                         f"got {images.dtype} {tuple(images.shape)}")
+        raise ValueError(
+            f"dedup hashes uint8 N×3×32×32 images (load_dataset(name, 32, channels=3)), "
+            f"got {images.dtype} {tuple(images.shape)}"
+        )
     if len(images) == 0:
         raise ValueError("there are no images to de-duplicate")
 
@@ -111,14 +114,14 @@ def train_autoencoder(images: torch.Tensor, cfg: Any) -> tuple[HashAutoencoder, 
     batch = min(cfg.batch_size, len(images))  # a dataset smaller than a batch is one batch
     gen = torch.Generator().manual_seed(cfg.seed)
     losses = []
-    with torch.random.fork_rng(devices=[]):   # seed init and dropout without touching the caller's RNG
+    with torch.random.fork_rng(devices=[]):  # seed init and dropout without touching the caller's RNG
         torch.manual_seed(cfg.seed)
         model = HashAutoencoder(3 * 32 * 32, cfg.code_bits, cfg.dropout)
         opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
         for _ in tqdm(range(cfg.epochs), desc="autoencoder", unit="epoch", disable=not cfg.progress):
             order, total = torch.randperm(len(images), generator=gen), 0.0
             for start in range(0, len(images), batch):
-                x = pixel_vectors(images[order[start:start + batch]])
+                x = pixel_vectors(images[order[start : start + batch]])
                 # Minimise ‖decoder(dropout(encode(x + noise))) − x‖²: reconstruct the clean image.
                 loss = F.mse_loss(model(corrupt(x, cfg.noise, cfg.noise_level, gen)), x)
                 opt.zero_grad()
@@ -137,16 +140,18 @@ def reconstruction_loss(model: HashAutoencoder, images: torch.Tensor) -> float:
 
 
 @torch.no_grad()
-def encode(model: HashAutoencoder, images: torch.Tensor, index: torch.Tensor | None = None,
-           batch: int = 4096) -> torch.Tensor:
+def encode(
+    model: HashAutoencoder, images: torch.Tensor, index: torch.Tensor | None = None, batch: int = 4096
+) -> torch.Tensor:
     """The code layer's ReLU activations of `images[index]` (all by default), float32 N×128."""
     model.eval()
     index = torch.arange(len(images)) if index is None else index
-    return torch.cat([model.encode(pixel_vectors(images[index[s:s + batch]])) for s in range(0, len(index), batch)])
+    return torch.cat([model.encode(pixel_vectors(images[index[s : s + batch]])) for s in range(0, len(index), batch)])
 
 
 # ---------------------------------------------------------------------------------------------
 # Hashing and grouping
+
 
 def hash_codes(codes: torch.Tensor | np.ndarray, threshold: float) -> np.ndarray:
     """§4.1.1's binarization: bit j is [activation j > threshold], packed 8 to a byte (N×16 uint8)."""
@@ -162,13 +167,15 @@ def hash_keys(hashes: np.ndarray) -> list[bytes]:
 def group_hashes(hashes: np.ndarray, radius: int = 0) -> list[list[int]]:
     """Groups (size ≥ 2, each sorted, in order of their first image) of rows whose hashes are equal,
     or for `radius` > 0 linked by chains of hashes at most `radius` bits apart."""
-    buckets = defaultdict(list)        # one pass over the hashes: linear time (§4.1.1)
+    buckets = defaultdict(list)  # one pass over the hashes: linear time (§4.1.1)
     for i, key in enumerate(hash_keys(hashes)):
         buckets[key].append(i)
     members = list(buckets.values())
     if radius > 0:
-        members = [list(itertools.chain.from_iterable(members[u] for u in part))
-                   for part in _near_hashes(list(buckets), radius)]
+        members = [
+            list(itertools.chain.from_iterable(members[u] for u in part))
+            for part in _near_hashes(list(buckets), radius)
+        ]
     return sorted((sorted(m) for m in members if len(m) > 1), key=lambda m: m[0])
 
 
@@ -177,20 +184,21 @@ def _near_hashes(keys: list[bytes], radius: int) -> list[list[int]]:
     (multi-index hashing: candidates share one of radius + 1 chunks exactly; then checked)."""
     codes = np.frombuffer(b"".join(keys), np.uint8).reshape(len(keys), -1)
     bits = np.unpackbits(codes, axis=1)
-    parent = list(range(len(keys)))   # union-find over the distinct hashes
+    parent = list(range(len(keys)))  # union-find over the distinct hashes
 
     def root(u):
         while parent[u] != u:
             parent[u] = parent[parent[u]]
             u = parent[u]
         return u
+
     for chunk in np.array_split(np.arange(bits.shape[1]), radius + 1):
         same_chunk = defaultdict(list)
         for u, key in enumerate(hash_keys(np.packbits(bits[:, chunk], axis=1))):
             same_chunk[key].append(u)
         for bucket in map(np.array, same_chunk.values()):
             for s in range(0, len(bucket) - 1, 64):  # blocks of rows: memory stays small in a big bucket
-                rows = bucket[s:s + 64]
+                rows = bucket[s : s + 64]
                 near = _POPCOUNT[codes[rows, None, :] ^ codes[None, bucket, :]].sum(2) <= radius
                 for a, b in zip(*np.nonzero(np.triu(near, s + 1))):  # each pair once: b after a
                     ra, rb = root(rows[a]), root(bucket[b])
@@ -205,12 +213,13 @@ def _near_hashes(keys: list[bytes], radius: int) -> list[list[int]]:
 # ---------------------------------------------------------------------------------------------
 # De-duplicating a dataset (the CLI): report.json, collisions.png, kept.json
 
+
 @dataclasses.dataclass
 class DedupResult:
-    groups: list[list[int]]     # duplicate groups, as indices into the dataset
-    kept: list[int]             # one image per group (its first) and every image in no group
-    losses: list[float]         # the autoencoder's training loss per epoch
-    bits_set: float             # mean fraction of hash bits that are 1
+    groups: list[list[int]]  # duplicate groups, as indices into the dataset
+    kept: list[int]  # one image per group (its first) and every image in no group
+    losses: list[float]  # the autoencoder's training loss per epoch
+    bits_set: float  # mean fraction of hash bits that are 1
 
 
 def deduplicate(images: torch.Tensor, cfg: Any) -> DedupResult:
@@ -230,21 +239,34 @@ def run_dedup(cfg: Any, out: str | Path) -> dict[str, Path]:
     import matplotlib.pyplot as plt
 
     from .figures import save_figure
+
     data = load_dataset(cfg.dataset, 32, channels=3, limit=cfg.limit, progress=cfg.progress)
     result = deduplicate(data.images, cfg)
     out = Path(out)
     # Folders are named by file (paths relative to the folder); named datasets by index.
     named = (lambda i: data.ids[i]) if data.name.startswith("folder:") else (lambda i: i)
-    report = {"dataset": data.name, "n_total": len(data), "n_groups": len(result.groups),
-              "n_removed": len(data) - len(result.kept), "n_kept": len(result.kept),
-              "groups": [[named(i) for i in g] for g in result.groups], "skipped": [list(s) for s in data.skipped],
-              "train_loss": result.losses, "bits_set": result.bits_set, "config": cfg.to_dict()}
+    report = {
+        "dataset": data.name,
+        "n_total": len(data),
+        "n_groups": len(result.groups),
+        "n_removed": len(data) - len(result.kept),
+        "n_kept": len(result.kept),
+        "groups": [[named(i) for i in g] for g in result.groups],
+        "skipped": [list(s) for s in data.skipped],
+        "train_loss": result.losses,
+        "bits_set": result.bits_set,
+        "config": cfg.to_dict(),
+    }
     paths = {"report": out / "report.json", "collisions": out / "collisions.png", "kept": out / "kept.json"}
     write_json(paths["report"], report, indent=1)
-    fig = collisions_figure(data.images, result.groups, labels=data.ids,
-                            title=f"{len(result.groups)} duplicate groups in {data.name} (largest first)")
+    fig = collisions_figure(
+        data.images,
+        result.groups,
+        labels=data.ids,
+        title=f"{len(result.groups)} duplicate groups in {data.name} (largest first)",
+    )
     try:
-        save_figure(fig, paths["collisions"])     # atomic too
+        save_figure(fig, paths["collisions"])  # atomic too
     finally:
         plt.close(fig)
     write_json(paths["kept"], {"dataset": data.name, "n_total": len(data), "kept": result.kept}, indent=None)
@@ -254,10 +276,13 @@ def run_dedup(cfg: Any, out: str | Path) -> dict[str, Path]:
 # ---------------------------------------------------------------------------------------------
 # The figure (matplotlib): the largest groups, as the paper inspected them
 
-def collisions_figure(images: torch.Tensor, groups: list[list[int]], labels=None, max_groups: int = 8,
-                      per_group: int = 8, title: str = ""):
+
+def collisions_figure(
+    images: torch.Tensor, groups: list[list[int]], labels=None, max_groups: int = 8, per_group: int = 8, title: str = ""
+):
     """The largest groups, one row each: what the paper inspected by eye."""
     import matplotlib.pyplot as plt
+
     shown = sorted(groups, key=len, reverse=True)[:max_groups]
     cols = max(min(per_group, max((len(g) for g in shown), default=1)), 2)
     fig, axes = plt.subplots(max(len(shown), 1), cols, figsize=(1.3 * cols, 1.45 * max(len(shown), 1)), squeeze=False)

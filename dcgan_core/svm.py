@@ -13,6 +13,7 @@ from .features import Features
 # ---------------------------------------------------------------------------------------------
 # The linear L2-SVM: LinearSVC's objective, solved by L-BFGS
 
+
 def _hi_lo(A: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
     """A (float32, d×K) as [hi, lo] (d×2K) in `dtype`, hi + lo = A to ~16 bits: a bfloat16 W alone
     (8 bits) made the objective a staircase in W and stalled L-BFGS's line search."""
@@ -26,7 +27,7 @@ def _scores(X: torch.Tensor, W: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     if X.dtype == torch.float32:
         return X @ W.float() + b
     S = (X @ _hi_lo(W.float(), X.dtype)).float()
-    return S[:, :W.shape[1]] + S[:, W.shape[1]:] + b
+    return S[:, : W.shape[1]] + S[:, W.shape[1] :] + b
 
 
 def _xt_times(X: torch.Tensor, G: torch.Tensor) -> torch.Tensor:
@@ -35,7 +36,7 @@ def _xt_times(X: torch.Tensor, G: torch.Tensor) -> torch.Tensor:
     if X.dtype == torch.float32:
         return (G.T @ X).T
     P = (_hi_lo(G, X.dtype).T @ X).float()
-    return (P[:G.shape[1]] + P[G.shape[1]:]).T
+    return (P[: G.shape[1]] + P[G.shape[1] :]).T
 
 
 def svm_objective(X, y, W, b, C: float) -> float:
@@ -44,11 +45,12 @@ def svm_objective(X, y, W, b, C: float) -> float:
     Y = -torch.ones(len(y), W.shape[1])
     Y[torch.arange(len(y)), torch.as_tensor(y)] = 1
     m = (1 - Y * _scores(X if X.dtype == torch.bfloat16 else X.float(), W.float(), b.float())).clamp(min=0)
-    return float(0.5 * ((W.float() ** 2).sum() + (b.float() ** 2).sum()) + C * (m ** 2).sum())
+    return float(0.5 * ((W.float() ** 2).sum() + (b.float() ** 2).sum()) + C * (m**2).sum())
 
 
-def covariance_directions(X: torch.Tensor, rank: int = 2048, rows: int = 8192, seed: int = 0
-                          ) -> tuple[torch.Tensor, torch.Tensor]:
+def covariance_directions(
+    X: torch.Tensor, rank: int = 2048, rows: int = 8192, seed: int = 0
+) -> tuple[torch.Tensor, torch.Tensor]:
     """The top `rank` eigenvectors (d×r, orthonormal) and eigenvalues of X's covariance (X standardised:
     its rows have mean zero), from at most `rows` random rows: exact where the rows are fewer than
     `rank`, else randomised (`torch.svd_lowrank`, seeded). `fit_svm`'s preconditioner."""
@@ -61,11 +63,12 @@ def covariance_directions(X: torch.Tensor, rank: int = 2048, rows: int = 8192, s
         with torch.random.fork_rng():
             torch.manual_seed(seed)
             _, s, V = torch.svd_lowrank(S, q=rank, niter=2)
-    return V.contiguous(), s ** 2 / len(S)
+    return V.contiguous(), s**2 / len(S)
 
 
-def fit_svm(X: torch.Tensor, y: torch.Tensor, C: float, n_classes: int, *, init=None, max_iter: int = 300,
-            directions=None) -> tuple[torch.Tensor, torch.Tensor]:
+def fit_svm(
+    X: torch.Tensor, y: torch.Tensor, C: float, n_classes: int, *, init=None, max_iter: int = 300, directions=None
+) -> tuple[torch.Tensor, torch.Tensor]:
     """One-vs-rest linear L2-SVM (squared hinge, L2 penalty, intercept penalised): LinearSVC's
     problem, minimised by full-batch L-BFGS. X: N×d float32, or bfloat16 for big N×d (# ours: the
     products are memory-bound; bf16 halves the bytes and runs ~5× faster on this CPU). Returns W
@@ -87,7 +90,7 @@ def fit_svm(X: torch.Tensor, y: torch.Tensor, C: float, n_classes: int, *, init=
     V, sig = covariance_directions(X) if directions is None else directions
     f = (lam / (lam + 2 * sig)).sqrt() - 1
 
-    def M(A, inverse=False):                      # M A, or M⁻¹ A (V's columns are orthonormal)
+    def M(A, inverse=False):  # M A, or M⁻¹ A (V's columns are orthonormal)
         g = 1 / (1 + f) - 1 if inverse else f
         return (A + V @ (g[:, None] * (V.T @ A))) * lam ** (0.5 if inverse else -0.5)
 
@@ -95,15 +98,22 @@ def fit_svm(X: torch.Tensor, y: torch.Tensor, C: float, n_classes: int, *, init=
     b = torch.zeros(n_classes) if init is None else init[1].clone().float()
     U.requires_grad_(True)
     b.requires_grad_(True)
-    opt = torch.optim.LBFGS([U, b], lr=1, max_iter=max_iter, history_size=20, line_search_fn="strong_wolfe",
-                            tolerance_grad=1e-9, tolerance_change=1e-12)
+    opt = torch.optim.LBFGS(
+        [U, b],
+        lr=1,
+        max_iter=max_iter,
+        history_size=20,
+        line_search_fn="strong_wolfe",
+        tolerance_grad=1e-9,
+        tolerance_change=1e-12,
+    )
 
     def closure():
         with torch.no_grad():
             W = M(U)
             m = (1 - Y * _scores(X, W, b)).clamp(min=0)
             # Minimise ½λ(‖W‖² + ‖b‖²) + (1/N) Σ max(0, 1 − y s)²; its gradient, by hand (no graph over N×d).
-            loss = 0.5 * lam * ((W ** 2).sum() + (b ** 2).sum()) + (m ** 2).sum() / n
+            loss = 0.5 * lam * ((W**2).sum() + (b**2).sum()) + (m**2).sum() / n
             gs = -2 * Y * m / n
             U.grad, b.grad = M(lam * W + _xt_times(X, gs)), lam * b + gs.sum(0)
         return loss
@@ -116,19 +126,20 @@ def predict(X: torch.Tensor, W: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     return _scores(X, W, b).argmax(1)
 
 
-def standardise(train: np.ndarray, *others: np.ndarray, bf16_above: float = 0.1, scale: bool = True
-                ) -> list[torch.Tensor]:
+def standardise(
+    train: np.ndarray, *others: np.ndarray, bf16_above: float = 0.1, scale: bool = True
+) -> list[torch.Tensor]:
     """z-score every array with the training rows' mean and std (# ours; `scale=False`: as they are);
     float32, or bfloat16 where the training rows take more than `bf16_above` GB in float32."""
     t = torch.from_numpy(train)
     mean = torch.zeros(t.shape[1], dtype=torch.float64)
     sq = torch.zeros(t.shape[1], dtype=torch.float64)
     for s in range(0, len(t), 8192):
-        xs = t[s:s + 8192].double()
+        xs = t[s : s + 8192].double()
         mean += xs.sum(0)
-        sq += (xs ** 2).sum(0)
+        sq += (xs**2).sum(0)
     mean /= len(t)
-    std = (sq / len(t) - mean ** 2).clamp(min=0).sqrt().clamp(min=1e-3).float()
+    std = (sq / len(t) - mean**2).clamp(min=0).sqrt().clamp(min=1e-3).float()
     mean = mean.float()
     if not scale:
         mean, std = torch.zeros_like(mean), torch.ones_like(std)
@@ -138,13 +149,14 @@ def standardise(train: np.ndarray, *others: np.ndarray, bf16_above: float = 0.1,
         a = torch.from_numpy(a)
         z = torch.empty(a.shape, dtype=dtype)
         for s in range(0, len(a), 8192):
-            z[s:s + 8192] = ((a[s:s + 8192].float() - mean) / std).to(dtype)
+            z[s : s + 8192] = ((a[s : s + 8192].float() - mean) / std).to(dtype)
         out.append(z)
     return out
 
 
-def select_c(x_train, y_train, x_val, y_val, c_grid, *, n_classes: int | None = None, max_iter: int = 300,
-             scale: bool = True) -> dict:
+def select_c(
+    x_train, y_train, x_val, y_val, c_grid, *, n_classes: int | None = None, max_iter: int = 300, scale: bool = True
+) -> dict:
     """Fit the SVM at each C (strongest regularisation first, warm-started) on standardised
     features; keep the C with the best validation accuracy. Returns C, the fit and the validation
     accuracy per C (the first best on a tie)."""
@@ -152,7 +164,7 @@ def select_c(x_train, y_train, x_val, y_val, c_grid, *, n_classes: int | None = 
     xt, xv = standardise(x_train, x_val, scale=scale)
     yt = torch.as_tensor(y_train)
     fit, best, val = None, None, {}
-    directions = covariance_directions(xt)                   # one preconditioner for every C
+    directions = covariance_directions(xt)  # one preconditioner for every C
     for C in sorted(c_grid):
         fit = fit_svm(xt, yt, C, n_classes, init=fit, max_iter=max_iter, directions=directions)
         val[C] = float((predict(xv, *fit).numpy() == y_val).mean())
@@ -161,8 +173,9 @@ def select_c(x_train, y_train, x_val, y_val, c_grid, *, n_classes: int | None = 
     return dict(C=best[0], fit=best[1], val_accuracy=val)
 
 
-def evaluate(train: Features, val: Features, test: Features, c_grid, *, max_iter: int = 300,
-             columns=None, scale: bool = True) -> dict:
+def evaluate(
+    train: Features, val: Features, test: Features, c_grid, *, max_iter: int = 300, columns=None, scale: bool = True
+) -> dict:
     """Train on `train` at every C of `c_grid`, choose C on `val`, report test accuracy (the
     protocol of Table 1) and its standard error over the test rows (binomial). `columns`: layer
     indices to use (all by default); `scale=False`: the features not standardised."""
@@ -172,8 +185,16 @@ def evaluate(train: Features, val: Features, test: Features, c_grid, *, max_iter
     sel = select_c(xt, train.y, xv, val.y, c_grid, n_classes=n_classes, max_iter=max_iter, scale=scale)
     zs = standardise(xt, xs, scale=scale)[1]
     acc = float((predict(zs, *sel["fit"]).numpy() == test.y).mean())
-    return dict(accuracy=acc, se=float(np.sqrt(acc * (1 - acc) / len(xs))), C=sel["C"], val_accuracy=sel["val_accuracy"], feature_dim=int(xt.shape[1]),
-                n_train=len(xt), n_val=len(xv), n_test=len(xs))
+    return dict(
+        accuracy=acc,
+        se=float(np.sqrt(acc * (1 - acc) / len(xs))),
+        C=sel["C"],
+        val_accuracy=sel["val_accuracy"],
+        feature_dim=int(xt.shape[1]),
+        n_train=len(xt),
+        n_val=len(xv),
+        n_test=len(xs),
+    )
 
 
 def draw_labels(y: np.ndarray, per_class: int, rng: np.random.Generator) -> np.ndarray:
@@ -187,8 +208,18 @@ def draw_labels(y: np.ndarray, per_class: int, rng: np.random.Generator) -> np.n
     return np.sort(np.concatenate(rows))
 
 
-def few_labels(train: Features, val: Features, test: Features, per_class: int, draws: int, c_grid, *,
-               seed: int = 0, max_iter: int = 300, columns=None) -> dict:
+def few_labels(
+    train: Features,
+    val: Features,
+    test: Features,
+    per_class: int,
+    draws: int,
+    c_grid,
+    *,
+    seed: int = 0,
+    max_iter: int = 300,
+    columns=None,
+) -> dict:
     """§5.2's protocol: `draws` random label sets of `per_class` per class, test accuracy; mean,
     std and the ±1.96·std the authors report. C is chosen on `val` with the first draw and kept
     for the others (# ours: one choice instead of one per draw, for speed)."""
@@ -201,6 +232,14 @@ def few_labels(train: Features, val: Features, test: Features, per_class: int, d
         accs.append(r["accuracy"])
         C = r["C"]
     accs = np.array(accs)
-    se = float(accs.std(ddof=1) / np.sqrt(draws)) if draws > 1 else None    # of the mean over draws
-    return dict(mean=float(accs.mean()), std=float(accs.std()), pm=float(1.96 * accs.std()), se=se,
-                accuracies=accs.tolist(), C=C, per_class=per_class, draws=draws)
+    se = float(accs.std(ddof=1) / np.sqrt(draws)) if draws > 1 else None  # of the mean over draws
+    return dict(
+        mean=float(accs.mean()),
+        std=float(accs.std()),
+        pm=float(1.96 * accs.std()),
+        se=se,
+        accuracies=accs.tolist(),
+        C=C,
+        per_class=per_class,
+        draws=draws,
+    )

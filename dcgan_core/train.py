@@ -74,7 +74,7 @@ def gan_loss(logits: torch.Tensor, real: bool) -> torch.Tensor:
 
 
 def resolve_precision(precision: str, device: torch.device) -> str:
-    """"auto" → "bf16" where the hardware computes bf16 natively (CUDA with bf16, or a CPU with
+    """ "auto" → "bf16" where the hardware computes bf16 natively (CUDA with bf16, or a CPU with
     AVX512-BF16/AMX, where oneDNN runs bf16 convolutions 2–3× faster than fp32), else "fp32"."""
     if precision != "auto":
         return precision
@@ -133,15 +133,20 @@ class Trainer:
         if tuple(data.images.shape[-2:]) != (cfg.image_size, cfg.image_size):
             raise DataError(f"the data is {tuple(data.images.shape[-2:])} but image_size is {cfg.image_size}")
         if len(data) < cfg.batch_size:
-            raise DataError(f"{cfg.dataset} has {len(data)} usable images, fewer than one batch of "
-                            f"{cfg.batch_size}: lower batch_size (--batch-size) or add images")
-        if cfg.conditional:   # §8.1: the nets see each image's class, so the data must have classes
+            raise DataError(
+                f"{cfg.dataset} has {len(data)} usable images, fewer than one batch of "
+                f"{cfg.batch_size}: lower batch_size (--batch-size) or add images"
+            )
+        if cfg.conditional:  # §8.1: the nets see each image's class, so the data must have classes
             if data.labels is None:
-                raise DataError(f"{cfg.dataset} has no class labels, so it cannot train a conditional net "
-                                f"(--conditional); datasets with classes: "
-                                f"{', '.join(k for k, i in DATASETS.items() if i.labels == 'class')}")
-            cfg = cfg.replace(n_classes=cfg.n_classes or (len(data.classes) if data.classes
-                                                          else int(data.labels.max()) + 1))
+                raise DataError(
+                    f"{cfg.dataset} has no class labels, so it cannot train a conditional net "
+                    f"(--conditional); datasets with classes: "
+                    f"{', '.join(k for k, i in DATASETS.items() if i.labels == 'class')}"
+                )
+            cfg = cfg.replace(
+                n_classes=cfg.n_classes or (len(data.classes) if data.classes else int(data.labels.max()) + 1)
+            )
         self.cfg = cfg = cfg.replace(channels=data.channels)
         self.data = data
         self.device = resolve_device(cfg.device, int(os.environ.get("LOCAL_RANK", 0)))
@@ -150,7 +155,7 @@ class Trainer:
         self.out = self.run.root
         self.ckpt_path, self.best_path, self.eval_path = self.run.last, self.run.best, self.run.evals
 
-        self.G, self.D = build_models(cfg, seed=cfg.seed)   # the same weights on every rank
+        self.G, self.D = build_models(cfg, seed=cfg.seed)  # the same weights on every rank
         self.memory_format = torch.channels_last if cfg.channels_last else torch.contiguous_format
         self.G.to(self.device, memory_format=self.memory_format)
         self.D.to(self.device, memory_format=self.memory_format)
@@ -171,31 +176,43 @@ class Trainer:
         compile_ = torch.compile if cfg.compile else (lambda m: m)
         self.g_step, self.d_step, self.d_for_g = compile_(g_step), compile_(d_step), compile_(self.D)
 
-        self.policy = parse_policy(cfg.diffaugment)          # () = off: the paper's training
+        self.policy = parse_policy(cfg.diffaugment)  # () = off: the paper's training
         self.fixed_z = sample_z(cfg.n_grid, cfg.nz, seeded(cfg.seed, 2), self.device)  # the grids' z
         self.fixed_labels, self.grid_columns = None, int(math.sqrt(cfg.n_grid))
-        if cfg.conditional:   # one row per class; the same z down each column (style fixed, class varies)
+        if cfg.conditional:  # one row per class; the same z down each column (style fixed, class varies)
             self.grid_columns = max(1, cfg.n_grid // cfg.n_classes)
-            self.fixed_z = self.fixed_z[:self.grid_columns].repeat(cfg.n_classes, 1)
+            self.fixed_z = self.fixed_z[: self.grid_columns].repeat(cfg.n_classes, 1)
             self.fixed_labels = torch.arange(len(self.fixed_z), device=self.device) // self.grid_columns
         self.local_batch = cfg.batch_size // self.world
         # Epoch e's order: DistributedSampler's permutation seeded by seed + e, rank r taking
         # every N-th image of it — so rank r's batch i is its share of the global batch i.
-        self.sampler = DistributedSampler(range(len(data)), num_replicas=self.world, rank=self.rank,
-                                          shuffle=True, seed=cfg.seed, drop_last=True)
-        self.steps_per_epoch = len(self.sampler) // self.local_batch      # last partial batch dropped
+        self.sampler = DistributedSampler(
+            range(len(data)), num_replicas=self.world, rank=self.rank, shuffle=True, seed=cfg.seed, drop_last=True
+        )
+        self.steps_per_epoch = len(self.sampler) // self.local_batch  # last partial batch dropped
         self.total_steps = cfg.max_steps if cfg.max_steps is not None else cfg.epochs * self.steps_per_epoch
         if cfg.lr_decay_from is not None and cfg.lr_decay_from >= self.total_steps:
-            raise ValueError(f"lr_decay_from ({cfg.lr_decay_from}) must come before the last step "
-                             f"({self.total_steps}): the learning rate decays from it to zero at the end; "
-                             f"lower it or train longer (--epochs / --max-steps)")
+            raise ValueError(
+                f"lr_decay_from ({cfg.lr_decay_from}) must come before the last step "
+                f"({self.total_steps}): the learning rate decays from it to zero at the end; "
+                f"lower it or train longer (--epochs / --max-steps)"
+            )
         self.step = 0
         self._order = (None, None)
 
     def _load(self, cfg: TrainConfig) -> ImageData:
         """Load the data; under torchrun rank 0 decodes and caches it first, the others then read the cache."""
-        load = lambda: load_dataset(cfg.dataset, cfg.image_size, split=cfg.split, channels=cfg.channels,  # noqa: E731
-                                    limit=cfg.limit, progress=cfg.progress and self.rank == 0)
+
+        def load():
+            return load_dataset(
+                cfg.dataset,
+                cfg.image_size,
+                split=cfg.split,
+                channels=cfg.channels,
+                limit=cfg.limit,
+                progress=cfg.progress and self.rank == 0,
+            )
+
         if self.world == 1:
             return load()
         data = load() if self.rank == 0 else None
@@ -215,8 +232,11 @@ class Trainer:
         Conditional nets (§8.1) get the labels `y` of x; G draws the same classes, as in the
         authors' conditional MNIST code, so D compares real and fake of one class mix."""
         gen = seeded(self.cfg.seed, 3, self.step, self.rank) if self.policy else None
-        T = lambda images: (diff_augment(images, self.policy, gen) if self.policy else images  # noqa: E731
-                            ).contiguous(memory_format=self.memory_format)
+
+        def T(images):
+            augmented = diff_augment(images, self.policy, gen) if self.policy else images
+            return augmented.contiguous(memory_format=self.memory_format)
+
         with self.autocast():
             fake = self.g_step(z, labels=y)
             # (1) D: maximise log D(x) + log(1 − D(G(z))). Real and fake go through D as separate
@@ -240,7 +260,7 @@ class Trainer:
 
         stats = torch.stack([loss_d, loss_g, torch.sigmoid(d_real).mean(), torch.sigmoid(d_fake).mean()]).detach()
         if self.world > 1:
-            dist.all_reduce(stats)   # every rank sees the same numbers (and stops together on NaN)
+            dist.all_reduce(stats)  # every rank sees the same numbers (and stops together on NaN)
             stats /= self.world
         return dict(zip(("loss_d", "loss_g", "d_x", "d_g_z"), stats.tolist()))
 
@@ -252,7 +272,7 @@ class Trainer:
             self.sampler.set_epoch(epoch)
             self._order = (epoch, torch.tensor(list(self.sampler)))
         b = self.local_batch
-        index = self._order[1][i * b:(i + 1) * b]
+        index = self._order[1][i * b : (i + 1) * b]
         x = self.data.batch(index).to(self.device, non_blocking=True)
         if self.cfg.flip:
             x = flip_images(x, seeded(self.cfg.seed, 4, step, self.rank))
@@ -284,8 +304,14 @@ class Trainer:
         self.G.train()
         self.D.train()
         t0, start_step = time.perf_counter(), self.step
-        bar = tqdm(total=self.total_steps, initial=self.step, desc="train", unit="step",
-                   disable=not (cfg.progress and writer), dynamic_ncols=True)
+        bar = tqdm(
+            total=self.total_steps,
+            initial=self.step,
+            desc="train",
+            unit="step",
+            disable=not (cfg.progress and writer),
+            dynamic_ncols=True,
+        )
         try:
             while self.step < self.total_steps:
                 epoch = self.step // per_epoch
@@ -296,7 +322,8 @@ class Trainer:
                     raise TrainingDiverged(
                         f"loss became non-finite at step {self.step + 1} (epoch {epoch + 1}): {stats}. "
                         f"Stopped without saving; the last good checkpoint is kept: {self._last_good()}. "
-                        f"Resume from it with a lower learning rate, or check the data.")
+                        f"Resume from it with a lower learning rate, or check the data."
+                    )
                 self.step += 1
                 log.write(dict(step=self.step, epoch=epoch + 1, **stats, time=time.perf_counter() - t0))
                 bar.update()
@@ -307,8 +334,13 @@ class Trainer:
                     self.save_grid(self.run.epoch_grid(self.step // per_epoch))
                 evaluate_now = bool(cfg.eval_every) and self.step % cfg.eval_every == 0
                 keep_now = bool(cfg.keep_every) and self.step % cfg.keep_every == 0
-                if (evaluate_now or keep_now or self.step % per_epoch == 0 or self.step % cfg.ckpt_every == 0
-                        or self.step == self.total_steps):
+                if (
+                    evaluate_now
+                    or keep_now
+                    or self.step % per_epoch == 0
+                    or self.step % cfg.ckpt_every == 0
+                    or self.step == self.total_steps
+                ):
                     log.flush()
                     self.save()
                 if keep_now and writer:
@@ -320,8 +352,11 @@ class Trainer:
             log.close()
         seconds = time.perf_counter() - t0
         steps = self.step - start_step
-        return dict(steps=self.step, seconds=seconds,
-                    images_per_s=steps * cfg.batch_size / seconds if seconds > 0 else float("nan"))
+        return dict(
+            steps=self.step,
+            seconds=seconds,
+            images_per_s=steps * cfg.batch_size / seconds if seconds > 0 else float("nan"),
+        )
 
     # --- samples and checkpoints --------------------------------------------------------------
     @torch.no_grad()
@@ -337,31 +372,41 @@ class Trainer:
         Uses the training precision (bf16 ≈ 2× faster Inception on CPU; FID moves by ~0.1),
         so these numbers rank checkpoints; report `python -m dcgan_core evaluate` (fp32)."""
         from .metrics import evaluate
+
         cfg = self.cfg
         split = cfg.eval_split or held_out_split(cfg.dataset)
-        result = evaluate(self.G, cfg.dataset, n=cfg.eval_n, split=split, device=self.device,
-                          precision=self.precision, progress=False)
+        result = evaluate(
+            self.G, cfg.dataset, n=cfg.eval_n, split=split, device=self.device, precision=self.precision, progress=False
+        )
         rows = read_evals(self.eval_path) if self.eval_path.exists() else []
-        rows = [r for r in rows if r["step"] < self.step]          # a resumed run re-evaluates
-        row = dict(step=self.step, fid=result.fid, kid_mean=result.kid_mean, kid_std=result.kid_std,
-                   seconds=result.seconds)
+        rows = [r for r in rows if r["step"] < self.step]  # a resumed run re-evaluates
+        row = dict(
+            step=self.step, fid=result.fid, kid_mean=result.kid_mean, kid_std=result.kid_std, seconds=result.seconds
+        )
         best = min((r["fid"] for r in rows), default=math.inf)
+
         def write(tmp):
             with open(tmp, "w", newline="") as f:
                 w = csv.DictWriter(f, fieldnames=EVALS)
                 w.writeheader()
                 w.writerows([*rows, row])
+
         atomic_write(self.eval_path, write)
         if row["fid"] < best or not self.best_path.exists():
             atomic_write(self.best_path, lambda tmp: shutil.copyfile(self.ckpt_path, tmp))
         return row
 
     def state_dict(self) -> dict:
-        return dict(generator=self.G.state_dict(), discriminator=self.D.state_dict(),
-                    opt_g=self.opt_g.state_dict(), opt_d=self.opt_d.state_dict(),
-                    step=self.step, epoch=self.step // self.steps_per_epoch,
-                    rng=dict(torch=torch.get_rng_state()),   # z and data order derive from (seed, step)
-                    config=self.cfg.to_dict())
+        return dict(
+            generator=self.G.state_dict(),
+            discriminator=self.D.state_dict(),
+            opt_g=self.opt_g.state_dict(),
+            opt_d=self.opt_d.state_dict(),
+            step=self.step,
+            epoch=self.step // self.steps_per_epoch,
+            rng=dict(torch=torch.get_rng_state()),  # z and data order derive from (seed, step)
+            config=self.cfg.to_dict(),
+        )
 
     def save(self) -> Path:
         """Write checkpoints/last.pt (rank 0; every rank must call it, to average BN statistics)."""
@@ -384,14 +429,21 @@ class Trainer:
         ours, theirs = network_shape(self.cfg), network_shape(saved)
         diff = {f: (theirs[f], ours[f]) for f in ours if theirs[f] != ours[f]}
         if diff:
-            raise CheckpointError("the checkpoint's networks differ from this config: "
-                                  + ", ".join(f"{k}: checkpoint {a!r} vs config {b!r}" for k, (a, b) in diff.items()))
-        diff = {f: (getattr(saved, f), getattr(self.cfg, f)) for f in DATA_FIELDS
-                if getattr(saved, f) != getattr(self.cfg, f)}
+            raise CheckpointError(
+                "the checkpoint's networks differ from this config: "
+                + ", ".join(f"{k}: checkpoint {a!r} vs config {b!r}" for k, (a, b) in diff.items())
+            )
+        diff = {
+            f: (getattr(saved, f), getattr(self.cfg, f))
+            for f in DATA_FIELDS
+            if getattr(saved, f) != getattr(self.cfg, f)
+        }
         if diff and not change_data:
-            raise CheckpointError("the run trained on other data: "
-                                  + ", ".join(f"{k}: checkpoint {a!r} vs now {b!r}" for k, (a, b) in diff.items())
-                                  + "; to continue it on the new data anyway, pass --change-data")
+            raise CheckpointError(
+                "the run trained on other data: "
+                + ", ".join(f"{k}: checkpoint {a!r} vs now {b!r}" for k, (a, b) in diff.items())
+                + "; to continue it on the new data anyway, pass --change-data"
+            )
         self.G.load_state_dict(state["generator"])
         self.D.load_state_dict(state["discriminator"])
         self.opt_g.load_state_dict(state["opt_g"])
@@ -409,9 +461,15 @@ class Trainer:
 
 class _NoLog:
     """What ranks other than 0 log: nothing."""
-    def write(self, row): pass
-    def flush(self): pass
-    def close(self): pass
+
+    def write(self, row):
+        pass
+
+    def flush(self):
+        pass
+
+    def close(self):
+        pass
 
 
 class _MetricsLog:
@@ -423,11 +481,13 @@ class _MetricsLog:
         if path.exists() and keep_until > 0:
             with open(path, newline="") as f:
                 rows = [r for r in csv.DictReader(f) if int(r["step"]) <= keep_until]
-        def rewrite(tmp):   # the kept rows replace the file in one step; new rows are appended
+
+        def rewrite(tmp):  # the kept rows replace the file in one step; new rows are appended
             with open(tmp, "w", newline="") as f:
                 w = csv.DictWriter(f, fieldnames=METRICS)
                 w.writeheader()
                 w.writerows(rows)
+
         atomic_write(path, rewrite)
         self.file = open(path, "a", newline="")
         self.writer = csv.DictWriter(self.file, fieldnames=METRICS)
@@ -455,13 +515,14 @@ def read_evals(path: str | Path) -> list[dict]:
         return [{k: (int(v) if k == "step" else float(v)) for k, v in r.items()} for r in csv.DictReader(f)]
 
 
-def train(cfg: TrainConfig, *, resume: bool | str = False, data: ImageData | None = None,
-          change_data: bool = False) -> Trainer:
+def train(
+    cfg: TrainConfig, *, resume: bool | str = False, data: ImageData | None = None, change_data: bool = False
+) -> Trainer:
     """Train as `cfg` says; with `resume=True`, continue from `cfg.out`/checkpoints/last.pt;
     with `resume="auto"`, continue if that checkpoint exists (notebooks: re-running continues).
     Otherwise refuses to overwrite an earlier run in `cfg.out` (no data lost)."""
     if rank_and_world()[0] == 0:
-        RunDir(cfg.out).check_writable()     # before minutes of data loading
+        RunDir(cfg.out).check_writable()  # before minutes of data loading
     resolve_device(cfg.device)
     trainer = Trainer(cfg, data)
     if resume == "auto":
@@ -469,8 +530,10 @@ def train(cfg: TrainConfig, *, resume: bool | str = False, data: ImageData | Non
     if resume:
         trainer.resume(change_data=change_data)
     elif trainer.ckpt_path.exists():
-        raise CheckpointError(f"{cfg.out} already holds a run ({trainer.ckpt_path}); "
-                              f"resume it (--resume) or choose another output folder (--out)")
+        raise CheckpointError(
+            f"{cfg.out} already holds a run ({trainer.ckpt_path}); "
+            f"resume it (--resume) or choose another output folder (--out)"
+        )
     trainer.train()
     return trainer
 
@@ -478,25 +541,27 @@ def train(cfg: TrainConfig, *, resume: bool | str = False, data: ImageData | Non
 # ---------------------------------------------------------------------------------------------
 # §3–§4 as a section (notebook 01): config → run → result
 
+
 @dataclasses.dataclass
 class TrainingResult(Result):
     """What notebook 01 reports: the run's length, Figure 1's shapes from the paper's G, D's outputs
     during training, and how far training took G from its initialisation: FID of the trained G
     against its untrained twin (same architecture and init) at the same n and real images, with a
     control that must not separate (a second untrained G, another init seed)."""
+
     config: dict
     steps: int
     epochs: int
-    images: int                          # training images used
-    fig1_shapes: list                    # the paper's 64×64 G, layer by layer: [C, H, W]
+    images: int  # training images used
+    fig1_shapes: list  # the paper's 64×64 G, layer by layer: [C, H, W]
     paper_g_params: int
     paper_d_params: int
-    mean_d_x: float                      # over the whole run
+    mean_d_x: float  # over the whole run
     mean_d_g_z: float
     mean_d_x_minus_d_g_z: float
-    sample_gap: float                    # mean |G(z) − G_init(z)| on 16 samples
-    fid: dict                            # n, trained, untrained, control; trained_over_untrained, control_over_untrained
-    controls: dict                       # fig1_shapes_torch: pytorch/examples' 64×64 G (another network)
+    sample_gap: float  # mean |G(z) − G_init(z)| on 16 samples
+    fid: dict  # n, trained, untrained, control; trained_over_untrained, control_over_untrained
+    controls: dict  # fig1_shapes_torch: pytorch/examples' 64×64 G (another network)
     trainer: Trainer = artifact()
 
 
@@ -509,23 +574,39 @@ def run(cfg: TrainConfig, data: ImageData | None = None) -> TrainingResult:
     """Train (resuming the run in cfg.out if there is one) and summarise it; FID of `cfg.eval_n`
     samples of the trained G, its untrained twin and a second untrained G against as many real images."""
     from .metrics import evaluate
+
     trainer = train(cfg, resume="auto", data=data)
     paper_G, paper_D = Generator(arch="paper", image_size=64), Discriminator(arch="paper", image_size=64)
     metrics = read_metrics(trainer.run.metrics)
-    init_G, _ = build_models(trainer.cfg, seed=cfg.seed)           # G as this run started
-    other_G, _ = build_models(trainer.cfg, seed=cfg.seed + 1)      # the control: another untrained G
+    init_G, _ = build_models(trainer.cfg, seed=cfg.seed)  # G as this run started
+    other_G, _ = build_models(trainer.cfg, seed=cfg.seed + 1)  # the control: another untrained G
     gap = (generate(trainer.G, 16, seed=1) - generate(init_G, 16, seed=1)).abs().mean().item()
     d_x, d_g_z = float(np.mean(metrics["d_x"])), float(np.mean(metrics["d_g_z"]))
     split = cfg.eval_split or held_out_split(cfg.dataset)
-    fid = {name: evaluate(G, trainer.cfg.dataset, n=cfg.eval_n, split=split, seed=cfg.seed + 1, limit=cfg.limit,
-                          device=trainer.device).fid
-           for name, G in (("trained", trainer.G), ("untrained", init_G), ("control", other_G))}
-    fid.update(n=cfg.eval_n, trained_over_untrained=fid["trained"] / fid["untrained"],
-               control_over_untrained=fid["control"] / fid["untrained"])
-    return TrainingResult(config=trainer.cfg.to_dict(), steps=trainer.step, epochs=trainer.step // trainer.steps_per_epoch,
-                          images=len(trainer.data), fig1_shapes=shapes(paper_G),
-                          paper_g_params=sum(p.numel() for p in paper_G.parameters()),
-                          paper_d_params=sum(p.numel() for p in paper_D.parameters()),
-                          mean_d_x=d_x, mean_d_g_z=d_g_z, mean_d_x_minus_d_g_z=d_x - d_g_z, sample_gap=gap, fid=fid,
-                          controls=dict(fig1_shapes_torch=shapes(Generator(arch="torch", image_size=64))),
-                          trainer=trainer)
+    fid = {
+        name: evaluate(
+            G, trainer.cfg.dataset, n=cfg.eval_n, split=split, seed=cfg.seed + 1, limit=cfg.limit, device=trainer.device
+        ).fid
+        for name, G in (("trained", trainer.G), ("untrained", init_G), ("control", other_G))
+    }
+    fid.update(
+        n=cfg.eval_n,
+        trained_over_untrained=fid["trained"] / fid["untrained"],
+        control_over_untrained=fid["control"] / fid["untrained"],
+    )
+    return TrainingResult(
+        config=trainer.cfg.to_dict(),
+        steps=trainer.step,
+        epochs=trainer.step // trainer.steps_per_epoch,
+        images=len(trainer.data),
+        fig1_shapes=shapes(paper_G),
+        paper_g_params=sum(p.numel() for p in paper_G.parameters()),
+        paper_d_params=sum(p.numel() for p in paper_D.parameters()),
+        mean_d_x=d_x,
+        mean_d_g_z=d_g_z,
+        mean_d_x_minus_d_g_z=d_x - d_g_z,
+        sample_gap=gap,
+        fid=fid,
+        controls=dict(fig1_shapes_torch=shapes(Generator(arch="torch", image_size=64))),
+        trainer=trainer,
+    )

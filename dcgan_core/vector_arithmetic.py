@@ -79,22 +79,32 @@ MAX_TRIALS = 1_000
 @dataclasses.dataclass
 class ArithmeticConfig(Config):
     """§6.3.2's measurement (notebook 07 and `python -m dcgan_core arithmetic`)."""
+
     model: str = option("zoo:celeba64", "the face generator: zoo:NAME or a checkpoint path")
     equations: tuple[str, ...] = option(tuple(EQUATIONS), "equations to measure: smiling-man, glasses-woman")
-    pool: int = option(2000, f"generated faces the classifier reads to find exemplars (at most {MAX_POOL:,}: held "
-                             f"in memory)", min=16)
-    candidates: int = option(20, "per concept, the faces read most confidently as it; exemplars are drawn "
-                                 "from them (ours)", min=3)
-    trials: int = option(200, f"random exemplar draws per equation (the issue: at least 100; at most {MAX_TRIALS:,}: "
-                              f"held in memory)", min=1)
+    pool: int = option(
+        2000, f"generated faces the classifier reads to find exemplars (at most {MAX_POOL:,}: held in memory)", min=16
+    )
+    candidates: int = option(
+        20, "per concept, the faces read most confidently as it; exemplars are drawn from them (ours)", min=3
+    )
+    trials: int = option(
+        200,
+        f"random exemplar draws per equation (the issue: at least 100; at most {MAX_TRIALS:,}: held in memory)",
+        min=1,
+    )
     noise: float = option(0.25, "uniform noise added to Y for the 8 other samples (Figure 7: '+-0.25')", min=0.0)
-    turn_exemplars: int = option(4, "faces looking left and right averaged into the turn vector (Figure 8: four)",
-                                 min=1)
+    turn_exemplars: int = option(
+        4, "faces looking left and right averaged into the turn vector (Figure 8: four)", min=1
+    )
     turn_rows: int = option(16, "random samples the turn vector is added to", min=1)
     turn_steps: int = option(9, "frames along z + α·turn, α from −turn_scale to +turn_scale", min=3)
     turn_scale: float = option(1.0, "the largest α (ours: 1 = the full left-to-right difference)", min=0.0)
-    classifier: str = option("cpu", "the profile of the attribute classifier (attributes.AttributeConfig): "
-                                    "smoke trains a small one", choices=("smoke", "cpu", "paper"))
+    classifier: str = option(
+        "cpu",
+        "the profile of the attribute classifier (attributes.AttributeConfig): smoke trains a small one",
+        choices=("smoke", "cpu", "paper"),
+    )
     seed: int = option(0, "seed of the pool, the draws and the noise")
 
     PROFILES: ClassVar[dict[str, dict]] = {
@@ -109,16 +119,21 @@ class ArithmeticConfig(Config):
             equation(name)
         # ours: caps, as both are held in memory at once (a 64×64 RGB face in float32 is 48 KiB)
         if self.pool > MAX_POOL:
-            raise ValueError(f"pool must be at most {MAX_POOL:,}, got {self.pool:,}: the pool's faces are held in "
-                             f"memory at once (48 KiB each, ~1 GB at the cap)")
+            raise ValueError(
+                f"pool must be at most {MAX_POOL:,}, got {self.pool:,}: the pool's faces are held in "
+                f"memory at once (48 KiB each, ~1 GB at the cap)"
+            )
         if self.trials > MAX_TRIALS:
-            raise ValueError(f"trials must be at most {MAX_TRIALS:,}, got {self.trials:,}: each trial's 46 faces are "
-                             f"held in memory at once, twice (~4.5 MB a trial, ~4.5 GB at the cap), and at the cap "
-                             f"a success rate's standard error is already below 0.016")
+            raise ValueError(
+                f"trials must be at most {MAX_TRIALS:,}, got {self.trials:,}: each trial's 46 faces are "
+                f"held in memory at once, twice (~4.5 MB a trial, ~4.5 GB at the cap), and at the cap "
+                f"a success rate's standard error is already below 0.016"
+            )
 
 
 # ---------------------------------------------------------------------------------------------
 # The arithmetic
+
 
 def noise_grid(y: torch.Tensor, noise: float, gen: torch.Generator) -> torch.Tensor:
     """Figure 7's 3×3: Y in the centre, Y + U[−noise, noise] around it (9×nz)."""
@@ -139,8 +154,9 @@ def pixel_arithmetic(images: torch.Tensor, picks: list[list[int]]) -> torch.Tens
     return (a - b + c).clamp(-1, 1)[None]
 
 
-def equation_images(G, z: torch.Tensor, images: torch.Tensor, picks: list[list[int]], noise: float = 0.25,
-                    seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+def equation_images(
+    G, z: torch.Tensor, images: torch.Tensor, picks: list[list[int]], noise: float = 0.25, seed: int = 0
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Figure 7's result for one choice of exemplars: the 3×3 grid G(Y + noise) and the pixel control."""
     grid = noise_grid(z_arithmetic(z, picks), noise, torch.Generator().manual_seed(seed))
     return render(G, grid), pixel_arithmetic(images, picks)
@@ -149,24 +165,25 @@ def equation_images(G, z: torch.Tensor, images: torch.Tensor, picks: list[list[i
 @dataclasses.dataclass
 class EquationResult:
     """Success rates of one equation over `trials` draws (fractions of result images read as the target)."""
+
     equation: str
     text: str
     trials: int
-    success_mean3: float          # (a) mean of 3 exemplars per concept in Z, 3×3 grid
-    success_single: float         # (b) one exemplar per concept in Z, 3×3 grid
-    success_pixel: float          # (c) the mean-of-3 arithmetic on pixels, one image (CelebA's aligned crops)
+    success_mean3: float  # (a) mean of 3 exemplars per concept in Z, 3×3 grid
+    success_single: float  # (b) one exemplar per concept in Z, 3×3 grid
+    success_pixel: float  # (c) the mean-of-3 arithmetic on pixels, one image (CelebA's aligned crops)
     success_pixel_jittered: float  # (c′) the same on exemplars jittered as a face detector's crops (misalignment.py)
-    success_random: float         # (d) random z, 9 samples (the base rate)
-    stderr: dict[str, float]      # standard error of each rate over trials
-    centre_mean3: float           # (a) counting only the centre image G(Y)
+    success_random: float  # (d) random z, 9 samples (the base rate)
+    stderr: dict[str, float]  # standard error of each rate over trials
+    centre_mean3: float  # (a) counting only the centre image G(Y)
     mean3_minus_single: float
     single_minus_random: float
     mean3_minus_pixel: float
     mean3_minus_pixel_jittered: float
-    controls: dict[str, float]    # replicates that must not differ: single_minus_single, random_minus_random
-    candidate_precision: dict[str, float]   # per concept: mean P(concept) of its candidates
-    candidates: dict[str, int]              # per concept: faces the exemplars were drawn from (all read as it)
-    classifier_auc: dict[str, float]        # held-out ROC-AUC of the attributes involved
+    controls: dict[str, float]  # replicates that must not differ: single_minus_single, random_minus_random
+    candidate_precision: dict[str, float]  # per concept: mean P(concept) of its candidates
+    candidates: dict[str, int]  # per concept: faces the exemplars were drawn from (all read as it)
+    classifier_auc: dict[str, float]  # held-out ROC-AUC of the attributes involved
     # per concept: the fraction of draws whose G(mean z of the 3 exemplars) the judge still reads as the
     # concept (each exemplar alone is read as it): where this is low, (a) starts from a lost concept
     exemplar_mean_keeps: dict[str, float] = dataclasses.field(default_factory=dict)
@@ -174,9 +191,17 @@ class EquationResult:
     mean3_attribute_rates: dict[str, float] = dataclasses.field(default_factory=dict)
 
 
-def success_rates(G, clf: AttributeClassifier, z: torch.Tensor, images: torch.Tensor, p: np.ndarray,
-                  eq: Equation, cfg: ArithmeticConfig, misalignment: Misalignment | None = None,
-                  thresholds: dict | None = None) -> tuple[EquationResult, dict]:
+def success_rates(
+    G,
+    clf: AttributeClassifier,
+    z: torch.Tensor,
+    images: torch.Tensor,
+    p: np.ndarray,
+    eq: Equation,
+    cfg: ArithmeticConfig,
+    misalignment: Misalignment | None = None,
+    thresholds: dict | None = None,
+) -> tuple[EquationResult, dict]:
     """(a)–(d) over `cfg.trials` random draws of exemplars from each concept's candidates, faces read
     at `thresholds` (attribute → threshold; default 0.5); (c′)'s jitter is `misalignment` (default:
     `measure_misalignment()`)."""
@@ -184,9 +209,12 @@ def success_rates(G, clf: AttributeClassifier, z: torch.Tensor, images: torch.Te
     cands = pick_candidates(p, names, eq, cfg.candidates, thresholds=thresholds)
     few = {label: len(c) for label, c in cands.items() if len(c) < cfg.candidates}
     if few:
-        warnings.warn(f"{eq.name}: exemplars drawn from fewer faces than candidates={cfg.candidates}, as only "
-                      + ", ".join(f"{n} of the pool's {len(p):,} read as {label}" for label, n in few.items())
-                      + " (a larger pool gives more)", stacklevel=2)
+        warnings.warn(
+            f"{eq.name}: exemplars drawn from fewer faces than candidates={cfg.candidates}, as only "
+            + ", ".join(f"{n} of the pool's {len(p):,} read as {label}" for label, n in few.items())
+            + " (a larger pool gives more)",
+            stacklevel=2,
+        )
     rng = np.random.default_rng(cfg.seed)
     gen = torch.Generator().manual_seed(cfg.seed + 7)
     mis, jgen = misalignment or measure_misalignment(), torch.Generator().manual_seed(cfg.seed + 21)
@@ -197,55 +225,80 @@ def success_rates(G, clf: AttributeClassifier, z: torch.Tensor, images: torch.Te
         means.append(torch.stack([z[torch.as_tensor(pk)].mean(0) for pk in picks]))
         mean3.append(noise_grid(z_arithmetic(z, picks), cfg.noise, gen))
         single.append(noise_grid(z_arithmetic(z, [pk[:1] for pk in picks]), cfg.noise, gen))
-        single2.append(noise_grid(z_arithmetic(z, [pk[1:2] for pk in picks]), cfg.noise, gen))   # a replicate of (b)
+        single2.append(noise_grid(z_arithmetic(z, [pk[1:2] for pk in picks]), cfg.noise, gen))  # a replicate of (b)
         pixel.append(pixel_arithmetic(images, picks))
         # (c′): each of the 9 exemplars is its own photo, so its own detector crop: its own jitter
-        jittered.append(pixel_arithmetic(jitter(images[torch.as_tensor(sum(picks, []))], mis, jgen),
-                                         [[0, 1, 2], [3, 4, 5], [6, 7, 8]]))
+        jittered.append(
+            pixel_arithmetic(
+                jitter(images[torch.as_tensor(sum(picks, []))], mis, jgen), [[0, 1, 2], [3, 4, 5], [6, 7, 8]]
+            )
+        )
     random_z = seed_points(9 * cfg.trials, z.shape[1], cfg.seed + 13)
-    random_z2 = seed_points(9 * cfg.trials, z.shape[1], cfg.seed + 14)                          # a replicate of (d)
+    random_z2 = seed_points(9 * cfg.trials, z.shape[1], cfg.seed + 14)  # a replicate of (d)
     zs = torch.cat(mean3 + single + [random_z] + single2 + [random_z2])
     made = render(G, zs)
     p_all = clf.predict(torch.cat([made, torch.cat(pixel), torch.cat(jittered)]))
     read = reads_as(p_all, names, eq.target[1], thresholds)
     n9 = 9 * cfg.trials
-    grids = {k: read[i * n9:(i + 1) * n9].reshape(-1, 9).mean(1)
-             for i, k in enumerate(("mean3", "single", "random", "single2", "random2"))}
-    per_trial = {**grids, "pixel": read[5 * n9:5 * n9 + cfg.trials].astype(float),
-                 "pixel_jittered": read[5 * n9 + cfg.trials:].astype(float)}
+    grids = {
+        k: read[i * n9 : (i + 1) * n9].reshape(-1, 9).mean(1)
+        for i, k in enumerate(("mean3", "single", "random", "single2", "random2"))
+    }
+    per_trial = {
+        **grids,
+        "pixel": read[5 * n9 : 5 * n9 + cfg.trials].astype(float),
+        "pixel_jittered": read[5 * n9 + cfg.trials :].astype(float),
+    }
     rate = {k: float(v.mean()) for k, v in per_trial.items()}
     p_means = clf.predict(render(G, torch.cat(means))).reshape(cfg.trials, len(eq.labels), -1)
-    keeps = {label: float(reads_as(p_means[:, j], names, want, thresholds).mean())
-             for j, (label, want) in enumerate(eq.concepts)}
+    keeps = {
+        label: float(reads_as(p_means[:, j], names, want, thresholds).mean())
+        for j, (label, want) in enumerate(eq.concepts)
+    }
     se = {k: float(v.std(ddof=1) / np.sqrt(len(v))) if len(v) > 1 else float("nan") for k, v in per_trial.items()}
     result = EquationResult(
-        equation=eq.name, text=eq.text(), trials=cfg.trials, success_mean3=rate["mean3"],
-        success_single=rate["single"], success_pixel=rate["pixel"], success_pixel_jittered=rate["pixel_jittered"],
-        success_random=rate["random"], stderr=se,
+        equation=eq.name,
+        text=eq.text(),
+        trials=cfg.trials,
+        success_mean3=rate["mean3"],
+        success_single=rate["single"],
+        success_pixel=rate["pixel"],
+        success_pixel_jittered=rate["pixel_jittered"],
+        success_random=rate["random"],
+        stderr=se,
         centre_mean3=float(read[:n9].reshape(-1, 9)[:, 4].mean()),
-        mean3_minus_single=rate["mean3"] - rate["single"], single_minus_random=rate["single"] - rate["random"],
+        mean3_minus_single=rate["mean3"] - rate["single"],
+        single_minus_random=rate["single"] - rate["random"],
         mean3_minus_pixel=rate["mean3"] - rate["pixel"],
         mean3_minus_pixel_jittered=rate["mean3"] - rate["pixel_jittered"],
-        controls=dict(single_minus_single=rate["single2"] - rate["single"],
-                      random_minus_random=rate["random2"] - rate["random"]),
-        candidate_precision={label: float(concept_prob(p[cands[label]], names, want).mean())
-                             for label, want in eq.concepts},
+        controls=dict(
+            single_minus_single=rate["single2"] - rate["single"], random_minus_random=rate["random2"] - rate["random"]
+        ),
+        candidate_precision={
+            label: float(concept_prob(p[cands[label]], names, want).mean()) for label, want in eq.concepts
+        },
         candidates={label: len(c) for label, c in cands.items()},
-        classifier_auc={a: clf.scores.auc[a] for a in eq.attributes}, exemplar_mean_keeps=keeps,
-        mean3_attribute_rates={a: float(reads_as(p_all[:9 * cfg.trials], names, {a: v}, thresholds).mean())
-                               for a, v in eq.target[1].items()})
+        classifier_auc={a: clf.scores.auc[a] for a in eq.attributes},
+        exemplar_mean_keeps=keeps,
+        mean3_attribute_rates={
+            a: float(reads_as(p_all[: 9 * cfg.trials], names, {a: v}, thresholds).mean())
+            for a, v in eq.target[1].items()
+        },
+    )
     return result, dict(candidates=cands, first_draw=draws[0])
 
 
 # ---------------------------------------------------------------------------------------------
 # The whole measurement (notebook 07; the CLI measures one equation)
 
+
 @dataclasses.dataclass
 class Pool:
     """Generated faces with the classifier's reading and their pose."""
+
     z: torch.Tensor
     images: torch.Tensor
-    probs: np.ndarray             # the classifier's probabilities, one column per name
+    probs: np.ndarray  # the classifier's probabilities, one column per name
     pose: np.ndarray
     names: list[str]
 
@@ -260,29 +313,35 @@ def make_pool(G, clf: AttributeClassifier, n: int, seed: int) -> Pool:
 class ArithmeticResult(Result):
     """Saved as build/PROFILE/results/07_vector_arithmetic.json. `claims.py` reads
     "equations.NAME.mean3_minus_single" etc. and "turn.spearman_median"."""
+
     config: ArithmeticConfig
-    misalignment: dict                     # (c′)'s jitter: misalignment.Misalignment, measured
-    classifier: dict                       # attributes.AttributeScores: held-out accuracy, ROC-AUC
-    judge: Thresholds                      # the thresholds faces are read at, and their error on hand labels
-    pool_rates: dict[str, float]           # how often the judge reads each attribute in the pool
+    misalignment: dict  # (c′)'s jitter: misalignment.Misalignment, measured
+    classifier: dict  # attributes.AttributeScores: held-out accuracy, ROC-AUC
+    judge: Thresholds  # the thresholds faces are read at, and their error on hand labels
+    pool_rates: dict[str, float]  # how often the judge reads each attribute in the pool
     equations: dict[str, EquationResult]
     turn: TurnResult
-    choices_source: str                    # where Figure 7–8's exemplars came from
+    choices_source: str  # where Figure 7–8's exemplars came from
     seconds: dict[str, float]
     generator: object = artifact()
     attribute_classifier: object = artifact()
-    pool_data: Pool = artifact()            # the pool the success rates drew from
-    choice_pool: Pool = artifact()          # the pool `choices` indexes (Figures 7–8, the widget)
+    pool_data: Pool = artifact()  # the pool the success rates drew from
+    choice_pool: Pool = artifact()  # the pool `choices` indexes (Figures 7–8, the widget)
     choices: Choices = artifact()
     draws: dict = artifact()
 
     def table(self) -> str:
         """Markdown: success rate ± standard error per equation and method."""
-        rows = ["| equation | trials | (a) mean of 3 in Z | (b) single in Z | (c) pixels, aligned | "
-                "(c′) pixels, detector-jittered | (d) random z |", "|---|---|---|---|---|---|---|"]
+        rows = [
+            "| equation | trials | (a) mean of 3 in Z | (b) single in Z | (c) pixels, aligned | "
+            "(c′) pixels, detector-jittered | (d) random z |",
+            "|---|---|---|---|---|---|---|",
+        ]
         for e in self.equations.values():
-            cells = [f"{getattr(e, 'success_' + k):.3f} ± {e.stderr[k]:.3f}"
-                     for k in ("mean3", "single", "pixel", "pixel_jittered", "random")]
+            cells = [
+                f"{getattr(e, 'success_' + k):.3f} ± {e.stderr[k]:.3f}"
+                for k in ("mean3", "single", "pixel", "pixel_jittered", "random")
+            ]
             rows.append(f"| {e.text} | {e.trials} | " + " | ".join(cells) + " |")
         attrs = sorted({a for e in self.equations.values() for a in equation(e.equation).attributes})
         return "\n".join(rows) + f"\n\nThe judge: {error_note(self.judge, attrs)}."
@@ -293,6 +352,7 @@ def run(cfg: ArithmeticConfig, choices: str | Path | Choices | None = None) -> A
     success rates and the turn vector; Figures 7–8's exemplars come from `choices` where it fits
     the model, else from the classifier's picks."""
     from .pretrained import load_models
+
     seconds, clock = {}, time.perf_counter()
 
     def lap(step: str) -> None:
@@ -310,20 +370,34 @@ def run(cfg: ArithmeticConfig, choices: str | Path | Choices | None = None) -> A
     lap("misalignment")
     equations, draws = {}, {}
     for name in cfg.equations:
-        equations[name], draws[name] = success_rates(G, clf, pool.z, pool.images, pool.probs, equation(name), cfg,
-                                                     mis, judge.values)
+        equations[name], draws[name] = success_rates(
+            G, clf, pool.z, pool.images, pool.probs, equation(name), cfg, mis, judge.values
+        )
     lap("equations")
     chosen, source = resolve_choices(choices, cfg, pool, judge.values)
     same = (chosen.pool, chosen.seed) == (cfg.pool, cfg.seed)
     choice_pool = pool if same else make_pool(G, clf, chosen.pool, chosen.seed)
-    turn = measure_turn(G, choice_pool.z, choice_pool.pose, cfg, chosen.turn["left"] or None,
-                        chosen.turn["right"] or None)
+    turn = measure_turn(
+        G, choice_pool.z, choice_pool.pose, cfg, chosen.turn["left"] or None, chosen.turn["right"] or None
+    )
     lap("turn")
     return ArithmeticResult(
-        config=cfg, misalignment=mis.to_dict(), classifier=clf.scores.to_dict(), judge=judge,
+        config=cfg,
+        misalignment=mis.to_dict(),
+        classifier=clf.scores.to_dict(),
+        judge=judge,
         pool_rates={n: float(judge.says(pool.probs, clf.names, n).mean()) for n in clf.names},
-        equations=equations, turn=turn, choices_source=source, seconds=seconds, generator=G,
-        attribute_classifier=clf, pool_data=pool, choice_pool=choice_pool, choices=chosen, draws=draws)
+        equations=equations,
+        turn=turn,
+        choices_source=source,
+        seconds=seconds,
+        generator=G,
+        attribute_classifier=clf,
+        pool_data=pool,
+        choice_pool=choice_pool,
+        choices=chosen,
+        draws=draws,
+    )
 
 
 def resolve_choices(choices, cfg: ArithmeticConfig, pool: Pool, thresholds: dict | None = None) -> tuple[Choices, str]:
@@ -335,18 +409,27 @@ def resolve_choices(choices, cfg: ArithmeticConfig, pool: Pool, thresholds: dict
     if choices is not None and choices.sha256 == model_sha256(cfg.model):
         return choices, f"hand-picked ({name})"
     why = "none given" if choices is None else f"{name} was made for another version of {cfg.model}"
-    return auto_choices(cfg.model, pool.probs, pool.names, pool.pose, cfg.pool, cfg.seed, cfg.turn_exemplars,
-                        thresholds), \
-        f"the classifier's picks ({why})"
+    return auto_choices(
+        cfg.model, pool.probs, pool.names, pool.pose, cfg.pool, cfg.seed, cfg.turn_exemplars, thresholds
+    ), f"the classifier's picks ({why})"
 
 
-def arithmetic_cli(model: str, name: str, trials: int, seed: int, out: str | Path | None = None,
-                   classifier: str = "cpu", pool: int | None = None) -> dict:
+def arithmetic_cli(
+    model: str,
+    name: str,
+    trials: int,
+    seed: int,
+    out: str | Path | None = None,
+    classifier: str = "cpu",
+    pool: int | None = None,
+) -> dict:
     """`python -m dcgan_core arithmetic`: one equation's success rates as a dict (and, with `out`,
     Figure 7 for the classifier's first draw as PNG: the exemplars, the 3×3 grid, the pixel controls)."""
-    cfg = ArithmeticConfig.from_profile("cpu", model=model, equations=(name,), trials=trials, seed=seed,
-                                        classifier=classifier, pool=pool)
+    cfg = ArithmeticConfig.from_profile(
+        "cpu", model=model, equations=(name,), trials=trials, seed=seed, classifier=classifier, pool=pool
+    )
     from .pretrained import load_models
+
     G, _, train_cfg = load_models(cfg.model)  # a bad model fails before any training
     require_face_model(model, train_cfg, "vector arithmetic (§6.3.2)")
     clf = load_classifier(AttributeConfig.from_profile(cfg.classifier, progress=False))
@@ -354,18 +437,30 @@ def arithmetic_cli(model: str, name: str, trials: int, seed: int, out: str | Pat
     pool_ = make_pool(G, clf, cfg.pool, cfg.seed)
     mis = measure_misalignment()
     res, draws = success_rates(G, clf, pool_.z, pool_.images, pool_.probs, equation(name), cfg, mis, judge.values)
-    summary = dict(model=model, equation=name, text=res.text, trials=res.trials,
-                   success_mean3=res.success_mean3, success_single=res.success_single,
-                   success_pixel=res.success_pixel, success_pixel_jittered=res.success_pixel_jittered,
-                   success_random=res.success_random, stderr=res.stderr,
-                   candidates=res.candidates, exemplar_mean_keeps=res.exemplar_mean_keeps,
-                   mean3_attribute_rates=res.mean3_attribute_rates,
-                   classifier_auc=res.classifier_auc, misalignment=mis.to_dict(),
-                   judge=dict(thresholds=judge.values, error=error_note(judge, equation(name).attributes)))
+    summary = dict(
+        model=model,
+        equation=name,
+        text=res.text,
+        trials=res.trials,
+        success_mean3=res.success_mean3,
+        success_single=res.success_single,
+        success_pixel=res.success_pixel,
+        success_pixel_jittered=res.success_pixel_jittered,
+        success_random=res.success_random,
+        stderr=res.stderr,
+        candidates=res.candidates,
+        exemplar_mean_keeps=res.exemplar_mean_keeps,
+        mean3_attribute_rates=res.mean3_attribute_rates,
+        classifier_auc=res.classifier_auc,
+        misalignment=mis.to_dict(),
+        judge=dict(thresholds=judge.values, error=error_note(judge, equation(name).attributes)),
+    )
     if out is not None:
         from .figures import save_figure
-        fig = arithmetic_figure(G, pool_.z, pool_.images, draws["first_draw"], equation(name), cfg.noise, cfg.seed,
-                                misalignment=mis)
+
+        fig = arithmetic_figure(
+            G, pool_.z, pool_.images, draws["first_draw"], equation(name), cfg.noise, cfg.seed, misalignment=mis
+        )
         summary["figure"] = str(save_figure(fig, Path(out) / f"fig7_{name}.png"))
         summary["draw"] = draws["first_draw"]
         write_json(Path(out) / f"arithmetic_{name}.json", summary)
@@ -375,14 +470,25 @@ def arithmetic_cli(model: str, name: str, trials: int, seed: int, out: str | Pat
 # ---------------------------------------------------------------------------------------------
 # Figures
 
-def arithmetic_figure(G, z: torch.Tensor, images: torch.Tensor, picks: list[list[int]], eq: Equation,
-                      noise: float = 0.25, seed: int = 0, p: np.ndarray | None = None, names=None,
-                      misalignment: Misalignment | None = None):
+
+def arithmetic_figure(
+    G,
+    z: torch.Tensor,
+    images: torch.Tensor,
+    picks: list[list[int]],
+    eq: Equation,
+    noise: float = 0.25,
+    seed: int = 0,
+    p: np.ndarray | None = None,
+    names=None,
+    misalignment: Misalignment | None = None,
+):
     """Figure 7: per concept its 3 exemplars and G(mean z); then the 3×3 result and the pixel control
     (and, given `misalignment`, the pixel control on exemplars jittered by it, one draw seeded by `seed`)."""
     import matplotlib.pyplot as plt
 
     from .figures import grid_image
+
     grid, pixel = equation_images(G, z, images, picks, noise, seed)
     means = render(G, torch.stack([z[torch.as_tensor(pk)].mean(0) for pk in picks]))
     fig = plt.figure(figsize=(12, 4.2))
@@ -422,6 +528,7 @@ def exemplars_figure(images: torch.Tensor, indices: list[int], title: str = "", 
     import matplotlib.pyplot as plt
 
     from .figures import grid_image
+
     fig, axes = plt.subplots(1, len(indices), figsize=(1.2 * len(indices), 1.5), squeeze=False)
     for ax, i, v in zip(axes[0], indices, values if values is not None else [None] * len(indices)):
         ax.imshow(grid_image(images[i][None]))
@@ -435,10 +542,17 @@ def exemplars_figure(images: torch.Tensor, indices: list[int], title: str = "", 
 def success_figure(result: ArithmeticResult):
     """Success rates (a)–(d) per equation, with standard errors."""
     import matplotlib.pyplot as plt
+
     keys = ("mean3", "single", "pixel", "pixel_jittered", "random")
-    labels = ("(a) mean of 3, Z", "(b) single, Z", "(c) pixels, aligned", "(c′) pixels, detector-jittered",
-              "(d) random z")
+    labels = (
+        "(a) mean of 3, Z",
+        "(b) single, Z",
+        "(c) pixels, aligned",
+        "(c′) pixels, detector-jittered",
+        "(d) random z",
+    )
     from .figures import readable_labels
+
     names = list(result.equations)
     fig, ax = plt.subplots(figsize=(max(8, 2.6 * len(names)), 4))
     width = 0.8 / len(keys)
@@ -451,4 +565,4 @@ def success_figure(result: ArithmeticResult):
     ax.set_ylim(0, 1)
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3, axis="y")
-    return readable_labels(fig)           # each equation wrapped to its group's width (they ran into each other)
+    return readable_labels(fig)  # each equation wrapped to its group's width (they ran into each other)

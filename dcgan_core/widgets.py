@@ -21,8 +21,7 @@ def grid_scrubber(run_dir: str | Path) -> W.VBox:
     paths = run.grids()
     if not paths:
         return W.VBox([W.HTML(f"No sample grids in {run.samples} yet: train first.")])
-    slider = W.IntSlider(value=len(paths) - 1, min=0, max=len(paths) - 1, description="grid",
-                         continuous_update=True)
+    slider = W.IntSlider(value=len(paths) - 1, min=0, max=len(paths) - 1, description="grid", continuous_update=True)
     image = W.Image(format="png", width=384)
     label = W.Label()
 
@@ -67,13 +66,20 @@ def dedup_explorer(codes, injected, threshold: float = 0.0, radius: int = 0, wid
     from .dedup import score, scores_table
     from .semantic_hash import group_hashes, hash_codes
 
-    top = math.ceil(float(codes.max()) * 100) / 100             # at the top every bit is 0
-    t_slider = W.FloatSlider(value=threshold, min=0.0, max=top, step=0.01,
-                             readout_format=".2f", description="threshold", continuous_update=False)
+    top = math.ceil(float(codes.max()) * 100) / 100  # at the top every bit is 0
+    t_slider = W.FloatSlider(
+        value=threshold,
+        min=0.0,
+        max=top,
+        step=0.01,
+        readout_format=".2f",
+        description="threshold",
+        continuous_update=False,
+    )
     r_slider = W.IntSlider(value=radius, min=0, max=3, description="radius", continuous_update=False)
     table = W.HTML()
     bucket = W.IntSlider(value=0, min=0, max=0, description="bucket", continuous_update=False)
-    caption = W.HTML(layout=W.Layout(width="100%"))     # its own row: a long caption never squeezes the slider
+    caption = W.HTML(layout=W.Layout(width="100%"))  # its own row: a long caption never squeezes the slider
     image = W.Image(format="png", width=width)
     groups: list[list[int]] = []
 
@@ -86,8 +92,7 @@ def dedup_explorer(codes, injected, threshold: float = 0.0, radius: int = 0, wid
         group = [members[i] for i in sorted(pick.tolist())] if len(members) > 32 else members
         kinds = [str(injected.kind[i]) for i in group]
         shown = " (a random 32 shown)" if len(members) > 32 else ""
-        caption.value = (f"group {bucket.value + 1} of {len(groups)}: {len(members)} images{shown} — "
-                         + ", ".join(kinds))
+        caption.value = f"group {bucket.value + 1} of {len(groups)}: {len(members)} images{shown} — " + ", ".join(kinds)
         image.value = png_bytes(to_unit_range(injected.images[torch.as_tensor(group)]), nrow=8)
 
     def regroup(change=None):
@@ -107,6 +112,7 @@ def dedup_explorer(codes, injected, threshold: float = 0.0, radius: int = 0, wid
 def class_explorer(G: Generator, n: int = 30, n_classes: int | None = None) -> W.VBox:
     """A conditional G's samples of one class (§8.1): pick the class and the seed; shows n samples."""
     import torch
+
     n_classes = n_classes or G.n_classes
     if not n_classes:
         return W.VBox([W.HTML("This generator is not class-conditional: it has no class to pick.")])
@@ -123,8 +129,9 @@ def class_explorer(G: Generator, n: int = 30, n_classes: int | None = None) -> W
     return W.VBox([W.HBox([digit, seed]), image])
 
 
-def latent_walk_explorer(G: Generator, seed_a: int = 0, seed_b: int = 1, steps: int = 8, mode: str = "linear",
-                         frame: int = 96) -> W.VBox:
+def latent_walk_explorer(
+    G: Generator, seed_a: int = 0, seed_b: int = 1, steps: int = 8, mode: str = "linear", frame: int = 96
+) -> W.VBox:
     """§6.1 live: pick the two endpoint seeds (the z of `generate(G, 1, seed)`), the number of steps
     and the path; the frames from G(z_A) to G(z_B) update, each its own image `frame` px wide. The
     strip grows with the steps and wraps into rows where the notebook is narrower (16 steps had
@@ -133,6 +140,7 @@ def latent_walk_explorer(G: Generator, seed_a: int = 0, seed_b: int = 1, steps: 
 
     from .latent_walk import walk
     from .sample import render, seed_points
+
     a = W.IntText(value=seed_a, description="seed A")
     b = W.IntText(value=seed_b, description="seed B")
     n = W.IntSlider(value=steps, min=1, max=16, description="steps", continuous_update=False)
@@ -146,7 +154,7 @@ def latent_walk_explorer(G: Generator, seed_a: int = 0, seed_b: int = 1, steps: 
     def show(change=None):
         points = torch.cat([seed_points(1, G.nz, a.value), seed_points(1, G.nz, b.value)])
         frames = render(G, walk(points, n.value, path.value))
-        tiles = list(strip.children[:len(frames)]) + [tile() for _ in range(len(frames) - len(strip.children))]
+        tiles = list(strip.children[: len(frames)]) + [tile() for _ in range(len(frames) - len(strip.children))]
         for image, f in zip(tiles, frames):
             image.value = png_bytes(f[None])
         strip.children = tiles
@@ -171,13 +179,18 @@ def arithmetic_explorer(G: Generator, z, images, choices, page_size: int = 24, p
     names = list(EQUATIONS)
     eq = W.Dropdown(options=names, value=names[0], description="equation")
     # labels at their own width ("man without glasses" whole), the description on the buttons' line
-    concept = W.ToggleButtons(options=equation(names[0]).labels, description="choosing",
-                              style=dict(button_width="auto", description_width="initial"),
-                              layout=W.Layout(align_items="center"))
+    concept = W.ToggleButtons(
+        options=equation(names[0]).labels,
+        description="choosing",
+        style=dict(button_width="auto", description_width="initial"),
+        layout=W.Layout(align_items="center"),
+    )
     pages = max(1, math.ceil(len(z) / page_size))
     page = W.IntSlider(value=0, min=0, max=pages - 1, description="page", continuous_update=False)
-    tiles = [W.VBox([W.Image(format="png", width=64), W.ToggleButton(layout=W.Layout(width="64px"))])
-             for _ in range(page_size)]
+    tiles = [
+        W.VBox([W.Image(format="png", width=64), W.ToggleButton(layout=W.Layout(width="64px"))])
+        for _ in range(page_size)
+    ]
     picks = W.HTML()
     # square images at their own size: in a stretching row the 64×64 control was drawn 96×240
     result = W.Image(format="png", width=240, height=240, layout=W.Layout(object_fit="contain"))
@@ -213,6 +226,7 @@ def arithmetic_explorer(G: Generator, z, images, choices, page_size: int = 24, p
             if not updating[0]:
                 toggle(choices, eq.value, concept.value, page.value * page_size + k)
                 refresh()
+
         return on_change
 
     def equation_changed(change):
@@ -246,10 +260,16 @@ def arithmetic_explorer(G: Generator, z, images, choices, page_size: int = 24, p
     save.on_click(save_clicked)
     load.on_click(load_clicked)
     refresh()
-    return W.VBox([W.HBox([eq, concept]), page,
-                   W.GridBox(tiles, layout=W.Layout(grid_template_columns=f"repeat({per_row}, 72px)")),
-                   picks, W.HBox([result, control], layout=W.Layout(align_items="flex-start")),
-                   W.HBox([file, save, load, message])])
+    return W.VBox(
+        [
+            W.HBox([eq, concept]),
+            page,
+            W.GridBox(tiles, layout=W.Layout(grid_template_columns=f"repeat({per_row}, 72px)")),
+            picks,
+            W.HBox([result, control], layout=W.Layout(align_items="flex-start")),
+            W.HBox([file, save, load, message]),
+        ]
+    )
 
 
 def guided_backprop_explorer(entries: dict, k: int = 6, size: int = 128) -> W.VBox:
@@ -261,16 +281,28 @@ def guided_backprop_explorer(entries: dict, k: int = 6, size: int = 128) -> W.VB
 
     names = list(entries)
     model = W.Dropdown(options=names, value=names[0], description="model")
-    layer = W.IntSlider(value=len(entries[names[0]][0].layers) - 1, min=0,
-                        max=len(entries[names[0]][0].layers) - 1, description="layer", continuous_update=False)
-    feature = W.IntSlider(value=0, min=0, max=n_features(entries[names[0]][0], layer.value) - 1,
-                          description="feature", continuous_update=False)
-    percentile = W.FloatSlider(value=99.0, min=90.0, max=100.0, step=0.5, description="scale at %",
-                               continuous_update=False)
+    layer = W.IntSlider(
+        value=len(entries[names[0]][0].layers) - 1,
+        min=0,
+        max=len(entries[names[0]][0].layers) - 1,
+        description="layer",
+        continuous_update=False,
+    )
+    feature = W.IntSlider(
+        value=0,
+        min=0,
+        max=n_features(entries[names[0]][0], layer.value) - 1,
+        description="feature",
+        continuous_update=False,
+    )
+    percentile = W.FloatSlider(
+        value=99.0, min=90.0, max=100.0, step=0.5, description="scale at %", continuous_update=False
+    )
     over = W.Checkbox(value=False, description="over the images", indent=False)
     # min_width: ipywidgets' CSS gives an image max-width 100%: a narrow notebook would shrink them below `size`
-    images, saliency = (W.Image(format="png", width=k * size, layout=W.Layout(min_width=f"{k * size}px"))
-                        for _ in range(2))
+    images, saliency = (
+        W.Image(format="png", width=k * size, layout=W.Layout(min_width=f"{k * size}px")) for _ in range(2)
+    )
     label = W.HTML()
     cache: dict = {}
 
@@ -280,8 +312,10 @@ def guided_backprop_explorer(entries: dict, k: int = 6, size: int = 128) -> W.VB
         feature.max = n_features(D, layer.value) - 1
         imgs, maps = feature_view(D, data, layer.value, feature.value, k, cache, percentile.value, over.value)
         images.value, saliency.value = png_bytes(imgs, nrow=k), png_bytes(maps, nrow=k)
-        label.value = (f"{model.value}: layer {layer.value}, feature {feature.value} of {feature.max + 1} — "
-                       f"top {k} distinct of {len(data)} images ({data.name}) and their guided backprop")
+        label.value = (
+            f"{model.value}: layer {layer.value}, feature {feature.value} of {feature.max + 1} — "
+            f"top {k} distinct of {len(data)} images ({data.name}) and their guided backprop"
+        )
 
     for w in (model, layer, feature, percentile, over):
         w.observe(show, names="value")
@@ -289,8 +323,9 @@ def guided_backprop_explorer(entries: dict, k: int = 6, size: int = 128) -> W.VB
     return W.VBox([W.HBox([model, layer, feature]), W.HBox([percentile, over]), label, images, saliency])
 
 
-def box_annotator(G: Generator, model: str, seeds, concept: str = "windows", scale: int = 6,
-                  root: str | Path | None = None) -> W.VBox:
+def box_annotator(
+    G: Generator, model: str, seeds, concept: str = "windows", scale: int = 6, root: str | Path | None = None
+) -> W.VBox:
     """Draw boxes on generated samples (§6.3.1: "52 window bounding boxes were drawn manually"):
     a seed slider picks the sample (sample s = G(z of seed s)), boxes are drawn on it enlarged
     `scale` times with jupyter-bbox-widget, and Save writes them all to
@@ -326,13 +361,16 @@ def box_annotator(G: Generator, model: str, seeds, concept: str = "windows", sca
         ann = load_annotations(model, concept, annotation_path(model_sha256(model), concept, root))
     except DataError:
         ann = new_annotations(model, concept, G.image_size)
-    seed = W.SelectionSlider(options=seeds, value=seeds[0], description="seed", continuous_update=False,
-                             layout=W.Layout(width="360px"))
+    seed = W.SelectionSlider(
+        options=seeds, value=seeds[0], description="seed", continuous_update=False, layout=W.Layout(width="360px")
+    )
     draw = BBoxWidget(classes=[concept.rstrip("s")], hide_buttons=True)
     save = W.Button(description="Save", layout=W.Layout(width="80px", flex="0 0 auto"))
-    where = W.HTML(f"<small>writes {annotation_path(ann['sha256'], concept, root)}"
-                   f"{' (tracked by git: commit it to share the boxes)' if root == ANNOTATIONS_DIR else ''}</small>")
-    status = W.HTML()                            # its own row: a long message never squeezes the controls
+    where = W.HTML(
+        f"<small>writes {annotation_path(ann['sha256'], concept, root)}"
+        f"{' (tracked by git: commit it to share the boxes)' if root == ANNOTATIONS_DIR else ''}</small>"
+    )
+    status = W.HTML()  # its own row: a long message never squeezes the controls
 
     def count() -> str:
         boxes = [b for b in ann["samples"].values() if b]
@@ -343,7 +381,7 @@ def box_annotator(G: Generator, model: str, seeds, concept: str = "windows", sca
         status.value = count()
 
     def show(change=None):
-        if change is not None:                  # keep the boxes of the sample we leave
+        if change is not None:  # keep the boxes of the sample we leave
             ann["samples"][str(change["old"])] = from_widget_boxes(draw.bboxes, scale, G.image_size)
         image = sample_for_seed(G, [seed.value])
         png = png_bytes(torch.nn.functional.interpolate(image, scale_factor=scale, mode="nearest"), nrow=1)
@@ -371,8 +409,11 @@ def representation_explorer(sets: dict, c_grid=(1e-3, 1e-2), per_class_choices=(
     specs = list(sets)
     features = W.Dropdown(options=specs, value=specs[0], description="features")
     layers = W.HBox()
-    per_class = W.Dropdown(options=[(str(n), n) for n in per_class_choices] + [("all", None)],
-                           value=per_class_choices[0], description="labels/class")
+    per_class = W.Dropdown(
+        options=[(str(n), n) for n in per_class_choices] + [("all", None)],
+        value=per_class_choices[0],
+        description="labels/class",
+    )
     out = W.HTML()
 
     def show(change=None):
@@ -381,8 +422,10 @@ def representation_explorer(sets: dict, c_grid=(1e-3, 1e-2), per_class_choices=(
             out.value = "pick at least one layer"
             return
         r = subset_accuracy(sets, features.value, chosen, per_class.value, c_grid)
-        out.value = (f"<b>{100 * r['accuracy']:.1f}%</b> test accuracy ({r['n_train']:,} training images, "
-                     f"{r['feature_dim']:,} features, C = {r['C']:g})")
+        out.value = (
+            f"<b>{100 * r['accuracy']:.1f}%</b> test accuracy ({r['n_train']:,} training images, "
+            f"{r['feature_dim']:,} features, C = {r['C']:g})"
+        )
 
     def rebuild(change=None):
         dims = sets[features.value][0].layer_dims

@@ -35,10 +35,11 @@ from .models import eval_mode
 
 class JudgeSettings(Protocol):
     """What `WindowJudge` reads of a config (`forgetting.ForgettingConfig` has them)."""
-    judge_layer: int           # the trained D's conv layer the judge reads
-    folds: int                 # cross-fitting folds over images
-    reg: float                 # inverse L2 strength C
-    seed: int                  # seed of the negatives and the folds
+
+    judge_layer: int  # the trained D's conv layer the judge reads
+    folds: int  # cross-fitting folds over images
+    reg: float  # inverse L2 strength C
+    seed: int  # seed of the negatives and the folds
 
 
 class WindowJudge:
@@ -48,6 +49,7 @@ class WindowJudge:
 
     def __init__(self, D, images: torch.Tensor, boxes: list, cfg: JudgeSettings):
         from sklearn.metrics import balanced_accuracy_score
+
         self.D, self.layer, self.cfg = D, cfg.judge_layer, cfg
         if not 0 <= self.layer < len(D.layers):
             raise ValueError(f"judge_layer must be in 0..{len(D.layers) - 1}, got {self.layer}")
@@ -56,7 +58,9 @@ class WindowJudge:
         img, ys, xs, y = position_samples(pos, ~pos, cfg.seed)
         X = vectors_at(acts, img, ys, xs)
         self.fold = folds_of(len(images), cfg.folds, cfg.seed)
-        self.models = [logistic_model(cfg.reg).fit(X[self.fold[img] != k], y[self.fold[img] != k]) for k in range(cfg.folds)]
+        self.models = [
+            logistic_model(cfg.reg).fit(X[self.fold[img] != k], y[self.fold[img] != k]) for k in range(cfg.folds)
+        ]
         pred = np.zeros(len(y))
         for k, m in enumerate(self.models):
             pred[self.fold[img] == k] = m.predict(X[self.fold[img] == k])
@@ -94,8 +98,8 @@ def darken(images: torch.Tensor, boxes: list, brightness: float, steps: int = 40
     and shape; the amount is found by bisection because clipping makes it nonlinear)."""
     pixels = box_mask(boxes, images.shape[-1], images.shape[-1])
     mask = pixels[:, None].expand_as(images)
-    inside = images.permute(1, 0, 2, 3)[:, pixels]            # C × (pixels in boxes): as `box_brightness` reads them
-    if not inside.numel() or float(inside.mean()) <= brightness:       # already as dark: nothing to do
+    inside = images.permute(1, 0, 2, 3)[:, pixels]  # C × (pixels in boxes): as `box_brightness` reads them
+    if not inside.numel() or float(inside.mean()) <= brightness:  # already as dark: nothing to do
         return images.clone()
     lo, hi = 0.0, 2.0
     for _ in range(steps):

@@ -9,9 +9,20 @@ from dcgan_core.config import TrainConfig
 from dcgan_core.train import distributed, train
 
 out, steps = sys.argv[1], int(sys.argv[2])
-cfg = TrainConfig(dataset="mnist", limit=256, arch="torch", image_size=32, g_width=8, d_width=8,
-                  batch_size=32, max_steps=steps, out=out, progress=False)
+cfg = TrainConfig(
+    dataset="mnist",
+    limit=256,
+    arch="torch",
+    image_size=32,
+    g_width=8,
+    d_width=8,
+    batch_size=32,
+    max_steps=steps,
+    out=out,
+    progress=False,
+)
 with distributed():
     t = train(cfg)
-    torch.save({"generator": t.G.state_dict(), "discriminator": t.D.state_dict(), "world": t.world},
-               f"{out}/rank{t.rank}.pt")
+    torch.save(
+        {"generator": t.G.state_dict(), "discriminator": t.D.state_dict(), "world": t.world}, f"{out}/rank{t.rank}.pt"
+    )

@@ -60,12 +60,20 @@ from test_notebooks import BUILD, NOTEBOOKS, ROOT, executed_copy
 pytestmark = pytest.mark.browser
 
 CHROMIUM = Path(os.environ.get("DCGAN_CHROMIUM", "/usr/bin/chromium"))
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 SHOTS = ROOT / "build" / "browser"
 RUN_IN_BROWSER = {"01", "02"} if not os.environ.get("DCGAN_BROWSER_RUN_ALL") else {p.name[:2] for p in NOTEBOOKS}
-RUN_TIMEOUT = 600          # s, one notebook's Run All at smoke (1–3 min alone; CI machines are shared)
-CALLBACK_TIMEOUT = 90      # s, one widget callback (the dedup explorer regroups thousands of codes)
+RUN_TIMEOUT = 600  # s, one notebook's Run All at smoke (1–3 min alone; CI machines are shared)
+CALLBACK_TIMEOUT = 90  # s, one widget callback (the dedup explorer regroups thousands of codes)
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 
 # JupyterLab settings: every cell kept in the page (no virtual scrolling), no news or update checks.
@@ -109,9 +117,13 @@ def chromium(profile: Path):
     # ours: not `playwright.chromium.launch`: Debian's chromium sometimes never exits on the close
     # that launch sends (seen under load, after minutes: a pytest run then hangs at its end), and a
     # process started here can be ended by its own process group."""
-    process = subprocess.Popen([str(CHROMIUM), *CHROMIUM_ARGS, "--remote-debugging-port=0", f"--user-data-dir={profile}",
-                                "about:blank"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                               start_new_session=True)
+    process = subprocess.Popen(
+        [str(CHROMIUM), *CHROMIUM_ARGS, "--remote-debugging-port=0", f"--user-data-dir={profile}", "about:blank"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
     try:
         deadline, ws = time.time() + 120, None
         while ws is None:
@@ -120,7 +132,7 @@ def chromium(profile: Path):
                 raise RuntimeError("chromium did not start (no DevTools address on its stderr)")
             if line.startswith("DevTools listening on "):
                 ws = line.split()[-1]
-        threading.Thread(target=lambda: [None for _ in process.stderr], daemon=True).start()   # keep its pipe drained
+        threading.Thread(target=lambda: [None for _ in process.stderr], daemon=True).start()  # keep its pipe drained
         yield ws
     finally:
         for sig, wait in ((signal.SIGTERM, 10), (signal.SIGKILL, 10)):
@@ -148,20 +160,40 @@ class Lab:
         for name, settings in LAB_SETTINGS.items():
             (tmp / "settings" / name).parent.mkdir(parents=True, exist_ok=True)
             (tmp / "settings" / name).write_text(json.dumps(settings))
-        self.annotations = tmp / "annotations"      # where the box annotator's Save writes (not annotations/)
-        env = dict(os.environ, DCGAN_MIRROR=str(mirror), JUPYTER_RUNTIME_DIR=str(tmp / "runtime"),
-                   JUPYTER_CONFIG_DIR=str(tmp / "config"), PYTHONUNBUFFERED="1",
-                   DCGAN_ANNOTATIONS_DIR=str(self.annotations))
+        self.annotations = tmp / "annotations"  # where the box annotator's Save writes (not annotations/)
+        env = dict(
+            os.environ,
+            DCGAN_MIRROR=str(mirror),
+            JUPYTER_RUNTIME_DIR=str(tmp / "runtime"),
+            JUPYTER_CONFIG_DIR=str(tmp / "config"),
+            PYTHONUNBUFFERED="1",
+            DCGAN_ANNOTATIONS_DIR=str(self.annotations),
+        )
         self.log = open(tmp / "lab.log", "w")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "jupyterlab", "--no-browser", "--ServerApp.ip=127.0.0.1",
-             f"--ServerApp.port={self.port}", "--ServerApp.port_retries=0", f"--IdentityProvider.token={self.token}",
-             f"--ServerApp.root_dir={self.root}", "--ServerApp.allow_root=True",
-             f"--LabApp.user_settings_dir={tmp / 'settings'}", f"--LabApp.workspaces_dir={tmp / 'workspaces'}",
-             "--LabApp.expose_app_in_browser=True",                 # window.jupyterapp: run commands, read the model
-             "--LabApp.news_url=", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
-             "--LabApp.extension_manager=readonly"],
-            cwd=self.root, env=env, stdout=self.log, stderr=subprocess.STDOUT)
+            [
+                sys.executable,
+                "-m",
+                "jupyterlab",
+                "--no-browser",
+                "--ServerApp.ip=127.0.0.1",
+                f"--ServerApp.port={self.port}",
+                "--ServerApp.port_retries=0",
+                f"--IdentityProvider.token={self.token}",
+                f"--ServerApp.root_dir={self.root}",
+                "--ServerApp.allow_root=True",
+                f"--LabApp.user_settings_dir={tmp / 'settings'}",
+                f"--LabApp.workspaces_dir={tmp / 'workspaces'}",
+                "--LabApp.expose_app_in_browser=True",  # window.jupyterapp: run commands, read the model
+                "--LabApp.news_url=",
+                "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+                "--LabApp.extension_manager=readonly",
+            ],
+            cwd=self.root,
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
         deadline = time.time() + 120
         while True:
             try:
@@ -181,7 +213,7 @@ class Lab:
         return f"{self.url}/lab/workspaces/{workspace}/tree/{relpath}?token={self.token}"
 
     def stop(self):
-        self.process.terminate()                # the server shuts its kernels down
+        self.process.terminate()  # the server shuts its kernels down
         try:
             self.process.wait(30)
         except subprocess.TimeoutExpired:
@@ -201,8 +233,14 @@ class Console:
 
     def __init__(self, page):
         self.errors: list[str] = []
-        page.on("console", lambda m: self.errors.append(f"console.error: {m.text} ({m.location.get('url', '')})")
-                if m.type == "error" else None)
+        page.on(
+            "console",
+            lambda m: (
+                self.errors.append(f"console.error: {m.text} ({m.location.get('url', '')})")
+                if m.type == "error"
+                else None
+            ),
+        )
         page.on("pageerror", lambda e: self.errors.append(f"uncaught: {e}"))
 
 
@@ -260,26 +298,36 @@ def widget_views(page, cells: list[dict]):
     while views.count() < expected and time.time() < deadline:
         page.wait_for_timeout(500)
     assert views.count() == expected, f"{views.count()} of {expected} widgets rendered"
-    page.wait_for_timeout(1000)                                   # images decode
+    page.wait_for_timeout(1000)  # images decode
     return [views.nth(i) for i in range(expected)]
 
 
-TILE = "button.widget-toggle-button:not(.widget-toggle-buttons button)"       # a ToggleButton of its own
-BOXES = ".jupyter-widgets svg:not(.widget-toggle-buttons svg)"                  # jupyter-bbox-widget's drawing area
+TILE = "button.widget-toggle-button:not(.widget-toggle-buttons button)"  # a ToggleButton of its own
+BOXES = ".jupyter-widgets svg:not(.widget-toggle-buttons svg)"  # jupyter-bbox-widget's drawing area
 
 
 def controls(view) -> list[tuple[str, object, str]]:
     """(description, locator, kind) of each control of a widget that can be moved."""
     found = []
-    for kind, selector in [("slider", ".noUi-handle"), ("dropdown", ".widget-dropdown select"),
-                           ("text", ".widget-text input"), ("button", "button.widget-button"),
-                           ("checkbox", ".widget-checkbox input[type=checkbox]"), ("toggle", ".widget-toggle-buttons"),
-                           ("tile", TILE), ("boxes", BOXES)]:
+    for kind, selector in [
+        ("slider", ".noUi-handle"),
+        ("dropdown", ".widget-dropdown select"),
+        ("text", ".widget-text input"),
+        ("button", "button.widget-button"),
+        ("checkbox", ".widget-checkbox input[type=checkbox]"),
+        ("toggle", ".widget-toggle-buttons"),
+        ("tile", TILE),
+        ("boxes", BOXES),
+    ]:
         items = view.locator(selector)
         # the face tiles (ToggleButton under each image) are one control repeated: the first is moved
         for i in range(min(items.count(), 1) if kind == "tile" else items.count()):
             item = items.nth(i)
-            if item.is_disabled() if kind != "slider" else item.get_attribute("aria-valuemin") == item.get_attribute("aria-valuemax"):
+            if (
+                item.is_disabled()
+                if kind != "slider"
+                else item.get_attribute("aria-valuemin") == item.get_attribute("aria-valuemax")
+            ):
                 continue
             if kind == "dropdown" and item.locator("option").count() < 2:
                 continue
@@ -294,7 +342,7 @@ def controls(view) -> list[tuple[str, object, str]]:
 
 def move(item, kind: str):
     """Move one control as a user would."""
-    if kind == "slider":                       # keyboard on the noUiSlider handle: a committed change
+    if kind == "slider":  # keyboard on the noUiSlider handle: a committed change
         now, top = float(item.get_attribute("aria-valuenow")), float(item.get_attribute("aria-valuemax"))
         item.focus()
         item.press("PageUp" if now < top else "PageDown")
@@ -304,11 +352,11 @@ def move(item, kind: str):
         item.select_option(options[(options.index(current) + 1) % len(options)])
     elif kind == "toggle":
         item.locator("button:not(.mod-active)").first.click()
-    elif kind == "text":                       # a new value, committed with Enter (IntText: the next number)
+    elif kind == "text":  # a new value, committed with Enter (IntText: the next number)
         value = item.input_value()
         item.fill(str(int(value) + 1) if value.lstrip("-").isdigit() else f"browser-{value}")
         item.press("Enter")
-    elif kind == "boxes":                      # drag a box with the mouse, from 20 % to 60 % of the image
+    elif kind == "boxes":  # drag a box with the mouse, from 20 % to 60 % of the image
         box, mouse = item.bounding_box(), item.page.mouse
         mouse.move(box["x"] + 0.2 * box["width"], box["y"] + 0.2 * box["height"])
         mouse.down()
@@ -363,8 +411,11 @@ def check_indirect(page, view, item, how: str, timeout: float) -> str | None:
             page.wait_for_timeout(500)
             after = picks(view, labels)
         changed = [label for label in labels if after[label] != before[label]]
-        return None if changed == [active] else (f"after choosing '{active}', a tile changed the picks of "
-                                                 f"{changed or 'nothing'}")
+        return (
+            None
+            if changed == [active]
+            else (f"after choosing '{active}', a tile changed the picks of {changed or 'nothing'}")
+        )
     name = item.input_value()
     view.locator("button.widget-button", has_text="load").click()
     deadline = time.time() + timeout
@@ -373,8 +424,9 @@ def check_indirect(page, view, item, how: str, timeout: float) -> str | None:
     return None if name in view.inner_text() else f"load after the file field did not mention {name}"
 
 
-def check_widgets(page, cells: list[dict], name: str, timeout: float = CALLBACK_TIMEOUT,
-                  driven: list | None = None) -> list[str]:
+def check_widgets(
+    page, cells: list[dict], name: str, timeout: float = CALLBACK_TIMEOUT, driven: list | None = None
+) -> list[str]:
     """Move every control of every widget on the page; a control after which the widget's output
     (image bytes, text) does not change within `timeout` is a problem (INDIRECT's controls: their
     own check). Screenshots before and after; `driven` gets "widget N: LABEL" of each control moved,
@@ -415,8 +467,12 @@ def check_rendered(page, cells: list[dict]) -> list[str]:
         problems.append(f"{page.locator('.jp-OutputArea-output').count()} of {n_outputs} outputs on the page")
     n_images = sum("image/png" in o.get("data", {}) for c in cells for o in c["outputs"])
     try:
-        page.wait_for_function("""n => { const imgs = [...document.querySelectorAll('.jp-OutputArea-output img')];
-            return imgs.length >= n && imgs.every(i => i.complete && i.naturalWidth > 0); }""", arg=n_images, timeout=60_000)
+        page.wait_for_function(
+            """n => { const imgs = [...document.querySelectorAll('.jp-OutputArea-output img')];
+            return imgs.length >= n && imgs.every(i => i.complete && i.naturalWidth > 0); }""",
+            arg=n_images,
+            timeout=60_000,
+        )
     except Exception:
         problems.append(f"not all of the {n_images} images loaded")
     return problems
@@ -441,10 +497,15 @@ def test_notebook_in_jupyterlab(notebook, lab, page, tmp_path):
     if notebook.name[:2] in RUN_IN_BROWSER:
         import papermill as pm
 
-        relpath = f"run/{notebook.name}"                          # the source with smoke parameters, never the source
+        relpath = f"run/{notebook.name}"  # the source with smoke parameters, never the source
         (lab.root / "run").mkdir(exist_ok=True)
-        pm.execute_notebook(str(notebook), str(lab.root / relpath), prepare_only=True, kernel_name="python3",
-                            parameters=dict(profile="smoke", build_dir=str(tmp_path / "build")))
+        pm.execute_notebook(
+            str(notebook),
+            str(lab.root / relpath),
+            prepare_only=True,
+            kernel_name="python3",
+            parameters=dict(profile="smoke", build_dir=str(tmp_path / "build")),
+        )
         open_notebook(page, lab, relpath)
         cells = run_all(page)
         page.screenshot(path=SHOTS / f"{notebook.stem}-ran.png")
@@ -459,7 +520,7 @@ def test_notebook_in_jupyterlab(notebook, lab, page, tmp_path):
         cells = page.evaluate(CELLS)
         assert not error_outputs(cells)
         problems = check_rendered(page, cells)
-        if page.locator(".jp-OutputArea-output img").count():                  # show a figure, not the title
+        if page.locator(".jp-OutputArea-output img").count():  # show a figure, not the title
             page.locator(".jp-OutputArea-output img").last.scroll_into_view_if_needed()
         page.screenshot(path=SHOTS / f"{notebook.stem}-executed.png")
     shutdown_kernel(page)
@@ -519,9 +580,14 @@ from dcgan_core.mnist_appendix import load_conditional
 result = SimpleNamespace(G=load_conditional(cfg.dcgan)[0])""",
 }
 # The kinds of control each one's widget has (controls()): a selector that stops matching fails here.
-WIDGET_CONTROLS = {"03": {"dropdown", "checkbox"}, "04": {"text", "slider", "dropdown"},
-                   "05": {"dropdown", "slider", "checkbox"}, "06": {"slider", "button", "boxes"},
-                   "07": {"dropdown", "toggle", "slider", "tile", "text", "button"}, "08": {"dropdown", "slider"}}
+WIDGET_CONTROLS = {
+    "03": {"dropdown", "checkbox"},
+    "04": {"text", "slider", "dropdown"},
+    "05": {"dropdown", "slider", "checkbox"},
+    "06": {"slider", "button", "boxes"},
+    "07": {"dropdown", "toggle", "slider", "tile", "text", "button"},
+    "08": {"dropdown", "slider"},
+}
 FROM_RESULTS = [p for p in NOTEBOOKS if p.name[:2] in WIDGET_INPUTS and p.name[:2] not in RUN_IN_BROWSER]
 WIDGET_IMPORT = re.compile(r"^from dcgan_core\.widgets import (.+)$", re.M)
 
@@ -567,10 +633,13 @@ def from_result_notebook(notebook: Path, saved: Path, build: Path):
         if m and m.group(1) not in ("profile", "build_dir") and (notebook.parent / m.group(2)).is_file():
             injected.append(f"{m.group(1)} = {str(notebook.parent / m.group(2))!r}")
     inputs = f"import json\nfrom pathlib import Path\nsaved = json.loads(Path({str(saved)!r}).read_text())\n"
-    cells = [nbformat.v4.new_code_cell(params[0].source), nbformat.v4.new_code_cell("\n".join(injected)),
-             nbformat.v4.new_code_cell(setup.source),
-             nbformat.v4.new_code_cell(inputs + WIDGET_INPUTS[notebook.name[:2]]),
-             *(nbformat.v4.new_code_cell(c.source) for c in calls)]
+    cells = [
+        nbformat.v4.new_code_cell(params[0].source),
+        nbformat.v4.new_code_cell("\n".join(injected)),
+        nbformat.v4.new_code_cell(setup.source),
+        nbformat.v4.new_code_cell(inputs + WIDGET_INPUTS[notebook.name[:2]]),
+        *(nbformat.v4.new_code_cell(c.source) for c in calls),
+    ]
     return python3_notebook([c.source for c in cells])
 
 
@@ -601,7 +670,7 @@ def test_notebook_widgets_from_saved_result(notebook, lab, page, tmp_path):
     temporary folder; no console error."""
     import nbformat
 
-    executed_copy(notebook)                                   # its smoke run, with its saved result
+    executed_copy(notebook)  # its smoke run, with its saved result
     [saved] = (BUILD / "smoke" / "results").glob(f"{notebook.name[:2]}_*.json")
     relpath = f"widgets/{notebook.name}"
     (lab.root / "widgets").mkdir(exist_ok=True)
@@ -688,8 +757,8 @@ def test_widget_images_keep_their_size_in_jupyterlab(lab, page):
             page.screenshot(path=SHOTS / f"widget-sizes-{name}-{width}.png")
         frames = walk.evaluate(IMAGE_BOXES)
         assert len(frames) == 17 and all(f["width"] == 96 for f in frames), frames
-        assert all(f["right"] <= f["edge"] + 1 for f in frames), frames          # wrapped, not past the view
-        assert len({f["top"] for f in frames}) >= 2                              # 17 × 96 px: more than one row
+        assert all(f["right"] <= f["edge"] + 1 for f in frames), frames  # wrapped, not past the view
+        assert len({f["top"] for f in frames}) >= 2  # 17 × 96 px: more than one row
         assert [g["width"] for g in guided.evaluate(IMAGE_BOXES)] == [6 * 128] * 2
     shutdown_kernel(page)
     assert not page.console.errors, "\n".join(page.console.errors)
@@ -705,9 +774,11 @@ def report_site():
     tests/test_notebooks.py has just written every one; alone, notebook 01 is executed if missing)."""
     executed_copy(NOTEBOOKS[0])
     build = BUILD / "smoke"
-    done = subprocess.run([sys.executable, "-m", "dcgan_core", "report", "--build", str(build)],
-                          capture_output=True, text=True, cwd=ROOT)
+    done = subprocess.run(
+        [sys.executable, "-m", "dcgan_core", "report", "--build", str(build)], capture_output=True, text=True, cwd=ROOT
+    )
     assert done.returncode == 0, done.stderr
+
     class Quiet(http.server.SimpleHTTPRequestHandler):
         def log_message(self, *args):
             pass
@@ -744,7 +815,7 @@ def test_report_in_browser(report_site, page):
     pages = [link for link in links if link.endswith(".html") and not link.endswith("/index.html")]
     assert len(pages) == len(list((BUILD / "smoke").glob("[0-9][0-9]_*.ipynb"))), pages
     for link in links:
-        if not link.endswith(".html"):                     # a figure: fetched, not opened as a page of its own
+        if not link.endswith(".html"):  # a figure: fetched, not opened as a page of its own
             assert page.request.get(link).ok, link
             continue
         response = page.goto(link)
@@ -753,6 +824,6 @@ def test_report_in_browser(report_site, page):
             page.wait_for_load_state("load")
             assert page.evaluate(IMAGES_LOADED) == [], link
         if link in pages:
-            assert page.locator(".jp-Cell").count() > 0, link                # nbconvert's notebook page
+            assert page.locator(".jp-Cell").count() > 0, link  # nbconvert's notebook page
             page.screenshot(path=SHOTS / f"report-{Path(link).stem}.png")
     assert not page.console.errors, "\n".join(page.console.errors)

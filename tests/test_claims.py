@@ -9,11 +9,31 @@ import pytest
 
 from dcgan_core.claims import CLAIMS, Claim, MissingResult, Verdict, check, claims_for, judge, reproduces, table
 
-NOTEBOOKS = {"01_training", "02_dedup", "03_representation", "04_latent_walk", "05_guided_backprop",
-             "06_forgetting_objects", "07_vector_arithmetic", "08_mnist_appendix"}
+NOTEBOOKS = {
+    "01_training",
+    "02_dedup",
+    "03_representation",
+    "04_latent_walk",
+    "05_guided_backprop",
+    "06_forgetting_objects",
+    "07_vector_arithmetic",
+    "08_mnist_appendix",
+}
 
-CLAIM = Claim("x-beats-y", "§0", "text", "x beats y", "00_x.gap", ">", 0.1, tolerance=0.02, note="x − y",
-              control="00_x.controls.gap", control_note="y − y on a replicate", smoke_target=0.0)
+CLAIM = Claim(
+    "x-beats-y",
+    "§0",
+    "text",
+    "x beats y",
+    "00_x.gap",
+    ">",
+    0.1,
+    tolerance=0.02,
+    note="x − y",
+    control="00_x.controls.gap",
+    control_note="y − y on a replicate",
+    smoke_target=0.0,
+)
 
 
 def results(gap, control=0.0):
@@ -41,27 +61,27 @@ def test_a_missing_result_is_an_error_naming_the_key():
         judge(CLAIM, {"00_x": {}}, "cpu")
     with pytest.raises(MissingResult, match="00_x.controls.gap"):
         judge(CLAIM, {"00_x": {"gap": 0.5}}, "cpu")
-    with pytest.raises(MissingResult):                       # a real claim on an empty result
+    with pytest.raises(MissingResult):  # a real claim on an empty result
         check("02_dedup", {}, "cpu")
-    with pytest.raises(MissingResult):                       # at smoke too, where the claim has a bound
+    with pytest.raises(MissingResult):  # at smoke too, where the claim has a bound
         judge(CLAIM, {}, "smoke")
 
 
 def test_at_smoke_a_claim_is_checked_against_its_bound_or_skipped_with_its_reason():
-    assert judge(CLAIM, results(0.05), "smoke").status == "holds"           # 0.05 > 0.0, the smoke bound
-    assert judge(CLAIM, results(0.05), "cpu").status == "fails"             # not > 0.1
+    assert judge(CLAIM, results(0.05), "smoke").status == "holds"  # 0.05 > 0.0, the smoke bound
+    assert judge(CLAIM, results(0.05), "cpu").status == "fails"  # not > 0.1
     skipped = dataclasses.replace(CLAIM, smoke_target=None, smoke_skip="too few samples")
-    v = judge(skipped, {}, "smoke")                                          # needs no result
+    v = judge(skipped, {}, "smoke")  # needs no result
     assert v.status == "skipped" and v.as_expected and "too few samples" in table([v])
 
 
 def test_a_check_that_holds_must_fail_on_its_control():
     good = judge(CLAIM, results(0.3, control=0.01), "cpu")
     assert (good.status, good.control_status, good.as_expected) == ("holds", "fails", True)
-    blind = judge(CLAIM, results(0.3, control=0.2), "cpu")                  # the control passes too
+    blind = judge(CLAIM, results(0.3, control=0.2), "cpu")  # the control passes too
     assert blind.status == "holds" and not blind.as_expected
     assert "control" in blind.problem() and "cannot tell them apart" in blind.problem()
-    unmeasured = judge(CLAIM, results(0.3, control=float("nan")), "cpu")    # NaN proves nothing
+    unmeasured = judge(CLAIM, results(0.3, control=float("nan")), "cpu")  # NaN proves nothing
     assert unmeasured.control_status == "not measured" and not unmeasured.as_expected
 
 
@@ -70,7 +90,7 @@ def test_an_expected_failure_is_no_problem_and_an_unexpected_one_is_listed():
     v = judge(failing, results(0.0), "cpu")
     assert v.status == "fails" and v.as_expected and v.problem() == ""
     assert "not reproduced: the data is not there" in table([v])
-    v = judge(failing, results(0.5), "cpu")                                  # suddenly holds: the table is stale
+    v = judge(failing, results(0.5), "cpu")  # suddenly holds: the table is stale
     assert not v.as_expected and v.problem().startswith("x-beats-y: holds (expected fails)")
     v = judge(CLAIM, results(0.05, 0.0), "cpu")
     assert "UNEXPECTED" in table([v]) and "fails (expected holds)" in v.problem()

@@ -22,14 +22,31 @@ from PIL import Image
 from dcgan_core.data import load_dataset
 
 ROOT = Path(__file__).resolve().parents[1]
-SMALL = ["--arch", "torch", "--image-size", "32", "--g-width", "8", "--d-width", "8",
-         "--batch-size", "16", "--no-progress"]
-GRID_4x4_32PX = 4 * 32 + 5 * 2     # torchvision's make_grid: padding 2 around and between images
+SMALL = [
+    "--arch",
+    "torch",
+    "--image-size",
+    "32",
+    "--g-width",
+    "8",
+    "--d-width",
+    "8",
+    "--batch-size",
+    "16",
+    "--no-progress",
+]
+GRID_4x4_32PX = 4 * 32 + 5 * 2  # torchvision's make_grid: padding 2 around and between images
 
 
 def start(*args, env, cwd=None) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "dcgan_core", *map(str, args)], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, env=env, cwd=cwd or ROOT)
+    return subprocess.Popen(
+        [sys.executable, "-m", "dcgan_core", *map(str, args)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=cwd or ROOT,
+    )
 
 
 def finish(p: subprocess.Popen, timeout=300) -> subprocess.CompletedProcess:
@@ -65,16 +82,23 @@ def assert_clean_error(r: subprocess.CompletedProcess, *needles: str) -> str:
 def env(mirror, tmp_path_factory):
     e = dict(os.environ)
     e.update(DCGAN_MIRROR=str(mirror), DCGAN_DATA_DIR=str(tmp_path_factory.mktemp("cli-cache")))
-    e.pop("PYTHONWARNINGS", None)     # warnings shown as a user sees them
-    e["OMP_NUM_THREADS"] = "1"        # tiny nets; several processes share 2 cores
+    e.pop("PYTHONWARNINGS", None)  # warnings shown as a user sees them
+    e["OMP_NUM_THREADS"] = "1"  # tiny nets; several processes share 2 cores
     return e
 
 
 @pytest.fixture(scope="module")
 def digits(mirror, tmp_path_factory) -> np.ndarray:
     """200 real 28×28 MNIST test digits (uint8)."""
-    data = load_dataset("mnist", 28, split="test", limit=200, mirror=mirror,
-                        cache_dir=tmp_path_factory.mktemp("digits-cache"), progress=False)
+    data = load_dataset(
+        "mnist",
+        28,
+        split="test",
+        limit=200,
+        mirror=mirror,
+        cache_dir=tmp_path_factory.mktemp("digits-cache"),
+        progress=False,
+    )
     return data.images[:, 0].numpy()
 
 
@@ -121,8 +145,7 @@ def images(digits, tmp_path_factory) -> Path:
 def trained(images, env, tmp_path_factory) -> Path:
     """`train --max-steps 6` on the folder: the run folder."""
     out = tmp_path_factory.mktemp("runs") / "digits"
-    r = dcgan("train", "--dataset", f"folder:{images}", *SMALL, "--max-steps", 6, "--seed", 0,
-              "--out", out, env=env)
+    r = dcgan("train", "--dataset", f"folder:{images}", *SMALL, "--max-steps", 6, "--seed", 0, "--out", out, env=env)
     assert r.returncode == 0, output(r)
     assert "Traceback" not in output(r) and "skipped" not in output(r)
     assert "trained to step 6" in r.stdout
@@ -135,8 +158,17 @@ def test_help(env):
     assert r.returncode == 0 and "train" in r.stdout and "sample" in r.stdout
     r = dcgan("train", "--help", env=env)
     assert r.returncode == 0
-    for option in ("--dataset", "--arch", "--image-size", "--batch-size", "--epochs", "--max-steps",
-                   "--seed", "--out", "--resume"):
+    for option in (
+        "--dataset",
+        "--arch",
+        "--image-size",
+        "--batch-size",
+        "--epochs",
+        "--max-steps",
+        "--seed",
+        "--out",
+        "--resume",
+    ):
         assert option in r.stdout, option
     r = dcgan("sample", "--help", env=env)
     assert r.returncode == 0
@@ -166,14 +198,14 @@ def test_resume_continues_to_the_new_max_steps(trained, env, tmp_path):
     assert "trained to step 8" in r.stdout
     state = torch.load(out / "checkpoints" / "last.pt", weights_only=True)
     assert state["step"] == 8
-    assert state["config"]["g_width"] == 8 and state["config"]["arch"] == "torch"   # kept from the run
+    assert state["config"]["g_width"] == 8 and state["config"]["arch"] == "torch"  # kept from the run
     steps = [int(line.split(",")[0]) for line in (out / "metrics.csv").read_text().splitlines()[1:]]
     assert steps == list(range(1, 9))
 
 
 def test_resume_with_more_epochs_lifts_the_old_step_cap(trained, env, tmp_path):
     out = tmp_path / "more_epochs"
-    shutil.copytree(trained, out)            # trained with --max-steps 6 (5 steps per epoch)
+    shutil.copytree(trained, out)  # trained with --max-steps 6 (5 steps per epoch)
     r = dcgan("train", "--out", out, "--resume", "--epochs", 3, "--no-progress", env=env)
     assert r.returncode == 0, output(r)
     assert torch.load(out / "checkpoints" / "last.pt", weights_only=True)["step"] == 15
@@ -192,9 +224,9 @@ def test_sample_writes_a_reproducible_grid(trained, env, tmp_path):
         pixels = np.asarray(im.convert("RGB")).astype(int)
     assert a.read_bytes() == b.read_bytes()
     # 16 different samples: the tiles (inside the 2-px padding) are not all the same picture
-    tiles = [pixels[2 + 34 * i: 34 + 34 * i, 2 + 34 * j: 34 + 34 * j] for i in range(4) for j in range(4)]
+    tiles = [pixels[2 + 34 * i : 34 + 34 * i, 2 + 34 * j : 34 + 34 * j] for i in range(4) for j in range(4)]
     assert len({t.tobytes() for t in tiles}) == 16
-    assert (pixels[:2] == pixels[0, 0]).all()             # the padding row is uniform
+    assert (pixels[:2] == pixels[0, 0]).all()  # the padding row is uniform
 
 
 # --- damaged inputs ---------------------------------------------------------------------------
@@ -205,8 +237,7 @@ def test_unreadable_files_are_skipped_and_named(digits, env, tmp_path):
     (folder / "cut_short.jpg").write_bytes(jpeg[: len(jpeg) // 2])
     (folder / "zero_bytes.png").write_bytes(b"")
     (folder / "nested" / "fake.png").write_bytes(b"<html>not really a png</html>")
-    r = dcgan("train", "--dataset", f"folder:{folder}", *SMALL, "--max-steps", 2,
-              "--out", tmp_path / "out", env=env)
+    r = dcgan("train", "--dataset", f"folder:{folder}", *SMALL, "--max-steps", 2, "--out", tmp_path / "out", env=env)
     text = output(r)
     assert r.returncode == 0, text
     assert "Traceback" not in text
@@ -219,8 +250,9 @@ def test_unreadable_files_are_skipped_and_named(digits, env, tmp_path):
 
 @pytest.mark.parametrize("flag", [["--batch-size", 0], ["--ckpt-every", 0], ["--epochs", -1]])
 def test_impossible_sizes_are_clean_errors(images, env, tmp_path, flag):
-    r = dcgan("train", "--dataset", f"folder:{images}", *SMALL, *flag, "--max-steps", 2,
-              "--out", tmp_path / "o", env=env)
+    r = dcgan(
+        "train", "--dataset", f"folder:{images}", *SMALL, *flag, "--max-steps", 2, "--out", tmp_path / "o", env=env
+    )
     assert_clean_error(r, f"argument {flag[0]}: must be ≥")
 
 

@@ -35,6 +35,7 @@ FASHION_TRAIN_LABELS = [9, 0, 0, 3, 0, 2, 7, 2, 5, 5]
 def no_network(monkeypatch):
     def refuse(*args, **kwargs):
         raise urllib.error.URLError("the tests never use the network")
+
     monkeypatch.setattr(urllib.request, "urlopen", refuse)
 
 
@@ -49,6 +50,7 @@ def save_jpeg_noise(path, size=(64, 48), seed=0):
 
 # ---------------------------------------------------------------------------------------------
 # Real datasets
+
 
 def test_mnist(mirror, shared_cache_dir):
     train = load("mnist", 32, shared_cache_dir, mirror, limit=500)
@@ -139,6 +141,7 @@ def test_second_load_hits_the_cache(mirror, cache_dir, monkeypatch):
 
     def decode_again(*args, **kwargs):
         raise AssertionError("decoded again")
+
     monkeypatch.setattr(data, "_decode", decode_again)
     second = load("mnist", 32, cache_dir, mirror, split="test", limit=300)
     assert torch.equal(first.images, second.images) and torch.equal(first.labels, second.labels)
@@ -172,13 +175,14 @@ def test_env_vars(mirror, cache_dir, monkeypatch):
 # ---------------------------------------------------------------------------------------------
 # Image folders, messy ones included
 
+
 def make_messy_folder(root):
     """Good images of many sizes and modes, three unreadable files and a non-image; returns the bad names."""
     (root / "sub").mkdir(parents=True)
     save_jpeg_noise(root / "odd_37x91.jpg", size=(37, 91))
     tall = np.zeros((91, 37, 3), np.uint8)
-    tall[:, :, 2] = 255                       # blue bands at the top and bottom ...
-    tall[10:81] = (255, 0, 0)                 # ... that the center crop (rows 27-63) must cut off
+    tall[:, :, 2] = 255  # blue bands at the top and bottom ...
+    tall[10:81] = (255, 0, 0)  # ... that the center crop (rows 27-63) must cut off
     Image.fromarray(tall).save(root / "tall.png")
     Image.fromarray(np.zeros((40, 60, 4), np.uint8)).save(root / "transparent.png")  # RGBA, all transparent
     noise = np.random.default_rng(1).integers(0, 256, (50, 50, 3), dtype=np.uint8)
@@ -199,8 +203,18 @@ def make_messy_folder(root):
 def test_messy_folder_loads_good_images_and_reports_the_bad(tmp_path, cache_dir):
     folder = tmp_path / "messy"
     bad = make_messy_folder(folder)
-    good = sorted(["odd_37x91.jpg", "tall.png", "transparent.png", "palette.png", "sub/gray.png",
-                   "sub/deep16.png", "cmyk.jpg", "tiny.bmp"])
+    good = sorted(
+        [
+            "odd_37x91.jpg",
+            "tall.png",
+            "transparent.png",
+            "palette.png",
+            "sub/gray.png",
+            "sub/deep16.png",
+            "cmyk.jpg",
+            "tiny.bmp",
+        ]
+    )
     with pytest.warns(UserWarning, match=r"skipped 3 unreadable image\(s\) in .*messy") as record:
         images = load(f"folder:{folder}", 16, cache_dir)
     message = str(record[0].message)
@@ -254,6 +268,7 @@ def test_mirror_archive_extraction_is_atomic(tmp_path, cache_dir, monkeypatch):
     def interrupted(self, *args, **kwargs):
         real_extractall(self, *args, **kwargs)
         raise KeyboardInterrupt
+
     monkeypatch.setattr(tarfile.TarFile, "extractall", interrupted)
     with pytest.raises(KeyboardInterrupt):
         load("scenes", 16, cache_dir, mirror)
@@ -266,6 +281,7 @@ def test_mirror_archive_extraction_is_atomic(tmp_path, cache_dir, monkeypatch):
 # ---------------------------------------------------------------------------------------------
 # Bad names, splits and arguments; datasets that are not available offline
 
+
 @pytest.mark.parametrize("name", ["imagenet", "mnist:3", "scenes:garage", "lsun", "folder:", ""])
 def test_unknown_names(name, cache_dir):
     with pytest.raises(DataError) as error:
@@ -276,16 +292,30 @@ def test_unknown_names(name, cache_dir):
         assert "folder:PATH" in str(error.value)
 
 
-@pytest.mark.parametrize("name, split, says", [("celeba", "test", "'train'"), ("scenes", "val", "'train'"),
-                                               ("folder:/tmp", "test", "'train'"), ("mnist", "val", "'test'"),
-                                               ("cifar10", "valid", "'train', 'test'")])
+@pytest.mark.parametrize(
+    "name, split, says",
+    [
+        ("celeba", "test", "'train'"),
+        ("scenes", "val", "'train'"),
+        ("folder:/tmp", "test", "'train'"),
+        ("mnist", "val", "'test'"),
+        ("cifar10", "valid", "'train', 'test'"),
+    ],
+)
 def test_bad_split(name, split, says, cache_dir):
     with pytest.raises(DataError, match=f"no split '{split}'.*{says}"):
         load(name, 32, cache_dir, split=split)
 
 
-@pytest.mark.parametrize("kwargs, says", [({"channels": 2}, "channels must be 1"), ({"limit": 0}, "limit"),
-                                          ({"image_size": 0}, "image_size"), ({"image_size": 32.0}, "image_size")])
+@pytest.mark.parametrize(
+    "kwargs, says",
+    [
+        ({"channels": 2}, "channels must be 1"),
+        ({"limit": 0}, "limit"),
+        ({"image_size": 0}, "image_size"),
+        ({"image_size": 32.0}, "image_size"),
+    ],
+)
 def test_bad_arguments(kwargs, says, mirror, cache_dir):
     kwargs = {"image_size": 32, **kwargs}
     with pytest.raises(DataError, match=says):
@@ -338,9 +368,18 @@ def test_corrupt_idx_file(cache_dir):
 # ---------------------------------------------------------------------------------------------
 # The registry: one table of datasets
 
+
 def test_registry_is_the_one_table():
-    assert KNOWN_DATASETS == ("mnist", "fashion-mnist", "cifar10", "svhn", "celeba", "scenes[:CLASS]",
-                              "lsun:CATEGORY", "folder:PATH")
+    assert KNOWN_DATASETS == (
+        "mnist",
+        "fashion-mnist",
+        "cifar10",
+        "svhn",
+        "celeba",
+        "scenes[:CLASS]",
+        "lsun:CATEGORY",
+        "folder:PATH",
+    )
     for name, info in data.DATASETS.items():
         assert "train" in info.splits and info.channels in (1, 3) and info.licence
         assert info.labels in ("class", "attributes", None)
@@ -365,8 +404,12 @@ def test_a_new_dataset_is_one_entry_and_one_source(tmp_path, cache_dir, monkeypa
 
     def shapes_source(where, split, arg):
         return sources._class_folders(root / split, ["red", "green"], sources._list_images(root / split))
-    monkeypatch.setitem(data.DATASETS, "shapes", DatasetInfo(shapes_source, ("train", "test"), native_size=8,
-                                                             labels="class", licence="drawn by this test"))
+
+    monkeypatch.setitem(
+        data.DATASETS,
+        "shapes",
+        DatasetInfo(shapes_source, ("train", "test"), native_size=8, labels="class", licence="drawn by this test"),
+    )
     shapes = load("shapes", 8, cache_dir, split="test")
     assert shapes.classes == ["red", "green"] and shapes.labels.tolist() == [1, 1, 0, 0]  # sorted: green/, red/
     assert (shapes.images[0, 1] == 128).all() and (shapes.images[2, 0] == 255).all()

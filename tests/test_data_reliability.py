@@ -42,12 +42,18 @@ def dead_pid() -> int:
 
 
 def run_python(code: str, **env) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True,
-                          env={**os.environ, **env}, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env},
+        timeout=120,
+    )
 
 
 # ---------------------------------------------------------------------------------------------
 # Temp files of killed writers
+
 
 def test_stale_temps_are_removed_live_ones_kept(tmp_path, cache_dir):
     folder = make_folder(tmp_path / "pics")
@@ -100,8 +106,9 @@ def test_extraction_folder_is_a_temp_name(tmp_path, cache_dir, monkeypatch):
         tar.add(source / "scenes", arcname="scenes")
     seen = []
     real_extractall = tarfile.TarFile.extractall
-    monkeypatch.setattr(tarfile.TarFile, "extractall", lambda self, path, **kw: seen.append(path) or
-                        real_extractall(self, path, **kw))
+    monkeypatch.setattr(
+        tarfile.TarFile, "extractall", lambda self, path, **kw: seen.append(path) or real_extractall(self, path, **kw)
+    )
     assert len(load("scenes", 16, cache_dir, mirror)) == 3
     match = TEMP_RE.match(seen[0].name)  # so that remove_stale_temps knows it once its writer is gone
     assert seen[0].parent == cache_dir and match and int(match.group(1)) == os.getpid()
@@ -111,11 +118,13 @@ def test_extraction_folder_is_a_temp_name(tmp_path, cache_dir, monkeypatch):
 # ---------------------------------------------------------------------------------------------
 # A full disk
 
+
 def test_disk_full_is_one_line_and_leaves_nothing(tmp_path, cache_dir, monkeypatch):
     folder = make_folder(tmp_path / "pics")
 
     def disk_full(fd, offset, length):
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
     monkeypatch.setattr(os, "posix_fallocate", disk_full, raising=False)
     with pytest.raises(WriteError) as error:
         load(f"folder:{folder}", 64, cache_dir)
@@ -152,6 +161,7 @@ def test_file_size_limit_is_an_error_not_a_signal(tmp_path, cache_dir):
 # ---------------------------------------------------------------------------------------------
 # File names
 
+
 def test_file_name_not_utf8_is_skipped_and_named(tmp_path, cache_dir):
     folder = make_folder(tmp_path / "pics", n=3)
     bad = os.path.join(os.fsencode(folder), b"bad\xff.jpg")
@@ -160,8 +170,11 @@ def test_file_name_not_utf8_is_skipped_and_named(tmp_path, cache_dir):
             f.write((folder / "0.jpg").read_bytes())  # a good image: only its name is wrong
     except OSError:
         pytest.skip("this file system refuses names that are not UTF-8")
-    with pytest.warns(UserWarning, match=r"skipped 1 unreadable image\(s\) in .*pics: "
-                                         r"bad\\xff\.jpg \(the file name is not valid UTF-8"):
+    with pytest.warns(
+        UserWarning,
+        match=r"skipped 1 unreadable image\(s\) in .*pics: "
+        r"bad\\xff\.jpg \(the file name is not valid UTF-8",
+    ):
         images = load(f"folder:{folder}", 16, cache_dir)
     assert images.ids == ["0.jpg", "1.jpg", "2.jpg"] and images.images.shape == (3, 3, 16, 16)
     assert images.skipped == [("bad\\xff.jpg", "the file name is not valid UTF-8: rename it")]

@@ -65,7 +65,7 @@ def test_autoencoder_is_3072_128_3072_and_training_lowers_reconstruction_loss(ci
     x = cifar[:5].float().flatten(1) / 127.5 - 1
     assert model(x).shape == (5, 3072)
     codes = encode(model, cifar[:5])
-    assert codes.shape == (5, 128) and codes.min() >= 0                  # ReLU codes
+    assert codes.shape == (5, 128) and codes.min() >= 0  # ReLU codes
     with torch.random.fork_rng():
         torch.manual_seed(SMALL.seed)
         untrained = HashAutoencoder(3072, 128, SMALL.dropout)
@@ -75,13 +75,13 @@ def test_autoencoder_is_3072_128_3072_and_training_lowers_reconstruction_loss(ci
 
 def test_training_and_hashing_are_deterministic(cifar, trained):
     model, _ = trained
-    torch.rand(3)                                                         # the caller's RNG state is no input ...
+    torch.rand(3)  # the caller's RNG state is no input ...
     state = torch.random.get_rng_state()
     again, _ = train_autoencoder(cifar, SMALL)
-    assert torch.equal(torch.random.get_rng_state(), state)               # ... and training leaves it alone
+    assert torch.equal(torch.random.get_rng_state(), state)  # ... and training leaves it alone
     assert all(torch.equal(a, b) for a, b in zip(model.state_dict().values(), again.state_dict().values()))
     h = hash_codes(encode(model, cifar), SMALL.threshold)
-    assert h.shape == (len(cifar), 16) and h.dtype == np.uint8           # 128 bits, packed
+    assert h.shape == (len(cifar), 16) and h.dtype == np.uint8  # 128 bits, packed
     assert np.array_equal(h, hash_codes(encode(again, cifar), SMALL.threshold))
     other, _ = train_autoencoder(cifar, dataclasses.replace(SMALL, seed=1))
     assert not torch.equal(model.encoder.weight, other.encoder.weight)
@@ -101,7 +101,7 @@ def test_exact_duplicates_always_collide(cifar, trained):
 def test_grouping_puts_equal_hashes_together_and_nothing_else():
     rng = np.random.default_rng(0)
     distinct = rng.integers(0, 256, (500, 16), dtype=np.uint8)
-    rows = rng.integers(0, 500, 3000)                                   # many repeats of 500 hashes
+    rows = rng.integers(0, 500, 3000)  # many repeats of 500 hashes
     groups = group_hashes(distinct[rows])
     expected = {}
     for i, r in enumerate(rows):
@@ -127,8 +127,8 @@ def _components(bits: np.ndarray, radius: int) -> list[list[int]]:
 def test_radius_joins_hashes_bits_apart():
     a = np.zeros(128, bool)
     one, two = a.copy(), a.copy()
-    one[3] = True                      # 1 bit from a
-    two[[70, 100]] = True              # 2 bits from a, 3 from `one`
+    one[3] = True  # 1 bit from a
+    two[[70, 100]] = True  # 2 bits from a, 3 from `one`
     far = np.ones(128, bool)
     bits = np.stack([a, one, two, far])
     packed = np.packbits(bits, axis=1)
@@ -147,14 +147,18 @@ def test_radius_joins_hashes_bits_apart():
 
 def test_score_counts_pairs_as_defined():
     # 4 originals (0 and 3 pixel-identical: one source), copies 4 (of 1, jpeg) and 5 (of 2, exact).
-    inj = Injected(images=torch.zeros(6, 3, 32, 32, dtype=torch.uint8), source=np.array([0, 1, 2, 0, 1, 2]),
-                   kind=np.array(["original"] * 4 + ["jpeg", "exact"]), original=np.array([-1, -1, -1, -1, 1, 2]))
+    inj = Injected(
+        images=torch.zeros(6, 3, 32, 32, dtype=torch.uint8),
+        source=np.array([0, 1, 2, 0, 1, 2]),
+        kind=np.array(["original"] * 4 + ["jpeg", "exact"]),
+        original=np.array([-1, -1, -1, -1, 1, 2]),
+    )
     s = score([[0, 3], [1, 2, 4]], inj)
-    assert s.precision == 2 / 4                 # pairs (0,3) and (1,4) are true; (1,2), (2,4) are not
+    assert s.precision == 2 / 4  # pairs (0,3) and (1,4) are true; (1,2), (2,4) are not
     assert s.fp_rate == 0.5
-    assert s.false_grouped == 3 / 6             # 1, 2 and 4 are grouped with an image that is no copy of theirs
+    assert s.false_grouped == 3 / 6  # 1, 2 and 4 are grouped with an image that is no copy of theirs
     assert s.recall["jpeg"] == 1.0 and s.recall["exact"] == 0.0 and s.recall["all"] == 0.5
-    assert s.kind_precision["jpeg"] == 1 / 2    # copy 4 is grouped with 1 (true) and 2 (false)
+    assert s.kind_precision["jpeg"] == 1 / 2  # copy 4 is grouped with 1 (true) and 2 (false)
     assert s.n_groups == 2 and s.n_removed == 3
     assert np.isnan(score([], inj).precision)
 
@@ -163,19 +167,19 @@ def test_injected_duplicates_are_measured_per_kind_against_baselines(cifar, trai
     model, _ = trained
     inj = inject_duplicates(cifar, per_kind=20, seed=0)
     n = len(cifar)
-    assert len(inj.images) == n + 20 * len(KINDS) and list(inj.kind[n:n + 20]) == ["exact"] * 20
+    assert len(inj.images) == n + 20 * len(KINDS) and list(inj.kind[n : n + 20]) == ["exact"] * 20
     copies, originals = inj.images[n:], inj.images[inj.original[n:]]
     changed = (copies != originals).flatten(1).any(1).numpy()
-    assert not changed[:20].any() and changed[20:].mean() > 0.9          # exact copies are exact; the rest differ
+    assert not changed[:20].any() and changed[20:].mean() > 0.9  # exact copies are exact; the rest differ
     scores = list(compare(encode(model, inj.images), inj, SMALL).values())
     assert [s.method.split(" ")[0] for s in scores] == ["autoencoder", "random", "perceptual", "SHA-1"]
     for s in scores:
         assert set(s.recall) == {*KINDS, "all"} and s.recall["exact"] == 1.0
         assert all(0 <= v <= 1 for v in s.recall.values())
     sha1 = scores[-1]
-    assert sha1.precision == 1.0 and sha1.recall["noise"] == 0.0          # pixel hashes find exact copies only
+    assert sha1.precision == 1.0 and sha1.recall["noise"] == 0.0  # pixel hashes find exact copies only
     ae = scores[0]
-    assert ae.recall["all"] > sha1.recall["all"]                          # the semantic hash finds near-copies too
+    assert ae.recall["all"] > sha1.recall["all"]  # the semantic hash finds near-copies too
     assert ae.false_grouped < 0.02
 
 
@@ -192,50 +196,63 @@ def test_a_dataset_smaller_than_a_batch_trains_and_the_timing_runs(cifar, traine
 
 def test_widget_regroups_as_the_threshold_and_radius_move(cifar, trained):
     from dcgan_core.widgets import dedup_explorer
+
     model, _ = trained
     inj = inject_duplicates(cifar[:800], per_kind=10, seed=1)
     codes = encode(model, inj.images)
     box = dedup_explorer(codes, inj, threshold=SMALL.threshold)
-    (t_slider, r_slider), table, (bucket, caption), image = box.children[0].children, box.children[1], \
-        box.children[2].children, box.children[3]
+    (t_slider, r_slider), table, (bucket, caption), image = (
+        box.children[0].children,
+        box.children[1],
+        box.children[2].children,
+        box.children[3],
+    )
     first = table.value
     assert "<table>" in first and "autoencoder" in first and bytes(image.value).startswith(b"\x89PNG")
     assert bucket.max + 1 == len(group_hashes(hash_codes(codes, SMALL.threshold), 0))
-    r_slider.value = 2                                                    # regrouped at radius 2
+    r_slider.value = 2  # regrouped at radius 2
     assert bucket.max + 1 == len(group_hashes(hash_codes(codes, SMALL.threshold), 2))
     shown = bytes(image.value)
     if bucket.max > 0:
         bucket.value = 1
         assert bytes(image.value) != shown and caption.value.startswith("group 2 of")
-    t_slider.value = t_slider.max                                         # all bits 0: everything collides
+    t_slider.value = t_slider.max  # all bits 0: everything collides
     assert bucket.max == 0 and f"{len(inj.images)} images" in caption.value
 
 
 # ---------------------------------------------------------------------------------------------
 # The section's pattern: DedupConfig profiles → run(cfg) → a Result saved as JSON
 
+
 def test_config_profiles_and_one_line_validation():
     assert set(DedupConfig.PROFILES) == {"smoke", "cpu", "paper"}
     assert DedupConfig.from_profile("cpu") == DedupConfig.from_profile("paper") == DedupConfig()  # all of CIFAR-10
-    smoke = DedupConfig.from_profile("smoke", radius=None, epochs=2)                # None keeps the profile's value
+    smoke = DedupConfig.from_profile("smoke", radius=None, epochs=2)  # None keeps the profile's value
     assert smoke.eval_images == 5000 and smoke.epochs == 2 and smoke.radius == 0
     assert DedupConfig.from_dict(json.loads(json.dumps(smoke.to_dict()))) == smoke
-    for bad, needle in [(dict(threshold=-1.0), "threshold must be"), (dict(radius=9), "radius must be"),
-                        (dict(noise="salt"), "noise must be one of"), (dict(dropout=1.0), "dropout must be"),
-                        (dict(noise="mask", noise_level=1.0), "noise_level must be"),
-                        (dict(scaling_sizes=(10, 0)), "scaling_sizes must be"), (dict(epochs=0), "epochs must be")]:
+    for bad, needle in [
+        (dict(threshold=-1.0), "threshold must be"),
+        (dict(radius=9), "radius must be"),
+        (dict(noise="salt"), "noise must be one of"),
+        (dict(dropout=1.0), "dropout must be"),
+        (dict(noise="mask", noise_level=1.0), "noise_level must be"),
+        (dict(scaling_sizes=(10, 0)), "scaling_sizes must be"),
+        (dict(epochs=0), "epochs must be"),
+    ]:
         with pytest.raises(ValueError, match=needle):
             DedupConfig.from_profile("smoke", **bad)
     with pytest.raises(ValueError, match="unknown profile 'full'"):
         DedupConfig.from_profile("full")
 
 
-def test_run_returns_a_result_whose_json_round_trips_with_the_claim_keys(mirror, shared_cache_dir, tmp_path,
-                                                                          monkeypatch):
+def test_run_returns_a_result_whose_json_round_trips_with_the_claim_keys(
+    mirror, shared_cache_dir, tmp_path, monkeypatch
+):
     monkeypatch.setenv("DCGAN_MIRROR", str(mirror))
-    monkeypatch.setenv("DCGAN_DATA_DIR", str(shared_cache_dir))      # the `cifar` fixture's cache: limit 2000
-    cfg = DedupConfig.from_profile("smoke", limit=2000, eval_images=600, per_kind=20, epochs=2,
-                                   scaling_sizes=(1000, 2000), progress=False)
+    monkeypatch.setenv("DCGAN_DATA_DIR", str(shared_cache_dir))  # the `cifar` fixture's cache: limit 2000
+    cfg = DedupConfig.from_profile(
+        "smoke", limit=2000, eval_images=600, per_kind=20, epochs=2, scaling_sizes=(1000, 2000), progress=False
+    )
     result = run(cfg)
     assert isinstance(result, DedupEvaluation) and isinstance(result, Result)
     assert result.n_originals == 600 and result.n_injected == 20 * len(KINDS) == len(result.injected.images) - 600
@@ -248,13 +265,16 @@ def test_run_returns_a_result_whose_json_round_trips_with_the_claim_keys(mirror,
     path = result.save(tmp_path / "results" / "02_dedup.json")
     saved = Result.load(path)
     assert saved == json.loads(json.dumps({"result": "DedupEvaluation", **result.to_dict()}))
-    assert not {"injected", "codes", "groups", "false_groups", "model"} & set(saved)   # artifacts stay in memory
+    assert not {"injected", "codes", "groups", "false_groups", "model"} & set(saved)  # artifacts stay in memory
     assert DedupConfig.from_dict(saved["config"]) == cfg
     assert saved["scores"]["autoencoder"]["recall"]["all"] == result.scores["autoencoder"].recall["all"]
     assert saved["scaling"]["n"] == [1000, 2000] and saved["scaling"]["exponent"] == result.scaling.exponent
     keys = [c.key for c in claims_for("02_dedup")]
-    assert {"02_dedup.scores.autoencoder.fp_rate", "02_dedup.scores.autoencoder.recall.all",
-            "02_dedup.scaling.exponent"} <= set(keys)
+    assert {
+        "02_dedup.scores.autoencoder.fp_rate",
+        "02_dedup.scores.autoencoder.recall.all",
+        "02_dedup.scaling.exponent",
+    } <= set(keys)
     for key in keys:
         assert isinstance(lookup({"02_dedup": saved}, key), float), key
 
@@ -263,6 +283,7 @@ def test_run_returns_a_result_whose_json_round_trips_with_the_claim_keys(mirror,
 def test_a_crash_while_run_dedup_writes_leaves_the_previous_files_whole(tmp_path, cifar, monkeypatch, name):
     import dcgan_core.figures
     import dcgan_core.files
+
     folder = tmp_path / "photos"
     folder.mkdir()
     for i in range(40):
@@ -281,23 +302,26 @@ def test_a_crash_while_run_dedup_writes_leaves_the_previous_files_whole(tmp_path
         if Path(path).name != name:
             return real(path, write)
 
-        def half(tmp):                               # the real bytes, cut short as by a crash
+        def half(tmp):  # the real bytes, cut short as by a crash
             write(tmp)
             os.truncate(tmp, os.path.getsize(tmp) // 2)
             raise RuntimeError("crashed while writing")
+
         return real(path, half)
-    monkeypatch.setattr(dcgan_core.files, "atomic_write", crash_midway)     # behind files.write_json
-    monkeypatch.setattr(dcgan_core.figures, "atomic_write", crash_midway)   # behind figures.save_figure
+
+    monkeypatch.setattr(dcgan_core.files, "atomic_write", crash_midway)  # behind files.write_json
+    monkeypatch.setattr(dcgan_core.figures, "atomic_write", crash_midway)  # behind figures.save_figure
     with pytest.raises(RuntimeError, match="crashed while writing"):
-        run_dedup(cfg.replace(seed=1, threshold=0.5), out)                   # another report, if it got written
+        run_dedup(cfg.replace(seed=1, threshold=0.5), out)  # another report, if it got written
     after = {p.name: p.read_bytes() for p in out.iterdir()}
-    assert sorted(after) == sorted(before)                                   # no temp file left behind
-    assert after[name] == before[name]                                       # the previous file, whole
+    assert sorted(after) == sorted(before)  # no temp file left behind
+    assert after[name] == before[name]  # the previous file, whole
     json.loads((out / "report.json").read_text())
 
 
 def test_run_dedup_on_a_full_disk_is_one_line_and_leaves_no_temp(tmp_path, cifar, monkeypatch):
     import dcgan_core.files
+
     folder = tmp_path / "photos"
     folder.mkdir()
     for i in range(20):
@@ -310,6 +334,7 @@ def test_run_dedup_on_a_full_disk_is_one_line_and_leaves_no_temp(tmp_path, cifar
             real(self, text[:10])
             raise OSError(28, "No space left on device")
         return real(self, text, *args, **kwargs)
+
     monkeypatch.setattr(dcgan_core.files.Path, "write_text", disk_full)
     out = tmp_path / "dedup"
     with pytest.raises(WriteError, match=r"cannot write .*report.json: the disk is full"):
@@ -320,14 +345,24 @@ def test_run_dedup_on_a_full_disk_is_one_line_and_leaves_no_temp(tmp_path, cifar
 # ---------------------------------------------------------------------------------------------
 # The command line, on a folder of images it has never seen
 
+
 def dedup(*args, env) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "dcgan_core", "dedup", *map(str, args), "--no-progress"],
-                          capture_output=True, text=True, env=env, cwd=ROOT, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "dcgan_core", "dedup", *map(str, args), "--no-progress"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=300,
+    )
 
 
 def _fingerprint(folder: Path) -> dict[str, tuple[str, int]]:
-    return {p.relative_to(folder).as_posix(): (hashlib.sha1(p.read_bytes()).hexdigest(), p.stat().st_mtime_ns)
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        p.relative_to(folder).as_posix(): (hashlib.sha1(p.read_bytes()).hexdigest(), p.stat().st_mtime_ns)
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 @pytest.fixture
@@ -346,15 +381,15 @@ def test_cli_finds_injected_copies_in_a_folder_and_changes_nothing(tmp_path, cif
     # The injected copies: a byte copy into the subfolder, and the same pixels saved as a BMP.
     shutil.copy(folder / "img01.png", folder / "sub" / "copy_of_img01.png")
     Image.open(folder / "img05.png").save(folder / "img05_again.bmp")
-    Image.open(folder / "img07.png").convert("P").save(folder / "palette.gif")   # a mixed-mode image
-    (folder / "empty.jpg").write_bytes(b"")                                        # unreadable: skipped
+    Image.open(folder / "img07.png").convert("P").save(folder / "palette.gif")  # a mixed-mode image
+    (folder / "empty.jpg").write_bytes(b"")  # unreadable: skipped
     before = _fingerprint(folder)
 
     out = tmp_path / "dedup"
     r = dedup("--dataset", f"folder:{folder}", "--out", out, "--profile", "smoke", env=env)
     assert r.returncode == 0, r.stdout + r.stderr
     assert "warning: skipped 1 unreadable image" in r.stderr and "Traceback" not in r.stderr
-    assert _fingerprint(folder) == before                                          # nothing changed or deleted
+    assert _fingerprint(folder) == before  # nothing changed or deleted
 
     report = json.loads((out / "report.json").read_text())
     assert report["n_total"] == 63 and report["skipped"] == [["empty.jpg", "empty file"]]
@@ -368,21 +403,30 @@ def test_cli_finds_injected_copies_in_a_folder_and_changes_nothing(tmp_path, cif
     with pytest.warns(UserWarning, match="skipped 1 unreadable"):
         data = load_dataset(f"folder:{folder}", 32, cache_dir=cache_dir, progress=False)
     assert kept["dataset"] == data.name and kept["n_total"] == len(data) == 63
-    deduped = data.keep(out / "kept.json")                                         # what `train --keep` reads
+    deduped = data.keep(out / "kept.json")  # what `train --keep` reads
     assert len(deduped) == report["n_kept"] == 63 - report["n_removed"]
-    assert not {"img01.png", "sub/copy_of_img01.png"} <= set(deduped.ids)         # one of each pair is left out
+    assert not {"img01.png", "sub/copy_of_img01.png"} <= set(deduped.ids)  # one of each pair is left out
 
 
-@pytest.mark.parametrize("case, needle", [("missing", "does not exist"), ("unreadable", "could be read"),
-                                          ("threshold", "--threshold: must be ≥ 0.0, got -1.0"), ("radius", "radius must be")])
+@pytest.mark.parametrize(
+    "case, needle",
+    [
+        ("missing", "does not exist"),
+        ("unreadable", "could be read"),
+        ("threshold", "--threshold: must be ≥ 0.0, got -1.0"),
+        ("radius", "radius must be"),
+    ],
+)
 def test_cli_bad_input_is_one_error_line(tmp_path, env, case, needle):
     folder = tmp_path / "images"
     folder.mkdir()
     (folder / "broken.png").write_bytes(b"")
-    args = {"missing": ["--dataset", f"folder:{tmp_path / 'nope'}"],
-            "unreadable": ["--dataset", f"folder:{folder}"],
-            "threshold": ["--dataset", f"folder:{folder}", "--threshold", "-1"],
-            "radius": ["--dataset", f"folder:{folder}", "--radius", "99"]}[case]
+    args = {
+        "missing": ["--dataset", f"folder:{tmp_path / 'nope'}"],
+        "unreadable": ["--dataset", f"folder:{folder}"],
+        "threshold": ["--dataset", f"folder:{folder}", "--threshold", "-1"],
+        "radius": ["--dataset", f"folder:{folder}", "--radius", "99"],
+    }[case]
     r = dedup(*args, "--out", tmp_path / "out", env=env)
     errors = [line for line in r.stderr.splitlines() if line.startswith("error:")]
     assert r.returncode != 0 and "Traceback" not in r.stderr and len(errors) == 1, r.stderr

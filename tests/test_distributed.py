@@ -9,15 +9,34 @@ import pytest
 import torch
 
 ROOT = Path(__file__).resolve().parents[1]
-SMALL = ["--dataset", "mnist", "--limit", "256", "--arch", "torch", "--image-size", "32",
-         "--g-width", "8", "--d-width", "8", "--batch-size", "32", "--no-progress"]
+SMALL = [
+    "--dataset",
+    "mnist",
+    "--limit",
+    "256",
+    "--arch",
+    "torch",
+    "--image-size",
+    "32",
+    "--g-width",
+    "8",
+    "--d-width",
+    "8",
+    "--batch-size",
+    "32",
+    "--no-progress",
+]
 TORCHRUN = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2"]
 
 
 @pytest.fixture(scope="module")
 def env(mirror, tmp_path_factory):
-    return {**os.environ, "DCGAN_MIRROR": str(mirror), "OMP_NUM_THREADS": "1",
-            "DCGAN_DATA_DIR": str(tmp_path_factory.mktemp("ddp-data"))}
+    return {
+        **os.environ,
+        "DCGAN_MIRROR": str(mirror),
+        "OMP_NUM_THREADS": "1",
+        "DCGAN_DATA_DIR": str(tmp_path_factory.mktemp("ddp-data")),
+    }
 
 
 def run(cmd, env, cwd):
@@ -27,8 +46,12 @@ def run(cmd, env, cwd):
 
 
 def params(state):
-    return {f"{net}.{k}": v for net in ("generator", "discriminator") for k, v in state[net].items()
-            if "running" not in k and "num_batches" not in k}
+    return {
+        f"{net}.{k}": v
+        for net in ("generator", "discriminator")
+        for k, v in state[net].items()
+        if "running" not in k and "num_batches" not in k
+    }
 
 
 @pytest.mark.slow
@@ -41,8 +64,13 @@ def test_both_ranks_hold_identical_weights(env, tmp_path):
     for k in p0:
         assert torch.equal(p0[k], p1[k]), k
     # only rank 0 wrote the run's files
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["checkpoints", "config.json", "metrics.csv",
-                                                          "rank0.pt", "rank1.pt"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "checkpoints",
+        "config.json",
+        "metrics.csv",
+        "rank0.pt",
+        "rank1.pt",
+    ]
     assert len((tmp_path / "metrics.csv").read_text().splitlines()) == 1 + 3
 
 

@@ -83,7 +83,7 @@ def test_the_check_finds_overlapping_and_cut_labels_and_the_layout_fixes_them():
     assert all(t.get_text().count("\n") or t.get_rotation() for t in ax.get_xticklabels())
     plt.close(fig)
 
-    fig, ax = plt.subplots(figsize=(5, 1.2))                    # 12 rows in 1.2 inches: labels on top of each other
+    fig, ax = plt.subplots(figsize=(5, 1.2))  # 12 rows in 1.2 inches: labels on top of each other
     ax.barh(range(12), range(12))
     ax.set_yticks(range(12), [f"row {i}" for i in range(12)], fontsize=8)
     assert any("overlaps" in p for p in label_problems(fig))

@@ -29,14 +29,14 @@ def test_box_mask_marks_positions_whose_centre_is_inside():
     m = box_mask([[[0, 0, 32, 32]], [], [[48, 0, 64, 16], [0, 60, 4, 64]]], 4, 64)
     assert m[0].nonzero().tolist() == [[0, 0], [0, 1], [1, 0], [1, 1]]
     assert not m[1].any()
-    assert m[2].nonzero().tolist() == [[0, 3]]          # the 4×4 box holds no centre of a 16-px cell
+    assert m[2].nonzero().tolist() == [[0, 3]]  # the 4×4 box holds no centre of a 16-px cell
 
 
 def test_widget_boxes_round_trip_and_clip():
     boxes = [[3, 18, 13, 38], [40, 2, 52, 28]]
     assert from_widget_boxes(to_widget_boxes(boxes, 6), 6, 64) == boxes
     drawn = [dict(x=-12, y=300, width=60, height=-60, label="window"), dict(x=5, y=5, width=0, height=9, label="w")]
-    assert from_widget_boxes(drawn, 6, 64) == [[0, 40, 8, 50]]        # negative size flipped, clipped; empty dropped
+    assert from_widget_boxes(drawn, 6, 64) == [[0, 40, 8, 50]]  # negative size flipped, clipped; empty dropped
 
 
 def test_shipped_window_annotations_match_the_zoo_rooms_model():
@@ -72,7 +72,7 @@ def test_probe_finds_the_maps_that_carry_the_boxes():
 def test_dropped_maps_change_the_sample_and_random_seeds_are_reproducible():
     G, _, _ = pretrained.load("scenes64")
     a, b = sample_for_seed(G, [3, 5]), sample_for_seed(G, [5])
-    assert torch.allclose(a[1], b[0], atol=1e-5)                    # sample s depends on seed s only
+    assert torch.allclose(a[1], b[0], atol=1e-5)  # sample s depends on seed s only
     assert not torch.allclose(sample_for_seed(G, [3], {2: [0, 1, 2]}), a[:1])
 
 
@@ -107,7 +107,7 @@ def test_windows_darkness_control_curve_and_cost(windows_smoke):
     """The darkened control, the brightness gap, the curve (ending on the chosen layer's numbers) and the
     FID/KID cost, on the annotated rooms at smoke."""
     r, c = windows_smoke, windows_smoke.chosen
-    assert c.window_prob_darkened < c.window_prob_before                 # the judge does read some darkness …
+    assert c.window_prob_darkened < c.window_prob_before  # the judge does read some darkness …
     assert c.darkness_gap == pytest.approx(c.window_prob_darkened - c.window_prob_after)
     assert c.brightness_gap == pytest.approx(c.brightness_after - c.brightness_after_random)
     assert c.images_darkened.shape == r.images_before.shape
@@ -115,11 +115,11 @@ def test_windows_darkness_control_curve_and_cost(windows_smoke):
     assert v["maps"][0] == 0 and v["maps"][-1] == c.maps_dropped and v["maps"] == sorted(v["maps"])
     assert all(len(v[k]) == len(v["maps"]) for k in ("selected", "random", "darkened", "brightness_gap"))
     assert v["selected"][0] == v["random"][0] == v["darkened"][0] == pytest.approx(c.window_prob_before)
-    assert v["selected"][-1] == pytest.approx(c.window_prob_after)       # all maps: the layer's own numbers
+    assert v["selected"][-1] == pytest.approx(c.window_prob_after)  # all maps: the layer's own numbers
     assert v["random"][-1] == pytest.approx(c.window_prob_after_random)
     assert v["darkened"][-1] == pytest.approx(c.window_prob_darkened)
     assert v["brightness_gap"][-1] == pytest.approx(c.brightness_gap)
-    assert v["selected"][-1] < v["selected"][1]                           # more maps, fewer windows
+    assert v["selected"][-1] < v["selected"][1]  # more maps, fewer windows
     assert r.fid_n == 32 and all(x > 0 for x in (r.fid_before, r.fid_after, r.fid_after_random, r.kid_after))
     for fig in (curve_figure(r), replaced_figure(r, n=4)):
         assert len(fig.axes) >= 2
@@ -129,7 +129,7 @@ def test_box_annotator_saves_boxes_keyed_by_sha_and_seed(tmp_path):
     G, _, _ = pretrained.load("scenes64")
     box = box_annotator(G, "zoo:scenes64", seeds=[0, 1, 2], scale=4, root=tmp_path)
     (seed, save, where), status, draw = box.children[0].children, *box.children[1:]
-    assert str(tmp_path) in where.value and "tracked" not in where.value     # says where Save writes
+    assert str(tmp_path) in where.value and "tracked" not in where.value  # says where Save writes
     assert draw.image.startswith("data:image/png;base64,")
     draw.bboxes = [dict(x=8, y=12, width=40, height=20, label="window")]
     seed.value = 2
@@ -139,7 +139,7 @@ def test_box_annotator_saves_boxes_keyed_by_sha_and_seed(tmp_path):
     saved = json.loads(annotation_path(model_sha256("zoo:scenes64"), "windows", tmp_path).read_text())
     assert saved["samples"] == {"0": [[2, 3, 12, 8]], "2": [[0, 0, 4, 4]]}
     assert "saved" in status.value
-    seed.value = 0                                                    # boxes come back when revisiting
+    seed.value = 0  # boxes come back when revisiting
     assert from_widget_boxes(draw.bboxes, 4, 64) == [[2, 3, 12, 8]]
 
 
@@ -151,7 +151,7 @@ def test_box_annotator_folder_from_the_environment(tmp_path, monkeypatch):
     box = box_annotator(G, "zoo:scenes64", seeds=[0, 1], scale=4)
     (_, save, where), status = box.children[0].children, box.children[1]
     assert str(tmp_path / "env") in where.value and "tracked" not in where.value
-    assert status.value.startswith("0 boxes")                 # the tracked boxes are not read either
+    assert status.value.startswith("0 boxes")  # the tracked boxes are not read either
     save.click()
     assert annotation_path(model_sha256("zoo:scenes64"), "windows", tmp_path / "env").is_file()
     where = box_annotator(G, "zoo:scenes64", seeds=[0], scale=4, root=tmp_path / "arg").children[0].children[2]

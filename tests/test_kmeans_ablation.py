@@ -52,19 +52,31 @@ def test_recipe_fields_change_the_fit_as_written(cifar):
 
 
 def test_parse_recipe():
-    assert parse_recipe("iters=50, patches=400000,empty=zero", stride=2) == KMeansRecipe(iters=50, patches=400_000,
-                                                                                          empty="zero", stride=2)
+    assert parse_recipe("iters=50, patches=400000,empty=zero", stride=2) == KMeansRecipe(
+        iters=50, patches=400_000, empty="zero", stride=2
+    )
     assert parse_recipe("") == KMeansRecipe()
-    for text, words in (("iters", "NAME=VALUE"), ("colour=1", "NAME=VALUE"), ("whiten_eps=x", "not a float"),
-                        ("k=0", "at least 1")):
+    for text, words in (
+        ("iters", "NAME=VALUE"),
+        ("colour=1", "NAME=VALUE"),
+        ("whiten_eps=x", "not a float"),
+        ("k=0", "at least 1"),
+    ):
         with pytest.raises(ValueError, match=words):
             parse_recipe(text)
 
 
 def test_ablation_rows_and_best_on_validation(cifar):
     recipe = KMeansRecipe(k=24, patches=4000, iters=5, stride=4)
-    changes = [("recipe", "patches", 20_000), ("recipe", "pool", "max"), ("svm", "standardise", False),
-               ("data", "n_train", 0.5), ("data", "jpeg", 95), ("data", "jpeg", 40), ("noise", "seed", 1)]
+    changes = [
+        ("recipe", "patches", 20_000),
+        ("recipe", "pool", "max"),
+        ("svm", "standardise", False),
+        ("data", "n_train", 0.5),
+        ("data", "jpeg", 95),
+        ("data", "jpeg", 40),
+        ("noise", "seed", 1),
+    ]
     ab = KA.kmeans_ablation(cifar, recipe, (1e-3, 1e-2), max_iter=30, changes=changes)
     assert [(r["change"], r["value"]) for r in ab["rows"]] == [c[1:] for c in changes]
     d = ab["default"]
@@ -72,7 +84,7 @@ def test_ablation_rows_and_best_on_validation(cifar):
     for r in ab["rows"]:
         assert r["delta"] == pytest.approx(r["accuracy"] - d["accuracy"])
     assert next(r for r in ab["rows"] if r["change"] == "n_train")["n_train"] == 300
-    assert ab["jpeg_q75_minus_q95"] is None                     # q75 not among these changes
+    assert ab["jpeg_q75_minus_q95"] is None  # q75 not among these changes
     # the noise floor: the default recipe with another k-means seed, nothing else changed
     seeded = next(r for r in ab["rows"] if r["kind"] == "noise")
     assert ab["noise"]["seed_sd"] == pytest.approx(np.std([d["accuracy"], seeded["accuracy"]], ddof=1))
@@ -85,7 +97,7 @@ def test_ablation_rows_and_best_on_validation(cifar):
     else:
         assert ab["best_row"] is None and ab["best"] == dataclasses.asdict(recipe)
     table = KA.ablation_markdown(ab)
-    assert table.count("\n") == 2 + len(changes) + (ab["best_row"] is not None) + 2    # + the noise sentence
+    assert table.count("\n") == 2 + len(changes) + (ab["best_row"] is not None) + 2  # + the noise sentence
     assert f"{100 * ab['noise']['seed_sd']:.1f} points (sd) over k-means seeds" in table
     assert "images re-encoded at JPEG q40" in table
     assert all(r["distortion"] > 0 for r in ab["rows"] if r["change"] == "jpeg")

@@ -35,7 +35,7 @@ def test_walk_passes_through_every_point_with_even_linear_steps():
     # linear: every step between two points is the same vector
     d = z[1:6] - z[:5]
     assert torch.allclose(d, d[:1].expand_as(d), atol=1e-6)
-    assert (z.abs() <= 1).all()                     # stays in the cube Z = [-1, 1]^100
+    assert (z.abs() <= 1).all()  # stays in the cube Z = [-1, 1]^100
 
 
 def test_spherical_path_keeps_endpoints_and_interpolates_the_norm():
@@ -44,7 +44,7 @@ def test_spherical_path_keeps_endpoints_and_interpolates_the_norm():
     z = interpolate(a, b, t, "spherical")
     assert torch.allclose(z[0], a, atol=1e-5) and torch.allclose(z[-1], b, atol=1e-5)
     assert torch.allclose(z.norm(dim=1), (1 - t) * a.norm() + t * b.norm(), atol=1e-4)
-    assert not torch.allclose(z[3], interpolate(a, b, t, "linear")[3], atol=1e-3)   # off the chord
+    assert not torch.allclose(z[3], interpolate(a, b, t, "linear")[3], atol=1e-3)  # off the chord
     with pytest.raises(ValueError, match="linear or spherical"):
         interpolate(a, b, t, "cubic")
 
@@ -62,12 +62,12 @@ def test_evenness_is_one_for_even_steps_and_large_at_a_jump():
     assert evenness(step_sizes(even)) == pytest.approx(1.0)
     jump = even.copy()
     jump[5:] += 10
-    steps = step_sizes(jump)                    # 7 steps of √5, one of |(11, 11, 11, 11, 11)|
+    steps = step_sizes(jump)  # 7 steps of √5, one of |(11, 11, 11, 11, 11)|
     assert evenness(steps) == pytest.approx(steps.max() / steps.mean())
     assert evenness(steps) > 4
-    held = np.repeat(even[::4], 4, axis=0)      # a memorizer: still, a leap, still, a leap (2 of 11 steps)
+    held = np.repeat(even[::4], 4, axis=0)  # a memorizer: still, a leap, still, a leap (2 of 11 steps)
     assert evenness(step_sizes(held)) == pytest.approx(11 / 2)
-    assert np.isnan(evenness(np.zeros(4)))      # a walk that does not move
+    assert np.isnan(evenness(np.zeros(4)))  # a walk that does not move
 
 
 def test_untrained_generator_draws_varied_images_in_eval_mode():
@@ -75,8 +75,8 @@ def test_untrained_generator_draws_varied_images_in_eval_mode():
     U = untrained_generator(cfg, seed=0, n_stats=128)
     assert not U.training
     x = render(U, seed_points(4, U.nz, 0))
-    assert x.shape == (4, 3, 64, 64) and x.std(0).mean() > 1e-3       # not one constant image
-    assert x.abs().max() < 1                                          # tanh, BN statistics set (no blow-up)
+    assert x.shape == (4, 3, 64, 64) and x.std(0).mean() > 1e-3  # not one constant image
+    assert x.abs().max() < 1  # tanh, BN statistics set (no blow-up)
 
 
 @pytest.mark.slow
@@ -116,12 +116,12 @@ def test_latent_walk_explorer_updates_the_frames():
         return [bytes(image.value) for image in strip.children]
 
     first = shown()
-    assert len(first) == 5 and len(set(first)) == 5                     # 5 frames, each its own image
+    assert len(first) == 5 and len(set(first)) == 5  # 5 frames, each its own image
     assert Image.open(io.BytesIO(first[0])).size[0] >= 32
     b.value = 5
-    assert shown()[0] == first[0] and shown()[-1] != first[-1]          # A kept, B moved
+    assert shown()[0] == first[0] and shown()[-1] != first[-1]  # A kept, B moved
     b.value = 1
-    assert shown() == first                                             # same seeds, same frames
+    assert shown() == first  # same seeds, same frames
     steps.value = 16
     assert len(strip.children) == 17 and shown()[0] == first[0]
     # a longer walk: more frames at the same width (not a fixed row they shrink into), wrapping into rows

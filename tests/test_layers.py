@@ -12,30 +12,59 @@ PACKAGE = Path(__file__).resolve().parents[1] / "dcgan_core"
 # Bottom up. A module may import modules of its own layer or of lower ones.
 LAYERS = [
     {"__init__", "files", "diffaugment", "inception"},  # imports nothing of the package (inception: FID's net)
-    {"config", "sources"},                         # configs, profiles, validation; where each dataset's
-                                                   # images are (data imports them)
-    {"models", "data", "results"},                 # networks, datasets, result objects
-    {"checkpoint", "claims"},                      # checkpoint files; the paper's claims
-    {"pretrained"},                                # the zoo; load_models(path | zoo:NAME)
-    {"sample", "figures", "annotations",          # annotations: hand labels of generated samples
-     "drop_maps", "window_judge", "pose"},         # G's feature maps: the probe, dropping them (§6.3.1), and
-                                                   # the window judge on D's features with its darkness control;
-                                                   # pose measures checked on hand-sorted real faces (Figure 8)
-    {"metrics"},                                   # FID/KID
-    {"memorization", "train",
-     "semantic_hash"},                             # §4.1.1's method: the autoencoder hash, the `dedup` command
-    {"dedup", "mnist_appendix", "guided_backprop", "feature_selectivity", "representation",  # one per section
-     "features", "svm", "cnn_baseline", "classify", "kmeans_ablation", "feature_ablations"},  # §5's steps
-                                                   # (representation composes them)
+    {"config", "sources"},  # configs, profiles, validation; where each dataset's
+    # images are (data imports them)
+    {"models", "data", "results"},  # networks, datasets, result objects
+    {"checkpoint", "claims"},  # checkpoint files; the paper's claims
+    {"pretrained"},  # the zoo; load_models(path | zoo:NAME)
+    {
+        "sample",
+        "figures",
+        "annotations",  # annotations: hand labels of generated samples
+        "drop_maps",
+        "window_judge",
+        "pose",
+    },  # G's feature maps: the probe, dropping them (§6.3.1), and
+    # the window judge on D's features with its darkness control;
+    # pose measures checked on hand-sorted real faces (Figure 8)
+    {"metrics"},  # FID/KID
+    {"memorization", "train", "semantic_hash"},  # §4.1.1's method: the autoencoder hash, the `dedup` command
+    {
+        "dedup",
+        "mnist_appendix",
+        "guided_backprop",
+        "feature_selectivity",
+        "representation",  # one per section
+        "features",
+        "svm",
+        "cnn_baseline",
+        "classify",
+        "kmeans_ablation",
+        "feature_ablations",
+    },  # §5's steps
+    # (representation composes them)
     {"latent_walk", "attributes", "misalignment"},  # §6.1; the face-attribute judge of §6.3; a face detector's
-                                                   # misalignment (§6.3.2's pixel control)
-    {"vector_arithmetic", "forgetting", "judge",   # §6.3.2, §6.3.1 (use the attribute judge above); the judge
-     "turn", "concepts", "choices"},               # checked on hand-labelled generated faces (annotations' files);
-                                                   # §6.3.2's turn vector (Figure 8), concept reading and equations,
-                                                   # and Figures 7–8's exemplars as a JSON
-    {"cards", "widgets", "notebooks", "report", "record",    # report: results → build/PROFILE/report/; record: results/
-     "sections", "forgetting_figures"},            # the sections in paper order (imports them by name, at run time);
-                                                   # Figure 6 and §6.3.1's tables
+    # misalignment (§6.3.2's pixel control)
+    {
+        "vector_arithmetic",
+        "forgetting",
+        "judge",  # §6.3.2, §6.3.1 (use the attribute judge above); the judge
+        "turn",
+        "concepts",
+        "choices",
+    },  # checked on hand-labelled generated faces (annotations' files);
+    # §6.3.2's turn vector (Figure 8), concept reading and equations,
+    # and Figures 7–8's exemplars as a JSON
+    {
+        "cards",
+        "widgets",
+        "notebooks",
+        "report",
+        "record",  # report: results → build/PROFILE/report/; record: results/
+        "sections",
+        "forgetting_figures",
+    },  # the sections in paper order (imports them by name, at run time);
+    # Figure 6 and §6.3.1's tables
     {"cli"},
     {"__main__"},
 ]
@@ -49,9 +78,9 @@ def imports(package: Path = PACKAGE) -> dict[str, list[tuple[str, list[str], int
         found = []
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.ImportFrom) and node.level == 1:
-                if node.module:                                   # from .x import a, b
+                if node.module:  # from .x import a, b
                     found.append((node.module.split(".")[0], [a.name for a in node.names], node.lineno))
-                else:                                             # from . import x
+                else:  # from . import x
                     found += [(a.name, [], node.lineno) for a in node.names]
             elif isinstance(node, (ast.Import, ast.ImportFrom)):
                 mods = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
@@ -66,9 +95,12 @@ def test_every_module_has_a_layer():
 
 
 def test_imports_point_down():
-    upward = [f"{m}:{line} imports {target} (layer {LAYER[target]} > {LAYER[m]})"
-              for m, found in imports().items() for target, _, line in found
-              if target in LAYER and m in LAYER and LAYER[target] > LAYER[m]]
+    upward = [
+        f"{m}:{line} imports {target} (layer {LAYER[target]} > {LAYER[m]})"
+        for m, found in imports().items()
+        for target, _, line in found
+        if target in LAYER and m in LAYER and LAYER[target] > LAYER[m]
+    ]
     assert not upward, "\n".join(upward)
 
 
@@ -96,8 +128,13 @@ def test_no_import_cycle():
 
 
 def test_no_private_names_across_modules():
-    private = [f"{m}:{line} imports {target}.{name}" for m, found in imports().items()
-               for target, names, line in found for name in names if name.startswith("_")]
+    private = [
+        f"{m}:{line} imports {target}.{name}"
+        for m, found in imports().items()
+        for target, names, line in found
+        for name in names
+        if name.startswith("_")
+    ]
     assert not private, private
 
 

@@ -17,19 +17,25 @@ class Replay(torch.nn.Module):
     def __init__(self, images: torch.Tensor, copy: bool):
         super().__init__()
         self.nz, self.image_size, self.channels = 4, images.shape[-1], images.shape[1]
-        self.images, self.copy = to_unit_range(images), copy      # [-1, 1], like G's tanh
+        self.images, self.copy = to_unit_range(images), copy  # [-1, 1], like G's tanh
         self.dummy = torch.nn.Parameter(torch.zeros(1))
 
     def forward(self, z):
         n = len(z)
         if self.copy:
             return self.images[torch.arange(n) * 7 % len(self.images)]
-        return torch.rand(n, self.channels, self.image_size, self.image_size, generator=torch.Generator().manual_seed(0)) * 2 - 1
+        return (
+            torch.rand(n, self.channels, self.image_size, self.image_size, generator=torch.Generator().manual_seed(0))
+            * 2
+            - 1
+        )
 
 
 @pytest.fixture(scope="module")
 def digits(mirror, tmp_path_factory):
-    return load_dataset("mnist", 32, limit=2000, mirror=mirror, cache_dir=tmp_path_factory.mktemp("cache"), progress=False)
+    return load_dataset(
+        "mnist", 32, limit=2000, mirror=mirror, cache_dir=tmp_path_factory.mktemp("cache"), progress=False
+    )
 
 
 def test_neighbours_and_leave_one_out():
@@ -44,8 +50,8 @@ def test_copies_are_caught_and_noise_is_not(digits):
     copied = memorization(Replay(digits.images, copy=True), "mnist", n=50, data=digits, spaces=("pixel",))
     pixel = copied.spaces["pixel"]
     assert pixel.ratio < 1e-3 and pixel.copies == 1
-    assert (pixel.indices[:, 0] == np.arange(50) * 7 % 2000).all()       # found the very images
-    assert pixel.distances[:, 0].max() < 1e-3                            # in one pixel scale: [0, 1]
+    assert (pixel.indices[:, 0] == np.arange(50) * 7 % 2000).all()  # found the very images
+    assert pixel.distances[:, 0].max() < 1e-3  # in one pixel scale: [0, 1]
 
     noise = memorization(Replay(digits.images, copy=False), "mnist", n=50, data=digits, spaces=("pixel",))
     assert noise.spaces["pixel"].ratio > 2 and noise.spaces["pixel"].copies == 0
@@ -62,8 +68,9 @@ def test_unknown_space_is_refused(digits):
 def test_inception_space_uses_the_cached_training_subset(digits, mirror, tmp_path, monkeypatch):
     monkeypatch.setenv("DCGAN_MIRROR", str(mirror))
     monkeypatch.setenv("DCGAN_DATA_DIR", str(tmp_path))
-    result = memorization(Replay(digits.images, copy=True), "mnist", n=6, reference=30, data=digits,
-                          spaces=("inception",))
+    result = memorization(
+        Replay(digits.images, copy=True), "mnist", n=6, reference=30, data=digits, spaces=("inception",)
+    )
     space = result.spaces["inception"]
     assert space.reference == 30 and space.indices.shape == (6, 3)
     assert list(tmp_path.glob("cache/fid-mnist-train-32px-1ch-n30-*.npz"))

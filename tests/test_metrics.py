@@ -29,11 +29,12 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
 def _gaussian(rng, n, d, shift=0.0, scale=1.0):
-    mix = np.random.default_rng(d).normal(size=(d, d)) / np.sqrt(d)   # correlated features; the same for each d
+    mix = np.random.default_rng(d).normal(size=(d, d)) / np.sqrt(d)  # correlated features; the same for each d
     return (rng.normal(size=(n, d)) @ mix) * scale + shift
 
 
 # --- formulas, no Inception ----------------------------------------------------------------------
+
 
 def test_frechet_distance_matches_a_direct_computation():
     rng = np.random.default_rng(0)
@@ -41,8 +42,7 @@ def test_frechet_distance_matches_a_direct_computation():
     mu1, s1 = a.mean(0), np.cov(a, rowvar=False)
     mu2, s2 = b.mean(0), np.cov(b, rowvar=False)
     # Directly, as pytorch-fid does: scipy's matrix square root of S1 S2.
-    direct = (np.sum((mu1 - mu2) ** 2) + np.trace(s1) + np.trace(s2)
-              - 2 * np.trace(linalg.sqrtm(s1 @ s2).real))
+    direct = np.sum((mu1 - mu2) ** 2) + np.trace(s1) + np.trace(s2) - 2 * np.trace(linalg.sqrtm(s1 @ s2).real)
     assert fid_from_features(a, b) == pytest.approx(direct, rel=1e-6, abs=1e-6)
     assert frechet_distance(mu1, s1, mu2, s2) == pytest.approx(direct, rel=1e-6, abs=1e-6)
     assert fid_from_features(b, a) == pytest.approx(direct, rel=1e-6)
@@ -83,16 +83,17 @@ def test_bad_features_and_images_are_refused():
 
 # --- the Inception model, offline ---------------------------------------------------------------
 
+
 def test_inception_loads_offline_from_the_package_and_gives_pool3_features(mirror, shared_cache_dir, monkeypatch):
     def no_network(*args, **kwargs):
         raise AssertionError("tried to use the network")
+
     monkeypatch.setattr(socket.socket, "connect", no_network)
-    monkeypatch.setattr(metrics, "_models", {})              # load it again, here, without a network
-    data = load_dataset("cifar10", 32, split="test", limit=4, cache_dir=shared_cache_dir, mirror=mirror,
-                        progress=False)
+    monkeypatch.setattr(metrics, "_models", {})  # load it again, here, without a network
+    data = load_dataset("cifar10", 32, split="test", limit=4, cache_dir=shared_cache_dir, mirror=mirror, progress=False)
     feats = inception_features(data.images, batch_size=4)
     assert feats.shape == (4, 2048) and np.isfinite(feats).all()
-    assert feats.min() >= 0 and feats.std() > 0            # average-pooled ReLU outputs, not constant
+    assert feats.min() >= 0 and feats.std() > 0  # average-pooled ReLU outputs, not constant
     # floats in [-1, 1] (the generator's range) go through the same uint8 path as the cache's pixels
     same = inception_features(data.batch(torch.arange(2)), batch_size=2)
     np.testing.assert_allclose(same, feats[:2], rtol=1e-4, atol=1e-4)
@@ -115,6 +116,7 @@ def test_real_features_are_cached_atomically(mirror, cache_dir, monkeypatch):
 
     def no_inception(*args, **kwargs):
         raise AssertionError("recomputed cached features")
+
     monkeypatch.setattr(metrics, "inception_features", no_inception)
     again = real_features("mnist", "test", 6, 32, cache_dir=cache_dir, mirror=mirror)
     np.testing.assert_array_equal(again["features"], first["features"])
@@ -124,17 +126,39 @@ def test_real_features_are_cached_atomically(mirror, cache_dir, monkeypatch):
 
 # --- the CLI ------------------------------------------------------------------------------------
 
+
 def _cli(*args, env):
-    return subprocess.run([sys.executable, "-m", "dcgan_core", *args], cwd=REPO_ROOT, env=env,
-                          capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "dcgan_core", *args], cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=300
+    )
 
 
 def test_evaluate_cli_prints_one_json_object(mirror, tmp_path):
     env = {**os.environ, "DCGAN_MIRROR": str(mirror), "DCGAN_DATA_DIR": str(tmp_path / "data")}
     out = tmp_path / "run"
-    r = _cli("train", "--dataset", "mnist", "--limit", "128", "--arch", "torch", "--image-size", "32",
-             "--g-width", "8", "--d-width", "8", "--batch-size", "32", "--max-steps", "2", "--out", str(out),
-             "--no-progress", env=env)
+    r = _cli(
+        "train",
+        "--dataset",
+        "mnist",
+        "--limit",
+        "128",
+        "--arch",
+        "torch",
+        "--image-size",
+        "32",
+        "--g-width",
+        "8",
+        "--d-width",
+        "8",
+        "--batch-size",
+        "32",
+        "--max-steps",
+        "2",
+        "--out",
+        str(out),
+        "--no-progress",
+        env=env,
+    )
     assert r.returncode == 0, r.stderr
     ckpt = str(out / "checkpoints" / "last.pt")
 
@@ -147,9 +171,11 @@ def test_evaluate_cli_prints_one_json_object(mirror, tmp_path):
     assert result["n"] == 16 and result["fid"] > 0 and np.isfinite(result["kid_mean"]) and result["kid_std"] >= 0
     assert list((tmp_path / "data" / "cache").glob("fid-mnist-test-32px-1ch-n16-*.npz"))
 
-    for args, message in [(["--checkpoint", "zoo:dcgan-celeba"], "no zoo model 'dcgan-celeba'"),
-                          (["--checkpoint", str(tmp_path / "missing.pt")], "no checkpoint at"),
-                          (["--checkpoint", ckpt, "--n", "20000"], "has only 10000 images")]:
+    for args, message in [
+        (["--checkpoint", "zoo:dcgan-celeba"], "no zoo model 'dcgan-celeba'"),
+        (["--checkpoint", str(tmp_path / "missing.pt")], "no checkpoint at"),
+        (["--checkpoint", ckpt, "--n", "20000"], "has only 10000 images"),
+    ]:
         r = _cli("evaluate", *args, env=env)
         assert r.returncode == 2 and r.stdout == ""
         errors = [line for line in r.stderr.splitlines() if line.startswith("error:")]

@@ -15,8 +15,17 @@ from dcgan_core.data import DataError, load_dataset
 from dcgan_core.models import Generator, init_weights
 from dcgan_core.vector_arithmetic import ArithmeticConfig, EquationResult, success_rates
 
-AMOUNTS = M.Misalignment(shift_x=0.05, shift_y=0.03, log_scale=0.1, roll_max=20.0, face_fraction=0.6, faces=1,
-                         detected=1, roll_rates={}, source="test")
+AMOUNTS = M.Misalignment(
+    shift_x=0.05,
+    shift_y=0.03,
+    log_scale=0.1,
+    roll_max=20.0,
+    face_fraction=0.6,
+    faces=1,
+    detected=1,
+    roll_rates={},
+    source="test",
+)
 NONE = dataclasses.replace(AMOUNTS, shift_x=0.0, shift_y=0.0, log_scale=0.0, roll_max=0.0)
 
 
@@ -29,14 +38,14 @@ def faces_128(mirror):
 def test_jitter_moves_each_image_by_its_own_seeded_draw():
     x = torch.rand(8, 3, 32, 32) * 2 - 1
     a = M.jitter(x, AMOUNTS, torch.Generator().manual_seed(3))
-    assert torch.equal(a, M.jitter(x, AMOUNTS, torch.Generator().manual_seed(3)))        # seeded: reproducible
+    assert torch.equal(a, M.jitter(x, AMOUNTS, torch.Generator().manual_seed(3)))  # seeded: reproducible
     assert not torch.allclose(a, M.jitter(x, AMOUNTS, torch.Generator().manual_seed(4)))
-    assert ((a - x).abs().flatten(1).mean(1) > 0.05).all()                                 # every image moved
-    assert torch.allclose(M.jitter(x, NONE, torch.Generator().manual_seed(3)), x, atol=1e-5)   # no jitter: as is
-    assert a.min() >= x.min() - 1e-6 and a.max() <= x.max() + 1e-6     # the edge repeats: no new (black) values
+    assert ((a - x).abs().flatten(1).mean(1) > 0.05).all()  # every image moved
+    assert torch.allclose(M.jitter(x, NONE, torch.Generator().manual_seed(3)), x, atol=1e-5)  # no jitter: as is
+    assert a.min() >= x.min() - 1e-6 and a.max() <= x.max() + 1e-6  # the edge repeats: no new (black) values
 
 
-@pytest.mark.parametrize("axis, std", [(1, 0.05), (0, 0.03)])      # x: the last dim, y: the one before it
+@pytest.mark.parametrize("axis, std", [(1, 0.05), (0, 0.03)])  # x: the last dim, y: the one before it
 def test_jitter_shifts_by_the_measured_std_of_the_face_size(axis, std):
     """A bright dot's displacement over many draws has std = shift × the face's size in pixels."""
     n, size = 2000, 64
@@ -51,8 +60,8 @@ def test_jitter_shifts_by_the_measured_std_of_the_face_size(axis, std):
 
 def test_the_detector_measures_real_celeba_faces(faces_128):
     m = M.measure(faces_128, roll_faces=60, source="test")
-    assert m.detected >= 0.8 * m.faces                       # the cascade finds (almost) every aligned face
-    assert 0.4 < m.face_fraction < 0.8                       # the face fills most of CelebA's square crop
+    assert m.detected >= 0.8 * m.faces  # the cascade finds (almost) every aligned face
+    assert 0.4 < m.face_fraction < 0.8  # the face fills most of CelebA's square crop
     # aligned faces: the box moves by a few per cent of its size, its size by some per cent; never zero
     assert 0.003 < m.shift_x < 0.1 and 0.003 < m.shift_y < 0.1 and 0.01 < m.log_scale < 0.3
     # upright faces are found; rolled far, they are lost: the range is where most still are
@@ -81,9 +90,17 @@ def test_the_jittered_control_is_the_pixel_control_on_jittered_exemplars():
     init_weights(G, torch.Generator().manual_seed(0))
     names = ["Smiling", "Male"]
     # a stand-in judge that reads the images' layout: smiling = top half brighter, male = left half
-    clf = SimpleNamespace(names=names, scores=SimpleNamespace(auc={n: 1.0 for n in names}), predict=lambda x: np.stack(
-        [torch.sigmoid(20 * (x[..., :32, :].mean((1, 2, 3)) - x[..., 32:, :].mean((1, 2, 3)))).numpy(),
-         torch.sigmoid(20 * (x[..., :32].mean((1, 2, 3)) - x[..., 32:].mean((1, 2, 3)))).numpy()], 1))
+    clf = SimpleNamespace(
+        names=names,
+        scores=SimpleNamespace(auc={n: 1.0 for n in names}),
+        predict=lambda x: np.stack(
+            [
+                torch.sigmoid(20 * (x[..., :32, :].mean((1, 2, 3)) - x[..., 32:, :].mean((1, 2, 3)))).numpy(),
+                torch.sigmoid(20 * (x[..., :32].mean((1, 2, 3)) - x[..., 32:].mean((1, 2, 3)))).numpy(),
+            ],
+            1,
+        ),
+    )
     images = torch.rand(40, 3, 64, 64) * 2 - 1
     p = clf.predict(images)
     z = torch.rand(40, 100) * 2 - 1
@@ -93,6 +110,6 @@ def test_the_jittered_control_is_the_pixel_control_on_jittered_exemplars():
     assert still.success_pixel_jittered == pytest.approx(still.success_pixel)
     assert still.mean3_minus_pixel_jittered == pytest.approx(still.mean3_minus_pixel)
     moved, _ = success_rates(G, clf, z, images, p, EQUATIONS["smiling-man"], cfg, AMOUNTS)
-    assert moved.success_pixel == still.success_pixel                # (c) does not depend on the jitter
+    assert moved.success_pixel == still.success_pixel  # (c) does not depend on the jitter
     assert (moved.success_pixel_jittered * 30) == pytest.approx(round(moved.success_pixel_jittered * 30))
     assert set(moved.stderr) >= {"pixel", "pixel_jittered"} and np.isfinite(moved.stderr["pixel_jittered"])

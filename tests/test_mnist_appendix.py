@@ -38,15 +38,36 @@ from test_train import mnist, one_thread  # noqa: E402,F401  (the same 128 digit
 
 @pytest.fixture(scope="module")
 def mnist_test(mirror, tmp_path_factory):
-    return load_dataset("mnist", 32, split="test", limit=500, mirror=mirror,
-                        cache_dir=tmp_path_factory.mktemp("data-cache"), progress=False)
+    return load_dataset(
+        "mnist",
+        32,
+        split="test",
+        limit=500,
+        mirror=mirror,
+        cache_dir=tmp_path_factory.mktemp("data-cache"),
+        progress=False,
+    )
 
 
 @pytest.fixture
 def cfg(tmp_path):
-    return TrainConfig(dataset="mnist", arch="torch", image_size=32, g_width=8, d_width=8, batch_size=BATCH,
-                       max_steps=20, seed=0, out=str(tmp_path / "run"), n_grid=20, ckpt_every=500, device="cpu",
-                       progress=False, conditional=True, bn_affine=False)
+    return TrainConfig(
+        dataset="mnist",
+        arch="torch",
+        image_size=32,
+        g_width=8,
+        d_width=8,
+        batch_size=BATCH,
+        max_steps=20,
+        seed=0,
+        out=str(tmp_path / "run"),
+        n_grid=20,
+        ckpt_every=500,
+        device="cpu",
+        progress=False,
+        conditional=True,
+        bn_affine=False,
+    )
 
 
 def same_state(a: dict, b: dict) -> bool:
@@ -56,14 +77,15 @@ def same_state(a: dict, b: dict) -> bool:
 # --- conditional nets ---------------------------------------------------------------------------
 @pytest.mark.parametrize("arch", ["torch", "paper", "fc"])
 def test_the_label_changes_the_image_and_is_required(arch):
-    cfg = TrainConfig(arch=arch, image_size=32, g_width=8, d_width=8, channels=1, conditional=True, n_classes=10,
-                      bn_affine=False)
+    cfg = TrainConfig(
+        arch=arch, image_size=32, g_width=8, d_width=8, channels=1, conditional=True, n_classes=10, bn_affine=False
+    )
     G, D = build_models(cfg, seed=0)
     G.eval(), D.eval()
     z = sample_z(4, G.nz, torch.Generator().manual_seed(0)).repeat(2, 1)
     y = torch.tensor([0, 1, 2, 3, 4, 5, 6, 7])
     x = G(z, labels=y)
-    assert x.shape == (8, 1, 32, 32) and not torch.allclose(x[:4], x[4:])      # same z, other class
+    assert x.shape == (8, 1, 32, 32) and not torch.allclose(x[:4], x[4:])  # same z, other class
     assert D(x, labels=y).shape == (8,) and not torch.allclose(D(x, labels=y), D(x, labels=(y + 1) % 10))
     assert not any(n.endswith(("bias", "weight")) and "." in n and p.dim() == 1 for n, p in G.named_parameters())
     with pytest.raises(ValueError, match="class-conditional"):
@@ -75,11 +97,24 @@ def test_the_label_changes_the_image_and_is_required(arch):
 def test_the_authors_mnist_nets_have_their_shapes_and_train_on_28px_digits(mirror, tmp_path):
     """arch "mnist", the authors' conditional MNIST code: G z → FC 1024 → 7×7×128 → 14×14×64 → 28×28;
     D 14×14×64 → 7×7×128 → FC 1024 → 1; the label at every layer; 28×28 only."""
-    cfg = TrainConfig(dataset="mnist", arch="mnist", image_size=28, batch_size=BATCH, max_steps=2, seed=0,
-                      out=str(tmp_path / "run"), n_grid=20, device="cpu", progress=False, conditional=True,
-                      bn_affine=False, limit=64)
-    t = train(cfg, data=load_dataset("mnist", 28, limit=64, mirror=mirror, cache_dir=tmp_path / "cache",
-                                     progress=False))
+    cfg = TrainConfig(
+        dataset="mnist",
+        arch="mnist",
+        image_size=28,
+        batch_size=BATCH,
+        max_steps=2,
+        seed=0,
+        out=str(tmp_path / "run"),
+        n_grid=20,
+        device="cpu",
+        progress=False,
+        conditional=True,
+        bn_affine=False,
+        limit=64,
+    )
+    t = train(
+        cfg, data=load_dataset("mnist", 28, limit=64, mirror=mirror, cache_dir=tmp_path / "cache", progress=False)
+    )
     G, D, saved = load_models(t.ckpt_path)
     z, y = sample_z(4, 100, torch.Generator().manual_seed(0)), torch.arange(4)
     acts = G.eval().activations(z, labels=y)
@@ -97,8 +132,7 @@ def test_the_authors_mnist_nets_have_their_shapes_and_train_on_28px_digits(mirro
 
 def test_unconditional_nets_refuse_labels_and_keep_their_parameters():
     plain, _ = build_models(TrainConfig(arch="torch", image_size=32, channels=1), seed=0)
-    cond, _ = build_models(TrainConfig(arch="torch", image_size=32, channels=1, conditional=True, n_classes=10),
-                           seed=0)
+    cond, _ = build_models(TrainConfig(arch="torch", image_size=32, channels=1, conditional=True, n_classes=10), seed=0)
     with pytest.raises(ValueError, match="not conditional"):
         plain(torch.zeros(2, 100), labels=torch.zeros(2, dtype=torch.long))
     # BN keeps γ, β by default; the conditional G's first layer takes z and the one-hot label
@@ -114,8 +148,9 @@ def test_conditional_training_resumes_exactly_and_the_checkpoint_rebuilds(cfg, m
     second = train(half.replace(max_steps=20), resume=True, data=mnist)
     for key in ("generator", "discriminator"):
         assert same_state(second.state_dict()[key], straight.state_dict()[key]), key
-    assert (tmp_path / "halves" / "samples" / "epoch_002.png").read_bytes() == \
-           (tmp_path / "straight" / "samples" / "epoch_002.png").read_bytes()
+    assert (tmp_path / "halves" / "samples" / "epoch_002.png").read_bytes() == (
+        tmp_path / "straight" / "samples" / "epoch_002.png"
+    ).read_bytes()
 
     G, D, saved = load_models(straight.ckpt_path)
     assert saved.conditional and saved.n_classes == 10 and not saved.bn_affine
@@ -133,7 +168,7 @@ def test_conditional_training_resumes_exactly_and_the_checkpoint_rebuilds(cfg, m
 def test_conditional_batches_carry_their_images_labels(cfg, mnist):
     t = Trainer(cfg, mnist)
     x, z, y = t.batch(3)
-    index = t._order[1][3 * BATCH:4 * BATCH]
+    index = t._order[1][3 * BATCH : 4 * BATCH]
     assert torch.equal(x, mnist.batch(index)) and torch.equal(y, mnist.labels[index])
     plain = Trainer(cfg.replace(conditional=False, out=cfg.out + "-plain"), mnist)
     assert len(plain.batch(3)) == 2 and plain.cfg.n_classes is None
@@ -147,6 +182,7 @@ def test_conditional_needs_class_labels(cfg, mnist):
 def test_resuming_a_conditional_run_as_unconditional_names_the_field(cfg, mnist):
     train(cfg.replace(max_steps=2), data=mnist)
     from dcgan_core.checkpoint import CheckpointError
+
     with pytest.raises(CheckpointError, match="n_classes"):
         train(cfg.replace(max_steps=4, conditional=False), resume=True, data=mnist)
 
@@ -176,7 +212,7 @@ def test_validation_split_is_seeded_disjoint_and_readable_by_train_keep(tmp_path
     assert (a == validation_split()[0]).all() and not (a == validation_split(seed=1)[0]).all()
     path = write_split(tmp_path / "split.json")
     assert json.loads(path.read_text())["kept"] == a.tolist()
-    with pytest.raises(DataError, match="60000"):        # made for the 60k, not for a 128-image subset
+    with pytest.raises(DataError, match="60000"):  # made for the 60k, not for a 128-image subset
         mnist.keep(path)
 
 
@@ -195,7 +231,7 @@ def test_nearest_neighbour_matches_brute_force_in_any_chunking(mnist, mnist_test
 def test_real_digits_classify_test_digits_and_more_help(mirror, mnist_test, tmp_path):
     train_digits = load_dataset("mnist", 32, limit=3000, mirror=mirror, cache_dir=tmp_path, progress=False)
     errors = nn_curve(mnist_test.images, mnist_test.labels, balanced_blocks(train_digits, [5, 200]), [5, 200])
-    assert errors[1] < 0.2 < errors[0] < 0.8, errors     # chance is 0.9; 200 per class is far better than 5
+    assert errors[1] < 0.2 < errors[0] < 0.8, errors  # chance is 0.9; 200 per class is far better than 5
 
 
 def test_class_samples_are_labelled_nested_blocks_of_uint8():
@@ -209,16 +245,16 @@ def test_class_samples_are_labelled_nested_blocks_of_uint8():
     other = torch.cat([c[0] for c in class_samples(G, 3, 10, seed=0, block=1, chunk=7)])
     assert torch.equal(images, again) and not torch.equal(images, other)
     drawn = [torch.cat([c[0] for c in class_samples(G, 3, 10, seed=0, block=0, chunk=7, draw=1)]) for _ in range(2)]
-    assert torch.equal(*drawn) and not torch.equal(images, drawn[0])       # another draw: its own, repeatable noise
+    assert torch.equal(*drawn) and not torch.equal(images, drawn[0])  # another draw: its own, repeatable noise
     assert torch.equal(to_uint8(torch.tensor([-1.0, 0.0, 1.0])), torch.tensor([0, 128, 255], dtype=torch.uint8))
 
 
 def test_validation_errors_score_the_zoo_model_on_the_held_out_digits(mirror):
     """How zoo/train.sh picks mnist-conditional's checkpoint: 1-NN on the 10k validation digits."""
     errors = validation_errors("zoo:mnist-conditional", per_class=(10, 100))
-    assert errors[1] < errors[0] and errors[1] < 0.2, errors          # chance: 0.9
-    mean = validation_errors("zoo:mnist-conditional", per_class=(10, 100), draws=2)   # draw 0 and draw 1
-    second = [2 * m - e for m, e in zip(mean, errors)]               # draw 1's own error, a count of 10k digits
+    assert errors[1] < errors[0] and errors[1] < 0.2, errors  # chance: 0.9
+    mean = validation_errors("zoo:mnist-conditional", per_class=(10, 100), draws=2)  # draw 0 and draw 1
+    second = [2 * m - e for m, e in zip(mean, errors)]  # draw 1's own error, a count of 10k digits
     assert mean != errors and all(abs(x * 10_000 - round(x * 10_000)) < 1e-3 for x in second), (mean, errors)
     assert 0 < second[1] < second[0] < 0.7 and second[1] < 0.2, second
     with pytest.raises(ValueError, match="not a class-conditional MNIST DCGAN"):

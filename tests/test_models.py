@@ -16,10 +16,14 @@ from dcgan_core import models
 from dcgan_core.models import Discriminator, Generator, init_weights, layer_table, sample_z
 
 # Figure 1, read off the paper: G's layers (name, C, H, W).
-PAPER_G64 = [("project", 1024, 4, 4), ("conv1", 512, 8, 8), ("conv2", 256, 16, 16),
-             ("conv3", 128, 32, 32), ("conv4", 3, 64, 64)]
-PAPER_D64 = [("conv1", 128, 32, 32), ("conv2", 256, 16, 16), ("conv3", 512, 8, 8),
-             ("conv4", 1024, 4, 4)]
+PAPER_G64 = [
+    ("project", 1024, 4, 4),
+    ("conv1", 512, 8, 8),
+    ("conv2", 256, 16, 16),
+    ("conv3", 128, 32, 32),
+    ("conv4", 3, 64, 64),
+]
+PAPER_D64 = [("conv1", 128, 32, 32), ("conv2", 256, 16, 16), ("conv3", 512, 8, 8), ("conv4", 1024, 4, 4)]
 
 
 def _conv_params(k: int, chans: list[int]) -> int:
@@ -124,12 +128,20 @@ def test_torch_arch_is_pytorch_examples():
     assert not any(isinstance(m, nn.Linear) for net in (G, D) for m in net.modules())
     ups = [m for m in G.modules() if isinstance(m, nn.ConvTranspose2d)]
     assert [(m.in_channels, m.out_channels, m.kernel_size, m.stride) for m in ups] == [
-        (100, 512, (4, 4), (1, 1)), (512, 256, (4, 4), (2, 2)), (256, 128, (4, 4), (2, 2)),
-        (128, 64, (4, 4), (2, 2)), (64, 3, (4, 4), (2, 2))]
+        (100, 512, (4, 4), (1, 1)),
+        (512, 256, (4, 4), (2, 2)),
+        (256, 128, (4, 4), (2, 2)),
+        (128, 64, (4, 4), (2, 2)),
+        (64, 3, (4, 4), (2, 2)),
+    ]
     convs = [m for m in D.modules() if isinstance(m, nn.Conv2d)]
     assert [(m.in_channels, m.out_channels, m.kernel_size, m.stride) for m in convs] == [
-        (3, 64, (4, 4), (2, 2)), (64, 128, (4, 4), (2, 2)), (128, 256, (4, 4), (2, 2)),
-        (256, 512, (4, 4), (2, 2)), (512, 1, (4, 4), (1, 1))]
+        (3, 64, (4, 4), (2, 2)),
+        (64, 128, (4, 4), (2, 2)),
+        (128, 256, (4, 4), (2, 2)),
+        (256, 512, (4, 4), (2, 2)),
+        (512, 1, (4, 4), (1, 1)),
+    ]
     G.eval(), D.eval()
     with torch.no_grad():
         x = G(sample_z(2, 100))
@@ -152,7 +164,8 @@ def test_shapes_for_sizes_and_channels(arch, image_size, channels):
     feats = D.features(x)
     n = int(math.log2(image_size // 4))
     assert [tuple(f.shape) for f in feats] == [
-        (3, 8 * 2 ** i, image_size // 2 ** (i + 1), image_size // 2 ** (i + 1)) for i in range(n)]
+        (3, 8 * 2**i, image_size // 2 ** (i + 1), image_size // 2 ** (i + 1)) for i in range(n)
+    ]
     assert D(x).shape == (3,)
     acts = G.activations(z)
     assert len(acts) == n + 1
@@ -162,10 +175,18 @@ def test_shapes_for_sizes_and_channels(arch, image_size, channels):
 def test_paper_32_matches_the_cifar_net():
     rows = layer_table(Generator(arch="paper", image_size=32, channels=1).eval(), sample_z(2, 100))
     assert [(r["name"], *r["shape"]) for r in rows] == [
-        ("project", 512, 4, 4), ("conv1", 256, 8, 8), ("conv2", 128, 16, 16), ("conv3", 1, 32, 32)]
+        ("project", 512, 4, 4),
+        ("conv1", 256, 8, 8),
+        ("conv2", 128, 16, 16),
+        ("conv3", 1, 32, 32),
+    ]
     rows = layer_table(Discriminator(arch="paper", image_size=32, channels=1).eval(), torch.zeros(2, 1, 32, 32))
     assert [(r["name"], r["shape"]) for r in rows] == [
-        ("conv1", (128, 16, 16)), ("conv2", (256, 8, 8)), ("conv3", (512, 4, 4)), ("output", (1,))]
+        ("conv1", (128, 16, 16)),
+        ("conv2", (256, 8, 8)),
+        ("conv3", (512, 4, 4)),
+        ("output", (1,)),
+    ]
 
 
 @pytest.mark.parametrize("size", [48, 8, 4, 0, -64, 100])
@@ -267,12 +288,12 @@ def test_drop_zeroes_exactly_those_maps(small_g):
         base = small_g.activations(z)
         dropped = small_g.activations(z, drop={1: maps})
         image = small_g(z, drop={1: maps})
-    assert base[1][:, maps].abs().sum() > 0          # the maps were not already zero
+    assert base[1][:, maps].abs().sum() > 0  # the maps were not already zero
     assert torch.count_nonzero(dropped[1][:, maps]) == 0
     others = [i for i in range(base[1].shape[1]) if i not in maps]
     assert torch.equal(dropped[1][:, others], base[1][:, others])
-    assert torch.equal(dropped[0], base[0])          # layers before are untouched
-    assert not torch.equal(dropped[-1], base[-1])    # the image changes
+    assert torch.equal(dropped[0], base[0])  # layers before are untouched
+    assert not torch.equal(dropped[-1], base[-1])  # the image changes
     assert torch.equal(image, dropped[-1])
 
 
@@ -309,7 +330,7 @@ def test_sample_z_uniform_and_seeded():
     z = sample_z(1000, 100, torch.Generator().manual_seed(5))
     assert z.shape == (1000, 100)
     assert z.min() >= -1 and z.max() <= 1
-    assert z.min() < -0.99 and z.max() > 0.99       # U[-1, 1], not U[0, 1]
+    assert z.min() < -0.99 and z.max() > 0.99  # U[-1, 1], not U[0, 1]
     assert abs(z.mean().item()) < 6 * (1 / math.sqrt(3)) / math.sqrt(z.numel())
     assert torch.equal(z, sample_z(1000, 100, torch.Generator().manual_seed(5)))
     assert not torch.equal(z, sample_z(1000, 100, torch.Generator().manual_seed(6)))

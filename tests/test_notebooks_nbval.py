@@ -23,18 +23,37 @@ from pathlib import Path
 import pytest
 from test_notebooks import NOTEBOOKS, executed_copy
 
-NBVAL = ("01", "02")       # ours: the notebooks checked so far (each re-run costs its smoke time once more)
+NBVAL = ("01", "02")  # ours: the notebooks checked so far (each re-run costs its smoke time once more)
 
 
 def nbval(notebook: Path, cwd: Path) -> subprocess.CompletedProcess:
     """`pytest --nbval-lax` on one notebook, in this Python, outside the project's pytest config."""
-    return subprocess.run([sys.executable, "-m", "pytest", "--nbval-lax", "--nbval-current-env", "-p", "no:cacheprovider",
-                           "-q", "--rootdir", str(cwd), str(notebook)], cwd=cwd, capture_output=True, text=True)
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "--nbval-lax",
+            "--nbval-current-env",
+            "-p",
+            "no:cacheprovider",
+            "-q",
+            "--rootdir",
+            str(cwd),
+            str(notebook),
+        ],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+    )
 
 
 def checked_cells(nb: dict) -> int:
-    return sum(re.search(r"^\s*# NBVAL_CHECK_OUTPUT\s*$", "".join(c["source"]), re.M) is not None
-               for c in nb["cells"] if c["cell_type"] == "code")
+    return sum(
+        re.search(r"^\s*# NBVAL_CHECK_OUTPUT\s*$", "".join(c["source"]), re.M) is not None
+        for c in nb["cells"]
+        if c["cell_type"] == "code"
+    )
 
 
 @pytest.mark.slow
@@ -51,7 +70,7 @@ def test_a_second_run_prints_the_same_numbers(notebook, tmp_path):
 
     done = nbval(copy, tmp_path)
     assert done.returncode == 0, done.stdout[-6000:] + done.stderr[-2000:]
-    assert (tmp_path / "build" / "results").is_dir()          # it really ran again, into the fresh folder
+    assert (tmp_path / "build" / "results").is_dir()  # it really ran again, into the fresh folder
 
 
 def test_nbval_catches_a_number_that_changes(tmp_path):
@@ -60,12 +79,14 @@ def test_nbval_catches_a_number_that_changes(tmp_path):
     import nbformat
     from nbclient import NotebookClient
 
-    cells = {"seeded": "# NBVAL_CHECK_OUTPUT\nimport random\nrandom.seed(0)\nprint('draw', random.random())",
-             "unseeded": "# NBVAL_CHECK_OUTPUT\nimport random\nprint('draw', random.random())"}
+    cells = {
+        "seeded": "# NBVAL_CHECK_OUTPUT\nimport random\nrandom.seed(0)\nprint('draw', random.random())",
+        "unseeded": "# NBVAL_CHECK_OUTPUT\nimport random\nprint('draw', random.random())",
+    }
     for name, source in cells.items():
         nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source)])
         nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-        NotebookClient(nb, kernel_name="python3").execute()          # the first run, its output stored
+        NotebookClient(nb, kernel_name="python3").execute()  # the first run, its output stored
         nbformat.write(nb, tmp_path / f"{name}.ipynb")
     assert nbval(tmp_path / "seeded.ipynb", tmp_path).returncode == 0
     done = nbval(tmp_path / "unseeded.ipynb", tmp_path)

@@ -34,8 +34,9 @@ def test_environment_yml_installs_pyproject_with_all_its_extras():
 
 def test_notebooks_are_stored_without_outputs():
     assert NOTEBOOKS
-    r = subprocess.run([sys.executable, "-m", "nbstripout", "--verify", *map(str, NOTEBOOKS)],
-                       capture_output=True, text=True)
+    r = subprocess.run(
+        [sys.executable, "-m", "nbstripout", "--verify", *map(str, NOTEBOOKS)], capture_output=True, text=True
+    )
     assert r.returncode == 0, f"run nbstripout on the notebooks before committing:\n{r.stdout}{r.stderr}"
 
 
@@ -53,7 +54,7 @@ def test_ci_runs_the_readme_test_command():
     readme = (ROOT / "README.md").read_text()
     quickstart = readme.split("## Quickstart", 1)[1].split("\n## ", 1)[0]
     commands = re.findall(r"^(make \S+.*)$", quickstart, re.M)
-    assert len(commands) == 2, commands   # exactly two commands: the main job and the tests
+    assert len(commands) == 2, commands  # exactly two commands: the main job and the tests
     test_cmd = next(c for c in commands if "test" in c)
     ci = (ROOT / ".ci" / "run").read_text()
     assert re.search(rf"^{re.escape(test_cmd)}$", ci, re.M), f".ci/run must run `{test_cmd}`"

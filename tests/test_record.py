@@ -23,14 +23,15 @@ def load(name):
 
 def test_results_md_is_what_the_json_renders_to():
     figures = sorted(p.name for p in (CPU / "figures").glob("*.png"))
-    assert (CPU / "RESULTS.md").read_text() == render(load("claims.json"), load("run.json"), figures), \
+    assert (CPU / "RESULTS.md").read_text() == render(load("claims.json"), load("run.json"), figures), (
         "results/cpu/RESULTS.md is stale: python -m dcgan_core record --profile cpu --rejudge"
+    )
 
 
 def test_every_claim_is_recorded_judged_and_as_expected():
     claims = load("claims.json")
     assert [c["id"] for c in claims] == [c.id for c in CLAIMS]
-    assert {c["status"] for c in claims} <= {"holds", "fails"}            # at cpu nothing is skipped
+    assert {c["status"] for c in claims} <= {"holds", "fails"}  # at cpu nothing is skipped
     wrong = [c["id"] for c in claims if not c["as_expected"]]
     assert not wrong, f"the record's verdicts differ from claims.py's expectations: {wrong}"
     for c in claims:
@@ -40,8 +41,9 @@ def test_every_claim_is_recorded_judged_and_as_expected():
 def test_the_verdicts_are_what_the_recorded_numbers_give():
     """claims.json is claims.judge on results/cpu/results/*.json under the current claims table."""
     judged = [v.to_dict() for v in judge_all(load_results(CPU / "results"), "cpu")]
-    assert json.loads(json.dumps(judged)) == load("claims.json"), \
+    assert json.loads(json.dumps(judged)) == load("claims.json"), (
         "claims.py changed since the record: python -m dcgan_core record --profile cpu --rejudge"
+    )
 
 
 def test_the_record_names_its_run_and_fits_the_budget():
@@ -56,9 +58,11 @@ def test_the_record_names_its_run_and_fits_the_budget():
     # it is over (record.over_budget); more than that fails here: trim the cpu profile and record again.
     assert run["seconds"] <= BUDGET_S * 1.05, "the cpu record must run in about an hour on 2 cores"
     if run["seconds"] > BUDGET_S:
-        assert "over the hour's budget" in (CPU / "RESULTS.md").read_text() and "over the hour's budget" in \
-            README.read_text()
-    assert sum(p.stat().st_size for p in CPU.rglob("*") if p.is_file()) <= 10 * 2 ** 20
+        assert (
+            "over the hour's budget" in (CPU / "RESULTS.md").read_text()
+            and "over the hour's budget" in README.read_text()
+        )
+    assert sum(p.stat().st_size for p in CPU.rglob("*") if p.is_file()) <= 10 * 2**20
 
 
 def test_the_readme_tables_are_generated_from_the_committed_files():
@@ -72,15 +76,38 @@ def finished_run(tmp_path, **run_changes):
     (build / "results").mkdir(parents=True)
     write_json(build / "results" / "02_dedup.json", {"result": "X", "n": 1})
     Image.new("RGB", (2000, 1000), "white").save(build / "fig1_generator.png")
-    run = dict(profile="cpu", commit="a" * 40, dirty=False, started="2026-12-05T00:00:00+00:00",
-               machine=dict(cpu="Test CPU", cores=2, avx512=True, avx512_bf16=True, amx=False, torch="2", python="3"),
-               notebooks=[dict(notebook="02_dedup", seconds=60.0, ok=True, error=None)], seconds=60.0,
-               command="make figures PROFILE=cpu")
+    run = dict(
+        profile="cpu",
+        commit="a" * 40,
+        dirty=False,
+        started="2026-12-05T00:00:00+00:00",
+        machine=dict(cpu="Test CPU", cores=2, avx512=True, avx512_bf16=True, amx=False, torch="2", python="3"),
+        notebooks=[dict(notebook="02_dedup", seconds=60.0, ok=True, error=None)],
+        seconds=60.0,
+        command="make figures PROFILE=cpu",
+    )
     run.update(run_changes)
     write_json(build / "run.json", run)
-    claims = [dict(id=c.id, section=c.section, where=c.where, paper=c.paper, key=c.key, op=c.op, target=c.target,
-                   ours=0.5, tolerance=c.tolerance, status="holds", expected="holds", as_expected=True, note=c.note,
-                   why="", control=None) for c in CLAIMS]
+    claims = [
+        dict(
+            id=c.id,
+            section=c.section,
+            where=c.where,
+            paper=c.paper,
+            key=c.key,
+            op=c.op,
+            target=c.target,
+            ours=0.5,
+            tolerance=c.tolerance,
+            status="holds",
+            expected="holds",
+            as_expected=True,
+            note=c.note,
+            why="",
+            control=None,
+        )
+        for c in CLAIMS
+    ]
     write_json(build / "claims.json", claims)
     return build
 
@@ -91,16 +118,36 @@ def test_record_keeps_a_finished_run_with_downscaled_figures(tmp_path):
     assert json.loads((out / "results" / "02_dedup.json").read_text())["n"] == 1
     assert Image.open(out / "figures" / "fig1_generator.png").size == (900, 450)
     assert "Test CPU, 2 cores, AVX-512 BF16, no AMX" in page and "1.0 min" in page
-    assert page == render(json.loads((out / "claims.json").read_text()), json.loads((out / "run.json").read_text()),
-                          ["fig1_generator.png"])
+    assert page == render(
+        json.loads((out / "claims.json").read_text()),
+        json.loads((out / "run.json").read_text()),
+        ["fig1_generator.png"],
+    )
 
 
-@pytest.mark.parametrize("change, message", [
-    (dict(dirty=True), "uncommitted changes"),
-    (dict(notebooks=[dict(notebook="02_dedup", seconds=1.0, ok=False, error="boom")]), "02_dedup failed")])
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (dict(dirty=True), "uncommitted changes"),
+        (dict(notebooks=[dict(notebook="02_dedup", seconds=1.0, ok=False, error="boom")]), "02_dedup failed"),
+    ],
+)
 def test_record_refuses_a_dirty_or_unfinished_run(tmp_path, change, message):
-    done = subprocess.run([sys.executable, "-m", "dcgan_core", "record", "--profile", "cpu",
-                           "--build", str(finished_run(tmp_path, **change).parent), "--out", str(tmp_path / "rec")],
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "dcgan_core",
+            "record",
+            "--profile",
+            "cpu",
+            "--build",
+            str(finished_run(tmp_path, **change).parent),
+            "--out",
+            str(tmp_path / "rec"),
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 2 and message in done.stderr and done.stderr.count("\n") == 1, done.stderr
     assert not (tmp_path / "rec").exists()

@@ -38,13 +38,14 @@ def temps(folder) -> list[str]:
 
 # --- the atomic writer ---------------------------------------------------------------------------
 
+
 def test_stale_temps_of_dead_writers_are_removed_live_ones_kept(tmp_path):
     stale = tmp_path / f".last.pt.tmp-{dead_pid()}-abcd1234"
-    stale.write_bytes(b"x" * 1000)                                 # a checkpoint killed mid-write
-    stale_dir = tmp_path / f".cifar10.tmp-{dead_pid()}-ffff0000"   # an extraction killed mid-way
+    stale.write_bytes(b"x" * 1000)  # a checkpoint killed mid-write
+    stale_dir = tmp_path / f".cifar10.tmp-{dead_pid()}-ffff0000"  # an extraction killed mid-way
     stale_dir.mkdir()
     (stale_dir / "a.jpg").write_bytes(b"y")
-    live = tmp_path / f".other.tmp-{os.getppid()}-00000000"        # our parent is alive
+    live = tmp_path / f".other.tmp-{os.getppid()}-00000000"  # our parent is alive
     live.write_bytes(b"z")
     atomic_write(tmp_path / "last.pt", lambda tmp: open(tmp, "wb").write(b"new"))
     assert not stale.exists() and not stale_dir.exists() and live.exists()
@@ -57,12 +58,14 @@ def test_a_checkpoint_killed_mid_write_leaves_a_temp_the_next_run_removes(tmp_pa
     save removes the temp file the killed process left."""
     target = tmp_path / "last.pt"
     save_checkpoint({"generator": {}, "config": {}, "v": 1}, target)
-    script = (f"import os; from dcgan_core.checkpoint import save_checkpoint\n"
-              f"os.fsync = lambda fd: os.kill(os.getpid(), 9)\n"
-              f"save_checkpoint({{'v': 2}}, {str(target)!r})\n")
+    script = (
+        f"import os; from dcgan_core.checkpoint import save_checkpoint\n"
+        f"os.fsync = lambda fd: os.kill(os.getpid(), 9)\n"
+        f"save_checkpoint({{'v': 2}}, {str(target)!r})\n"
+    )
     r = subprocess.run([sys.executable, "-c", script], capture_output=True)
     assert r.returncode == -signal.SIGKILL
-    assert len(temps(tmp_path)) == 1                              # what kill -9 leaves
+    assert len(temps(tmp_path)) == 1  # what kill -9 leaves
     assert torch.load(target, weights_only=True)["v"] == 1
     save_checkpoint({"generator": {}, "config": {}, "v": 3}, target)
     assert temps(tmp_path) == [] and load_checkpoint(target)["v"] == 3
@@ -72,9 +75,11 @@ def test_a_checkpoint_killed_mid_write_leaves_a_temp_the_next_run_removes(tmp_pa
 def test_a_failed_write_is_one_line_keeps_the_old_file_and_no_temp(tmp_path, code):
     target = tmp_path / "eval.csv"
     target.write_text("old")
+
     def fail(tmp):
         open(tmp, "w").write("half")
         raise OSError(code, os.strerror(code))
+
     with pytest.raises(WriteError) as e:
         atomic_write(target, fail)
     assert str(target) in str(e.value) and "\n" not in str(e.value)
@@ -94,8 +99,10 @@ def test_each_writer_is_atomic(tmp_path, monkeypatch, writer):
     target = tmp_path / ("out.png" if writer in ("figure", "grid") else "out.json")
     target.write_bytes(b"previous")
     real_fsync = os.fsync
+
     def crash(fd):
         raise KeyboardInterrupt("killed mid-write")
+
     monkeypatch.setattr(files.os, "fsync", crash)
     with pytest.raises(KeyboardInterrupt):
         if writer == "figure":
@@ -112,9 +119,11 @@ def test_each_writer_is_atomic(tmp_path, monkeypatch, writer):
 
 def test_disk_full_during_a_checkpoint_is_one_line(tmp_path, monkeypatch):
     from pathlib import Path
+
     def full(self, data):
         open(self, "wb").write(bytes(data)[:100])
         raise OSError(errno.ENOSPC, "No space left on device")
+
     monkeypatch.setattr(Path, "write_bytes", full)
     with pytest.raises(WriteError, match=r"cannot write .*last\.pt: the disk is full"):
         save_checkpoint({"v": 1}, tmp_path / "checkpoints" / "last.pt")
@@ -123,17 +132,20 @@ def test_disk_full_during_a_checkpoint_is_one_line(tmp_path, monkeypatch):
 
 def test_disk_full_under_a_file_size_limit_in_a_real_process(tmp_path):
     """RLIMIT_FSIZE as a small disk: the write fails with EFBIG, the CLI-level error is one line."""
-    script = ("import resource, signal\n"
-              "signal.signal(signal.SIGXFSZ, signal.SIG_IGN)\n"
-              "resource.setrlimit(resource.RLIMIT_FSIZE, (4096, 4096))\n"
-              "import torch\nfrom dcgan_core.checkpoint import save_checkpoint\n"
-              f"save_checkpoint({{'w': torch.zeros(10000)}}, {str(tmp_path / 'last.pt')!r})\n")
+    script = (
+        "import resource, signal\n"
+        "signal.signal(signal.SIGXFSZ, signal.SIG_IGN)\n"
+        "resource.setrlimit(resource.RLIMIT_FSIZE, (4096, 4096))\n"
+        "import torch\nfrom dcgan_core.checkpoint import save_checkpoint\n"
+        f"save_checkpoint({{'w': torch.zeros(10000)}}, {str(tmp_path / 'last.pt')!r})\n"
+    )
     r = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
     assert r.returncode != 0 and "the disk is full" in r.stderr.splitlines()[-1]
     assert not (tmp_path / "last.pt").exists() and temps(tmp_path) == []
 
 
 # --- bad checkpoints through the CLI: one line each ----------------------------------------------
+
 
 @pytest.fixture
 def checkpoint(trained, tmp_path):
@@ -148,11 +160,14 @@ def edit(path, change):
     torch.save(state, path)
 
 
-@pytest.mark.parametrize("case, needle", [
-    ("size mismatch", "do not fit the networks its config describes"),
-    ("no discriminator", "has no discriminator weights"),
-    ("config as a string", "damaged config"),
-])
+@pytest.mark.parametrize(
+    "case, needle",
+    [
+        ("size mismatch", "do not fit the networks its config describes"),
+        ("no discriminator", "has no discriminator weights"),
+        ("config as a string", "damaged config"),
+    ],
+)
 def test_damaged_checkpoints_are_one_line(checkpoint, env, tmp_path, case, needle):
     if case == "size mismatch":
         edit(checkpoint, lambda s: s["config"].update(g_width=16))
@@ -180,6 +195,7 @@ def test_a_refused_pickle_says_so_in_our_own_line(env, tmp_path):
 
 # --- bad output folders and devices ---------------------------------------------------------------
 
+
 def test_out_naming_a_regular_file(images, env, tmp_path):
     out = tmp_path / "a-file"
     out.write_text("keep me")
@@ -200,21 +216,42 @@ def test_out_on_a_read_only_file_system(tmp_path, monkeypatch):
 def test_devices_this_machine_lacks(images, env, tmp_path, device, needle):
     if device == "cuda" and torch.cuda.is_available():
         pytest.skip("this machine has a GPU")
-    r = dcgan("train", "--dataset", f"folder:{images}", *SMALL, "--max-steps", 1, "--device", device,
-              "--out", tmp_path / "run", env=env)
+    r = dcgan(
+        "train",
+        "--dataset",
+        f"folder:{images}",
+        *SMALL,
+        "--max-steps",
+        1,
+        "--device",
+        device,
+        "--out",
+        tmp_path / "run",
+        env=env,
+    )
     assert_clean_error(r, needle)
     assert not (tmp_path / "run").exists()
 
 
 # --- resuming -------------------------------------------------------------------------------------
 
+
 def test_resume_with_the_default_width_spelled_out(mirror, tmp_path):
     """A run saved with g_width None (the family default, 64) resumes under --g-width 64."""
     from dcgan_core.data import load_dataset
     from dcgan_core.train import train
+
     data = load_dataset("mnist", 32, limit=32, mirror=mirror, cache_dir=tmp_path / "c", progress=False)
-    cfg = TrainConfig(dataset="mnist", arch="torch", image_size=32, batch_size=16, max_steps=1, device="cpu",
-                      out=str(tmp_path / "run"), progress=False)
+    cfg = TrainConfig(
+        dataset="mnist",
+        arch="torch",
+        image_size=32,
+        batch_size=16,
+        max_steps=1,
+        device="cpu",
+        out=str(tmp_path / "run"),
+        progress=False,
+    )
     train(cfg, data=data)
     t = train(cfg.replace(g_width=64, d_width=64, max_steps=2), resume=True, data=data)
     assert t.step == 2
@@ -224,19 +261,33 @@ def test_resume_with_the_default_width_spelled_out(mirror, tmp_path):
 
 def test_resume_on_other_data_needs_change_data(trained, images, env, tmp_path, digits):  # noqa: F811
     from test_cli import write_folder
+
     other = tmp_path / "other"
     write_folder(other, digits, 40, seed=1)
     out = tmp_path / "run"
     shutil.copytree(trained, out)
-    r = dcgan("train", "--out", out, "--resume", "--max-steps", 7, "--dataset", f"folder:{other}",
-              "--no-progress", env=env)
+    r = dcgan(
+        "train", "--out", out, "--resume", "--max-steps", 7, "--dataset", f"folder:{other}", "--no-progress", env=env
+    )
     assert_clean_error(r, "trained on other data", "--change-data")
-    r = dcgan("train", "--out", out, "--resume", "--max-steps", 7, "--dataset", f"folder:{other}",
-              "--change-data", "--no-progress", env=env)
+    r = dcgan(
+        "train",
+        "--out",
+        out,
+        "--resume",
+        "--max-steps",
+        7,
+        "--dataset",
+        f"folder:{other}",
+        "--change-data",
+        "--no-progress",
+        env=env,
+    )
     assert r.returncode == 0 and "trained to step 7" in r.stdout, output(r)
 
 
 # --- the zoo --------------------------------------------------------------------------------------
+
 
 def test_a_truncated_zoo_json_names_the_file(tmp_path):
     (tmp_path / "zoo.json").write_text('{"celeba64": {"file": "cel')

@@ -28,21 +28,43 @@ def build(tmp_path):
     fig, ax = plt.subplots(figsize=(2, 2))
     ax.plot([0, 1], [1, 0])
     save_figure(fig, build / "dedup_collisions.png")
-    nb = nbformat.v4.new_notebook(cells=[
-        nbformat.v4.new_markdown_cell("# 02 — De-duplication by autoencoder hashing (§4.1.1)\n\nText."),
-        nbformat.v4.new_markdown_cell("## Hash collisions, as the paper inspected them"),
-        nbformat.v4.new_code_cell('fig = collisions_figure()\nsave_figure(fig, BUILD / "dedup_collisions.png")',
-                                  outputs=[nbformat.v4.new_output("stream", name="stdout", text="12 groups\n")]),
-        nbformat.v4.new_code_cell("display(dedup_explorer())", outputs=[nbformat.v4.new_output(
-            "display_data", data={"application/vnd.jupyter.widget-view+json": {"model_id": "abc", "version_major": 2,
-                                                                               "version_minor": 0},
-                                  "text/plain": "VBox()"})]),
-    ])
+    nb = nbformat.v4.new_notebook(
+        cells=[
+            nbformat.v4.new_markdown_cell("# 02 — De-duplication by autoencoder hashing (§4.1.1)\n\nText."),
+            nbformat.v4.new_markdown_cell("## Hash collisions, as the paper inspected them"),
+            nbformat.v4.new_code_cell(
+                'fig = collisions_figure()\nsave_figure(fig, BUILD / "dedup_collisions.png")',
+                outputs=[nbformat.v4.new_output("stream", name="stdout", text="12 groups\n")],
+            ),
+            nbformat.v4.new_code_cell(
+                "display(dedup_explorer())",
+                outputs=[
+                    nbformat.v4.new_output(
+                        "display_data",
+                        data={
+                            "application/vnd.jupyter.widget-view+json": {
+                                "model_id": "abc",
+                                "version_major": 2,
+                                "version_minor": 0,
+                            },
+                            "text/plain": "VBox()",
+                        },
+                    )
+                ],
+            ),
+        ]
+    )
     nb.metadata["widgets"] = {"application/vnd.jupyter.widget-state+json": {"state": {}, "version_major": 2}}
     nbformat.write(nb, build / "02_dedup_autoencoder_hashing.ipynb")
-    write_json(build / "results" / "02_dedup.json", {"result": "DedupEvaluation", "scores": {"autoencoder": {
-        "fp_rate": 0.5, "recall": {"all": 0.3, "exact": 1.0}}}, "scaling": {"exponent": 1.02},
-        "controls": {"fp_rate_16_bits": 0.04, "pairwise_exponent": 2.0}})
+    write_json(
+        build / "results" / "02_dedup.json",
+        {
+            "result": "DedupEvaluation",
+            "scores": {"autoencoder": {"fp_rate": 0.5, "recall": {"all": 0.3, "exact": 1.0}}},
+            "scaling": {"exponent": 1.02},
+            "controls": {"fp_rate_16_bits": 0.04, "pairwise_exponent": 2.0},
+        },
+    )
     return build
 
 
@@ -54,9 +76,9 @@ def test_report_shows_every_claim_with_its_verdict(build):
     page = build_report(build).read_text()
     for claim in CLAIMS:
         assert f'id="claim-{claim.id}"' in page, claim.id
-    fp = row(page, "dedup-fp-rate")                                   # 0.5 against the smoke bound 0.05
+    fp = row(page, "dedup-fp-rate")  # 0.5 against the smoke bound 0.05
     assert 'class="fails"' in fp and "<code>0.5</code>" in fp and "UNEXPECTED" in fp
-    assert "control" in fp and "0.04 holds" in fp                     # the control passes too: shown
+    assert "control" in fp and "0.04 holds" in fp  # the control passes too: shown
     assert 'class="not-measured"' in row(page, "repr-trained-beats-random")  # no results of notebook 03
     recall = row(page, "dedup-high-recall")
     assert "skipped at smoke" in recall and "UNEXPECTED" not in recall
@@ -67,20 +89,27 @@ def test_report_shows_figures_under_their_headings_and_the_notebooks(build):
     index = build_report(build)
     page = index.read_text()
     assert read_notebook(build / "02_dedup_autoencoder_hashing.ipynb").figures == [
-        ("Hash collisions, as the paper inspected them", "dedup_collisions.png")]
+        ("Hash collisions, as the paper inspected them", "dedup_collisions.png")
+    ]
     assert "De-duplication by autoencoder hashing (§4.1.1)" in page
     assert 'src="figures/dedup_collisions.png"' in page
-    assert (index.parent / "figures" / "dedup_collisions.png").read_bytes() == (build / "dedup_collisions.png").read_bytes()
+    assert (index.parent / "figures" / "dedup_collisions.png").read_bytes() == (
+        build / "dedup_collisions.png"
+    ).read_bytes()
     assert "results/02_dedup.json" in page and "scores.autoencoder.fp_rate" in page
     html = (index.parent / "notebooks" / "02_dedup_autoencoder_hashing.html").read_text()
     assert "12 groups" in html and WIDGET_NOTE in html
-    assert not re.search(r"<script[^>]*\bsrc=", html) and "cdn" not in html.lower()   # works offline
+    assert not re.search(r"<script[^>]*\bsrc=", html) and "cdn" not in html.lower()  # works offline
 
 
 def test_report_cli(build):
-    done = subprocess.run([sys.executable, "-m", "dcgan_core", "report", "--build", str(build)],
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "dcgan_core", "report", "--build", str(build)], capture_output=True, text=True
+    )
     assert done.returncode == 0 and (build / "report" / "index.html").exists(), done.stderr
-    done = subprocess.run([sys.executable, "-m", "dcgan_core", "report", "--build", str(build / "missing")],
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "dcgan_core", "report", "--build", str(build / "missing")],
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 2 and done.stderr.count("\n") == 1 and done.stderr.startswith("error: no build folder")

@@ -42,9 +42,12 @@ def mnist_pixels(env):
 def test_svm_matches_linearsvc(mnist_pixels, C):
     """Same objective (LinearSVC's primal, intercept penalised) and the same predictions."""
     from sklearn.svm import LinearSVC
+
     x, y = mnist_pixels
     xt, xs = S.standardise(x[:600], x[600:])
-    ref = LinearSVC(C=C, loss="squared_hinge", penalty="l2", dual=True, tol=1e-8, max_iter=200_000).fit(xt.numpy(), y[:600])
+    ref = LinearSVC(C=C, loss="squared_hinge", penalty="l2", dual=True, tol=1e-8, max_iter=200_000).fit(
+        xt.numpy(), y[:600]
+    )
     W, b = S.fit_svm(xt, torch.as_tensor(y[:600]), C, 10, max_iter=500)
     ours = S.svm_objective(xt, y[:600], W, b, C)
     theirs = S.svm_objective(xt, y[:600], ref.coef_.T, ref.intercept_, C)
@@ -59,7 +62,7 @@ def test_covariance_directions_are_the_top_eigenpairs(mnist_pixels):
     x, _ = mnist_pixels
     xt = S.standardise(x[:600])[0]
     ref = np.linalg.eigvalsh(np.cov(xt.numpy().T.astype(np.float64), bias=True))[::-1]
-    V, sig = S.covariance_directions(xt, rank=300)                      # 300 ≥ 256 features: exact
+    V, sig = S.covariance_directions(xt, rank=300)  # 300 ≥ 256 features: exact
     np.testing.assert_allclose(sig.numpy(), ref, rtol=1e-3, atol=1e-4)
     np.testing.assert_allclose((V.T @ V).numpy(), np.eye(256), atol=1e-4)
     V, sig = S.covariance_directions(xt, rank=40)
@@ -71,12 +74,15 @@ def test_preconditioning_is_what_makes_large_c_converge(mnist_pixels):
     """At C = 1, 50 preconditioned iterations land within 2 % of LinearSVC's optimum; the same 50
     without the preconditioner (no directions) are far from it: the preconditioner does the work."""
     from sklearn.svm import LinearSVC
+
     x, y = mnist_pixels
     xt = S.standardise(x[:600])[0]
     ref = LinearSVC(C=1.0, dual=True, tol=1e-8, max_iter=200_000).fit(xt.numpy(), y[:600])
     best = S.svm_objective(xt, y[:600], ref.coef_.T, ref.intercept_, 1.0)
     fit = S.fit_svm(xt, torch.as_tensor(y[:600]), 1.0, 10, max_iter=50)
-    plain = S.fit_svm(xt, torch.as_tensor(y[:600]), 1.0, 10, max_iter=50, directions=(torch.zeros(256, 0), torch.zeros(0)))
+    plain = S.fit_svm(
+        xt, torch.as_tensor(y[:600]), 1.0, 10, max_iter=50, directions=(torch.zeros(256, 0), torch.zeros(0))
+    )
     assert S.svm_objective(xt, y[:600], *fit, 1.0) < best * 1.02
     assert S.svm_objective(xt, y[:600], *plain, 1.0) > best * 2
 
@@ -85,6 +91,7 @@ def test_bfloat16_features_reach_the_same_optimum(mnist_pixels):
     """Big fits multiply bfloat16 features (products rounded to 8 bits): the fit still lands within
     2 % of LinearSVC's objective on the same (bf16-rounded) values; predictions agree on ≥ 95 % (96.5 here)."""
     from sklearn.svm import LinearSVC
+
     x, y = mnist_pixels
     xt, xs = (a.to(torch.bfloat16) for a in S.standardise(x[:600], x[600:]))
     ref = LinearSVC(C=1.0, dual=True, tol=1e-8, max_iter=200_000).fit(xt.float().numpy(), y[:600])
@@ -98,8 +105,8 @@ def test_select_c_picks_the_best_validation_accuracy(mnist_pixels):
     x, y = mnist_pixels
     sel = S.select_c(x[:500], y[:500], x[500:], y[500:], (1e-6, 1e-3, 1e-1))
     assert sel["val_accuracy"][sel["C"]] == max(sel["val_accuracy"].values())
-    assert sel["val_accuracy"][1e-6] < sel["val_accuracy"][sel["C"]]     # far too much regularisation loses
-    assert sel["val_accuracy"][sel["C"]] > 0.6                            # far above chance (0.1)
+    assert sel["val_accuracy"][1e-6] < sel["val_accuracy"][sel["C"]]  # far too much regularisation loses
+    assert sel["val_accuracy"][sel["C"]] > 0.6  # far above chance (0.1)
 
 
 def test_d_features_layers_pooling_and_bn_mode(env):
@@ -114,10 +121,10 @@ def test_d_features_layers_pooling_and_bn_mode(env):
     x2, dims2 = F.d_features(D, data.images, pool=2)
     assert dims2 == [64 * 4, 128 * 4, 256 * 4]
     xb, _ = F.d_features(D, data.images, bn="batch", batch_size=64)
-    assert not np.allclose(xb, x, atol=1e-2)                                # batch statistics differ
-    assert not D.training                                                   # the caller's D is untouched
+    assert not np.allclose(xb, x, atol=1e-2)  # batch statistics differ
+    assert not D.training  # the caller's D is untouched
     x1, _ = F.d_features(D, data.images, batch_size=7)
-    assert np.allclose(x1.astype(np.float32), x.astype(np.float32), atol=1e-2)   # batching changes nothing in eval mode
+    assert np.allclose(x1.astype(np.float32), x.astype(np.float32), atol=1e-2)  # batching changes nothing in eval mode
 
 
 def test_extract_caches_and_random_d_differs(env):
@@ -150,11 +157,14 @@ def test_kmeans_features(env):
         at = dataclasses.replace(km, recipe=dataclasses.replace(km.recipe, stride=stride))
         got = torch.from_numpy(F.kmeans_features(at, data.images[:2])).float()
         torch.testing.assert_close(got, ref, rtol=2e-3, atol=1e-2)
-        if stride == 1:        # max instead of sum over each quadrant
+        if stride == 1:  # max instead of sum over each quadrant
             at = dataclasses.replace(at, recipe=dataclasses.replace(at.recipe, pool="max"))
-            ref = torch.cat([q.amax((1, 2)) for q in (act[:, :h, :h], act[:, :h, h:], act[:, h:, :h], act[:, h:, h:])], 1)
-            torch.testing.assert_close(torch.from_numpy(F.kmeans_features(at, data.images[:2])).float(), ref,
-                                       rtol=2e-3, atol=1e-2)
+            ref = torch.cat(
+                [q.amax((1, 2)) for q in (act[:, :h, :h], act[:, :h, h:], act[:, h:, :h], act[:, h:, h:])], 1
+            )
+            torch.testing.assert_close(
+                torch.from_numpy(F.kmeans_features(at, data.images[:2])).float(), ref, rtol=2e-3, atol=1e-2
+            )
 
 
 def test_draw_labels_and_too_few():
@@ -167,36 +177,46 @@ def test_draw_labels_and_too_few():
 
 def _cli(*args, env_extra=None, cwd=None):
     env = {**os.environ, **(env_extra or {})}
-    return subprocess.run([sys.executable, "-m", "dcgan_core", "classify", *args], capture_output=True, text=True,
-                          env=env, cwd=cwd, timeout=600)
+    return subprocess.run(
+        [sys.executable, "-m", "dcgan_core", "classify", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=cwd,
+        timeout=600,
+    )
 
 
 def test_cli_classify_folder_dataset(env, tmp_path):
     """Labels from sub-folder names; no test split, so a seeded fraction is held out."""
     data = load_dataset("cifar10", 32, split="test", progress=False)
-    for cls in (0, 1):                          # airplanes and automobiles
+    for cls in (0, 1):  # airplanes and automobiles
         (tmp_path / "imgs" / data.classes[cls]).mkdir(parents=True)
         for j, i in enumerate(np.nonzero(data.labels.numpy() == cls)[0][:60]):
-            Image.fromarray(data.images[i].permute(1, 2, 0).numpy()).save(tmp_path / "imgs" / data.classes[cls] / f"{j}.png")
+            Image.fromarray(data.images[i].permute(1, 2, 0).numpy()).save(
+                tmp_path / "imgs" / data.classes[cls] / f"{j}.png"
+            )
     p = _cli("--features", "pixels", "--dataset", f"folder:{tmp_path / 'imgs'}", "--seed", "1", "--n-val", "20")
     assert p.returncode == 0, p.stderr
     out = json.loads(p.stdout)
     assert out["n_test"] == 24 and out["n_train"] + out["n_val"] == 96 and out["feature_dim"] == 3072
     assert 0.5 < out["accuracy"] <= 1.0 and out["C"] in (1e-5, 1e-4, 1e-3, 1e-2, 1e-1)
     p2 = _cli("--features", "pixels", "--dataset", f"folder:{tmp_path / 'imgs'}", "--seed", "1", "--n-val", "20")
-    assert json.loads(p2.stdout)["accuracy"] == out["accuracy"]          # seeded
+    assert json.loads(p2.stdout)["accuracy"] == out["accuracy"]  # seeded
 
 
 def test_cli_classify_bad_input_is_one_line(env, tmp_path):
     (tmp_path / "flat").mkdir()
     Image.new("RGB", (8, 8)).save(tmp_path / "flat" / "a.png")
-    for args, words in [(["--features", "zoo:nope", "--dataset", "cifar10"], "unknown zoo model"),
-                        (["--features", "what", "--dataset", "cifar10"], "--features must be"),
-                        (["--features", "pixels", "--dataset", f"folder:{tmp_path / 'flat'}"], "sub-folders"),
-                        (["--features", "pixels", "--dataset", "nope"], "unknown dataset"),
-                        (["--features", "kmeans", "--kmeans-stride", "0"], "argument --kmeans-stride: must be ≥ 1"),
-                        (["--features", "kmeans", "--kmeans-recipe", "iters=many"], "'many' is not an int"),
-                        (["--features", "kmeans", "--kmeans-recipe", "pool=avg"], "pool sum or max")]:
+    for args, words in [
+        (["--features", "zoo:nope", "--dataset", "cifar10"], "unknown zoo model"),
+        (["--features", "what", "--dataset", "cifar10"], "--features must be"),
+        (["--features", "pixels", "--dataset", f"folder:{tmp_path / 'flat'}"], "sub-folders"),
+        (["--features", "pixels", "--dataset", "nope"], "unknown dataset"),
+        (["--features", "kmeans", "--kmeans-stride", "0"], "argument --kmeans-stride: must be ≥ 1"),
+        (["--features", "kmeans", "--kmeans-recipe", "iters=many"], "'many' is not an int"),
+        (["--features", "kmeans", "--kmeans-recipe", "pool=avg"], "pool sum or max"),
+    ]:
         p = _cli(*args)
         assert p.returncode == 2 and words in p.stderr and "Traceback" not in p.stderr, (args, p.stderr)
 
@@ -204,15 +224,16 @@ def test_cli_classify_bad_input_is_one_line(env, tmp_path):
 def test_representation_explorer_updates_from_cached_features(mnist_pixels):
     """The widget's layer boxes and label budget change the accuracy it shows."""
     from dcgan_core.widgets import representation_explorer
+
     x, y = mnist_pixels
-    dims = [128, 128]                        # two "layers": the top and bottom halves of the digits
+    dims = [128, 128]  # two "layers": the top and bottom halves of the digits
     f = lambda rows: F.Features("pixels", x[rows].astype(np.float16), y[rows], dims)  # noqa: E731
     sets = {"pixels": (f(slice(0, 500)), f(slice(500, 650)), f(slice(650, 800)))}
     box = representation_explorer(sets, c_grid=(1e-2,), per_class_choices=(5, 20))
     (_features, per_class), layers, out = box.children[0].children, box.children[1], box.children[2]
     assert len(layers.children) == 2 and "500" not in out.value and "%" in out.value
     few = out.value
-    per_class.value = None                                   # all 500 labels
+    per_class.value = None  # all 500 labels
     assert "500 training images" in out.value and out.value != few
     layers.children[0].value = False
     assert "128 features" in out.value
@@ -225,33 +246,66 @@ def test_training_length_and_width_ablations_read_the_checkpoints_kept_along_run
     `training_runs` (train --keep-every; any D width) and the zoo D at its final step; the width
     ablation adds each run's last checkpoint as a trained D of its width; the figure draws them."""
     import matplotlib
+
     matplotlib.use("Agg")
     from dcgan_core.config import TrainConfig
     from dcgan_core.train import train
+
     for w in (8, 16):
-        train(TrainConfig(dataset="cifar10", arch="torch", image_size=32, g_width=8, d_width=w, batch_size=16,
-                          limit=64, max_steps=4, keep_every=2, device="cpu", progress=False,
-                          out=str(tmp_path / f"run{w}")))
+        train(
+            TrainConfig(
+                dataset="cifar10",
+                arch="torch",
+                image_size=32,
+                g_width=8,
+                d_width=w,
+                batch_size=16,
+                limit=64,
+                max_steps=4,
+                keep_every=2,
+                device="cpu",
+                progress=False,
+                out=str(tmp_path / f"run{w}"),
+            )
+        )
     runs = (str(tmp_path / "run8"), str(tmp_path / "run16"))
-    cfg = R.RepresentationConfig.from_profile("smoke", progress=False, training_runs=runs,
-                                              n_train=300, n_val=100, n_test=200, ablation_n_train=200,
-                                              table2_datasets=(), table2_models=(), few_draws=1, kmeans_k=20,
-                                              ablation_grid_bn=False)
+    cfg = R.RepresentationConfig.from_profile(
+        "smoke",
+        progress=False,
+        training_runs=runs,
+        n_train=300,
+        n_val=100,
+        n_test=200,
+        ablation_n_train=200,
+        table2_datasets=(),
+        table2_models=(),
+        few_draws=1,
+        kmeans_k=20,
+        ablation_grid_bn=False,
+    )
     result = R.run(cfg)
     assert "pool" not in result.ablations and "bn" not in result.ablations
     # the k-means ablation ran first, one row per change, and chose Table 1's recipe on validation accuracy
     from dcgan_core.kmeans_ablation import CHANGES
+
     ka = result.kmeans_ablation
     assert len(ka["rows"]) == len(CHANGES) and ka["default"]["recipe"]["k"] == 20 and ka["best"]["k"] == 20
     assert ka["best_row"] is None or ka["best_row"]["val"] > ka["default"]["val"]
     steps = [(r["step"], r["run"], r["width"]) for r in result.ablations["training"]]
     zoo_steps = P.manifest(P.ZOO_DIR)["cifar32"]["steps"]
-    assert steps == [(0, "zoo:cifar32", 64), (2, runs[0], 8), (4, runs[0], 8), (2, runs[1], 16), (4, runs[1], 16),
-                     (zoo_steps, "zoo:cifar32", 64)]
+    assert steps == [
+        (0, "zoo:cifar32", 64),
+        (2, runs[0], 8),
+        (4, runs[0], 8),
+        (2, runs[1], 16),
+        (4, runs[1], 16),
+        (zoo_steps, "zoo:cifar32", 64),
+    ]
     assert all(0 <= r["accuracy"] <= 1 for r in result.ablations["training"])
     width = [(r["width"], r["trained"]) for r in result.ablations["width"]]
     assert width == [(32, False), (64, False), (128, False), (8, True), (16, True), (64, True)]
     trained16 = next(r for r in result.ablations["width"] if r["width"] == 16)
-    assert trained16["accuracy"] == next(r["accuracy"] for r in result.ablations["training"] if r["run"] == runs[1]
-                                         and r["step"] == 4)
+    assert trained16["accuracy"] == next(
+        r["accuracy"] for r in result.ablations["training"] if r["run"] == runs[1] and r["step"] == 4
+    )
     A.ablation_figure(result)

@@ -30,6 +30,7 @@ def deviations(module, key: str, notebook: str) -> list[str]:
     """What in `module` (section `key`) and its notebook's code breaks the pattern."""
     import inspect
     import typing
+
     out = []
     run = getattr(module, "run", None)
     if run is None:
@@ -66,6 +67,7 @@ def deviations(module, key: str, notebook: str) -> list[str]:
 
 def notebook_code(key: str) -> str:
     import nbformat
+
     (path,) = [p for p in NOTEBOOKS.glob("*.ipynb") if p.stem.startswith(key)]
     return "\n".join(c.source for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code")
 
@@ -99,8 +101,11 @@ def test_deviations_are_found():
         return None
 
     run.__annotations__ = {"cfg": BadConfig, "other": int}
-    found = deviations(types.SimpleNamespace(run=run), "09_bad",
-                       'cfg = BadConfig.from_profile(profile)\nresult = run(cfg)\nresult.save(BUILD / "x.json")')
+    found = deviations(
+        types.SimpleNamespace(run=run),
+        "09_bad",
+        'cfg = BadConfig.from_profile(profile)\nresult = run(cfg)\nresult.save(BUILD / "x.json")',
+    )
     text = "\n".join(found)
     for words in ("signature", "PROFILES", "without option", "one Result class", "result_file"):
         assert words in text, (words, found)
@@ -110,14 +115,34 @@ def test_deviations_are_found():
 def test_the_cli_runs_a_section_as_its_notebook_does(tmp_path):
     """`run latent_walk` (a real process): the section's run at smoke, saved where the notebook saves it,
     with the profile's config and a flag from the config applied."""
-    done = subprocess.run([sys.executable, "-m", "dcgan_core", "run", "latent_walk", "--profile", "smoke",
-                           "--build", str(tmp_path), "--seed", "3"], capture_output=True, text=True, timeout=600)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "dcgan_core",
+            "run",
+            "latent_walk",
+            "--profile",
+            "smoke",
+            "--build",
+            str(tmp_path),
+            "--seed",
+            "3",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert done.returncode == 0, done.stderr
     saved = json.loads((tmp_path / "results" / "04_latent_walk.json").read_text())
     assert saved["result"] == "LatentWalkResult"
     assert LatentWalkConfig.from_dict(saved["config"]) == LatentWalkConfig.from_profile("smoke", seed=3)
-    bad = subprocess.run([sys.executable, "-m", "dcgan_core", "run", "latent_walk", "--steps", "0"],
-                         capture_output=True, text=True, timeout=120)
+    bad = subprocess.run(
+        [sys.executable, "-m", "dcgan_core", "run", "latent_walk", "--steps", "0"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "--steps" in bad.stderr
 
 
@@ -125,6 +150,7 @@ def test_a_tuple_flag_is_comma_separated_values():
     """`run latent_walk --models zoo:a,zoo:b` (a tuple[str, ...] field): the values, not the characters."""
     from dcgan_core.config import parse_flag
     from dcgan_core.vector_arithmetic import ArithmeticConfig
+
     assert parse_flag(LatentWalkConfig, "models", "zoo:scenes64") == ("zoo:scenes64",)
     assert parse_flag(LatentWalkConfig, "models", "zoo:scenes64, zoo:celeba64") == ("zoo:scenes64", "zoo:celeba64")
     assert parse_flag(ArithmeticConfig, "equations", "smiling-man") == ("smiling-man",)

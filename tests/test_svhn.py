@@ -20,8 +20,20 @@ from dcgan_core.results import lookup  # noqa: E402
 
 N = {"train": 300, "test": 200}
 # One colour per digit class (learnable), each image that colour plus noise.
-PALETTE = np.array([[230, 25, 75], [60, 180, 75], [255, 225, 25], [0, 130, 200], [245, 130, 48],
-                    [145, 30, 180], [70, 240, 240], [240, 50, 230], [128, 128, 0], [40, 40, 40]])
+PALETTE = np.array(
+    [
+        [230, 25, 75],
+        [60, 180, 75],
+        [255, 225, 25],
+        [0, 130, 200],
+        [245, 130, 48],
+        [145, 30, 180],
+        [70, 240, 240],
+        [240, 50, 230],
+        [128, 128, 0],
+        [40, 40, 40],
+    ]
+)
 
 
 @pytest.fixture(autouse=True)
@@ -31,6 +43,7 @@ def no_network(monkeypatch):
     def refuse(*args, **kwargs):
         tried.append(args)
         raise urllib.error.URLError("the tests never use the network")
+
     monkeypatch.setattr(urllib.request, "urlopen", refuse)
     return tried
 
@@ -43,7 +56,7 @@ def svhn_mat(split: str, seed: int = 0) -> dict:
     rng.shuffle(digits)
     x = PALETTE[digits][:, None, None, :] + rng.normal(0, 25, (n, 32, 32, 3))
     x = np.clip(x, 0, 255).astype(np.uint8)
-    x[0, 0, 31] = (255, 0, 0)          # a marker at row 0, column 31 of image 0: orientation
+    x[0, 0, 31] = (255, 0, 0)  # a marker at row 0, column 31 of image 0: orientation
     y = np.where(digits == 0, 10, digits).astype(np.uint8)[:, None]
     return {"X": np.ascontiguousarray(x.transpose(1, 2, 3, 0)), "y": y}
 
@@ -64,9 +77,9 @@ def test_load_svhn_mat(svhn_cache):
         d = load_dataset("svhn", 32, split=split, cache_dir=svhn_cache, progress=False)
         m = svhn_mat(split)
         assert d.images.shape == (N[split], 3, 32, 32) and len(d.labels) == N[split]
-        assert d.labels.tolist() == (m["y"][:, 0] % 10).tolist()       # 10 -> digit 0
+        assert d.labels.tolist() == (m["y"][:, 0] % 10).tolist()  # 10 -> digit 0
         assert sorted(set(d.labels.tolist())) == list(range(10)) and d.classes == [str(i) for i in range(10)]
-        assert np.array_equal(d.images.numpy(), m["X"].transpose(3, 2, 0, 1))   # H×W×C×N -> N×C×H×W, exactly
+        assert np.array_equal(d.images.numpy(), m["X"].transpose(3, 2, 0, 1))  # H×W×C×N -> N×C×H×W, exactly
     assert d.images[0, :, 0, 31].tolist() == [255, 0, 0] and d.images[0, :, 31, 0].tolist() != [255, 0, 0]
 
 
@@ -85,8 +98,15 @@ def test_malformed_mat_is_one_data_error(bad, tmp_path):
     if bad == "not a .mat":
         path.write_bytes(b"MATLAB, not really" * 10)
     else:
-        m = ({"X": m["X"]} if bad == "no y" else {"X": m["X"][2:30, 2:30], "y": m["y"]} if bad == "28×28" else
-             {"X": m["X"].astype(np.float64), "y": m["y"]} if bad == "float X" else {"X": m["X"], "y": m["y"] + 1})
+        m = (
+            {"X": m["X"]}
+            if bad == "no y"
+            else {"X": m["X"][2:30, 2:30], "y": m["y"]}
+            if bad == "28×28"
+            else {"X": m["X"].astype(np.float64), "y": m["y"]}
+            if bad == "float X"
+            else {"X": m["X"], "y": m["y"] + 1}
+        )
         scipy_io.savemat(path, m)
     says = "cannot read" if bad == "not a .mat" else r"not an SVHN test_32x32.mat: expected X, uint8 32×32×3×N"
     with pytest.raises(DataError, match=says) as error:
@@ -96,6 +116,7 @@ def test_malformed_mat_is_one_data_error(bad, tmp_path):
 
 # ---------------------------------------------------------------------------------------------
 # Table 2 through representation.run: Table 1 on a tiny folder dataset, Table 2 on SVHN
+
 
 @pytest.fixture(scope="module")
 def folder(tmp_path_factory):
@@ -111,8 +132,21 @@ def folder(tmp_path_factory):
 
 def tiny_run(folder, **table2):
     cfg = R.RepresentationConfig.from_profile(
-        "smoke", dataset=f"folder:{folder}", n_train=None, n_val=10, n_test=None, labels_per_class=2, kmeans_k=20,
-        kmeans_patches=2000, pool=1, max_iter=20, ablations=False, ablation_n_train=20, progress=False, **table2)
+        "smoke",
+        dataset=f"folder:{folder}",
+        n_train=None,
+        n_val=10,
+        n_test=None,
+        labels_per_class=2,
+        kmeans_k=20,
+        kmeans_patches=2000,
+        pool=1,
+        max_iter=20,
+        ablations=False,
+        ablation_n_train=20,
+        progress=False,
+        **table2,
+    )
     return R.run(cfg)
 
 
@@ -123,11 +157,18 @@ def test_table2_on_svhn(svhn_cache, folder, monkeypatch):
     calls = []
     make_split = C.make_split
     monkeypatch.setattr(R, "make_split", lambda ds, *a, **k: calls.append((ds, k["n_val"])) or make_split(ds, *a, **k))
-    result = tiny_run(folder, table2_datasets=("svhn",), table2_models=("zoo:cifar32",), table2_per_class=10,
-                      table2_draws=2, cnn_draws=1, cnn_epochs=1)
+    result = tiny_run(
+        folder,
+        table2_datasets=("svhn",),
+        table2_models=("zoo:cifar32",),
+        table2_per_class=10,
+        table2_draws=2,
+        cnn_draws=1,
+        cnn_epochs=1,
+    )
     assert ("svhn", 10_000) in calls and result.table2_missing == {}
     error = lookup({"03_representation": result.to_dict()}, "03_representation.table2_error.svhn")  # the claim's key
-    assert isinstance(error, float) and error == result.table2_error["svhn"] < 0.9 - 0.4     # chance: 90% error
+    assert isinstance(error, float) and error == result.table2_error["svhn"] < 0.9 - 0.4  # chance: 90% error
     rows = [r for r in result.table2 if r["dataset"] == "svhn"]
     assert [r["spec"] for r in rows] == ["zoo:cifar32", "random:cifar32", "kmeans", "pixels", "cnn:cifar32"]
     assert rows[0]["error"] == error and rows[0]["labels"] == 100 and rows[0]["draws"] == 2
@@ -139,7 +180,7 @@ def test_table2_without_svhn_is_none_and_says_why(tmp_path, folder, monkeypatch,
     assert result.table2_error == {"svhn": None} and result.table2 == []
     why = result.table2_missing["svhn"]
     assert "train_32x32.mat" in why and str(tmp_path / "svhn") in why
-    assert result.to_dict()["table2_missing"] == result.table2_missing and no_network == []   # no download tried
+    assert result.to_dict()["table2_missing"] == result.table2_missing and no_network == []  # no download tried
 
 
 def test_paper_profile_measures_svhn_with_a_transfer_d():

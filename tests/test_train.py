@@ -25,7 +25,7 @@ from dcgan_core.models import sample_z
 from dcgan_core.pretrained import load_models as models_from_checkpoint
 from dcgan_core.train import METRICS, Trainer, TrainingDiverged, read_metrics, train
 
-N_IMAGES, BATCH = 128, 16           # 8 steps per epoch: 20 steps cross two epoch boundaries
+N_IMAGES, BATCH = 128, 16  # 8 steps per epoch: 20 steps cross two epoch boundaries
 STEPS_PER_EPOCH = N_IMAGES // BATCH
 CKPT_KEYS = {"generator", "discriminator", "opt_g", "opt_d", "step", "epoch", "rng", "config"}
 
@@ -41,17 +41,30 @@ def one_thread():
 
 @pytest.fixture(scope="module")
 def mnist(mirror, tmp_path_factory):
-    data = load_dataset("mnist", 32, limit=N_IMAGES, mirror=mirror,
-                        cache_dir=tmp_path_factory.mktemp("data-cache"), progress=False)
+    data = load_dataset(
+        "mnist", 32, limit=N_IMAGES, mirror=mirror, cache_dir=tmp_path_factory.mktemp("data-cache"), progress=False
+    )
     assert data.images.shape == (N_IMAGES, 1, 32, 32) and data.images.dtype == torch.uint8
     return data
 
 
 @pytest.fixture
 def cfg(tmp_path):
-    return TrainConfig(dataset="mnist", arch="torch", image_size=32, g_width=8, d_width=8,
-                       batch_size=BATCH, max_steps=20, seed=0, out=str(tmp_path / "run"),
-                       n_grid=16, ckpt_every=500, device="cpu", progress=False)
+    return TrainConfig(
+        dataset="mnist",
+        arch="torch",
+        image_size=32,
+        g_width=8,
+        d_width=8,
+        batch_size=BATCH,
+        max_steps=20,
+        seed=0,
+        out=str(tmp_path / "run"),
+        n_grid=16,
+        ckpt_every=500,
+        device="cpu",
+        progress=False,
+    )
 
 
 def assert_same(a, b, where="state"):
@@ -89,8 +102,9 @@ def test_same_seed_is_bit_identical_different_seed_is_not(cfg, mnist, tmp_path):
     assert a.step == b.step == c.step == 20
     assert_same(training_state(a), training_state(b))
     assert metric_rows(tmp_path / "a" / "metrics.csv") == metric_rows(tmp_path / "b" / "metrics.csv")
-    differ = [k for k, v in a.G.state_dict().items()
-              if v.is_floating_point() and not torch.equal(v, c.G.state_dict()[k])]
+    differ = [
+        k for k, v in a.G.state_dict().items() if v.is_floating_point() and not torch.equal(v, c.G.state_dict()[k])
+    ]
     assert len(differ) > len(a.G.state_dict()) // 2
     assert not torch.equal(a.D.head[0].weight, c.D.head[0].weight)
 
@@ -98,11 +112,11 @@ def test_same_seed_is_bit_identical_different_seed_is_not(cfg, mnist, tmp_path):
 def test_resume_is_exact(cfg, mnist, tmp_path):
     straight = train(cfg.replace(out=str(tmp_path / "straight")), data=mnist)
 
-    half = cfg.replace(out=str(tmp_path / "halves"), max_steps=10)   # stops mid-epoch 2
+    half = cfg.replace(out=str(tmp_path / "halves"), max_steps=10)  # stops mid-epoch 2
     first = train(half, data=mnist)
     assert first.step == 10 and load_checkpoint(first.ckpt_path)["step"] == 10
     del first
-    second = train(half.replace(max_steps=20), resume=True, data=mnist)   # a new Trainer, same process
+    second = train(half.replace(max_steps=20), resume=True, data=mnist)  # a new Trainer, same process
 
     assert second.step == 20
     assert_same(training_state(second), training_state(straight))
@@ -116,8 +130,9 @@ def test_resume_is_exact(cfg, mnist, tmp_path):
     assert [int(r["step"]) for r in rows] == list(range(1, 21))
     # The fixed-noise grids of the epochs after the resume point are the same pictures.
     for name in ("epoch_001.png", "epoch_002.png"):
-        assert (tmp_path / "halves" / "samples" / name).read_bytes() == \
-               (tmp_path / "straight" / "samples" / name).read_bytes()
+        assert (tmp_path / "halves" / "samples" / name).read_bytes() == (
+            tmp_path / "straight" / "samples" / name
+        ).read_bytes()
 
 
 # --- checkpoints ---------------------------------------------------------------------------------
@@ -164,9 +179,11 @@ def test_lr_decay_falls_linearly_to_zero_and_resumes_exactly(cfg, mnist, tmp_pat
     (how the zoo's mnist-conditional was extended). Off, the lr never changes."""
     used = []
     step = torch.optim.Adam.step
+
     def spy(opt, *args, **kwargs):
         used.append(opt.param_groups[0]["lr"])
         return step(opt, *args, **kwargs)
+
     monkeypatch.setattr(torch.optim.Adam, "step", spy)
 
     train(cfg, data=mnist)
@@ -175,7 +192,7 @@ def test_lr_decay_falls_linearly_to_zero_and_resumes_exactly(cfg, mnist, tmp_pat
     decay = cfg.replace(lr_decay_from=12, out=str(tmp_path / "decay"))
     used.clear()
     straight = train(decay, data=mnist)
-    per_step = used[::2]                       # D's and G's Adam step share each step's lr
+    per_step = used[::2]  # D's and G's Adam step share each step's lr
     assert used[1::2] == per_step and len(per_step) == 20
     assert per_step[:12] == [cfg.lr] * 12
     assert per_step[12:] == pytest.approx([cfg.lr * (20 - s) / 8 for s in range(12, 20)])
@@ -196,7 +213,7 @@ def test_interrupted_save_leaves_previous_checkpoint_intact(cfg, mnist, monkeypa
     t = train(cfg.replace(max_steps=4), data=mnist)
     before = t.ckpt_path.read_bytes()
     real_save = torch.save
-    t.train_step(*t.batch(t.step))   # change the weights, so a save would differ
+    t.train_step(*t.batch(t.step))  # change the weights, so a save would differ
     t.step += 1
 
     def crash(obj, f, *args, **kwargs):  # a crash halfway through writing
@@ -211,7 +228,7 @@ def test_interrupted_save_leaves_previous_checkpoint_intact(cfg, mnist, monkeypa
 
     assert t.ckpt_path.read_bytes() == before
     assert load_checkpoint(t.ckpt_path)["step"] == 4
-    assert [p.name for p in t.ckpt_path.parent.iterdir()] == ["last.pt"]   # no temp file left
+    assert [p.name for p in t.ckpt_path.parent.iterdir()] == ["last.pt"]  # no temp file left
 
 
 def test_crash_while_checkpointing_in_training_then_resume(cfg, mnist, monkeypatch, tmp_path):
@@ -247,8 +264,9 @@ def test_crash_while_checkpointing_in_training_then_resume(cfg, mnist, monkeypat
 def test_damaged_checkpoint_is_a_checkpoint_error_naming_the_file(cfg, mnist, damage):
     t = train(cfg.replace(max_steps=2), data=mnist)
     good = t.ckpt_path.read_bytes()
-    t.ckpt_path.write_bytes({"truncated": good[: len(good) // 2], "garbage": b"this is not a checkpoint\n" * 20,
-                             "empty": b""}[damage])
+    t.ckpt_path.write_bytes(
+        {"truncated": good[: len(good) // 2], "garbage": b"this is not a checkpoint\n" * 20, "empty": b""}[damage]
+    )
     with pytest.raises(CheckpointError, match="damaged or not a dcgan_core checkpoint") as e:
         load_checkpoint(t.ckpt_path)
     assert str(t.ckpt_path) in str(e.value)
@@ -280,7 +298,7 @@ def test_non_finite_loss_stops_and_keeps_last_good_checkpoint(cfg, mnist, monkey
 
     def diverging_step(self, x, z):
         stats = real_step(self, x, z)
-        if self.step + 1 == 7:          # the 7th step's loss blows up
+        if self.step + 1 == 7:  # the 7th step's loss blows up
             stats["loss_d"] = bad
         return stats
 
@@ -341,9 +359,14 @@ def test_metrics_and_sample_grids(cfg, mnist):
 
     samples = t.out / "samples"
     assert sorted(p.name for p in samples.iterdir()) == [
-        "epoch_001.png", "epoch_002.png", "step_0000006.png", "step_0000012.png", "step_0000018.png"]
+        "epoch_001.png",
+        "epoch_002.png",
+        "step_0000006.png",
+        "step_0000012.png",
+        "step_0000018.png",
+    ]
     with Image.open(samples / "epoch_002.png") as im:
-        assert im.size == (4 * 32 + 5 * 2, 4 * 32 + 5 * 2)      # 16 images, 4×4, torchvision's padding 2
+        assert im.size == (4 * 32 + 5 * 2, 4 * 32 + 5 * 2)  # 16 images, 4×4, torchvision's padding 2
     assert (samples / "epoch_001.png").read_bytes() != (samples / "epoch_002.png").read_bytes()
     assert json.loads((t.out / "config.json").read_text()) == t.cfg.to_dict()
 
@@ -354,7 +377,7 @@ def test_resume_drops_metric_rows_written_after_the_checkpoint(cfg, mnist, tmp_p
     path = tmp_path / "run" / "metrics.csv"
     kept = metric_rows(path, drop=())
     assert [int(r["step"]) for r in kept] == list(range(1, 11))
-    with open(path, "a", newline="") as f:            # a crash after step 13, before its checkpoint
+    with open(path, "a", newline="") as f:  # a crash after step 13, before its checkpoint
         w = csv.writer(f)
         for step in (11, 12, 13):
             w.writerow([step, 2, 999.0, 999.0, 0.5, 0.5, 1e6])
@@ -367,7 +390,9 @@ def test_resume_drops_metric_rows_written_after_the_checkpoint(cfg, mnist, tmp_p
 
 
 def test_dataset_smaller_than_one_batch(cfg, mnist):
-    with pytest.raises(DataError, match=rf"{N_IMAGES} usable images, fewer than one batch of {N_IMAGES + 1}.*--batch-size"):
+    with pytest.raises(
+        DataError, match=rf"{N_IMAGES} usable images, fewer than one batch of {N_IMAGES + 1}.*--batch-size"
+    ):
         train(cfg.replace(batch_size=N_IMAGES + 1), data=mnist)
     assert not Path(cfg.out).exists()
 
@@ -390,17 +415,20 @@ def test_copied_run_resumes_in_its_new_folder(cfg, mnist, tmp_path):
 # --- speed levers keep the numerics where they matter ---------------------------------------------
 def test_bf16_autocast_keeps_weights_bn_statistics_and_loss_in_fp32(cfg, mnist, monkeypatch):
     import dcgan_core.train as train_module
+
     seen = []
     real_loss = train_module.gan_loss
-    monkeypatch.setattr(train_module, "gan_loss", lambda logits, real: seen.append(logits.dtype) or real_loss(logits, real))
+    monkeypatch.setattr(
+        train_module, "gan_loss", lambda logits, real: seen.append(logits.dtype) or real_loss(logits, real)
+    )
     t = Trainer(cfg.replace(precision="bf16", channels_last=True), mnist)
     conv_out = []
     t.D.layers[1][0].register_forward_hook(lambda m, i, o: conv_out.append(o.dtype))
     stats = t.train_step(*t.batch(0))
     assert all(math.isfinite(v) for v in stats.values())
-    assert conv_out and set(conv_out) == {torch.bfloat16}          # the convolutions did run in bf16 ...
-    assert set(seen) == {torch.float32}                            # ... the loss did not
-    for net in (t.G, t.D):                                         # master weights, BN γ/β and statistics
+    assert conv_out and set(conv_out) == {torch.bfloat16}  # the convolutions did run in bf16 ...
+    assert set(seen) == {torch.float32}  # ... the loss did not
+    for net in (t.G, t.D):  # master weights, BN γ/β and statistics
         assert {p.dtype for p in net.parameters()} == {torch.float32}
         assert {b.dtype for b in net.buffers() if b.is_floating_point()} == {torch.float32}
 
@@ -438,9 +466,10 @@ def test_training_on_the_images_a_dedup_index_kept(cfg, mnist, tmp_path):
 
 # --- evaluation during training -----------------------------------------------------------------
 
+
 def test_evaluation_every_k_steps_logs_fid_and_keeps_the_best_checkpoint(cfg, mnist, mirror, tmp_path, monkeypatch):
-    monkeypatch.setenv("DCGAN_MIRROR", str(mirror))                   # MNIST test images from here,
-    monkeypatch.setenv("DCGAN_DATA_DIR", str(tmp_path / "data"))      # their features cached here
+    monkeypatch.setenv("DCGAN_MIRROR", str(mirror))  # MNIST test images from here,
+    monkeypatch.setenv("DCGAN_DATA_DIR", str(tmp_path / "data"))  # their features cached here
     run = cfg.replace(max_steps=6, eval_every=2, eval_n=8)
     trainer = train(run, data=mnist)
     rows = list(csv.DictReader(open(Path(run.out) / "eval.csv")))
@@ -448,7 +477,7 @@ def test_evaluation_every_k_steps_logs_fid_and_keeps_the_best_checkpoint(cfg, mn
     fids = [float(r["fid"]) for r in rows]
     assert all(f > 0 and math.isfinite(f) for f in fids)
     best = load_checkpoint(trainer.best_path)
-    assert best["step"] == [2, 4, 6][fids.index(min(fids))]      # a copy of last.pt at the best step
+    assert best["step"] == [2, 4, 6][fids.index(min(fids))]  # a copy of last.pt at the best step
     assert load_checkpoint(trainer.ckpt_path)["step"] == 6
 
     # resume: earlier rows are kept, the best so far still counts

@@ -29,7 +29,7 @@ def faces():
 def test_pose_is_antisymmetric_under_mirroring_and_zero_for_symmetric_faces(faces):
     p, q = pose(faces), pose(faces.flip(-1))
     assert np.allclose(p, -q, atol=1e-5)
-    assert p.std() > 0.1                                       # real faces differ in pose
+    assert p.std() > 0.1  # real faces differ in pose
     symmetric = torch.cat([faces[..., :32], faces[..., :32].flip(-1)], -1)
     assert np.abs(pose(symmetric)).max() < 0.26
 
@@ -50,7 +50,7 @@ def test_symmetry_axis_recovers_a_known_axis(faces, offset):
 def test_concepts_are_read_from_every_attribute():
     names = ["Smiling", "Male"]
     p = np.array([[0.9, 0.1], [0.9, 0.8], [0.2, 0.1]])
-    want = EQUATIONS["smiling-man"].concepts[0][1]              # smiling woman
+    want = EQUATIONS["smiling-man"].concepts[0][1]  # smiling woman
     assert reads_as(p, names, want).tolist() == [True, False, False]
     assert concept_prob(p, names, want) == pytest.approx([0.81, 0.18, 0.18])
 
@@ -62,7 +62,7 @@ def test_arithmetic_in_z_and_in_pixels():
     x = torch.zeros(6, 3, 4, 4)
     x[0] = 0.9
     assert pixel_arithmetic(x, [[0], [1], [2]]).max() == pytest.approx(0.9)
-    assert pixel_arithmetic(x + 0.8, [[0], [1], [2]]).max() == 1.0      # clipped to the image range
+    assert pixel_arithmetic(x + 0.8, [[0], [1], [2]]).max() == 1.0  # clipped to the image range
     grid = noise_grid(torch.zeros(100), 0.25, torch.Generator().manual_seed(0))
     assert torch.equal(grid[4], torch.zeros(100)) and 0.2 < grid.abs().max() <= 0.25
 
@@ -71,8 +71,8 @@ def test_choices_toggle_save_and_load(tmp_path):
     c = Choices(model="celeba64", sha256="x", pool=50, seed=0)
     for i in (1, 2, 3, 4):
         toggle(c, "smiling-man", "smiling woman", i)
-    assert c.equations["smiling-man"]["smiling woman"] == [2, 3, 4]           # at most three: the oldest drops
-    assert toggle(c, "smiling-man", "smiling woman", 3) == [2, 4]             # a second click removes
+    assert c.equations["smiling-man"]["smiling woman"] == [2, 3, 4]  # at most three: the oldest drops
+    assert toggle(c, "smiling-man", "smiling woman", 3) == [2, 4]  # a second click removes
     with pytest.raises(ValueError, match="not a concept"):
         toggle(c, "smiling-man", "man with glasses", 1)
     path = c.save(tmp_path / "c.json")
@@ -89,6 +89,7 @@ def test_choices_toggle_save_and_load(tmp_path):
 
 def test_shipped_choices_file_is_valid():
     from pathlib import Path
+
     c = Choices.load(Path(__file__).resolve().parents[1] / "notebooks" / "07_choices_celeba64.json")
     assert set(c.equations) == set(EQUATIONS)
     assert all(len(ids) == 3 for e in c.equations.values() for ids in e.values())
@@ -101,11 +102,11 @@ def test_attribute_classifier_learns_real_faces_and_is_cached(tmp_path, monkeypa
     clf = load_classifier(cfg, cache_dir=tmp_path)
     s = clf.scores
     assert s.n_train + s.n_test == 1500 and s.n_test == 300
-    assert s.auc["Male"] > 0.75 and s.auc["Smiling"] > 0.7, s.auc           # well above chance (0.5)
+    assert s.auc["Male"] > 0.75 and s.auc["Smiling"] > 0.7, s.auc  # well above chance (0.5)
     assert len(list((tmp_path / "cache").glob("attributes-*.pt"))) == 1
     faces = load_dataset("celeba", 64, limit=1500, progress=False).images[:16]
     monkeypatch.setattr(attributes, "train_classifier", lambda *a, **k: pytest.fail("retrained"))
-    again = load_classifier(cfg, cache_dir=tmp_path)                          # from the cache
+    again = load_classifier(cfg, cache_dir=tmp_path)  # from the cache
     assert np.allclose(again.predict(faces), clf.predict(faces), atol=1e-6)
     assert again.scores.auc == s.auc
     with pytest.raises(ValueError, match="does not predict"):
@@ -121,17 +122,22 @@ def test_arithmetic_explorer_picks_saves_and_loads(tmp_path):
     c = Choices(model="test", sha256="", pool=30, seed=0)
     box = arithmetic_explorer(G, z, images, c, page_size=12)
     (_eq, concept), page, grid, _picks, (result, control), (file, save, _load, message) = (
-        box.children[0].children, box.children[1], box.children[2], box.children[3], box.children[4].children,
-        box.children[5].children)
+        box.children[0].children,
+        box.children[1],
+        box.children[2],
+        box.children[3],
+        box.children[4].children,
+        box.children[5].children,
+    )
     toggles = [tile.children[1] for tile in grid.children]
-    assert bytes(result.value) == b""                                   # nothing picked yet
+    assert bytes(result.value) == b""  # nothing picked yet
     for label, tiles in zip(concept.options, ([0, 1, 2], [3, 4, 5], [6, 7, 8])):
         concept.value = label
         for k in tiles:
             toggles[k].value = True
     assert c.equations["smiling-man"]["neutral man"] == [6, 7, 8]
     assert bytes(result.value).startswith(b"\x89PNG") and bytes(control.value).startswith(b"\x89PNG")
-    page.value = 2                                                      # faces 24..29
+    page.value = 2  # faces 24..29
     assert toggles[0].description == "#24" and grid.children[-1].layout.visibility == "hidden"
     file.value = str(tmp_path / "mine.json")
     save.click()
@@ -152,8 +158,11 @@ def _cli(*args):
 
 
 def test_cli_rejects_bad_input_in_one_line():
-    for args, words in ((["--equation", "happy-dog"], "unknown equation"), (["--trials", "0"], "trials"),
-                        (["--model", "zoo:nothing"], "no zoo model")):
+    for args, words in (
+        (["--equation", "happy-dog"], "unknown equation"),
+        (["--trials", "0"], "trials"),
+        (["--model", "zoo:nothing"], "no zoo model"),
+    ):
         r = _cli(*args, "--classifier", "smoke")
         assert r.returncode == 2 and r.stderr.startswith("error:") and words in r.stderr, r.stderr
         assert "Traceback" not in r.stderr
@@ -161,13 +170,27 @@ def test_cli_rejects_bad_input_in_one_line():
 
 @pytest.mark.slow
 def test_cli_prints_the_success_rates_and_writes_figure_7(tmp_path):
-    r = _cli("--model", "zoo:celeba64", "--equation", "smiling-man", "--trials", "10", "--seed", "1",
-             "--pool", "200", "--classifier", "smoke", "--out", str(tmp_path))
+    r = _cli(
+        "--model",
+        "zoo:celeba64",
+        "--equation",
+        "smiling-man",
+        "--trials",
+        "10",
+        "--seed",
+        "1",
+        "--pool",
+        "200",
+        "--classifier",
+        "smoke",
+        "--out",
+        str(tmp_path),
+    )
     assert r.returncode == 0, r.stderr
     out = json.loads(r.stdout)
-    for key in ("success_mean3", "success_single", "success_random"):      # fractions of 10 grids of 9 images
+    for key in ("success_mean3", "success_single", "success_random"):  # fractions of 10 grids of 9 images
         assert out[key] * 90 == pytest.approx(round(out[key] * 90)), key
-    for key in ("success_pixel", "success_pixel_jittered"):                    # one image per draw
+    for key in ("success_pixel", "success_pixel_jittered"):  # one image per draw
         assert out[key] * 10 == pytest.approx(round(out[key] * 10)), key
     # the jittered control's amounts, as measured by the face detector on real faces, are in the output
     m = out["misalignment"]
@@ -185,4 +208,4 @@ def test_cli_prints_the_success_rates_and_writes_figure_7(tmp_path):
     assert set(out["exemplar_mean_keeps"]) == {"smiling woman", "neutral woman", "neutral man"}
     assert all(v * 10 == pytest.approx(round(v * 10)) for v in out["exemplar_mean_keeps"].values())
     assert set(out["mean3_attribute_rates"]) == {"Smiling", "Male"}
-    assert min(out["mean3_attribute_rates"].values()) >= out["success_mean3"]     # both sides ⊇ the target
+    assert min(out["mean3_attribute_rates"].values()) >= out["success_mean3"]  # both sides ⊇ the target

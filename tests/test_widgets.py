@@ -21,7 +21,7 @@ def test_grid_scrubber_shows_each_epoch_grid(tmp_path):
     assert [p.name for p in RunDir(tmp_path).grids()] == ["epoch_001.png", "epoch_002.png", "epoch_010.png"]
     box = grid_scrubber(tmp_path)
     (slider, label), image = box.children[0].children, box.children[1]
-    assert slider.max == 2 and label.value == "epoch_010.png"      # opens on the latest
+    assert slider.max == 2 and label.value == "epoch_010.png"  # opens on the latest
     slider.value = 0
     assert label.value == "epoch_001.png"
     assert bytes(image.value) == (tmp_path / "samples" / "epoch_001.png").read_bytes()
@@ -43,7 +43,7 @@ def test_sample_explorer_seed_slider_resamples_deterministically():
     seed.value = 7
     assert bytes(image.value) != first
     seed.value = 0
-    assert bytes(image.value) == first                                   # same seed, same samples
+    assert bytes(image.value) == first  # same seed, same samples
     count.value = 9
     assert Image.open(io.BytesIO(image.value)).size[0] > Image.open(io.BytesIO(first)).size[0]
 
