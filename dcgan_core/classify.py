@@ -1,8 +1,8 @@
 """
 # One classification: a labelled dataset's rows, a features spec on them, the linear SVM (§5)
 
-`classify` is the CLI's `python -m dcgan_core classify`, one row of Table 1 on any dataset; `representation.run`
-builds every table from the same pieces: `make_split` (which rows are train / val / test) and `features_for` (a
+`classify(cfg)` is the CLI's `python -m dcgan_core classify` (its flags are `ClassifyConfig`'s fields), one row of
+Table 1 on any dataset; `representation.run` builds every table from the same pieces: `make_split` (which rows are train / val / test) and `features_for` (a
 features spec's (train, val, test) `Features` on a split).
 """
 
@@ -10,15 +10,59 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from typing import ClassVar
 
 import numpy as np
 import torch
 
+from .config import Config, option
 from .data import DataError, ImageData, held_out_split, load_dataset
-from .features import Features, KMeansRecipe, extract, fit_kmeans, image_size_for, parse_features
+from .features import Features, KMeansRecipe, extract, fit_kmeans, image_size_for, parse_features, parse_recipe
 from .svm import draw_labels, evaluate
 
 DEFAULT_RECIPE = KMeansRecipe()  # our k-means recipe (a frozen dataclass: one shared default is safe)
+
+
+@dataclasses.dataclass
+class ClassifyConfig(Config):
+    """One row of Table 1 on any labelled dataset (`python -m dcgan_core classify`); the sizes, bounds and SVM
+    protocol are §5's (`representation.RepresentationConfig`)."""
+
+    features: str = option(
+        "zoo:cifar32", "zoo:NAME, random:NAME (NAME's D, fresh weights), a checkpoint path, kmeans or pixels"
+    )
+    dataset: str = option("cifar10", "a labelled dataset (cifar10, mnist, …) or folder:PATH")
+    labels_per_class: int | None = option(None, "train on N random labelled images per class (default: all)", min=1)
+    n_train: int | None = option(None, "training images (random, seeded; None: all but the validation split)", min=1)
+    n_val: int = option(5000, "validation images held out of the training split to choose C", min=10)
+    n_test: int | None = option(None, "test images (random, seeded; None: the whole test split)", min=10)
+    c_grid: tuple[float, ...] = option(
+        (1e-5, 1e-4, 1e-3, 1e-2, 1e-1),
+        "SVM C values tried (on standardised features), chosen on the validation split",
+        flag=False,
+    )
+    pool: int = option(4, "max-pool each layer to pool×pool (§5.1: 4×4)", min=1)
+    bn: str = option("eval", "BN in D: eval (running statistics) or batch (each batch's)", choices=("eval", "batch"))
+    kmeans_stride: int = option(1, "k-means feature stride (Coates & Ng: 1)", min=1)
+    kmeans_recipe: str = option(
+        "",
+        "with --features kmeans: changes to our recipe, e.g. 'iters=50,patches=400000,empty=zero' "
+        "(features.KMeansRecipe)",
+    )
+    seed: int = option(0, "seed of the split, the label draw, a random D and k-means")
+    progress: bool = option(False, "tqdm progress bars", flag=False)
+
+    PROFILES: ClassVar[dict[str, dict]] = {
+        "smoke": dict(n_train=1000, n_val=500, n_test=1000, kmeans_stride=4),  # RepresentationConfig's smoke sizes
+        "cpu": dict(),
+        "paper": dict(),
+    }
+
+    def check(self) -> None:
+        self.recipe()  # a bad --kmeans-recipe is refused before any work
+
+    def recipe(self) -> KMeansRecipe:
+        return parse_recipe(self.kmeans_recipe, stride=self.kmeans_stride)
 
 
 @dataclasses.dataclass
@@ -101,35 +145,31 @@ def features_for(
     )
 
 
-def classify(
-    features: str,
-    dataset: str,
-    *,
-    labels_per_class: int | None = None,
-    seed: int = 0,
-    n_train: int | None = None,
-    n_val: int = 5000,
-    n_test: int | None = None,
-    pool: int = 4,
-    bn: str = "eval",
-    c_grid=(1e-5, 1e-4, 1e-3, 1e-2, 1e-1),
-    kmeans: KMeansRecipe = DEFAULT_RECIPE,
-    progress: bool = False,
-) -> dict:
+def classify(cfg: ClassifyConfig) -> dict:
     """`python -m dcgan_core classify`: features + linear L2-SVM (C on a validation split) on one
     dataset; with `labels_per_class`, trained on that many random labelled images per class."""
-    size, channels = image_size_for(features, dataset)
+    size, channels = image_size_for(cfg.features, cfg.dataset)
     split = make_split(
-        dataset, size, channels, n_train=n_train, n_val=n_val, n_test=n_test, seed=seed, progress=progress
+        cfg.dataset,
+        size,
+        channels,
+        n_train=cfg.n_train,
+        n_val=cfg.n_val,
+        n_test=cfg.n_test,
+        seed=cfg.seed,
+        progress=cfg.progress,
     )
     start = time.perf_counter()
-    tr, va, te = features_for(features, split, pool=pool, bn=bn, seed=seed, kmeans=kmeans, progress=progress)
-    if labels_per_class is not None:
-        rows = draw_labels(tr.y, labels_per_class, np.random.default_rng(seed))
+    kmeans = cfg.recipe()
+    tr, va, te = features_for(
+        cfg.features, split, pool=cfg.pool, bn=cfg.bn, seed=cfg.seed, kmeans=kmeans, progress=cfg.progress
+    )
+    if cfg.labels_per_class is not None:
+        rows = draw_labels(tr.y, cfg.labels_per_class, np.random.default_rng(cfg.seed))
         tr = Features(tr.spec, tr.x[rows], tr.y[rows], tr.layer_dims)
-    r = evaluate(tr, va, te, c_grid)
+    r = evaluate(tr, va, te, cfg.c_grid)
     return dict(
-        features=features,
+        features=cfg.features,
         dataset=split.train_data.name,
         accuracy=r["accuracy"],
         se=r["se"],
@@ -138,11 +178,11 @@ def classify(
         n_train=r["n_train"],
         n_val=r["n_val"],
         n_test=r["n_test"],
-        labels_per_class=labels_per_class,
-        seed=seed,
-        pool=pool,
-        bn=bn,
-        kmeans=dataclasses.asdict(kmeans) if features == "kmeans" else None,
+        labels_per_class=cfg.labels_per_class,
+        seed=cfg.seed,
+        pool=cfg.pool,
+        bn=cfg.bn,
+        kmeans=dataclasses.asdict(kmeans) if cfg.features == "kmeans" else None,
         val_accuracy={str(k): v for k, v in r["val_accuracy"].items()},
         seconds=round(time.perf_counter() - start, 1),
     )

@@ -18,15 +18,16 @@ import warnings
 from pathlib import Path
 
 from .checkpoint import CheckpointError, load_checkpoint
+from .classify import ClassifyConfig
 from .config import PROFILE_NAMES, Config, TrainConfig, cli_options, parse_flag
 from .data import DataError
 from .dedup import DedupConfig
 from .files import RunDir, WriteError
 from .forgetting import ForgettingConfig
 from .mnist_appendix import AppendixConfig
-from .representation import RepresentationConfig
 from .sections import SECTIONS
 from .train import TrainingDiverged
+from .vector_arithmetic import ArithmeticConfig
 
 
 class _Parser(argparse.ArgumentParser):
@@ -48,16 +49,28 @@ def _flag_type(cls: type[Config], name: str):
     return parse
 
 
-def _add_config_options(parser: argparse.ArgumentParser, cls: type[Config], only: tuple[str, ...] = ()) -> None:
+def _add_config_options(
+    parser: argparse.ArgumentParser,
+    cls: type[Config],
+    only: tuple[str, ...] = (),
+    required: tuple[str, ...] = (),
+    aliases: dict[str, str] | None = None,
+) -> None:
     """One flag per config field (config.cli_options; `only` these where given), checked as the config
-    checks the field; defaults stay None = "the profile's value"."""
+    checks the field; defaults stay None = "the profile's value". `required`: fields the command cannot
+    guess; `aliases`: a field's second flag name. Each flag remembers its field (`config_field`:
+    tests/test_cli.py finds the hand-declared flags that duplicate one)."""
     for flag, name, typ, text in cli_options(cls):
         if only and name not in only:
             continue
+        flags = [flag, *([aliases[name]] if aliases and name in aliases else [])]
         if typ is bool:
-            parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=None, help=text)
+            action = parser.add_argument(*flags, action=argparse.BooleanOptionalAction, default=None, help=text)
         else:
-            parser.add_argument(flag, type=_flag_type(cls, name), default=None, help=text)
+            action = parser.add_argument(
+                *flags, type=_flag_type(cls, name), default=None, required=name in required, help=text
+            )
+        action.config_field = (cls, name)
 
 
 def _given(args, cls: type[Config]) -> dict:
@@ -183,21 +196,18 @@ def _parser() -> argparse.ArgumentParser:
     a = sub.add_parser(
         "arithmetic",
         help="§6.3.2 vector arithmetic on faces: success rates of one equation",
-        description="Measure one equation (smiling-man: smiling woman - neutral woman + neutral man; "
+        description="Measure equations (smiling-man: smiling woman - neutral woman + neutral man; "
         "glasses-woman: man with glasses - man without + woman without) over random "
         "exemplar draws, graded by an attribute classifier trained on real CelebA (trained "
-        "once, then cached); prints one JSON object. --out DIR also writes Figure 7 as PNG.",
+        "once, then cached); prints one JSON object per equation. --out DIR also writes Figure 7 as PNG.",
     )
-    a.add_argument("--model", default="zoo:celeba64", help="a face generator: zoo:NAME or a checkpoint path")
-    a.add_argument("--equation", default="smiling-man", help="smiling-man or glasses-woman")
-    a.add_argument("--trials", type=int, default=200, help="random exemplar draws")
-    a.add_argument("--seed", type=int, default=0, help="seed of the pool of faces, the draws and the noise")
-    a.add_argument("--pool", type=int, default=None, help="generated faces to find exemplars in (default 2000)")
-    a.add_argument(
-        "--classifier",
-        default="cpu",
-        choices=PROFILE_NAMES,
-        help="profile of the attribute classifier (smoke: a small one, quick to train)",
+    a.add_argument("--profile", default="cpu", choices=PROFILE_NAMES, help="sizes of the measurement (smoke: quick)")
+    # the measurement's fields (the turn vector is notebook 07's alone); --equation, one equation, is --equations
+    _add_config_options(
+        a,
+        ArithmeticConfig,
+        only=("model", "equations", "pool", "candidates", "trials", "noise", "classifier", "seed"),
+        aliases={"equations": "--equation"},
     )
     a.add_argument("--out", help="folder for the Figure 7 PNG and the JSON")
 
@@ -221,26 +231,8 @@ def _parser() -> argparse.ArgumentParser:
         "split; prints one JSON object (accuracy, C, feature_dim, n_train, n_test, …). A "
         "folder dataset takes its labels from sub-folder names and holds out 20%% as test.",
     )
-    c.add_argument(
-        "--features",
-        required=True,
-        help="zoo:NAME, random:NAME (NAME's D, fresh weights), a checkpoint path, kmeans or pixels",
-    )
-    c.add_argument("--dataset", default="cifar10", help="a labelled dataset (cifar10, mnist, …) or folder:PATH")
-    c.add_argument(
-        "--labels-per-class", type=int, default=None, help="train on N random labelled images per class (default: all)"
-    )
-    # From §5's config: its bounds (--n-val ≥ 10, --pool ≥ 1, …) and defaults are the notebook's.
-    _add_config_options(
-        c, RepresentationConfig, only=("seed", "n_train", "n_val", "n_test", "pool", "bn", "kmeans_stride")
-    )
-    c.add_argument(
-        "--kmeans-recipe",
-        default="",
-        help="with --features kmeans: changes to our recipe, e.g. "
-        "'iters=50,patches=400000,empty=zero' (features.KMeansRecipe)",
-    )
-
+    c.add_argument("--profile", default="cpu", choices=PROFILE_NAMES, help="sizes (smoke: a few thousand images)")
+    _add_config_options(c, ClassifyConfig, required=("features",))
     n = sub.add_parser(
         "notebooks",
         help="execute the notebooks with papermill into build/",
@@ -394,19 +386,9 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "arithmetic":
             from .vector_arithmetic import arithmetic_cli
 
-            print(
-                json.dumps(
-                    arithmetic_cli(
-                        args.model,
-                        args.equation,
-                        args.trials,
-                        args.seed,
-                        args.out,
-                        classifier=args.classifier,
-                        pool=args.pool,
-                    )
-                )
-            )
+            cfg = ArithmeticConfig.from_profile(args.profile, **_given(args, ArithmeticConfig))
+            for summary in arithmetic_cli(cfg, args.out):
+                print(json.dumps(summary), flush=True)
         elif args.command == "forget":
             from .forgetting import run, summary
 
@@ -456,26 +438,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"wrote {card} and the files beside it")
         elif args.command == "classify":
             from .classify import classify
-            from .features import parse_recipe
 
-            cfg = RepresentationConfig(**_given(args, RepresentationConfig))
-            kmeans = parse_recipe(args.kmeans_recipe, stride=cfg.kmeans_stride)
-            print(
-                json.dumps(
-                    classify(
-                        args.features,
-                        args.dataset,
-                        labels_per_class=args.labels_per_class,
-                        seed=cfg.seed,
-                        n_train=cfg.n_train,
-                        n_val=cfg.n_val,
-                        n_test=cfg.n_test,
-                        pool=cfg.pool,
-                        bn=cfg.bn,
-                        kmeans=kmeans,
-                    )
-                )
-            )
+            print(json.dumps(classify(ClassifyConfig.from_profile(args.profile, **_given(args, ClassifyConfig)))))
         elif args.command == "notebooks":
             from .notebooks import make_figures
 

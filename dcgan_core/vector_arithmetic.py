@@ -54,6 +54,7 @@ import dataclasses
 import textwrap
 import time
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from typing import ClassVar
 
@@ -81,7 +82,9 @@ class ArithmeticConfig(Config):
     """§6.3.2's measurement (notebook 07 and `python -m dcgan_core arithmetic`)."""
 
     model: str = option("zoo:celeba64", "the face generator: zoo:NAME or a checkpoint path")
-    equations: tuple[str, ...] = option(tuple(EQUATIONS), "equations to measure: smiling-man, glasses-woman")
+    equations: tuple[str, ...] = option(
+        tuple(EQUATIONS), "equations to measure (comma-separated): smiling-man, glasses-woman"
+    )
     pool: int = option(
         2000, f"generated faces the classifier reads to find exemplars (at most {MAX_POOL:,}: held in memory)", min=16
     )
@@ -414,57 +417,48 @@ def resolve_choices(choices, cfg: ArithmeticConfig, pool: Pool, thresholds: dict
     ), f"the classifier's picks ({why})"
 
 
-def arithmetic_cli(
-    model: str,
-    name: str,
-    trials: int,
-    seed: int,
-    out: str | Path | None = None,
-    classifier: str = "cpu",
-    pool: int | None = None,
-) -> dict:
-    """`python -m dcgan_core arithmetic`: one equation's success rates as a dict (and, with `out`,
-    Figure 7 for the classifier's first draw as PNG: the exemplars, the 3×3 grid, the pixel controls)."""
-    cfg = ArithmeticConfig.from_profile(
-        "cpu", model=model, equations=(name,), trials=trials, seed=seed, classifier=classifier, pool=pool
-    )
+def arithmetic_cli(cfg: ArithmeticConfig, out: str | Path | None = None) -> Iterator[dict]:
+    """`python -m dcgan_core arithmetic`: each equation's success rates as a dict (and, with `out`, Figure 7 for
+    the classifier's first draw as PNG: the exemplars, the 3×3 grid, the pixel controls). The model, the
+    classifier and the pool of faces are made once for every equation."""
     from .pretrained import load_models
 
     G, _, train_cfg = load_models(cfg.model)  # a bad model fails before any training
-    require_face_model(model, train_cfg, "vector arithmetic (§6.3.2)")
+    require_face_model(cfg.model, train_cfg, "vector arithmetic (§6.3.2)")
     clf = load_classifier(AttributeConfig.from_profile(cfg.classifier, progress=False))
-    judge = validated(model, G, clf)
+    judge = validated(cfg.model, G, clf)
     pool_ = make_pool(G, clf, cfg.pool, cfg.seed)
     mis = measure_misalignment()
-    res, draws = success_rates(G, clf, pool_.z, pool_.images, pool_.probs, equation(name), cfg, mis, judge.values)
-    summary = dict(
-        model=model,
-        equation=name,
-        text=res.text,
-        trials=res.trials,
-        success_mean3=res.success_mean3,
-        success_single=res.success_single,
-        success_pixel=res.success_pixel,
-        success_pixel_jittered=res.success_pixel_jittered,
-        success_random=res.success_random,
-        stderr=res.stderr,
-        candidates=res.candidates,
-        exemplar_mean_keeps=res.exemplar_mean_keeps,
-        mean3_attribute_rates=res.mean3_attribute_rates,
-        classifier_auc=res.classifier_auc,
-        misalignment=mis.to_dict(),
-        judge=dict(thresholds=judge.values, error=error_note(judge, equation(name).attributes)),
-    )
-    if out is not None:
-        from .figures import save_figure
-
-        fig = arithmetic_figure(
-            G, pool_.z, pool_.images, draws["first_draw"], equation(name), cfg.noise, cfg.seed, misalignment=mis
+    for name in cfg.equations:
+        res, draws = success_rates(G, clf, pool_.z, pool_.images, pool_.probs, equation(name), cfg, mis, judge.values)
+        summary = dict(
+            model=cfg.model,
+            equation=name,
+            text=res.text,
+            trials=res.trials,
+            success_mean3=res.success_mean3,
+            success_single=res.success_single,
+            success_pixel=res.success_pixel,
+            success_pixel_jittered=res.success_pixel_jittered,
+            success_random=res.success_random,
+            stderr=res.stderr,
+            candidates=res.candidates,
+            exemplar_mean_keeps=res.exemplar_mean_keeps,
+            mean3_attribute_rates=res.mean3_attribute_rates,
+            classifier_auc=res.classifier_auc,
+            misalignment=mis.to_dict(),
+            judge=dict(thresholds=judge.values, error=error_note(judge, equation(name).attributes)),
         )
-        summary["figure"] = str(save_figure(fig, Path(out) / f"fig7_{name}.png"))
-        summary["draw"] = draws["first_draw"]
-        write_json(Path(out) / f"arithmetic_{name}.json", summary)
-    return summary
+        if out is not None:
+            from .figures import save_figure
+
+            fig = arithmetic_figure(
+                G, pool_.z, pool_.images, draws["first_draw"], equation(name), cfg.noise, cfg.seed, misalignment=mis
+            )
+            summary["figure"] = str(save_figure(fig, Path(out) / f"fig7_{name}.png"))
+            summary["draw"] = draws["first_draw"]
+            write_json(Path(out) / f"arithmetic_{name}.json", summary)
+        yield summary
 
 
 # ---------------------------------------------------------------------------------------------

@@ -7,6 +7,8 @@ folders, so the CLI meets images it has never seen in a shape it was never told 
 
 from __future__ import annotations
 
+import argparse
+import dataclasses
 import os
 import random
 import shutil
@@ -174,6 +176,63 @@ def test_help(env):
     assert r.returncode == 0
     for option in ("--checkpoint", "--n", "--seed", "--out"):
         assert option in r.stdout, option
+
+
+# --- flags come from the configs ------------------------------------------------------------------
+# Subcommands that build no config (their flags are their own); every other one derives its flags from its
+# config's fields (cli._add_config_options), so a bound or a help text lives in one place.
+CONFIG_FREE = {"sample", "evaluate", "export", "notebooks", "record", "readme", "report", "run"}
+
+
+def subcommands(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
+    return next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices
+
+
+def hand_declared_duplicates(command: str, parser: argparse.ArgumentParser) -> list[str]:
+    """What breaks "flags from the config" in one subcommand: a flag declared by hand with the name of a field
+    of a config the subcommand derives flags from, or a subcommand that builds a config with none derived."""
+    derived = [a for a in parser._actions if hasattr(a, "config_field")]
+    configs = {a.config_field[0] for a in derived}
+    if not configs:
+        return [] if command in CONFIG_FREE else [f"{command}: no flag derived from a config"]
+    fields = {f"--{f.name.replace('_', '-')}": cls for cls in configs for f in dataclasses.fields(cls)}
+    return [
+        f"{command} {flag}: declared by hand, duplicates {fields[flag].__name__}.{flag[2:].replace('-', '_')}"
+        for a in parser._actions
+        if not hasattr(a, "config_field")
+        for flag in a.option_strings
+        if flag in fields
+    ]
+
+
+def test_config_flags_are_derived_not_declared_by_hand():
+    from dcgan_core.cli import _parser
+
+    commands = subcommands(_parser())
+    assert [c for c in commands if c not in CONFIG_FREE], "no subcommand derives flags from a config"
+    assert [d for c, p in commands.items() for d in hand_declared_duplicates(c, p)] == []
+    # the old names still parse: --equation is --equations' second name, classify's bounds are its config's
+    args = commands["arithmetic"].parse_args(["--equation", "glasses-woman", "--trials", "10"])
+    assert args.equations == ("glasses-woman",) and args.trials == 10
+    assert commands["classify"].parse_args(["--features", "pixels", "--n-val", "20"]).n_val == 20
+
+
+def test_a_hand_declared_duplicate_is_found():
+    """The check can fail: a config flag declared again by hand, and a config-building command without derived
+    flags (how `arithmetic` and part of `classify` were written before), are each named."""
+    from dcgan_core.cli import _add_config_options
+    from dcgan_core.vector_arithmetic import ArithmeticConfig
+
+    p = argparse.ArgumentParser()
+    _add_config_options(p, ArithmeticConfig, only=("model", "seed"))
+    p.add_argument("--trials", type=int, default=200)
+    assert hand_declared_duplicates("arithmetic", p) == [
+        "arithmetic --trials: declared by hand, duplicates ArithmeticConfig.trials"
+    ]
+    bare = argparse.ArgumentParser()
+    bare.add_argument("--model", default="zoo:celeba64")
+    assert hand_declared_duplicates("arithmetic", bare) == ["arithmetic: no flag derived from a config"]
+    assert hand_declared_duplicates("sample", bare) == []
 
 
 # --- train, resume, sample --------------------------------------------------------------------
