@@ -11,10 +11,9 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from dcgan_core.config import TrainConfig  # noqa: E402
 from dcgan_core.data import load_dataset  # noqa: E402
 from dcgan_core.figures import save_figure  # noqa: E402
-from dcgan_core.train import Trainer  # noqa: E402
+from dcgan_core.train import TrainConfig, Trainer  # noqa: E402
 
 
 def main():

@@ -31,9 +31,8 @@ import torchvision.transforms as T
 from torch.utils.flop_counter import FlopCounterMode
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from dcgan_core.config import TrainConfig  # noqa: E402
 from dcgan_core.data import load_dataset  # noqa: E402
-from dcgan_core.train import Trainer  # noqa: E402
+from dcgan_core.train import TrainConfig, Trainer  # noqa: E402
 
 
 # --- pytorch/examples dcgan/main.py, as it is there (for 64×64; 32×32 drops one block) ---------

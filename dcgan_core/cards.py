@@ -20,13 +20,13 @@ from pathlib import Path
 import torch
 
 from .checkpoint import CheckpointError
-from .config import TrainConfig, command_line
+from .config import command_line
 from .data import held_out_split, load_dataset, to_uint8, to_unit_range
 from .figures import save_figure
 from .files import RunDir, atomic_write, read_json, temp_path, write_text
 from .memorization import memorization, memorization_figure
 from .metrics import check_n, evaluate
-from .models import Discriminator, Generator, build_models
+from .models import Discriminator, Generator, TrainConfig, build_models
 from .pretrained import ZOO_DIR, PretrainedError, check_name, export, load, manifest, write_manifest
 from .sample import generate, save_grid
 

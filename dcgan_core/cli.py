@@ -19,14 +19,14 @@ from pathlib import Path
 
 from .checkpoint import CheckpointError, load_checkpoint
 from .classify import ClassifyConfig
-from .config import PROFILE_NAMES, Config, TrainConfig, cli_options, parse_flag
+from .config import PROFILE_NAMES, Config, cli_options, parse_flag
 from .data import DataError
 from .dedup import DedupConfig
 from .files import RunDir, WriteError
 from .forgetting import ForgettingConfig
 from .mnist_appendix import AppendixConfig
 from .sections import SECTIONS
-from .train import TrainingDiverged
+from .train import TrainConfig, TrainingDiverged
 from .vector_arithmetic import ArithmeticConfig
 
 

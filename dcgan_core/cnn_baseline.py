@@ -9,9 +9,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .config import TrainConfig
 from .features import load_discriminator
-from .models import Discriminator, build_models, init_weights
+from .models import Discriminator, TrainConfig, build_models, init_weights
 
 # ---------------------------------------------------------------------------------------------
 # Table 2's supervised baseline: a CNN of D's architecture trained on the same labels

@@ -6,6 +6,9 @@ build it the same way:
 
     cfg = TrainConfig.from_profile("smoke", epochs=3)      # a profile, then overrides (None = keep)
 
+Each config lives in its section's module (`TrainConfig` in models.py, beside the networks it builds,
+importable from train.py, its section: checkpoints and the zoo, below the trainer, rebuild models from it).
+
 * **Profiles** — every config has `smoke` (CI: a couple of minutes on 2 CPU cores), `cpu` (a
   laptop CPU, tens of minutes) and `paper` (the paper's scale, one GPU), in `PROFILES`.
 * **Validation** — one validator (`checked`) checks every field against its declared type,
@@ -16,7 +19,7 @@ build it the same way:
   fields into `--flags` and `command_line` writes the command that rebuilds a config, so nothing
   in the package imports the CLI.
 
-Paper defaults (§4), each with its reason, live in `TrainConfig` and nowhere else.
+Paper defaults (§4), each with its reason, live in `TrainConfig` (models.py) and nowhere else.
 """
 
 from __future__ import annotations
@@ -24,10 +27,8 @@ from __future__ import annotations
 import dataclasses
 import types
 import typing
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any, ClassVar
-
-from .diffaugment import parse_policy
 
 PROFILE_NAMES = ("smoke", "cpu", "paper")
 
@@ -186,144 +187,3 @@ def resolve_device(name: str, local_rank: int = 0):
     if name != "cpu":
         raise ValueError(f"unknown device {name!r}: use --device auto, cpu or cuda")
     return torch.device(name)
-
-
-@dataclass
-class TrainConfig(Config):
-    """One training run. The notebook's parameters cell and the CLI both build it, the trainer
-    takes it, and every checkpoint stores it (so a checkpoint alone rebuilds its models)."""
-
-    # --- data -----------------------------------------------------------------------------
-    dataset: str = option(
-        "celeba",
-        "mnist, fashion-mnist, cifar10, celeba, scenes[:CLASS], lsun:CATEGORY, svhn or folder:PATH (data.DATASETS)",
-    )
-    split: str = option("train", "train or test (where the dataset has them)")
-    limit: int | None = option(None, "use only the first N images (smoke runs)", min=1)
-    keep: str | None = option(None, "train only on the images a dedup index kept (DIR/kept.json of `dedup`, §4.1.1)")
-    # --- networks (models.py) -------------------------------------------------------------
-    arch: str = option(
-        "paper",
-        "paper (Figure 1, 5x5 kernels), torch (pytorch/examples, 4x4), mnist (the "
-        "authors' conditional MNIST nets, 28x28, §8.1) or fc (fully connected: §8.1's "
-        "permutation-invariant GAN baseline)",
-        choices=("paper", "torch", "mnist", "fc"),
-    )
-    image_size: int = option(64, "64 (LSUN, faces) or 32 (CIFAR-10, MNIST); 28 for arch mnist", min=16)
-    nz: int = option(100, "size of z (Figure 1: 'A 100 dimensional uniform distribution Z')", min=1, flag=False)
-    g_width: int | None = option(None, "G's last hidden width (default: paper 128, torch 64)", min=1)
-    d_width: int | None = option(None, "D's first width (default: paper 128, torch 64)", min=1)
-    channels: int | None = option(
-        None, "None = the dataset's own (1 for MNIST, 3 otherwise)", choices=(1, 3), flag=False
-    )
-    conditional: bool = option(
-        False,
-        "class-conditional G and D (§8.1): the label goes to both nets (models.py); "
-        "needs a dataset with class labels (data.DATASETS)",
-    )
-    n_classes: int | None = option(None, "classes of a conditional net; None = the dataset's own", min=2, flag=False)
-    bn_affine: bool = option(
-        True, "BatchNorm with learned scale and bias (§8.1: without them 'produced better results' on MNIST)"
-    )
-    # --- optimisation (§4) ----------------------------------------------------------------
-    batch_size: int = option(128, "mini-batch size (§4: 'mini-batch SGD with a mini-batch size of 128')", min=1)
-    lr: float = option(2e-4, "Adam learning rate (§4: '0.001 to be too high, using 0.0002 instead')")
-    beta1: float = option(0.5, "Adam β1 (§4: '0.9 resulted in training oscillation … 0.5 helped')", min=0.0, flag=False)
-    beta2: float = option(0.999, "Adam β2 (Adam's default; the paper does not change it)", min=0.0, flag=False)
-    epochs: int = option(1, "epochs to train", min=1)
-    max_steps: int | None = option(None, "stop after this many steps in total (overrides epochs)", min=1)
-    lr_decay_from: int | None = option(
-        None,
-        "from this step on, lower Adam's learning rate linearly to zero at the "
-        "last step (the authors' released MNIST code: 100 epochs at lr, then 100 "
-        "decaying to zero; not in the paper's text)",
-        min=0,
-    )
-    seed: int = option(0, "seed of init, data order and noise")
-    # --- few-data training (not in the paper: off by default; diffaugment.py) ---------------
-    diffaugment: str | None = option(
-        None,
-        "DiffAugment (Zhao et al. 2020; not in the paper) on every image D sees: "
-        "comma-separated color, translation, cutout",
-    )
-    flip: bool = option(False, "mirror a random half of each real batch left-right (not in the paper)")
-    # --- output ---------------------------------------------------------------------------
-    out: str = option("runs/dcgan", "output folder (checkpoints/, samples/, metrics.csv: files.RunDir)")
-    grid_every: int | None = option(None, "also save the fixed-noise grid every K steps (always each epoch)", min=1)
-    ckpt_every: int = option(500, "write checkpoints/last.pt every K steps (and at each epoch end)", min=1)
-    keep_every: int | None = option(
-        None,
-        "also keep a copy of the checkpoint every K steps as checkpoints/step_NNNNNNN.pt (features along a run, §5)",
-        min=1,
-    )
-    n_grid: int = option(64, "images in the fixed-noise grid", min=1, flag=False)
-    # --- evaluation during training (metrics.py; off unless eval_every is set) ----------------
-    eval_every: int | None = option(
-        None, "FID/KID every K steps into eval.csv; keeps checkpoints/best.pt by FID", min=1
-    )
-    eval_n: int = option(
-        500,
-        "samples (and real images) per FID: each evaluation during training, and notebook 01's "
-        "trained vs untrained G at the end; small, so FID is biased high",
-        min=2,
-    )
-    eval_split: str | None = option(None, "real images for those evaluations (default: test where there is one)")
-    device: str = option("auto", "auto (cuda if available), cpu or cuda")
-    # --- speed (no effect on the paper's hyper-parameters; see README "Performance") --------
-    precision: str = option(
-        "auto",
-        "auto (bf16 where native), bf16 or fp32: bf16 autocasts convs and matmuls; weights, BN and the loss stay fp32",
-        choices=("auto", "fp32", "bf16"),
-    )
-    channels_last: bool = option(True, "NHWC memory layout (faster convolutions on CPU and GPU)", flag=False)
-    compile: bool = option(False, "torch.compile G and D")
-    progress: bool = option(True, "tqdm progress bars")
-
-    # Three profiles for notebook 01 and `make figures`. Values not set fall back to the defaults.
-    PROFILES: ClassVar[dict[str, dict]] = {
-        # CI: seconds to a couple of minutes on 2 CPU cores; shows the pipeline, not good samples.
-        "smoke": dict(
-            dataset="celeba",
-            arch="torch",
-            image_size=32,
-            g_width=32,
-            d_width=32,
-            limit=1024,
-            batch_size=64,
-            epochs=2,
-            ckpt_every=8,
-            grid_every=8,
-            eval_n=64,
-        ),
-        # The record's run (its time: results/cpu/run.json): 64×64 faces from CelebA-10k, 3 epochs (the zoo's
-        # celeba64 is the long run of the same nets).
-        "cpu": dict(dataset="celeba", arch="torch", image_size=64, batch_size=128, epochs=3, grid_every=100),
-        # One GPU, the paper's settings: Figure 1's network, batch 128, Adam 2e-4 / 0.5.
-        "paper": dict(
-            dataset="celeba", arch="paper", image_size=64, batch_size=128, epochs=25, grid_every=1000, ckpt_every=1000
-        ),
-    }
-
-    def check(self) -> None:
-        if not self.lr > 0:
-            raise ValueError(f"lr must be positive, got {self.lr!r}")
-        if not self.beta1 < 1 or not self.beta2 < 1:
-            raise ValueError(f"beta1 and beta2 must be in [0, 1), got {self.beta1!r}, {self.beta2!r}")
-        if self.arch == "mnist" and self.image_size != 28:
-            raise ValueError(
-                f"arch mnist (the authors' MNIST nets) draws 28×28 images: pass --image-size 28, got {self.image_size}"
-            )
-        if self.arch in ("paper", "torch") and self.image_size & (self.image_size - 1):  # fc: any size
-            raise ValueError(f"image_size must be a power of two ≥ 16 (e.g. 32 or 64), got {self.image_size}")
-        parse_policy(self.diffaugment)
-        if self.lr_decay_from is not None and self.max_steps is not None and self.lr_decay_from >= self.max_steps:
-            raise ValueError(
-                f"lr_decay_from ({self.lr_decay_from}) must come before the last step "
-                f"(max_steps {self.max_steps}): the decay runs from it to the end"
-            )
-
-
-# The fields that define the networks: a checkpoint resumes only under the same values.
-MODEL_FIELDS = ("arch", "image_size", "nz", "g_width", "d_width", "channels", "conditional", "n_classes", "bn_affine")
-# The fields that define the data: resuming under other values is refused unless asked for.
-DATA_FIELDS = ("dataset", "split", "limit", "keep")

@@ -45,10 +45,10 @@ from typing import ClassVar
 import numpy as np
 import torch
 
-from .config import Config, TrainConfig, option
+from .config import Config, option
 from .data import load_dataset
 from .metrics import inception_features
-from .models import Generator, build_models, sample_z
+from .models import Generator, TrainConfig, build_models, sample_z
 from .pretrained import load_models, model_key
 from .results import Result, artifact
 from .sample import render, seed_points

@@ -58,10 +58,10 @@ from typing import ClassVar
 import numpy as np
 import torch
 
-from .config import Config, TrainConfig, option, resolve_device
+from .config import Config, option, resolve_device
 from .data import ImageData, load_dataset, to_uint8
 from .files import write_json
-from .models import Generator, eval_mode, sample_z
+from .models import Generator, TrainConfig, eval_mode, sample_z
 from .pretrained import load_models, manifest
 from .results import Result, artifact
 

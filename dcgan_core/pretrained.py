@@ -26,10 +26,9 @@ from safetensors import safe_open
 from safetensors.torch import load_file, save_file
 
 from .checkpoint import CheckpointError, checkpoint_file, load_checkpoint
-from .config import TrainConfig
 from .data import REPO_ROOT
 from .files import atomic_write, read_json, write_json
-from .models import Discriminator, Generator, build_models
+from .models import Discriminator, Generator, TrainConfig, build_models
 
 ZOO_DIR = REPO_ROOT / "zoo"
 ZOO_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")  # one file name in zoo/: never a path, never hidden

@@ -47,11 +47,21 @@ from torch.utils.data import DistributedSampler
 from tqdm.auto import tqdm
 
 from .checkpoint import CheckpointError, load_checkpoint, save_checkpoint
-from .config import DATA_FIELDS, TrainConfig, resolve_device
+from .config import resolve_device
 from .data import DATASETS, DataError, ImageData, held_out_split, load_dataset
 from .diffaugment import diff_augment, flip_images, parse_policy
 from .files import RunDir, atomic_write, write_json
-from .models import Discriminator, Generator, build_models, eval_mode, layer_table, network_shape, sample_z
+from .models import (  # TrainConfig: this section's config, defined beside the networks (the zoo rebuilds them from it)
+    DATA_FIELDS,
+    Discriminator,
+    Generator,
+    TrainConfig,
+    build_models,
+    eval_mode,
+    layer_table,
+    network_shape,
+    sample_z,
+)
 from .results import Result, artifact
 from .sample import generate, save_grid
 

@@ -5,8 +5,7 @@ import sys
 
 import torch
 
-from dcgan_core.config import TrainConfig
-from dcgan_core.train import distributed, train
+from dcgan_core.train import TrainConfig, distributed, train
 
 out, steps = sys.argv[1], int(sys.argv[2])
 cfg = TrainConfig(

@@ -9,11 +9,10 @@ import torch
 from test_train import assert_same  # noqa: E402  (tests/ is on sys.path under pytest)
 
 from dcgan_core import diffaugment
-from dcgan_core.config import TrainConfig
 from dcgan_core.data import load_dataset
 from dcgan_core.diffaugment import POLICIES, diff_augment, flip_images, parse_policy
 from dcgan_core.models import build_models, sample_z
-from dcgan_core.train import Trainer, gan_loss, seeded
+from dcgan_core.train import TrainConfig, Trainer, gan_loss, seeded
 
 
 @pytest.fixture(scope="module")

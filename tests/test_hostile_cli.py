@@ -23,14 +23,14 @@ from dcgan_core import cards, notebooks, pretrained
 from dcgan_core import train as train_module
 from dcgan_core.checkpoint import CheckpointError, load_checkpoint
 from dcgan_core.cli import main
-from dcgan_core.config import TrainConfig, resolve_device
+from dcgan_core.config import resolve_device
 from dcgan_core.data import DataError, load_dataset
 from dcgan_core.features import parse_features
 from dcgan_core.files import RunDir, write_json
 from dcgan_core.pretrained import PretrainedError, model_sha256, sha256
 from dcgan_core.report import build_report
 from dcgan_core.sample import MAX_GRID
-from dcgan_core.train import train
+from dcgan_core.train import TrainConfig, train
 
 TINY = [
     "--dataset",

@@ -17,11 +17,11 @@ import torch
 from dcgan_core.annotations import annotation_path, load_annotations
 from dcgan_core.attributes import require_face_model
 from dcgan_core.concepts import EQUATIONS, pick_candidates
-from dcgan_core.config import TrainConfig
 from dcgan_core.data import DataError
 from dcgan_core.forgetting import ForgettingConfig, run_windows
 from dcgan_core.models import Generator, init_weights
 from dcgan_core.pretrained import model_sha256
+from dcgan_core.train import TrainConfig
 from dcgan_core.vector_arithmetic import ArithmeticConfig, success_rates
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"

@@ -10,7 +10,6 @@ import pytest
 import torch
 
 from dcgan_core.checkpoint import load_checkpoint
-from dcgan_core.config import TrainConfig
 from dcgan_core.data import DataError, load_dataset
 from dcgan_core.mnist_appendix import (
     N_TRAIN,
@@ -27,7 +26,7 @@ from dcgan_core.mnist_appendix import (
 )
 from dcgan_core.models import build_models, sample_z
 from dcgan_core.pretrained import load_models
-from dcgan_core.train import Trainer, train
+from dcgan_core.train import TrainConfig, Trainer, train
 from dcgan_core.widgets import class_explorer
 
 N_IMAGES, BATCH = 128, 16

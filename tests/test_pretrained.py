@@ -14,11 +14,11 @@ import torch
 
 from dcgan_core import cards, pretrained
 from dcgan_core.checkpoint import CheckpointError, save_checkpoint
-from dcgan_core.config import TrainConfig
 from dcgan_core.models import build_models
 from dcgan_core.pretrained import PretrainedError
 from dcgan_core.pretrained import load_models as models_from_checkpoint
 from dcgan_core.sample import generate
+from dcgan_core.train import TrainConfig
 
 ZOO_NAMES = ("celeba64", "scenes64", "cifar32", "cifar32-d128", "mnist", "mnist-conditional")
 

@@ -17,12 +17,12 @@ from test_cli import SMALL, assert_clean_error, dcgan, digits, env, images, outp
 
 from dcgan_core import files, pretrained
 from dcgan_core.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
-from dcgan_core.config import TrainConfig
 from dcgan_core.figures import save_figure
 from dcgan_core.files import RunDir, WriteError, atomic_write, remove_stale_temps, write_json
 from dcgan_core.models import build_models, eval_mode
 from dcgan_core.results import Result
 from dcgan_core.sample import save_grid
+from dcgan_core.train import TrainConfig
 
 
 def dead_pid() -> int:

@@ -248,8 +248,7 @@ def test_training_length_and_width_ablations_read_the_checkpoints_kept_along_run
     import matplotlib
 
     matplotlib.use("Agg")
-    from dcgan_core.config import TrainConfig
-    from dcgan_core.train import train
+    from dcgan_core.train import TrainConfig, train
 
     for w in (8, 16):
         train(

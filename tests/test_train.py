@@ -18,12 +18,11 @@ from PIL import Image
 
 import dcgan_core.checkpoint as checkpoint_module
 from dcgan_core.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
-from dcgan_core.config import TrainConfig
 from dcgan_core.data import DataError, load_dataset
 from dcgan_core.files import RunDir
 from dcgan_core.models import sample_z
 from dcgan_core.pretrained import load_models as models_from_checkpoint
-from dcgan_core.train import METRICS, Trainer, TrainingDiverged, read_metrics, train
+from dcgan_core.train import METRICS, TrainConfig, Trainer, TrainingDiverged, read_metrics, train
 
 N_IMAGES, BATCH = 128, 16  # 8 steps per epoch: 20 steps cross two epoch boundaries
 STEPS_PER_EPOCH = N_IMAGES // BATCH
