@@ -299,6 +299,35 @@ def test_ctrl_c_during_training_says_how_to_resume(env, tmp_path):
     assert r.returncode == 0 and f"trained to step {step + 1}" in r.stdout, output(r)
 
 
+def test_ctrl_c_in_any_other_command_is_one_line(capsys, monkeypatch, tmp_path):
+    """Ctrl-C in a command that cannot resume, and while the package is still loading: one line, exit 130."""
+    import runpy
+
+    from dcgan_core import sample, sections
+
+    def ctrl_c(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(sample, "sample_grid", ctrl_c)
+    monkeypatch.setattr(sections, "run", ctrl_c)
+    for argv in (("sample", "--checkpoint", "zoo:mnist", "--out", tmp_path / "s.png"), ("run", "latent_walk")):
+        assert cli(capsys, *argv) == (130, ["interrupted; run the command again"]), argv
+
+    class Interrupted:  # Ctrl-C while `python -m dcgan_core` imports torch (before main's own handler)
+        def find_spec(self, name, path=None, target=None):
+            if name == "dcgan_core.cli":
+                raise KeyboardInterrupt
+
+    monkeypatch.setattr(sys, "meta_path", [Interrupted(), *sys.meta_path])
+    monkeypatch.delitem(sys.modules, "dcgan_core.cli")
+    with pytest.raises(SystemExit) as e:
+        runpy.run_module("dcgan_core.__main__", run_name="__main__")
+    assert e.value.code == 130 and capsys.readouterr().err.splitlines() == [
+        "interrupted while loading; run the command again"
+    ]
+    assert files_under(tmp_path) == []
+
+
 # --- 8. naming a model: a run folder, a text file, one sha256 -----------------------------------------
 def test_a_run_folder_names_its_checkpoint_and_a_text_file_is_called_one(processes, run, tmp_path):
     r = processes["runs"]["run_folder"]
