@@ -155,16 +155,26 @@ def standardise(
 
 
 def select_c(
-    x_train, y_train, x_val, y_val, c_grid, *, n_classes: int | None = None, max_iter: int = 300, scale: bool = True
+    x_train,
+    y_train,
+    x_val,
+    y_val,
+    c_grid,
+    *,
+    n_classes: int | None = None,
+    max_iter: int = 300,
+    scale: bool = True,
+    rank: int = 2048,
 ) -> dict:
     """Fit the SVM at each C (strongest regularisation first, warm-started) on standardised
     features; keep the C with the best validation accuracy. Returns C, the fit and the validation
-    accuracy per C (the first best on a tie)."""
+    accuracy per C (the first best on a tie). `rank`: directions of the preconditioner
+    (`covariance_directions`)."""
     n_classes = n_classes or int(max(y_train.max(), y_val.max())) + 1
     xt, xv = standardise(x_train, x_val, scale=scale)
     yt = torch.as_tensor(y_train)
     fit, best, val = None, None, {}
-    directions = covariance_directions(xt)  # one preconditioner for every C
+    directions = covariance_directions(xt, rank=rank)  # one preconditioner for every C
     for C in sorted(c_grid):
         fit = fit_svm(xt, yt, C, n_classes, init=fit, max_iter=max_iter, directions=directions)
         val[C] = float((predict(xv, *fit).numpy() == y_val).mean())
@@ -174,15 +184,24 @@ def select_c(
 
 
 def evaluate(
-    train: Features, val: Features, test: Features, c_grid, *, max_iter: int = 300, columns=None, scale: bool = True
+    train: Features,
+    val: Features,
+    test: Features,
+    c_grid,
+    *,
+    max_iter: int = 300,
+    columns=None,
+    scale: bool = True,
+    rank: int = 2048,
 ) -> dict:
     """Train on `train` at every C of `c_grid`, choose C on `val`, report test accuracy (the
     protocol of Table 1) and its standard error over the test rows (binomial). `columns`: layer
-    indices to use (all by default); `scale=False`: the features not standardised."""
+    indices to use (all by default); `scale=False`: the features not standardised; `rank`: the
+    preconditioner's directions (`select_c`)."""
     pick = (lambda f: f.x) if columns is None else (lambda f: f.layers(columns))
     xt, xv, xs = pick(train), pick(val), pick(test)
     n_classes = int(max(train.y.max(), val.y.max(), test.y.max())) + 1
-    sel = select_c(xt, train.y, xv, val.y, c_grid, n_classes=n_classes, max_iter=max_iter, scale=scale)
+    sel = select_c(xt, train.y, xv, val.y, c_grid, n_classes=n_classes, max_iter=max_iter, scale=scale, rank=rank)
     zs = standardise(xt, xs, scale=scale)[1]
     acc = float((predict(zs, *sel["fit"]).numpy() == test.y).mean())
     return dict(

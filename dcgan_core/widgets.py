@@ -421,6 +421,9 @@ def representation_explorer(sets: dict, c_grid=(1e-3, 1e-2), per_class_choices=(
         if not chosen:
             out.value = "pick at least one layer"
             return
+        out.value = (
+            f"<i>fitting the SVM on {features.value}'s features (labels/class: {per_class.value or 'all'}) …</i>"
+        )
         r = subset_accuracy(sets, features.value, chosen, per_class.value, c_grid)
         out.value = (
             f"<b>{100 * r['accuracy']:.1f}%</b> test accuracy ({r['n_train']:,} training images, "

@@ -241,6 +241,32 @@ def test_representation_explorer_updates_from_cached_features(mnist_pixels):
     assert out.value == "pick at least one layer"
 
 
+def test_representation_explorer_says_it_is_fitting_while_it_fits(mnist_pixels, monkeypatch):
+    """The labels/class callback fits an SVM (seconds on D's features): its output says so before the fit
+    starts, and the fit keeps a small preconditioner (`subset_accuracy`'s rank) that reaches the tables' C."""
+    from dcgan_core import representation
+    from dcgan_core.widgets import representation_explorer
+
+    x, y = mnist_pixels
+    f = lambda rows: F.Features("pixels", x[rows].astype(np.float16), y[rows], [256])  # noqa: E731
+    sets = {"pixels": (f(slice(0, 500)), f(slice(500, 650)), f(slice(650, 800)))}
+    seen, built = [], {}
+
+    def fit(*args, **kwargs):  # what the output shows while the SVM fits
+        seen.append(built["box"].children[2].value if built else None)
+        return dict(accuracy=0.5, n_train=1, feature_dim=1, C=1.0)
+
+    monkeypatch.setattr(representation, "subset_accuracy", fit)
+    built["box"] = box = representation_explorer(sets, c_grid=(1e-2,), per_class_choices=(5, 20))
+    box.children[0].children[1].value = None
+    assert seen[-1] == "<i>fitting the SVM on pixels's features (labels/class: all) …</i>", seen
+    assert "50.0%" in box.children[2].value
+    monkeypatch.undo()
+    full = representation.subset_accuracy(sets, "pixels", [0], None, (1e-2,), rank=2048)
+    small = representation.subset_accuracy(sets, "pixels", [0], None, (1e-2,))
+    assert small["C"] == full["C"] and abs(small["accuracy"] - full["accuracy"]) <= 0.02, (small, full)
+
+
 def test_training_length_and_width_ablations_read_the_checkpoints_kept_along_runs(env, tmp_path):
     """run(): the training-length ablation has random init (step 0), each step_*.pt of each of
     `training_runs` (train --keep-every; any D width) and the zoo D at its final step; the width
