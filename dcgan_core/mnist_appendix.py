@@ -26,7 +26,7 @@ What we do, and where the paper left things open (`# ours:` in the code):
   `bn_affine=False`. `arch="mnist"` is the authors' own conditional MNIST nets at 28×28 (fully
   connected layers of 1024 in G and D; models.py); the zoo's `mnist-conditional`, the default, is one
   (G only). Any G is evaluated at its own image size. The permutation-invariant baseline is
-  `arch="fc"` (`models.FCGenerator`, two hidden layers of 1024), also conditional and without BN's
+  `arch="fc"` (`conditional.FCGenerator`, two hidden layers of 1024), also conditional and without BN's
   scale and bias, trained here by the same `Trainer` for the same budget: the DCGAN's steps and batch
   size, on the same 50k.
 - **1-NN evaluation** (`nn_errors`) — `n` generated samples per class, labelled by the class they were

@@ -41,8 +41,8 @@ of G and of every layer of D (its input and hidden layers, and the head). Why on
 rather than a learned embedding: it is what the authors' conditional MNIST code did (conv_cond_concat
 in dcgan_code/mnist), it adds no parameters to learn, and every layer sees the label, so neither net
 can lose it. `bn_affine=False` removes BatchNorm's scale and bias (§8.1: "removing the scale and bias
-parameters from batchnorm produced better results for both models"). `FCGenerator` and
-`FCDiscriminator` (`arch="fc"`) are §8.1's permutation-invariant, fully connected GAN baseline.
+parameters from batchnorm produced better results for both models"). The one-hot helpers and
+§8.1's permutation-invariant, fully connected GAN baseline (`arch="fc"`) are in conditional.py.
 
 Both networks expose their intermediate layers, because later sections of the paper look
 inside them: `Discriminator.features` (§5.1 features for classification, §6.2 guided
@@ -65,6 +65,7 @@ from typing import ClassVar
 import torch
 from torch import nn
 
+from .conditional import FC_WIDTH, FCDiscriminator, FCGenerator, one_hot, with_labels
 from .config import Config, option
 from .diffaugment import parse_policy
 
@@ -211,7 +212,6 @@ DATA_FIELDS = ("dataset", "split", "limit", "keep")
 
 
 ARCHS = ("paper", "torch")  # the families for any size; "mnist" is 28×28 only, "fc" (§8.1's baseline) apart
-FC_WIDTH = 1024  # ours: hidden units of the fully connected baseline's layers
 
 # Defaults of each family: (kernel, padding, output_padding, G width, D width).
 # Paper: 5×5 kernels; widths 128…1024 (Figure 1). Torch: 4×4 kernels; ngf = ndf = 64.
@@ -241,32 +241,6 @@ def _family(arch: str) -> dict:
     if arch not in _FAMILY:
         raise ValueError(f"unknown arch {arch!r}; choose one of {tuple(_FAMILY)}")
     return _FAMILY[arch]
-
-
-def one_hot(labels: torch.Tensor | None, n_classes: int, dtype: torch.dtype) -> torch.Tensor | None:
-    """The labels of a conditional net as one-hot rows (None for an unconditional net, n_classes 0);
-    a conditional net called without labels, or with labels out of range, is one clear error."""
-    if not n_classes:
-        if labels is not None:
-            raise ValueError("this network is not conditional: call it without labels")
-        return None
-    if labels is None:
-        raise ValueError(f"this network is class-conditional ({n_classes} classes): pass labels")
-    labels = torch.as_tensor(labels)
-    if labels.numel() and (int(labels.min()) < 0 or int(labels.max()) >= n_classes):
-        raise ValueError(f"labels must be in 0..{n_classes - 1}, got {int(labels.min())}..{int(labels.max())}")
-    return nn.functional.one_hot(labels.long(), n_classes).to(dtype)
-
-
-def with_labels(h: torch.Tensor, y: torch.Tensor | None) -> torch.Tensor:
-    """h with the one-hot labels y appended: as features to a vector (N×F), as constant maps to
-    feature maps (N×C×H×W → N×(C+K)×H×W). Unchanged where y is None (unconditional)."""
-    if y is None:
-        return h
-    y = y.to(h.dtype)
-    if h.dim() == 2:
-        return torch.cat([h, y], 1)
-    return torch.cat([h, y[:, :, None, None].expand(-1, -1, *h.shape[2:])], 1)
 
 
 class Generator(nn.Module):
@@ -435,88 +409,6 @@ class Discriminator(nn.Module):
 
     def forward(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         y = one_hot(labels, self.n_classes, x.dtype)
-        for layer in self.layers:
-            x = layer(with_labels(x, y))
-        return self.head(with_labels(x, y)).view(-1)
-
-
-class FCGenerator(nn.Module):
-    """§8.1's permutation-invariant GAN baseline: a fully connected G, [z, y] → width → width → image,
-    BN + ReLU on the hidden layers and Tanh out, the one-hot label concatenated to each layer's input
-    like the conv nets (`arch="fc"`). ours: two hidden layers of `width` (1024 by default); the paper
-    gives no sizes."""
-
-    def __init__(
-        self,
-        *,
-        image_size: int = 32,
-        nz: int = 100,
-        width: int | None = None,
-        channels: int = 1,
-        n_classes: int = 0,
-        bn_affine: bool = True,
-    ):
-        super().__init__()
-        width, k = width or FC_WIDTH, n_classes
-        self.arch, self.image_size, self.nz, self.channels, self.n_classes = "fc", image_size, nz, channels, n_classes
-
-        def hidden(c_in):
-            return nn.Sequential(
-                nn.Linear(c_in + k, width, bias=False), nn.BatchNorm1d(width, affine=bn_affine), nn.ReLU(True)
-            )
-
-        self.layers = nn.ModuleList(
-            [
-                hidden(nz),
-                hidden(width),
-                nn.Sequential(
-                    nn.Linear(width + k, channels * image_size**2, bias=False),
-                    nn.Tanh(),
-                    nn.Unflatten(1, (channels, image_size, image_size)),
-                ),
-            ]
-        )
-
-    def forward(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
-        y = one_hot(labels, self.n_classes, z.dtype)
-        for layer in self.layers:
-            z = layer(with_labels(z, y))
-        return z
-
-
-class FCDiscriminator(nn.Module):
-    """§8.1's fully connected D: [x, y] → width → width → one logit, LeakyReLU 0.2, BN on the second
-    hidden layer only (§3's rule: none on D's input layer), the label concatenated to each layer's input."""
-
-    def __init__(
-        self,
-        *,
-        image_size: int = 32,
-        width: int | None = None,
-        channels: int = 1,
-        n_classes: int = 0,
-        bn_affine: bool = True,
-    ):
-        super().__init__()
-        width, k = width or FC_WIDTH, n_classes
-        self.arch, self.image_size, self.channels, self.n_classes = "fc", image_size, channels, n_classes
-        self.layers = nn.ModuleList(
-            [
-                nn.Sequential(
-                    nn.Flatten(), nn.Linear(channels * image_size**2 + k, width, bias=False), nn.LeakyReLU(0.2, True)
-                ),
-                nn.Sequential(
-                    nn.Linear(width + k, width, bias=False),
-                    nn.BatchNorm1d(width, affine=bn_affine),
-                    nn.LeakyReLU(0.2, True),
-                ),
-            ]
-        )
-        self.head = nn.Linear(width + k, 1, bias=False)
-
-    def forward(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
-        y = one_hot(labels, self.n_classes, x.dtype)
-        x = x.flatten(1)
         for layer in self.layers:
             x = layer(with_labels(x, y))
         return self.head(with_labels(x, y)).view(-1)

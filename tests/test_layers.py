@@ -11,7 +11,8 @@ PACKAGE = Path(__file__).resolve().parents[1] / "dcgan_core"
 
 # Bottom up. A module may import modules of its own layer or of lower ones.
 LAYERS = [
-    {"__init__", "files", "diffaugment", "inception"},  # imports nothing of the package (inception: FID's net)
+    {"__init__", "files", "diffaugment", "inception", "conditional"},  # import nothing of the package (inception:
+    # FID's net; conditional: §8.1's one-hot labels and fully connected nets)
     {"config", "sources"},  # configs, profiles, validation; where each dataset's
     # images are (data imports them)
     {"models", "data", "results"},  # networks, datasets, result objects
