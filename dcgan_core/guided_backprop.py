@@ -286,6 +286,13 @@ class GuidedBackpropResult(Result):
     models: dict[str, ModelFeatures]
     seconds: float
 
+    def rebuild(self) -> GuidedBackpropResult:
+        """Each model's trained D, random D and data again (after `read`), as `run` loaded them."""
+        for m in self.models.values():
+            if m.D is None:
+                _, m.D, m.D_random, _, m.data = load_model(m.model, self.config)
+        return self
+
     def findings(self) -> str:
         """What this run measured, in words with its numbers (notebook 05 shows it under the table)."""
         lines = []
@@ -392,16 +399,21 @@ def _boxes(name: str, G, D, D_random, D_other, layer: int, cfg: GuidedBackpropCo
     return out
 
 
-def measure_model(name: str, cfg: GuidedBackpropConfig) -> ModelFeatures:
-    """§6.2 for one zoo model (or checkpoint): trained vs random D on the model's training data."""
+def load_model(name: str, cfg: GuidedBackpropConfig) -> tuple:
+    """G, its trained D, the random-init D (`cfg.random_seed`), its training config and its data (`cfg.limit` images)."""
     G, D, train_cfg = load_models(name)
     D = require_discriminator(D, name).float().to(memory_format=torch.contiguous_format).eval()
     data = load_dataset(
         train_cfg.dataset, train_cfg.image_size, channels=train_cfg.channels, limit=cfg.limit, progress=False
     )
+    return G, D, random_discriminator(train_cfg, cfg.random_seed), train_cfg, data
+
+
+def measure_model(name: str, cfg: GuidedBackpropConfig) -> ModelFeatures:
+    """§6.2 for one zoo model (or checkpoint): trained vs random D on the model's training data."""
+    G, D, D_random, train_cfg, data = load_model(name, cfg)
     labels, names = label_table(data, cfg.attributes)
     layer = resolve_layer(D, cfg.layer)
-    D_random = random_discriminator(train_cfg, cfg.random_seed)
     shown, stats, tops = {}, {}, {}
     for kind, net in (("trained", D), ("random", D_random)):
         stats[kind], top = tops[kind] = feature_stats(net, data, labels, cfg)

@@ -237,6 +237,17 @@ class LatentWalkResult(Result):
     figure_frames: dict = artifact()  # model name → frames of Figure 4's walk
     generators: dict = artifact()  # model name → G
 
+    def rebuild(self) -> LatentWalkResult:
+        """The generators the config names and Figure 4's frames again (after `read`)."""
+        if self.generators is None:
+            cfg = self.config
+            self.generators = {model_key(m): load_models(m)[0] for m in cfg.models}
+            self.figure_frames = {
+                name: render(G, walk(seed_points(cfg.points, G.nz, cfg.seed), cfg.steps, cfg.mode))
+                for name, G in self.generators.items()
+            }
+        return self
+
     def table(self) -> str:
         """Markdown: the largest/mean step per model and method, median [quartiles] over walks,
         and the jumpiness (median ratio over the cross-fade's)."""

@@ -323,12 +323,27 @@ class ArithmeticResult(Result):
     turn: TurnResult
     choices_source: str  # where Figure 7–8's exemplars came from
     seconds: dict[str, float]
+    choices: Choices | None = None  # Figures 7–8's exemplars: indices into `choice_pool` (None: saved before it was)
     generator: object = artifact()
     attribute_classifier: object = artifact()
     pool_data: Pool = artifact()  # the pool the success rates drew from
     choice_pool: Pool = artifact()  # the pool `choices` indexes (Figures 7–8, the widget)
-    choices: Choices = artifact()
     draws: dict = artifact()
+
+    def rebuild(self) -> ArithmeticResult:
+        """G and the pool `choices` indexes again (after `read`): its z from the choices' pool size and seed,
+        its images and their pose; not the classifier's probabilities (`probs` None)."""
+        if self.generator is None:
+            from .pretrained import load_models
+
+            self.generator = load_models(self.config.model)[0]
+        if self.choice_pool is None:
+            if self.choices is None:
+                raise ValueError("this result was saved without its exemplars (choices): run the section again")
+            z = seed_points(self.choices.pool, self.generator.nz, self.choices.seed)
+            images = render(self.generator, z)
+            self.choice_pool = Pool(z, images, None, pose(images), [])
+        return self
 
     def table(self) -> str:
         """Markdown: success rate ± standard error per equation and method."""
