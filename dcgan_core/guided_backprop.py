@@ -54,7 +54,8 @@ Measured, per feature of the layer, for trained and random D alike (the paper on
 
 `run(cfg)` measures every zoo model of `cfg.models` (each on its own training data) and returns a
 `GuidedBackpropResult`; `figure5` draws the paper's figure, `selectivity_figure` the distributions;
-`widgets.guided_backprop_explorer` picks model, layer and feature live.
+`widgets.guided_backprop_widget` (from the result; `rebuild` loads the Ds and data again after `read`)
+picks model, layer and feature live.
 """
 
 from __future__ import annotations
@@ -485,9 +486,13 @@ def maps_row(
     return maps.expand(-1, images.shape[1], -1, -1)
 
 
-def figure5(m: ModelFeatures, percentile: float = 99.0, over: bool = False):
-    """Figure 5 for one model: per feature, its top images over their guided-backprop maps; the
-    random filter baseline on the left, the trained D on the right (as in the paper)."""
+def figure5(result: GuidedBackpropResult, name: str):
+    """Figure 5 for model `name`: per feature, its top images over their guided-backprop maps (scaled at the
+    config's percentile, over the images where `overlay`); the random filter baseline on the left, the
+    trained D on the right (as in the paper). The maps are not saved: it needs the result `run` returned."""
+    m, percentile, over = result.models[name], result.config.percentile, result.config.overlay
+    if m.shown is None:
+        raise ValueError("Figure 5's images and maps are not saved with the result: pass the one run(cfg) returned")
     n_feat = m.shown["trained"][0].shape[0]
     fig, axes = plt.subplots(
         n_feat, 2, figsize=(2 * 1.1 * m.shown["trained"][0].shape[1] + 1, 2.3 * n_feat), squeeze=False

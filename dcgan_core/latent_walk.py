@@ -295,12 +295,14 @@ def run(cfg: LatentWalkConfig) -> LatentWalkResult:
 # Figures
 
 
-def walk_figure(frames: torch.Tensor, steps: int, title: str = ""):
-    """Figure 4: one row per segment of the walk (each row ends where the next begins)."""
+def walk_figure(result: LatentWalkResult, name: str):
+    """Figure 4 for model `name`: one row per segment of the walk (each row ends where the next begins)."""
     import matplotlib.pyplot as plt
 
     from .figures import grid_image
 
+    cfg, frames = result.config, result.rebuild().figure_frames[name]
+    steps, title = cfg.steps, f"{name}: a {cfg.mode} walk through {cfg.points} random points in Z"
     n_seg = (len(frames) - 1) // steps
     rows = torch.cat([frames[i * steps : i * steps + steps + 1] for i in range(n_seg)])
     fig, ax = plt.subplots(figsize=(1.0 * (steps + 1), 1.0 * n_seg + 0.4))

@@ -70,7 +70,7 @@ from .misalignment import Misalignment, jitter, measure_misalignment
 from .pretrained import model_sha256
 from .results import Result, artifact
 from .sample import render, seed_points
-from .turn import TurnResult, measure_turn, pose
+from .turn import TurnResult, measure_turn, pose, turn_figure
 
 MAX_POOL = 20_000
 MAX_TRIALS = 1_000
@@ -552,6 +552,36 @@ def exemplars_figure(images: torch.Tensor, indices: list[int], title: str = "", 
     fig.suptitle(title, fontsize=9)
     fig.tight_layout()
     return fig
+
+
+def figure7(result: ArithmeticResult, name: str):
+    """Figure 7 for equation `name` on the result's exemplars (`choices`), with the pixel control
+    jittered by the measured misalignment."""
+    r, cfg = result.rebuild(), result.config
+    pool_ = r.choice_pool
+    return arithmetic_figure(
+        r.generator,
+        pool_.z,
+        pool_.images,
+        r.choices.picks(name),
+        equation(name),
+        cfg.noise,
+        cfg.seed,
+        misalignment=Misalignment(**r.misalignment),
+    )
+
+
+def turn_exemplars_figure(result: ArithmeticResult):
+    """Figure 8's exemplars: the faces looking one way and the other, each with its measured pose."""
+    t, pool_ = result.turn, result.rebuild().choice_pool
+    title = "turn exemplars: looking one way (left 4), the other (right 4)"
+    return exemplars_figure(pool_.images, t.left + t.right, title, pool_.pose[t.left + t.right])
+
+
+def figure8(result: ArithmeticResult):
+    """Figure 8: the turn vector added to random samples (`turn.turn_figure`)."""
+    r = result.rebuild()
+    return turn_figure(r.generator, r.choice_pool.z, r.turn, r.config)
 
 
 def success_figure(result: ArithmeticResult):
