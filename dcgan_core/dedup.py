@@ -16,8 +16,8 @@ of change, and `compare` puts three baselines beside the autoencoder on the same
 
 The section's pattern (results.py): `DedupConfig.from_profile(profile, …)` → `run(cfg)`, the whole
 measurement, returns a `DedupEvaluation` whose numbers are saved as JSON and checked against the
-paper's claims (claims.py); the figure functions below, `semantic_hash.collisions_figure` and
-`widgets.dedup_explorer` draw it. Notebook 02 and benchmarks/dedup_eval.py both call `run`.
+paper's claims (claims.py); the figure functions below (the groups through
+`semantic_hash.collisions_figure`) and `widgets.dedup_widget` take it and draw it. Notebook 02 and benchmarks/dedup_eval.py both call `run`.
 `semantic_hash.run_dedup` is the `dedup` command: it de-duplicates a dataset for training
 (`train --keep OUT/kept.json`).
 """
@@ -525,11 +525,12 @@ def run(cfg: DedupConfig) -> DedupEvaluation:
 
 # ---------------------------------------------------------------------------------------------
 # Figures (matplotlib; the notebook saves them with figures.save_figure;
-# the groups' figure is semantic_hash.collisions_figure)
+# each takes the result; the groups are drawn by semantic_hash.collisions_figure)
 
 
-def injected_examples_figure(inj: Injected):
-    """For each kind of change, one original beside its changed copy."""
+def injected_examples_figure(result: DedupEvaluation):
+    """For each kind of change, one original beside its changed copy (the images: the result `run` returned)."""
+    inj = injected(result)
     examples = [[int(inj.original[i]), int(i)] for k in KINDS for i in np.nonzero(inj.kind == k)[0][:1]]
     return collisions_figure(
         inj.images,
@@ -541,13 +542,31 @@ def injected_examples_figure(inj: Injected):
     )
 
 
-def scores_figure(scores: dict[str, Score] | list[Score]):
+def injected(result: DedupEvaluation) -> Injected:
+    """The result's images and what each is; they are not saved (a result `read` back has none)."""
+    if result.injected is None:
+        raise ValueError("the images are not saved with the result: pass the one run(cfg) returned")
+    return result.injected
+
+
+def groups_figure(result: DedupEvaluation, false: bool = False):
+    """The autoencoder hash's groups, largest first (`false`: only those that mix different pictures)."""
+    inj = injected(result)
+    title = (
+        f"{result.n_false_groups} groups that mix different pictures"
+        if false
+        else f"autoencoder hash: {result.n_groups} groups (largest first)"
+    )
+    return collisions_figure(inj.images, result.false_groups if false else result.groups, labels=inj.kind, title=title)
+
+
+def scores_figure(result: DedupEvaluation):
     """Recall per kind of change (bars, one colour per method) and each method's FP rate."""
     import matplotlib.pyplot as plt
 
     from .figures import readable_labels
 
-    scores = list(scores.values()) if isinstance(scores, dict) else scores
+    scores = list(result.scores.values())
     fig, (ax, ax2) = plt.subplots(1, 2, figsize=(13, 3.8), gridspec_kw=dict(width_ratios=[4, 1.3]))
     width = 0.8 / len(scores)
     for j, s in enumerate(scores):
@@ -567,10 +586,11 @@ def scores_figure(scores: dict[str, Score] | list[Score]):
     return readable_labels(fig)
 
 
-def sweep_figure(rows: list[dict], threshold: float):
-    """Recall against false-positive rate as the threshold moves, one line per radius."""
+def sweep_figure(result: DedupEvaluation):
+    """Recall against false-positive rate as the threshold moves, one line per radius (the config's threshold marked)."""
     import matplotlib.pyplot as plt
 
+    rows, threshold = result.sweep, result.config.threshold
     fig, (ax, ax2) = plt.subplots(1, 2, figsize=(11, 3.6))
     for radius in sorted({r["radius"] for r in rows}):
         rs = [r for r in rows if r["radius"] == radius]
@@ -591,18 +611,24 @@ def sweep_figure(rows: list[dict], threshold: float):
     return fig
 
 
-def scaling_figure(s: Scaling):
+def scaling_figure(result: DedupEvaluation):
     """Hash + group time against N on log-log axes, with the fitted exponent."""
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import NullFormatter
 
+    from .figures import readable_labels
+
+    s = result.scaling
     fig, ax = plt.subplots(figsize=(5.5, 3.8))
     ax.loglog(s.n, s.total_s, "o-", label=f"hash + group (slope {s.exponent:.2f})")
     ax.loglog(s.n, s.hash_s, ".--", label="hash (encode, threshold, pack)")
     ax.loglog(s.n, s.group_s, ".--", label="group (one dict)")
+    ax.set_xticks(s.n, [f"{n:,}" for n in s.n], minor=False)  # the measured Ns, not log's crowded minor labels
+    ax.xaxis.set_minor_formatter(NullFormatter())
     ax.set_xlabel("images N")
     ax.set_ylabel("seconds")
     ax.set_title(f"{s.images_per_s:,.0f} images/s at N = {s.n[-1]:,}", fontsize=10)
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3, which="both")
     fig.tight_layout()
-    return fig
+    return readable_labels(fig)

@@ -7,7 +7,7 @@ Radford, Metz & Chintala (2015), [arXiv 1511.06434](https://arxiv.org/abs/1511.0
 
 What `forgetting.run` measured, drawn (notebook 06 shows each): the hand-drawn boxes
 (`boxes_figure`), Figure 6's rows of the same noise with and without the maps and with as many
-random maps dropped (`figure6`), what replaces the windows beside the darkness control
+random maps dropped (`figure6`, its rows drawn by `rows_figure`), what replaces the windows beside the darkness control
 (`replaced_figure`), the concept's rate as more maps are dropped (`curve_figure`), and the tables
 of each concept (`windows_table`, `windows_cost_table`, `eyeglasses_table`).
 """
@@ -22,8 +22,9 @@ from .figures import grid_image
 from .forgetting import EyeglassesResult, WindowsResult
 
 
-def boxes_figure(images: torch.Tensor, boxes: list, seeds: list[int], n: int = 24, cols: int = 8):
-    """Annotated samples with their boxes."""
+def boxes_figure(result: WindowsResult, n: int = 24, cols: int = 8):
+    """The annotated samples with their hand-drawn boxes."""
+    images, boxes, seeds = result.images_before, result.boxes, result.seeds
     n = min(n, len(images))
     rows = -(-n // cols)
     fig, axes = plt.subplots(rows, cols, figsize=(1.6 * cols, 1.75 * rows), squeeze=False)
@@ -40,8 +41,25 @@ def boxes_figure(images: torch.Tensor, boxes: list, seeds: list[int], n: int = 2
     return fig
 
 
-def figure6(rows: list[tuple[str, torch.Tensor]], n: int = 8, title: str = ""):
-    """Figure 6: the same noise with and without the maps dropped (and the random-maps control)."""
+def figure6(result: WindowsResult | EyeglassesResult, n: int = 10):
+    """Figure 6 for one concept: the same noise with and without its maps dropped, and with as many random maps dropped."""
+    if isinstance(result, WindowsResult):
+        c = result.chosen
+        first, concept = "samples", "window"
+        title = f"{result.model}: G layer {c.layer} ({'×'.join(map(str, c.layer_shape))}), {c.maps_dropped} of {c.n_maps} maps"
+    else:
+        c, first, concept = result, "most glasses-like\nsamples", "glasses"
+        title = f"{result.model}: G layer {c.layer}, {c.maps_dropped} of {c.n_maps} maps"
+    rows = [
+        (first, result.images_before),
+        (f"{c.maps_dropped} {concept} maps\ndropped", c.images_after),
+        (f"{c.maps_dropped} random maps\ndropped", c.images_random),
+    ]
+    return rows_figure(rows, n, title)
+
+
+def rows_figure(rows: list[tuple[str, torch.Tensor]], n: int = 8, title: str = ""):
+    """Rows of images, each labelled on its left (Figure 6's layout)."""
     fig, axes = plt.subplots(len(rows), 1, figsize=(1.4 * n, 1.6 * len(rows)), squeeze=False)
     for ax, (label, images) in zip(axes[:, 0], rows):
         ax.imshow(grid_image(images[:n], nrow=n))

@@ -54,7 +54,8 @@ Measured, per feature of the layer, for trained and random D alike (the paper on
 
 `run(cfg)` measures every zoo model of `cfg.models` (each on its own training data) and returns a
 `GuidedBackpropResult`; `figure5` draws the paper's figure, `selectivity_figure` the distributions;
-`widgets.guided_backprop_explorer` picks model, layer and feature live.
+`widgets.guided_backprop_widget` (from the result; `rebuild` loads the Ds and data again after `read`)
+picks model, layer and feature live.
 """
 
 from __future__ import annotations
@@ -286,6 +287,13 @@ class GuidedBackpropResult(Result):
     models: dict[str, ModelFeatures]
     seconds: float
 
+    def rebuild(self) -> GuidedBackpropResult:
+        """Each model's trained D, random D and data again (after `read`), as `run` loaded them."""
+        for m in self.models.values():
+            if m.D is None:
+                _, m.D, m.D_random, _, m.data = load_model(m.model, self.config)
+        return self
+
     def findings(self) -> str:
         """What this run measured, in words with its numbers (notebook 05 shows it under the table)."""
         lines = []
@@ -392,16 +400,21 @@ def _boxes(name: str, G, D, D_random, D_other, layer: int, cfg: GuidedBackpropCo
     return out
 
 
-def measure_model(name: str, cfg: GuidedBackpropConfig) -> ModelFeatures:
-    """§6.2 for one zoo model (or checkpoint): trained vs random D on the model's training data."""
+def load_model(name: str, cfg: GuidedBackpropConfig) -> tuple:
+    """G, its trained D, the random-init D (`cfg.random_seed`), its training config and its data (`cfg.limit` images)."""
     G, D, train_cfg = load_models(name)
     D = require_discriminator(D, name).float().to(memory_format=torch.contiguous_format).eval()
     data = load_dataset(
         train_cfg.dataset, train_cfg.image_size, channels=train_cfg.channels, limit=cfg.limit, progress=False
     )
+    return G, D, random_discriminator(train_cfg, cfg.random_seed), train_cfg, data
+
+
+def measure_model(name: str, cfg: GuidedBackpropConfig) -> ModelFeatures:
+    """§6.2 for one zoo model (or checkpoint): trained vs random D on the model's training data."""
+    G, D, D_random, train_cfg, data = load_model(name, cfg)
     labels, names = label_table(data, cfg.attributes)
     layer = resolve_layer(D, cfg.layer)
-    D_random = random_discriminator(train_cfg, cfg.random_seed)
     shown, stats, tops = {}, {}, {}
     for kind, net in (("trained", D), ("random", D_random)):
         stats[kind], top = tops[kind] = feature_stats(net, data, labels, cfg)
@@ -473,9 +486,13 @@ def maps_row(
     return maps.expand(-1, images.shape[1], -1, -1)
 
 
-def figure5(m: ModelFeatures, percentile: float = 99.0, over: bool = False):
-    """Figure 5 for one model: per feature, its top images over their guided-backprop maps; the
-    random filter baseline on the left, the trained D on the right (as in the paper)."""
+def figure5(result: GuidedBackpropResult, name: str):
+    """Figure 5 for model `name`: per feature, its top images over their guided-backprop maps (scaled at the
+    config's percentile, over the images where `overlay`); the random filter baseline on the left, the
+    trained D on the right (as in the paper). The maps are not saved: it needs the result `run` returned."""
+    m, percentile, over = result.models[name], result.config.percentile, result.config.overlay
+    if m.shown is None:
+        raise ValueError("Figure 5's images and maps are not saved with the result: pass the one run(cfg) returned")
     n_feat = m.shown["trained"][0].shape[0]
     fig, axes = plt.subplots(
         n_feat, 2, figsize=(2 * 1.1 * m.shown["trained"][0].shape[1] + 1, 2.3 * n_feat), squeeze=False

@@ -237,6 +237,17 @@ class LatentWalkResult(Result):
     figure_frames: dict = artifact()  # model name → frames of Figure 4's walk
     generators: dict = artifact()  # model name → G
 
+    def rebuild(self) -> LatentWalkResult:
+        """The generators the config names and Figure 4's frames again (after `read`)."""
+        if self.generators is None:
+            cfg = self.config
+            self.generators = {model_key(m): load_models(m)[0] for m in cfg.models}
+            self.figure_frames = {
+                name: render(G, walk(seed_points(cfg.points, G.nz, cfg.seed), cfg.steps, cfg.mode))
+                for name, G in self.generators.items()
+            }
+        return self
+
     def table(self) -> str:
         """Markdown: the largest/mean step per model and method, median [quartiles] over walks,
         and the jumpiness (median ratio over the cross-fade's)."""
@@ -284,12 +295,14 @@ def run(cfg: LatentWalkConfig) -> LatentWalkResult:
 # Figures
 
 
-def walk_figure(frames: torch.Tensor, steps: int, title: str = ""):
-    """Figure 4: one row per segment of the walk (each row ends where the next begins)."""
+def walk_figure(result: LatentWalkResult, name: str):
+    """Figure 4 for model `name`: one row per segment of the walk (each row ends where the next begins)."""
     import matplotlib.pyplot as plt
 
     from .figures import grid_image
 
+    cfg, frames = result.config, result.rebuild().figure_frames[name]
+    steps, title = cfg.steps, f"{name}: a {cfg.mode} walk through {cfg.points} random points in Z"
     n_seg = (len(frames) - 1) // steps
     rows = torch.cat([frames[i * steps : i * steps + steps + 1] for i in range(n_seg)])
     fig, ax = plt.subplots(figsize=(1.0 * (steps + 1), 1.0 * n_seg + 0.4))

@@ -411,6 +411,12 @@ class AppendixResult(Result):
     G_fc: torch.nn.Module = artifact()
     real: ImageData = artifact()  # the 50k real training digits
 
+    def rebuild(self) -> AppendixResult:
+        """The conditional DCGAN again (after `read`), from where it came from (`dcgan`)."""
+        if self.G is None:
+            self.G = load_conditional(self.dcgan)[0]
+        return self
+
     def table(self) -> str:
         """Markdown: error (%) vs samples per class, with Table 3's rows as published."""
         pct = lambda v: "–" if v is None else f"{100 * v:.2f} %"  # noqa: E731

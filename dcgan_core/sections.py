@@ -2,7 +2,8 @@
 
 Every section is a module with a config (a `Config` with `smoke`, `cpu` and `paper` profiles) and
 `run(cfg) -> Result`, the whole measurement, whose numbers are saved as JSON where the claims read them
-(`results.result_file(build, NAME)`); figure functions and a widget draw the result. Notebook NAME
+(`results.result_file(build, NAME)`); figure functions and a widget draw the result: they take it (the
+widget, `widgets.MODULE_widget(result)`, also one `Result.read` from its file). Notebook NAME
 composes exactly that, and `python -m dcgan_core run NAME` calls the same `run` (tests/test_sections.py
 checks every section against this).
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import importlib
 import typing
+from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 
@@ -45,6 +47,16 @@ def module(name: str) -> ModuleType:
 def config_class(name: str) -> type[Config]:
     """The type of `run`'s `cfg`."""
     return typing.get_type_hints(module(name).run)["cfg"]
+
+
+def result_class(name: str) -> type:
+    """The type `run` returns (`result_class(NAME).read(path)`: a saved result back as that dataclass)."""
+    return typing.get_type_hints(module(name).run)["return"]
+
+
+def widget(name: str) -> Callable | None:
+    """The section's widget, `widgets.MODULE_widget(result, …)` (None where there is none): it takes the Result."""
+    return getattr(importlib.import_module(f"{__package__}.widgets"), f"{SECTIONS[find(name)]}_widget", None)
 
 
 def run(name: str, cfg: Config, build: str | Path) -> Path:

@@ -574,6 +574,14 @@ class TrainingResult(Result):
     controls: dict  # fig1_shapes_torch: pytorch/examples' 64×64 G (another network)
     trainer: Trainer = artifact()
 
+    def generator(self) -> Generator:
+        """The trained G (eval mode): the trainer's, or (a result `read` from its file) loaded from the run folder."""
+        if self.trainer is not None:
+            return self.trainer.G.eval()
+        from .pretrained import load_models
+
+        return load_models(self.config["out"])[0]
+
 
 def shapes(G: Generator) -> list[list[int]]:
     """G's output shape [C, H, W] layer by layer (Figure 1's boxes), from a forward pass."""

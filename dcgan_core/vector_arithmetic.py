@@ -71,7 +71,7 @@ from .misalignment import Misalignment, jitter, measure_misalignment
 from .pretrained import model_sha256
 from .results import Result, artifact
 from .sample import render, seed_points
-from .turn import TurnResult, measure_turn, pose
+from .turn import TurnResult, measure_turn, pose, turn_figure
 
 MAX_POOL = 20_000
 MAX_TRIALS = 1_000
@@ -326,12 +326,27 @@ class ArithmeticResult(Result):
     turn: TurnResult
     choices_source: str  # where Figure 7–8's exemplars came from
     seconds: dict[str, float]
+    choices: Choices | None = None  # Figures 7–8's exemplars: indices into `choice_pool` (None: saved before it was)
     generator: object = artifact()
     attribute_classifier: object = artifact()
     pool_data: Pool = artifact()  # the pool the success rates drew from
     choice_pool: Pool = artifact()  # the pool `choices` indexes (Figures 7–8, the widget)
-    choices: Choices = artifact()
     draws: dict = artifact()
+
+    def rebuild(self) -> ArithmeticResult:
+        """G and the pool `choices` indexes again (after `read`): its z from the choices' pool size and seed,
+        its images and their pose; not the classifier's probabilities (`probs` None)."""
+        if self.generator is None:
+            from .pretrained import load_models
+
+            self.generator = load_models(self.config.model)[0]
+        if self.choice_pool is None:
+            if self.choices is None:
+                raise ValueError("this result was saved without its exemplars (choices): run the section again")
+            z = seed_points(self.choices.pool, self.generator.nz, self.choices.seed)
+            images = render(self.generator, z)
+            self.choice_pool = Pool(z, images, None, pose(images), [])
+        return self
 
     def table(self) -> str:
         """Markdown: success rate ± standard error per equation and method."""
@@ -531,6 +546,36 @@ def exemplars_figure(images: torch.Tensor, indices: list[int], title: str = "", 
     fig.suptitle(title, fontsize=9)
     fig.tight_layout()
     return fig
+
+
+def figure7(result: ArithmeticResult, name: str):
+    """Figure 7 for equation `name` on the result's exemplars (`choices`), with the pixel control
+    jittered by the measured misalignment."""
+    r, cfg = result.rebuild(), result.config
+    pool_ = r.choice_pool
+    return arithmetic_figure(
+        r.generator,
+        pool_.z,
+        pool_.images,
+        r.choices.picks(name),
+        equation(name),
+        cfg.noise,
+        cfg.seed,
+        misalignment=Misalignment(**r.misalignment),
+    )
+
+
+def turn_exemplars_figure(result: ArithmeticResult):
+    """Figure 8's exemplars: the faces looking one way and the other, each with its measured pose."""
+    t, pool_ = result.turn, result.rebuild().choice_pool
+    title = "turn exemplars: looking one way (left 4), the other (right 4)"
+    return exemplars_figure(pool_.images, t.left + t.right, title, pool_.pose[t.left + t.right])
+
+
+def figure8(result: ArithmeticResult):
+    """Figure 8: the turn vector added to random samples (`turn.turn_figure`)."""
+    r = result.rebuild()
+    return turn_figure(r.generator, r.choice_pool.z, r.turn, r.config)
 
 
 def success_figure(result: ArithmeticResult):

@@ -1,10 +1,17 @@
 """ipywidgets for live tweaking in JupyterLab. Each builder returns a widget whose callbacks live
 here (not in the notebook), so tests drive them headlessly by setting `.value`.
-Static figures are always built separately (figures.py); widgets only add interaction."""
+Static figures are always built separately (figures.py); widgets only add interaction.
+
+Each section has one widget, `MODULE_widget(result)` (e.g. `latent_walk_widget` for latent_walk.py), at
+the end of this file: it takes the section's Result, the one `run(cfg)` returned in this session or
+one `read` from its saved file (the Result's `rebuild` loads the models and data the widget needs
+again, from what its config names). The notebook, the browser test and the tests call that one function;
+tests/test_sections.py checks that it takes the Result. The builders above it take the pieces."""
 
 from __future__ import annotations
 
 import math
+import typing
 from pathlib import Path
 
 import ipywidgets as W
@@ -13,6 +20,16 @@ from .figures import png_bytes
 from .files import RunDir
 from .models import Generator
 from .sample import generate
+
+if typing.TYPE_CHECKING:  # the sections' Results, for the section widgets' annotations
+    from .dedup import DedupEvaluation
+    from .forgetting import ForgettingResult
+    from .guided_backprop import GuidedBackpropResult
+    from .latent_walk import LatentWalkResult
+    from .mnist_appendix import AppendixResult
+    from .representation import RepresentationResult
+    from .train import TrainingResult
+    from .vector_arithmetic import ArithmeticResult
 
 
 def grid_scrubber(run_dir: str | Path) -> W.VBox:
@@ -442,3 +459,67 @@ def representation_explorer(sets: dict, c_grid=(1e-3, 1e-2), per_class_choices=(
     per_class.observe(show, names="value")
     rebuild()
     return W.VBox([W.HBox([features, per_class]), layers, out])
+
+
+# ---------------------------------------------------------------------------------------------
+# One widget per section: it takes the section's Result (sections.widget finds it by the module's name)
+
+
+def train_widget(result: TrainingResult, zoo_model: str = "celeba64") -> W.VBox:
+    """§4, notebook 01: the run's per-epoch sample grids, and samples of zoo model `zoo_model` beside this run's G."""
+    from .pretrained import load_models
+
+    zoo = {f"zoo:{zoo_model}": load_models(f"zoo:{zoo_model}")[0], "this run": result.generator()}
+    return W.VBox([grid_scrubber(result.config["out"]), sample_explorer(zoo)])
+
+
+def dedup_widget(result: DedupEvaluation, width: int = 480) -> W.VBox:
+    """§4.1.1, notebook 02: `dedup_explorer` on the run's codes and injected copies, at its threshold and
+    radius. The codes and images are not saved with the result: it needs the one `run` returned."""
+    if result.codes is None:
+        raise ValueError("the hash codes and images are not saved with the result: pass the one run(cfg) returned")
+    return dedup_explorer(result.codes, result.injected, result.config.threshold, result.config.radius, width)
+
+
+def representation_widget(result: RepresentationResult, per_class_choices=(10, 25, 100, 400)) -> W.VBox:
+    """§5, notebook 03: `representation_explorer` on Table 1's features, with the config's C grid."""
+    return representation_explorer(result.rebuild().sets, result.config.c_grid, per_class_choices)
+
+
+def latent_walk_widget(
+    result: LatentWalkResult, model: str | None = None, seed_a: int = 0, seed_b: int = 1, frame: int = 96
+) -> W.VBox:
+    """§6.1, notebook 04: `latent_walk_explorer` on the G of `model` (a name of `result.walks`; None: the
+    last), starting at the config's steps and path."""
+    generators = result.rebuild().generators
+    G = generators[model or list(generators)[-1]]
+    return latent_walk_explorer(G, seed_a, seed_b, result.config.steps, result.config.mode, frame)
+
+
+def guided_backprop_widget(result: GuidedBackpropResult, k: int = 6, size: int = 128) -> W.VBox:
+    """§6.2, notebook 05: `guided_backprop_explorer` on each model's trained D and its random-init D."""
+    entries = {}
+    for name, m in result.rebuild().models.items():
+        entries[f"{name} trained"], entries[f"{name} random"] = (m.D, m.data), (m.D_random, m.data)
+    return guided_backprop_explorer(entries, k, size)
+
+
+def forgetting_widget(
+    result: ForgettingResult, seeds=range(150), scale: int = 6, root: str | Path | None = None
+) -> W.VBox:
+    """§6.3.1, notebook 06: `box_annotator` for windows on the samples of the config's windows model."""
+    from .pretrained import load_models
+
+    model = result.config.windows_model
+    return box_annotator(load_models(model)[0], model, seeds, "windows", scale, root)
+
+
+def vector_arithmetic_widget(result: ArithmeticResult, page_size: int = 24, per_row: int = 8) -> W.VBox:
+    """§6.3.2, notebook 07: `arithmetic_explorer` on the pool the result's exemplars (`choices`) index."""
+    r = result.rebuild()
+    return arithmetic_explorer(r.generator, r.choice_pool.z, r.choice_pool.images, r.choices, page_size, per_row)
+
+
+def mnist_appendix_widget(result: AppendixResult, n: int = 30) -> W.VBox:
+    """§8.1, notebook 08: `class_explorer` on the conditional DCGAN."""
+    return class_explorer(result.rebuild().G, n)

@@ -13,8 +13,9 @@ settings and workspace folders, `DCGAN_MIRROR` set) for the session. Each notebo
 * the others are opened as executed copies (tests/test_notebooks.py writes them) and must render:
   every cell's outputs there, every image loaded, no error output; and their widgets are driven as
   above in a throwaway notebook made of the notebook's own parameters, setup and widget cells, with
-  the slow cells replaced by WIDGET_INPUTS: the live objects the widget cell reads (zoo models,
-  features, data), made from the smoke run's saved result in seconds.
+  the slow cells replaced by one line: `result`, the smoke run's saved result read back as the
+  section's Result (`Result.read`); the section's widget loads the models and data it needs from what
+  the result names (`rebuild`), in seconds.
   # ours: the trade-off. Every notebook takes 1–3 minutes at `smoke` on 2 CPU cores, and the suite
   # already executes each one with papermill; running all of them again in the browser would cost
   # that time once more per notebook. Notebooks 01 and 02 carry the widgets users start with, so
@@ -56,6 +57,9 @@ from pathlib import Path
 
 import pytest
 from test_notebooks import BUILD, NOTEBOOKS, ROOT, executed_copy
+
+from dcgan_core import sections
+from dcgan_core.results import result_file
 
 pytestmark = pytest.mark.browser
 
@@ -531,54 +535,10 @@ def test_notebook_in_jupyterlab(notebook, lab, page, tmp_path):
 # ---------------------------------------------------------------------------------------------
 # Notebooks 03–08's widgets, live, from their saved smoke results
 
-# What each notebook's widget cell reads that its slow cells would have made: code run after the
-# notebook's own parameters and setup cells (`cfg` there) with `saved`, the section's Result as the
-# smoke run saved it (build/test/smoke/results/); the live objects (zoo models, features, data) are
-# made by the package's own calls, as the section's run() makes them, in seconds.
-WIDGET_INPUTS = {
-    "03": """from types import SimpleNamespace
-from dcgan_core.features import KMeansRecipe
-from dcgan_core.representation import Splits, features_for
-# Table 1's features (its rows' specs, as saved), with the k-means recipe its ablation chose
-kmeans = KMeansRecipe(**saved["kmeans_ablation"]["best"]) if saved.get("kmeans_ablation") else cfg.kmeans_recipe()
-kw = dict(pool=cfg.pool, bn=cfg.bn, seed=cfg.seed, batch_size=cfg.batch_size, kmeans=kmeans, progress=False)
-splits = Splits(cfg)
-result = SimpleNamespace(sets={r["spec"]: features_for(r["spec"], splits(cfg.dataset, r["spec"]), **kw)
-                               for r in saved["table1"]})""",
-    "04": """from types import SimpleNamespace
-from dcgan_core.pretrained import load_models, model_key
-result = SimpleNamespace(generators={model_key(m): load_models(m)[0] for m in cfg.models})
-assert list(cfg.models) == saved["config"]["models"], (cfg.models, saved["config"])""",
-    "05": """from types import SimpleNamespace
-import torch
-from dcgan_core.data import load_dataset
-from dcgan_core.guided_backprop import random_discriminator
-from dcgan_core.pretrained import load_models, model_key, require_discriminator
-
-def live(name):   # guided_backprop.measure_model's D, random D and data
-    _, D, train_cfg = load_models(name)
-    D = require_discriminator(D, name).float().to(memory_format=torch.contiguous_format).eval()
-    data = load_dataset(train_cfg.dataset, train_cfg.image_size, channels=train_cfg.channels, limit=cfg.limit,
-                        progress=False)
-    return SimpleNamespace(D=D, D_random=random_discriminator(train_cfg, cfg.random_seed), data=data)
-
-result = SimpleNamespace(models={model_key(m): live(m) for m in cfg.models})
-assert list(result.models) == list(saved["models"]), (list(result.models), list(saved["models"]))""",
-    "06": """assert saved["windows"]["model"]   # the widget cell loads its generator itself""",
-    "07": """from types import SimpleNamespace
-from dcgan_core.pretrained import load_models
-from dcgan_core.sample import render, seed_points
-from dcgan_core.vector_arithmetic import resolve_choices
-G, _, _ = load_models(cfg.model)
-# the saved run's exemplars (the hand-picked file; the classifier's picks would need its pool) and their pool
-chosen, source = resolve_choices(choices_file, cfg, None)
-assert source == saved["choices_source"], (source, saved["choices_source"])
-z = seed_points(chosen.pool, G.nz, chosen.seed)
-result = SimpleNamespace(generator=G, choices=chosen, choice_pool=SimpleNamespace(z=z, images=render(G, z)))""",
-    "08": """from types import SimpleNamespace
-from dcgan_core.mnist_appendix import load_conditional
-result = SimpleNamespace(G=load_conditional(cfg.dcgan)[0])""",
-}
+# The result the widget cell reads, from the smoke run's saved file (build/test/smoke/results/): the
+# section's Result read back; its widget rebuilds what its slow cells would have made (sections.widget).
+READ_RESULT = """from dcgan_core import sections
+result = sections.result_class({key!r}).read({path!r})"""
 # The kinds of control each one's widget has (controls()): a selector that stops matching fails here.
 WIDGET_CONTROLS = {
     "03": {"dropdown", "checkbox"},
@@ -588,7 +548,7 @@ WIDGET_CONTROLS = {
     "07": {"dropdown", "toggle", "slider", "tile", "text", "button"},
     "08": {"dropdown", "slider"},
 }
-FROM_RESULTS = [p for p in NOTEBOOKS if p.name[:2] in WIDGET_INPUTS and p.name[:2] not in RUN_IN_BROWSER]
+FROM_RESULTS = [p for p in NOTEBOOKS if p.name[:2] in WIDGET_CONTROLS and p.name[:2] not in RUN_IN_BROWSER]
 WIDGET_IMPORT = re.compile(r"^from dcgan_core\.widgets import (.+)$", re.M)
 
 
@@ -608,39 +568,32 @@ def widget_cells(notebook: Path) -> tuple[list, object, list]:
 
 
 def test_every_notebook_widget_is_driven():
-    """Each notebook that displays a widget runs live here (RUN_IN_BROWSER) or has WIDGET_INPUTS; for
-    these, its widget cells are found: one parameters cell, one setup cell importing the widgets, and
-    the cells calling them."""
+    """Each notebook that displays a widget runs live here (RUN_IN_BROWSER) or from its saved result
+    (WIDGET_CONTROLS names its controls); for these, its widget cells are found: one parameters cell,
+    one setup cell importing the widgets, and the cells calling them."""
     for notebook in NOTEBOOKS:
         if "dcgan_core.widgets" not in notebook.read_text():
             continue
-        assert notebook.name[:2] in RUN_IN_BROWSER | set(WIDGET_INPUTS), notebook.name
-        if notebook.name[:2] in WIDGET_INPUTS:
+        assert notebook.name[:2] in RUN_IN_BROWSER | set(WIDGET_CONTROLS), notebook.name
+        if notebook.name[:2] in WIDGET_CONTROLS:
             params, setup, calls = widget_cells(notebook)
             assert len(params) == 1 and setup is not None and calls, notebook.name
 
 
 def from_result_notebook(notebook: Path, saved: Path, build: Path):
-    """A throwaway notebook: `notebook`'s parameters cell, smoke parameters (a file parameter that
-    names a file beside the notebook: its absolute path), its setup cell, WIDGET_INPUTS' cell with the
-    saved result, and its widget cells, their source as the notebook has it."""
-    import nbformat
-
+    """A throwaway notebook: `notebook`'s parameters cell, smoke parameters, its setup cell, the saved
+    result read back (READ_RESULT), and its widget cells, their source as the notebook has it."""
     params, setup, calls = widget_cells(notebook)
-    injected = ["profile = 'smoke'", f"build_dir = {str(build)!r}"]
-    for line in params[0].source.splitlines():
-        m = re.match(r"""^(\w+) = ["']([^"']+)["']""", line)
-        if m and m.group(1) not in ("profile", "build_dir") and (notebook.parent / m.group(2)).is_file():
-            injected.append(f"{m.group(1)} = {str(notebook.parent / m.group(2))!r}")
-    inputs = f"import json\nfrom pathlib import Path\nsaved = json.loads(Path({str(saved)!r}).read_text())\n"
-    cells = [
-        nbformat.v4.new_code_cell(params[0].source),
-        nbformat.v4.new_code_cell("\n".join(injected)),
-        nbformat.v4.new_code_cell(setup.source),
-        nbformat.v4.new_code_cell(inputs + WIDGET_INPUTS[notebook.name[:2]]),
-        *(nbformat.v4.new_code_cell(c.source) for c in calls),
-    ]
-    return python3_notebook([c.source for c in cells])
+    key = sections.find(notebook.name[:2])
+    return python3_notebook(
+        [
+            params[0].source,
+            f"profile = 'smoke'\nbuild_dir = {str(build)!r}",
+            setup.source,
+            READ_RESULT.format(key=key, path=str(saved)),
+            *(c.source for c in calls),
+        ]
+    )
 
 
 def python3_notebook(sources: list[str]):
@@ -671,7 +624,7 @@ def test_notebook_widgets_from_saved_result(notebook, lab, page, tmp_path):
     import nbformat
 
     executed_copy(notebook)  # its smoke run, with its saved result
-    [saved] = (BUILD / "smoke" / "results").glob(f"{notebook.name[:2]}_*.json")
+    saved = result_file(BUILD / "smoke", sections.find(notebook.name[:2]))
     relpath = f"widgets/{notebook.name}"
     (lab.root / "widgets").mkdir(exist_ok=True)
     nbformat.write(from_result_notebook(notebook, saved, tmp_path / "build"), lab.root / relpath)
@@ -687,7 +640,7 @@ def test_notebook_widgets_from_saved_result(notebook, lab, page, tmp_path):
     kinds = {d.split(": ", 1)[1].split()[0] for d in driven}
     assert kinds >= WIDGET_CONTROLS[notebook.name[:2]], driven
     assert not page.console.errors, "\n".join(page.console.errors)
-    if "box_annotator(" in "".join(c.source for c in widget_cells(notebook)[2]):
+    if "forgetting_widget(" in "".join(c.source for c in widget_cells(notebook)[2]):
         assert list(lab.annotations.rglob("*.json")), "Save wrote nothing into the server's annotations folder"
 
 

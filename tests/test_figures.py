@@ -19,32 +19,17 @@ from dcgan_core import (
     latent_walk,
     mnist_appendix,
     representation,
+    sections,
     vector_arithmetic,
 )
 from dcgan_core.figures import label_problems, readable_labels
-from dcgan_core.results import Result
 
 RESULTS = Path(__file__).resolve().parents[1] / "results" / "cpu" / "results"
 
 
-class Fields(dict):
-    """A saved result read back with attribute access (what the figure functions use), nested."""
-
-    def __getattr__(self, name):
-        try:
-            return self[name]
-        except KeyError:
-            raise AttributeError(name) from None
-
-
-def fields(value):
-    if isinstance(value, dict):
-        return Fields({k: fields(v) for k, v in value.items()})
-    return [fields(v) for v in value] if isinstance(value, list) else value
-
-
-def recorded(name: str) -> Fields:
-    return fields(Result.load(RESULTS / f"{name}.json"))
+def recorded(name: str):
+    """The recorded result of section NAME, read back as its Result (`Result.read`)."""
+    return sections.result_class(name).read(RESULTS / f"{name}.json")
 
 
 FIGURES = {
@@ -53,7 +38,9 @@ FIGURES = {
     "table1": lambda: representation.table1_figure(recorded("03_representation")),
     "table2": lambda: representation.table2_figure(recorded("03_representation")),
     "feature_ablations": lambda: feature_ablations.ablation_figure(recorded("03_representation")),
-    "dedup_scores": lambda: dedup.scores_figure(recorded("02_dedup").scores),
+    "dedup_scores": lambda: dedup.scores_figure(recorded("02_dedup")),
+    "dedup_sweep": lambda: dedup.sweep_figure(recorded("02_dedup")),
+    "dedup_scaling": lambda: dedup.scaling_figure(recorded("02_dedup")),
     "walk_smoothness": lambda: latent_walk.smoothness_figure(recorded("04_latent_walk")),
     "selectivity": lambda: guided_backprop.selectivity_figure(recorded("05_guided_backprop")),
     "forgetting_curve": lambda: forgetting_figures.curve_figure(recorded("06_forgetting_objects").eyeglasses),

@@ -1,6 +1,7 @@
 """Every section follows one pattern (sections.py): a config with smoke / cpu / paper profiles whose
-fields carry their help, `run(cfg) -> Result`, a notebook that builds the config from its profile, calls
-`run` and saves to `result_file(BUILD, NAME)`, and `python -m dcgan_core run NAME` calling the same `run`.
+fields carry their help, `run(cfg) -> Result`, a widget `widgets.MODULE_widget` that takes that Result, a
+notebook that builds the config from its profile, calls `run`, saves to `result_file(BUILD, NAME)` and shows
+the widget of the result (no widget built from pieces), and `python -m dcgan_core run NAME` calling the same `run`.
 `deviations` lists what breaks the pattern; KNOWN holds the deviations not fixed yet, each with why."""
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import types
 from pathlib import Path
 
 import pytest
+import torch
 
 from dcgan_core import sections
 from dcgan_core.config import PROFILE_NAMES, Config, option
@@ -26,8 +28,8 @@ NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 KNOWN: dict[str, tuple[set[str], str]] = {}
 
 
-def deviations(module, key: str, notebook: str) -> list[str]:
-    """What in `module` (section `key`) and its notebook's code breaks the pattern."""
+def deviations(module, key: str, notebook: str, widget=None) -> list[str]:
+    """What in `module` (section `key`), its `widget` and its notebook's code breaks the pattern."""
     import inspect
     import typing
 
@@ -62,6 +64,33 @@ def deviations(module, key: str, notebook: str) -> list[str]:
         out.append("the notebook does not call run(cfg…)")
     if f'result_file(BUILD, "{key}")' not in notebook:
         out.append(f'the notebook does not save to result_file(BUILD, "{key}")')
+    out += widget_deviations(module, notebook, widget, result)
+    return out
+
+
+def widget_deviations(module, notebook: str, widget, result) -> list[str]:
+    """The widget's first parameter must be annotated with the section's Result class (resolved in the
+    section's module), and the notebook must show `widget(result…)` and import no other widget."""
+    import inspect
+    import re
+    import typing
+
+    if widget is None:
+        return ["no widget: widgets.MODULE_widget(result) is missing"]
+    out, name = [], widget.__name__
+    params = list(inspect.signature(widget).parameters.values())
+    try:
+        first = typing.get_type_hints(widget, localns=vars(module)).get(params[0].name) if params else None
+    except NameError as e:
+        first = f"unresolvable ({e})"
+    if not (isinstance(result, type) and first is result):
+        out.append(f"{name} does not take the Result: its first parameter is annotated {first}, not the run's {result}")
+    if f"{name}(result" not in notebook:
+        out.append(f"the notebook does not show {name}(result…)")
+    imported = re.findall(r"^from dcgan_core\.widgets import (.+)$", notebook, re.M)
+    others = sorted({n.strip() for names in imported for n in names.split(",")} - {name})
+    if others:
+        out.append(f"the notebook builds widgets from pieces: {others}")
     return out
 
 
@@ -80,7 +109,7 @@ def test_every_notebook_is_a_section_and_every_section_a_notebook():
 
 @pytest.mark.parametrize("key", sections.SECTIONS)
 def test_the_section_follows_the_pattern(key):
-    found = deviations(sections.module(key), key, notebook_code(key))
+    found = deviations(sections.module(key), key, notebook_code(key), sections.widget(key))
     if key in KNOWN:
         assert set(found) == KNOWN[key][0], f"{key}: {found} (KNOWN says {sorted(KNOWN[key][0])}: update it)"
     else:
@@ -88,8 +117,9 @@ def test_the_section_follows_the_pattern(key):
 
 
 def test_deviations_are_found():
-    """The check can fail: a section with a profile missing, a bare field, a run without a Result and a
-    notebook that builds its paths by hand gets each named."""
+    """The check can fail: a section with a profile missing, a bare field, a run without a Result, a
+    widget that takes pieces instead of the Result and a notebook that builds its paths by hand and its
+    widget from pieces gets each named."""
 
     @dataclasses.dataclass
     class BadConfig(Config):
@@ -101,14 +131,44 @@ def test_deviations_are_found():
         return None
 
     run.__annotations__ = {"cfg": BadConfig, "other": int}
+
+    def bad_widget(G, z):
+        return None
+
+    bad_widget.__annotations__ = {"G": torch.nn.Module}
     found = deviations(
         types.SimpleNamespace(run=run),
         "09_bad",
-        'cfg = BadConfig.from_profile(profile)\nresult = run(cfg)\nresult.save(BUILD / "x.json")',
+        'cfg = BadConfig.from_profile(profile)\nresult = run(cfg)\nresult.save(BUILD / "x.json")\n'
+        "from dcgan_core.widgets import sample_explorer\ndisplay(sample_explorer(result.G))",
+        bad_widget,
     )
     text = "\n".join(found)
     for words in ("signature", "PROFILES", "without option", "one Result class", "result_file"):
         assert words in text, (words, found)
+    for words in ("bad_widget does not take the Result", "does not show bad_widget(result", "from pieces"):
+        assert words in text, (words, found)
+    assert "no widget" in "\n".join(deviations(types.SimpleNamespace(run=run), "09_bad", "", None))
+
+
+def test_a_widget_that_takes_the_result_passes():
+    """The widget check passes a widget whose first parameter is the Result (a name of the section's
+    module) that the notebook shows, and fails one annotated with another Result."""
+    from dcgan_core import latent_walk
+    from dcgan_core.guided_backprop import GuidedBackpropResult
+
+    def good(result, k=3):
+        return None
+
+    def other(result: GuidedBackpropResult):
+        return None
+
+    # strings, as `from __future__ import annotations` leaves them
+    good.__annotations__ = {"result": "LatentWalkResult", "k": "int"}
+    shown = "from dcgan_core.widgets import good\ndisplay(good(result))"
+    assert widget_deviations(latent_walk, shown, good, latent_walk.LatentWalkResult) == []
+    other.__name__ = "good"
+    assert "does not take the Result" in widget_deviations(latent_walk, shown, other, latent_walk.LatentWalkResult)[0]
 
 
 @pytest.mark.slow
@@ -154,3 +214,35 @@ def test_a_tuple_flag_is_comma_separated_values():
     assert parse_flag(LatentWalkConfig, "models", "zoo:scenes64") == ("zoo:scenes64",)
     assert parse_flag(LatentWalkConfig, "models", "zoo:scenes64, zoo:celeba64") == ("zoo:scenes64", "zoo:celeba64")
     assert parse_flag(ArithmeticConfig, "equations", "smiling-man") == ("smiling-man",)
+
+
+RECORD = Path(__file__).resolve().parents[1] / "results" / "cpu" / "results"
+
+
+@pytest.mark.parametrize("key", sections.SECTIONS)
+def test_a_saved_result_reads_back_as_its_class(key):
+    """`Result.read` gives the section's dataclass again (nested dataclasses, configs, int keys), its numbers
+    as saved: the record's file (results/cpu/results/) read and written back is the same JSON (and None for a
+    field added since); its artifacts are None."""
+    cls = sections.result_class(key)
+    saved = Result.load(RECORD / f"{key}.json")
+    result = cls.read(RECORD / f"{key}.json")
+    written = {"result": cls.__name__, **result.to_dict()}
+    assert type(result) is cls and {k: written[k] for k in saved} == saved
+    assert all(written[k] is None for k in set(written) - set(saved))  # a field added since, with its default
+    assert isinstance(result.config, (Config, dict))
+    artifacts = [f.name for f in dataclasses.fields(cls) if f.metadata.get("artifact")]
+    assert all(getattr(result, name) is None for name in artifacts), artifacts
+
+
+def test_reading_another_sections_file_fails(tmp_path):
+    """A file of another Result class, or one that lacks a field without default, is a ValueError naming the file."""
+    from dcgan_core.latent_walk import LatentWalkResult
+
+    with pytest.raises(ValueError, match="holds a DedupEvaluation, not a LatentWalkResult"):
+        LatentWalkResult.read(RECORD / "02_dedup.json")
+    saved = Result.load(RECORD / "04_latent_walk.json")
+    del saved["walks"]
+    (tmp_path / "old.json").write_text(json.dumps(saved))
+    with pytest.raises(ValueError, match="old.json is not a LatentWalkResult of this version"):
+        LatentWalkResult.read(tmp_path / "old.json")
