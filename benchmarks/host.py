@@ -178,7 +178,7 @@ def main(argv=None) -> dict:
     if not args.skip_train:
         t = out["training"] = training(args.net or ("cifar32" if q else "torch64"), **size["train"])
         print(
-            f"training {t['net']}: pytorch/examples {t['baseline_img_per_s']:.1f} img/s, ours {t['ours_img_per_s']:.1f} img/s, {t['ratio']:.2f}×",
+            f"training {t['net']}: pytorch/examples {t['baseline_img_per_s']:.1f} img/s, ours {t['ours_img_per_s']:.1f} img/s, {t['ratio']:.2f}× (ours in fp32 {t['ours_fp32_img_per_s']:.1f} img/s)",
             flush=True,
         )
     i = out["inception"] = inception(**size["inception"])

@@ -380,7 +380,7 @@ def performance_table(benches: list[dict]) -> str:
         quality = f"{q['fid_fp32']:.2f} / {q['fid_bf16']:.2f} (n = {q['n']:,})" if q else "—"
         when = f"{b['date']}, `{(b.get('commit') or '?')[:9]}`, load {b['load_average'][0]:.1f}"
         rows.append(
-            f"| {host_name(b['host'])}, {b['host']['torch_threads']} threads, torch {b['host']['torch']} | {when} | {_n(g['fp32_wall'])} / "
+            f"| {host_name(b['host'])}, {b['host']['torch_threads']} torch thread{'s' * (b['host']['torch_threads'] != 1)}, torch {b['host']['torch']} | {when} | {_n(g['fp32_wall'])} / "
             f"{_n(g['bf16_wall'])} | {train} | {inc} | {quality} | {fid} |"
         )
     return "\n".join(rows)
