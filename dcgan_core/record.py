@@ -381,7 +381,7 @@ def performance_table(benches: list[dict]) -> str:
         when = f"{b['date']}, `{(b.get('commit') or '?')[:9]}`, load {b['load_average'][0]:.1f}"
         rows.append(
             f"| {host_name(b['host'])}, {b['host']['torch_threads']} torch thread{'s' * (b['host']['torch_threads'] != 1)}, torch {b['host']['torch']} | {when} | {_n(g['fp32_wall'])} / "
-            f"{_n(g['bf16_wall'])} | {train} | {inc} | {quality} | {fid} |"
+            f"{_n(g['bf16_wall'])} (per CPU-second {_n(g['fp32_cpu'])} / {_n(g['bf16_cpu'])}) | {train} | {inc} | {quality} | {fid} |"
         )
     return "\n".join(rows)
 
