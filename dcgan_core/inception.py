@@ -16,8 +16,8 @@ be made faster without changing what it computes:
 - **ReLU fused into the convolution** (oneDNN's post-op, `torch.ops.mkldnn._convolution_pointwise`,
   the op torch.compile emits) when no gradient is recorded: each output tile is rectified while
   it is in cache, where a separate ReLU, even in place, read and wrote the whole output once more
-  (torch.profiler's table: `benchmarks/inception_speed.py --profile`). Same numbers: max(x, 0) of
-  the same sum.
+  and, with several threads, made them meet at one more barrier per layer (torch.profiler's table:
+  `benchmarks/inception_speed.py --profile`). Same numbers: max(x, 0) of the same sum.
   Elsewhere (autograd, a GPU, a build without oneDNN) it is the convolution, then ReLU in place.
 
 The features match the TorchScript's up to fp32 summation order (tests/test_inception.py bounds

@@ -88,8 +88,8 @@ PREPROCESSING = (
 )
 _FEATURE_VERSION = 1  # bump when the preprocessing or the model changes: real-feature caches are keyed by it
 
-# Images per Inception call: a CPU's seconds per image fall from 8 to 64 and barely beyond, while
-# the memory grows with it (benchmarks/inception_speed.py --batches)
+# Images per Inception call: with two or more threads each layer's thread barriers are paid per
+# call, so CPU seconds per image fall from 32 to 64 (one thread does not care); memory grows with it
 BATCH = 64
 INCEPTIONS = ("fast", "reference")  # or a path to a weights file (inception.save_weights)
 
