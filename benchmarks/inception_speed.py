@@ -1,12 +1,14 @@
 """Inception-v3 (FID features) throughput on this machine, and reference FID/KID numbers.
 
     python benchmarks/inception_speed.py --fid 1000 --batch 32   # the table: reference vs fast Inception
-    python benchmarks/inception_speed.py                    # img/s: fp32, channels_last, bf16 autocast
+    python benchmarks/inception_speed.py                    # img/s: fp32, channels_last, bf16 weights
     python benchmarks/inception_speed.py --reference 300    # FID(train, test), FID(test, noise), KID(test halves)
     python benchmarks/inception_speed.py --frechet 500      # our Fréchet distance vs pytorch-fid's scipy sqrtm
+    python benchmarks/inception_speed.py --quality 1000     # FID(CIFAR-10 train, test): fp32 vs the bf16 path
+    python benchmarks/inception_speed.py --profile fp32 --batch 32   # per-op table (torch.profiler)
 
 The table (`--fid N`): the reference TorchScript vs the fast module (inception.py) and the fast one
-under bf16 autocast, all through `metrics.inception_features` on the same `--batch` CIFAR-10 test
+with bf16 weights (precision="bf16"), all through `metrics.inception_features` on the same `--batch` CIFAR-10 test
 images, alternated A B C A B C for `--rounds` rounds after a warm-up call each; medians of wall
 images/s and of CPU seconds per image (process time: what the machine being shared by other jobs
 changes least), ratios to the reference; feature error = relative L2 against the reference's
@@ -41,7 +43,7 @@ def speed(batch: int, rounds: int) -> dict:
     variants = {
         "fp32": dict(),
         "fp32 channels_last": dict(channels_last=True),
-        "bf16 autocast + channels_last": dict(precision="bf16", channels_last=True),
+        "bf16 weights + channels_last": dict(precision="bf16", channels_last=True),
     }
     feats, times = {}, {k: [] for k in variants}
     for name, kw in variants.items():
@@ -61,10 +63,49 @@ def speed(batch: int, rounds: int) -> dict:
     } | {"threads": torch.get_num_threads(), "batch": batch, "rounds": rounds}
 
 
+def alternate(paths: dict[str, dict], x: torch.Tensor, batch: int, rounds: int, gemm_size: int = 2048) -> dict:
+    """Each path (keywords of metrics.inception_features) on the images `x`, alternated A B C … for
+    `rounds` rounds after a warm-up call each, with the fp32 and bf16 GEMM throughput measured in
+    every round too (the machine is shared): medians of wall images/s and of CPU seconds per image
+    (process time), GEMM GFLOP/s per wall second and per CPU-second; the features of the warm-up."""
+    feats, wall, cpu = {}, {k: [] for k in paths}, {k: [] for k in paths}
+    dtypes = {"fp32": torch.float32, "bf16": torch.bfloat16}
+    gemm = {f"{d}_{clock}": [] for d in dtypes for clock in ("wall", "cpu")}
+    for name, kw in paths.items():
+        feats[name] = inception_features(x, batch_size=batch, **kw)  # warm-up
+    for _ in range(rounds):
+        for d, dtype in dtypes.items():
+            gemm[f"{d}_wall"].append(gemm_gflops(dtype, gemm_size))
+            gemm[f"{d}_cpu"].append(gemm_gflops(dtype, gemm_size, clock=time.process_time))
+        for name, kw in paths.items():
+            t, c = time.perf_counter(), time.process_time()
+            inception_features(x, batch_size=batch, **kw)
+            wall[name].append(time.perf_counter() - t)
+            cpu[name].append(time.process_time() - c)
+    n = len(x)
+    return {
+        "images": n,
+        "batch": batch,
+        "rounds": rounds,
+        "threads": torch.get_num_threads(),
+        "gemm_gflops": {k: statistics.median(v) for k, v in gemm.items()},
+        "paths": {
+            name: {
+                "img_per_s": n / statistics.median(wall[name]),
+                "cpu_s_per_img": statistics.median(cpu[name]) / n,
+                "wall_s": wall[name],
+                "cpu_s": cpu[name],
+            }
+            for name in paths
+        },
+        "features": feats,
+    }
+
+
 PATHS = {
     "reference (TorchScript, fp32)": dict(inception="reference"),
     "fast (inception.py, fp32)": dict(inception="fast"),
-    "fast + bf16 autocast": dict(inception="fast", precision="bf16"),
+    "fast + bf16 weights": dict(inception="fast", precision="bf16"),
 }
 
 
@@ -111,7 +152,7 @@ def table(batch: int, rounds: int, fid_n: int) -> dict:
     if fid_n:
         real = {split: cifar10(split, fid_n) for split in ("train", "test")}
         for name, kw in PATHS.items():
-            if "precision" in kw:  # bf16's FID: --reference measures it (46.83 vs 46.71 at n = 1000)
+            if "precision" in kw:  # bf16's FID: --quality measures it
                 continue
             f = {split: inception_features(images, **kw) for split, images in real.items()}
             rows[name]["fid"] = fid_from_features(f["train"], f["test"])
@@ -160,7 +201,7 @@ def reference(n: int) -> dict:
     noise = inception_features(
         torch.randint(0, 256, (n, 3, 32, 32), dtype=torch.uint8, generator=torch.Generator().manual_seed(0))
     )
-    # bf16 autocast (+ channels_last) on the same real images: how far does FID move?
+    # bf16 (+ channels_last) on the same real images: how far does FID move?
     from dcgan_core.data import load_dataset
 
     bf16 = {}
@@ -180,6 +221,47 @@ def reference(n: int) -> dict:
         "kid_train_vs_test": dict(zip(("mean", "std"), kid_from_features(train, test))),
         "kid_test_vs_uniform_noise": dict(zip(("mean", "std"), kid_from_features(test, noise))),
         "seconds": round(time.perf_counter() - t0, 1),
+    }
+
+
+def profile(batch: int, precision: str) -> dict:
+    """torch.profiler's per-op table of one forward of the fast module on `batch` random images: where
+    the time goes (convolutions, ReLU when it is not fused, concatenations, pooling)."""
+    from torch.profiler import profile as profiler
+
+    from dcgan_core.metrics import _inception_input
+
+    model = inception_model(precision=precision)
+    x = _inception_input(torch.randint(0, 256, (batch, 3, 32, 32), dtype=torch.uint8), "cpu")
+    x = x.contiguous(memory_format=torch.channels_last).to(next(model.parameters()).dtype)
+    with torch.inference_mode():
+        model(x)  # warm-up
+        with profiler() as prof:
+            model(x)
+    ops = prof.key_averages()
+    total = sum(e.self_cpu_time_total for e in ops)
+    print(ops.table(sort_by="self_cpu_time_total", row_limit=10))
+    return {
+        "batch": batch,
+        "precision": precision,
+        "self_cpu_share": {e.key: e.self_cpu_time_total / total for e in ops if e.self_cpu_time_total > 0.01 * total},
+    }
+
+
+def quality(n: int) -> dict:
+    """FID(CIFAR-10 train, test) of n images each in fp32 (metrics.real_features: cached) and through
+    the bf16 path on the same images; the feature error of bf16 on the test images."""
+    fp32 = {split: real_features("cifar10", split, n)["features"] for split in ("train", "test")}
+    bf16 = {split: inception_features(cifar10(split, n), precision="bf16") for split in ("train", "test")}
+    fid32, fid16 = fid_from_features(fp32["train"], fp32["test"]), fid_from_features(bf16["train"], bf16["test"])
+    return {
+        "n": n,
+        "fid_fp32": fid32,
+        "fid_bf16": fid16,
+        "fid_bf16_minus_fp32": fid16 - fid32,
+        "feature_rel_l2_bf16_vs_fp32": float(
+            np.linalg.norm(bf16["test"] - fp32["test"]) / np.linalg.norm(fp32["test"])
+        ),
     }
 
 
@@ -212,6 +294,8 @@ if __name__ == "__main__":
     p.add_argument("--batch", type=int, default=16)
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--reference", type=int, metavar="N", help="reference FID/KID on CIFAR-10, N images each")
+    p.add_argument("--profile", choices=["fp32", "bf16"], help="torch.profiler's per-op table of the fast module")
+    p.add_argument("--quality", type=int, metavar="N", help="FID(CIFAR-10 train, test) of N images each, fp32 vs bf16")
     p.add_argument("--frechet", type=int, metavar="N", help="time the Fréchet distance on N CIFAR-10 features each")
     p.add_argument(
         "--fid",
@@ -223,6 +307,10 @@ if __name__ == "__main__":
     result = (
         reference(args.reference)
         if args.reference
+        else profile(args.batch, args.profile)
+        if args.profile
+        else quality(args.quality)
+        if args.quality
         else frechet(args.frechet)
         if args.frechet
         else table(args.batch, args.rounds, args.fid)

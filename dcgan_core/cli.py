@@ -124,13 +124,13 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--n", type=int, default=1000, help="number of generated and of real images")
     e.add_argument("--split", help="split of the real images (default: test where the dataset has one, else train)")
     e.add_argument("--seed", type=int, default=0, help="seed of the noise z")
-    e.add_argument("--batch-size", type=int, default=32, help="Inception batch size")
+    e.add_argument("--batch-size", type=int, default=64, help="Inception batch size")
     e.add_argument("--device", default="cpu", help="cpu or cuda")
     e.add_argument(
         "--precision",
         default="fp32",
         choices=["fp32", "bf16"],
-        help="Inception precision (fp32 for numbers to report; bf16 autocast ~2x faster)",
+        help="Inception precision (fp32 for numbers to report; bf16 weights: faster only on hosts whose bf16 units outpace fp32, e.g. AMX; benchmarks/host.py measures both)",
     )
     e.add_argument(
         "--inception",

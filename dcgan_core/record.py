@@ -300,7 +300,8 @@ README = ROOT / "README.md"
 
 def readme_blocks(root: Path = ROOT) -> dict[str, str]:
     """What the README's generated blocks hold, from the committed files: the record's claims
-    (results/cpu/), the measured times (results/timings.json, benchmarks/timings.py) and the zoo."""
+    (results/cpu/), the measured times (results/timings.json, benchmarks/timings.py), the zoo and
+    the hosts' speed (results/bench/*.json, benchmarks/host.py; its --quick runs are left out)."""
     from .cards import zoo_table
 
     blocks = {
@@ -346,7 +347,43 @@ def readme_blocks(root: Path = ROOT) -> dict[str, str]:
                 for cmd, s in t["seconds"].items()
             ]
         )
+    bench = sorted((root / "results" / "bench").glob("*.json"))
+    if benches := [b for b in (read_json(path, "benchmark file") for path in bench) if not b.get("quick")]:
+        blocks["performance"] = performance_table(benches)
     return blocks
+
+
+def _n(x: float) -> str:
+    return f"{x:,.0f}" if x >= 100 else f"{x:.1f}" if x >= 10 else f"{x:.2f}"
+
+
+def performance_table(benches: list[dict]) -> str:
+    """The README's performance table: one row per benchmarks/host.py JSON, the host named in each
+    (what it leaves out: —)."""
+    rows = [
+        "| host | measured | GEMM GFLOP/s fp32 / bf16 | training img/s: pytorch/examples → ours | "
+        "Inception img/s fp32 / bf16 (CPU s per image) | FID(CIFAR-10 train, test) fp32 / bf16 (n) | "
+        "FID wall time (n, precision) |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for b in benches:
+        g, t, i, f = b["gemm_gflops"], b.get("training"), b["inception"]["paths"], b.get("fid")
+        train = (
+            f"{_n(t['baseline_img_per_s'])} → {_n(t['ours_img_per_s'])} (**{t['ratio']:.2f}×**, `{t['net']}`, "
+            f"batch {t['batch']}; ours in fp32: {_n(t['ours_fp32_img_per_s'])})"
+            if t
+            else "—"
+        )
+        inc = " / ".join(f"{_n(i[k]['img_per_s'])} ({i[k]['cpu_s_per_img']:.3f})" for k in ("fp32", "bf16"))
+        fid = f"{f['wall_s'] / 60:.1f} min (n = {f['n']:,}, {f['precision']})" if f else "—"
+        q = b.get("quality")
+        quality = f"{q['fid_fp32']:.2f} / {q['fid_bf16']:.2f} (n = {q['n']:,})" if q else "—"
+        when = f"{b['date']}, `{(b.get('commit') or '?')[:9]}`, load {b['load_average'][0]:.1f}"
+        rows.append(
+            f"| {host_name(b['host'])}, {b['host']['torch_threads']} torch thread{'s' * (b['host']['torch_threads'] != 1)}, torch {b['host']['torch']} | {when} | {_n(g['fp32_wall'])} / "
+            f"{_n(g['bf16_wall'])} (per CPU-second {_n(g['fp32_cpu'])} / {_n(g['bf16_cpu'])}) | {train} | {inc} | {quality} | {fid} |"
+        )
+    return "\n".join(rows)
 
 
 def render_readme(text: str, blocks: dict[str, str]) -> str:

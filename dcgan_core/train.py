@@ -379,8 +379,9 @@ class Trainer:
     def evaluate(self) -> dict:
         """FID/KID of `eval_n` samples of G (as just saved in last.pt) against as many real images,
         appended to eval.csv; last.pt is copied to best.pt when its FID is the lowest so far.
-        Uses the training precision (bf16 ≈ 2× faster Inception on CPU; FID moves by ~0.1),
-        so these numbers rank checkpoints; report `python -m dcgan_core evaluate` (fp32)."""
+        Uses the training precision (bf16 Inception: faster only where the CPU's bf16 units outpace
+        fp32, benchmarks/host.py; FID moves a little), so these numbers rank checkpoints; report
+        `python -m dcgan_core evaluate` (fp32)."""
         from .metrics import evaluate
 
         cfg = self.cfg

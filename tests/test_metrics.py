@@ -97,9 +97,9 @@ def test_inception_loads_offline_from_the_package_and_gives_pool3_features(mirro
     # floats in [-1, 1] (the generator's range) go through the same uint8 path as the cache's pixels
     same = inception_features(data.batch(torch.arange(2)), batch_size=2)
     np.testing.assert_allclose(same, feats[:2], rtol=1e-4, atol=1e-4)
-    # bf16 autocast (not the default) moves features by a few percent (benchmarks/inception_speed.py)
+    # bf16 (not the default) moves features by a few percent (benchmarks/inception_speed.py --quality)
     bf16 = inception_features(data.images, batch_size=4, precision="bf16", channels_last=True)
-    assert np.linalg.norm(bf16 - feats) / np.linalg.norm(feats) < 0.1
+    assert 0 < np.linalg.norm(bf16 - feats) / np.linalg.norm(feats) < 0.1
     # grayscale (MNIST) is repeated to 3 channels
     gray = inception_features(data.images[:1, :1])
     np.testing.assert_allclose(gray, inception_features(data.images[:1, :1].expand(-1, 3, -1, -1)), atol=1e-5)

@@ -1,0 +1,50 @@
+"""benchmarks/host.py runs end to end with --quick (tiny sizes, a real process) and writes the JSON
+that the README's performance table is rendered from; the table names the host beside its numbers."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from dcgan_core.record import host_name, performance_table, readme_blocks
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_quick_run_writes_every_measurement_and_the_readme_table_renders_it(mirror, shared_cache_dir, tmp_path):
+    out = tmp_path / "host.json"
+    env = {**os.environ, "DCGAN_MIRROR": str(mirror), "DCGAN_DATA_DIR": str(shared_cache_dir)}
+    done = subprocess.run(
+        [sys.executable, "benchmarks/host.py", "--quick", "--fid-n", "8", "--json", str(out)],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    b = json.loads(out.read_text())
+    assert {"host", "tag", "date", "commit", "quick", "gemm_gflops", "training", "inception", "fid"} <= set(b)
+    assert b["quick"] is True
+    assert {"cpu", "cores", "avx512_bf16", "amx"} <= set(b["host"])
+    assert set(b["gemm_gflops"]) == {"fp32_wall", "fp32_cpu", "bf16_wall", "bf16_cpu"}
+    t = b["training"]
+    assert t["ratio"] == t["ours_img_per_s"] / t["baseline_img_per_s"] and t["net"] == "cifar32"
+    assert t["ours_fp32_img_per_s"] > 0
+    assert set(b["inception"]["paths"]) == {"fp32", "bf16"}
+    assert 0 < b["inception"]["rel_l2_bf16_vs_fp32"] < 0.1  # bf16 weights move features a little, not a lot
+    assert b["fid"]["n"] == 8 and b["fid"]["wall_s"] > 0 and b["fid"]["fid"] > 0
+
+    table = performance_table([b]).splitlines()
+    assert len(table) == 3 and table[2].startswith(f"| {host_name(b['host'])}")
+    assert f"{t['ratio']:.2f}×" in table[2] and f"{b['inception']['paths']['bf16']['cpu_s_per_img']:.3f}" in table[2]
+
+    # readme_blocks renders results/bench/*.json, leaving out --quick runs
+    bench = tmp_path / "root" / "results" / "bench"
+    bench.mkdir(parents=True)
+    (bench / "quick.json").write_text(json.dumps(b))
+    assert "performance" not in readme_blocks(tmp_path / "root")
+    (bench / "full.json").write_text(json.dumps(b | {"quick": False, "fid": None}))
+    block = readme_blocks(tmp_path / "root")["performance"].splitlines()
+    assert len(block) == 3 and block[2].endswith("| — |")  # no FID measured: a dash, not a number
