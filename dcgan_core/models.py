@@ -154,7 +154,7 @@ class TrainConfig(Config):
     # --- speed (no effect on the paper's hyper-parameters; see README "Performance") --------
     precision: str = option(
         "auto",
-        "auto (bf16 where native), bf16 or fp32: bf16 autocasts convs and matmuls; weights, BN and the loss stay fp32",
+        "auto (bf16 where it measures faster), bf16 or fp32: bf16 autocasts convs and matmuls; weights, BN and the loss stay fp32",
         choices=("auto", "fp32", "bf16"),
     )
     channels_last: bool = option(True, "NHWC memory layout (faster convolutions on CPU and GPU)", flag=False)

@@ -31,6 +31,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import dataclasses
+import functools
 import math
 import os
 import shutil
@@ -84,13 +85,31 @@ def gan_loss(logits: torch.Tensor, real: bool) -> torch.Tensor:
 
 
 def resolve_precision(precision: str, device: torch.device) -> str:
-    """ "auto" → "bf16" where the hardware computes bf16 natively (CUDA with bf16, or a CPU with
-    AVX512-BF16/AMX, where oneDNN runs bf16 convolutions 2–3× faster than fp32), else "fp32"."""
+    """ "auto" → "bf16" where the hardware computes bf16 faster than fp32: CUDA with bf16, or a CPU
+    with bf16 instructions whose bf16 matrix multiplies measure clearly faster (`cpu_bf16_pays`),
+    else "fp32"."""
     if precision != "auto":
         return precision
     if device.type == "cuda":
         return "bf16" if torch.cuda.is_bf16_supported() else "fp32"
-    return "bf16" if torch.ops.mkldnn._is_mkldnn_bf16_supported() else "fp32"
+    return "bf16" if torch.ops.mkldnn._is_mkldnn_bf16_supported() and cpu_bf16_pays() else "fp32"
+
+
+@functools.cache
+def cpu_bf16_pays(n: int = 1024, rounds: int = 5, margin: float = 1.3) -> bool:
+    """Whether this CPU multiplies bf16 matrices at least `margin` times faster than fp32, timed once
+    per process (n×n GEMMs alternated fp32, bf16 for `rounds` rounds, medians; about a tenth of a second).
+    The flags do not tell: AMX runs bf16 ~6× fp32 and AMD's AVX512-BF16 ~2.3×, but Intel hosts that
+    show AVX512-BF16 without AMX run bf16 slower than fp32 (benchmarks/host.py measures both peaks)."""
+    mats = {dt: (torch.randn(n, n).to(dt), torch.randn(n, n).to(dt)) for dt in (torch.float32, torch.bfloat16)}
+    times = {dt: [] for dt in mats}
+    for _ in range(rounds + 1):  # the first round warms up
+        for dt, (a, b) in mats.items():
+            start = time.perf_counter()
+            a @ b
+            times[dt].append(time.perf_counter() - start)
+    fp32, bf16 = (float(np.median(times[dt][1:])) for dt in mats)
+    return fp32 >= margin * bf16
 
 
 def rank_and_world() -> tuple[int, int]:
