@@ -370,7 +370,8 @@ def performance_table(benches: list[dict]) -> str:
         g, t, i, f = b["gemm_gflops"], b.get("training"), b["inception"]["paths"], b.get("fid")
         train = (
             f"{_n(t['baseline_img_per_s'])} → {_n(t['ours_img_per_s'])} (**{t['ratio']:.2f}×**, `{t['net']}`, "
-            f"batch {t['batch']}; ours in fp32: {_n(t['ours_fp32_img_per_s'])})"
+            f"batch {t['batch']}, ours in {t['ours_precision']}; in {t['ours_other_precision']}: "
+            f"{_n(t['ours_other_img_per_s'])})"
             if t
             else "—"
         )

@@ -31,7 +31,7 @@ def test_quick_run_writes_every_measurement_and_the_readme_table_renders_it(mirr
     assert set(b["gemm_gflops"]) == {"fp32_wall", "fp32_cpu", "bf16_wall", "bf16_cpu"}
     t = b["training"]
     assert t["ratio"] == t["ours_img_per_s"] / t["baseline_img_per_s"] and t["net"] == "cifar32"
-    assert t["ours_fp32_img_per_s"] > 0
+    assert t["ours_other_img_per_s"] > 0 and {t["ours_precision"], t["ours_other_precision"]} == {"fp32", "bf16"}
     assert set(b["inception"]["paths"]) == {"fp32", "bf16"}
     assert 0 < b["inception"]["rel_l2_bf16_vs_fp32"] < 0.1  # bf16 weights move features a little, not a lot
     assert b["fid"]["n"] == 8 and b["fid"]["wall_s"] > 0 and b["fid"]["fid"] > 0
