@@ -24,15 +24,10 @@ DEFAULT_RECIPE = KMeansRecipe()  # our k-means recipe (a frozen dataclass: one s
 
 
 @dataclasses.dataclass
-class ClassifyConfig(Config):
-    """One row of Table 1 on any labelled dataset (`python -m dcgan_core classify`); the sizes, bounds and SVM
-    protocol are §5's (`representation.RepresentationConfig`)."""
+class SVMProtocol(Config):
+    """§5's protocol for one set of features, shared by `classify` and notebook 03 (RepresentationConfig):
+    the split sizes, the C grid chosen on the validation split, and how D's layers become features."""
 
-    features: str = option(
-        "zoo:cifar32", "zoo:NAME, random:NAME (NAME's D, fresh weights), a checkpoint path, kmeans or pixels"
-    )
-    dataset: str = option("cifar10", "a labelled dataset (cifar10, mnist, …) or folder:PATH")
-    labels_per_class: int | None = option(None, "train on N random labelled images per class (default: all)", min=1)
     n_train: int | None = option(None, "training images (random, seeded; None: all but the validation split)", min=1)
     n_val: int = option(5000, "validation images held out of the training split to choose C", min=10)
     n_test: int | None = option(None, "test images (random, seeded; None: the whole test split)", min=10)
@@ -43,6 +38,18 @@ class ClassifyConfig(Config):
     )
     pool: int = option(4, "max-pool each layer to pool×pool (§5.1: 4×4)", min=1)
     bn: str = option("eval", "BN in D: eval (running statistics) or batch (each batch's)", choices=("eval", "batch"))
+
+
+@dataclasses.dataclass
+class ClassifyConfig(SVMProtocol):
+    """One row of Table 1 on any labelled dataset (`python -m dcgan_core classify`); the sizes, bounds and SVM
+    protocol are §5's (`representation.RepresentationConfig`)."""
+
+    features: str = option(
+        "zoo:cifar32", "zoo:NAME, random:NAME (NAME's D, fresh weights), a checkpoint path, kmeans or pixels"
+    )
+    dataset: str = option("cifar10", "a labelled dataset (cifar10, mnist, …) or folder:PATH")
+    labels_per_class: int | None = option(None, "train on N random labelled images per class (default: all)", min=1)
     kmeans_stride: int = option(1, "k-means feature stride (Coates & Ng: 1)", min=1)
     kmeans_recipe: str = option(
         "",

@@ -95,10 +95,10 @@ def make_figures(
     and claims.json, the report, and the comparison with the record (results/PROFILE/, where there
     is one and every notebook ran). Returns the exit code: 0 when every notebook ran, every claim
     was judged and every verdict is the expected one (and, against a record, reproduces it)."""
-    from .claims import unexpected
     from .files import check_folder, write_json
     from .record import RECORD, compare, host_name, machine, run_info, verdicts, write_verdicts
     from .report import build_report
+    from .verdicts import unexpected
 
     started = datetime.datetime.now(datetime.UTC)
     out = Path(build) / profile

@@ -24,9 +24,10 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from .claims import CLAIMS, MissingResult, Verdict, fmt, judge, judge_all, reproduces
+from .claims import CLAIMS, judge_all
 from .files import atomic_write, read_json, write_json, write_text
 from .results import load_results, results_dir
+from .verdicts import MissingResult, Verdict, fmt, judge, reproduces
 
 ROOT = Path(__file__).resolve().parents[1]
 RECORD = ROOT / "results"  # results/PROFILE/: the committed record

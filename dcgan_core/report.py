@@ -35,9 +35,10 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .claims import CLAIMS, Claim, MissingResult, Verdict, fmt, judge
+from .claims import CLAIMS
 from .files import write_text
 from .results import load_results, results_dir
+from .verdicts import Claim, MissingResult, Verdict, fmt, judge
 
 # nbconvert's "lab" page without its CDN scripts (require.js, MathJax, mermaid, the widget manager),
 # with an empty icon (else the browser asks the server for /favicon.ico: a 404 in the console).

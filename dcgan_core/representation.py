@@ -60,9 +60,9 @@ import torch
 
 # §5's steps, one module each: the features (`features`), the SVM (`svm`), one classification (`classify`), the
 # CNN baseline (`cnn_baseline`), the ablations of D's features and of the k-means baseline.
-from .classify import Split, features_for, make_split
+from .classify import Split, SVMProtocol, features_for, make_split
 from .cnn_baseline import cnn_accuracy, train_cnn
-from .config import Config, option
+from .config import option
 from .data import cache_root, svhn_available
 from .feature_ablations import ablation_rows, ablation_split, direct_features, feature_ablations
 from .features import Features, KMeansRecipe, image_size_for, load_discriminator, parse_features, random_twin, spec_name
@@ -90,7 +90,7 @@ PAPER_TABLE2 = {"DCGAN (ours) + L2-SVM": 0.2248, "Supervised CNN with the same a
 
 
 @dataclasses.dataclass
-class RepresentationConfig(Config):
+class RepresentationConfig(SVMProtocol):
     """§5's measurement: which features, which data, the SVM protocol, the baselines, the ablations."""
 
     dataset: str = option("cifar10", "Table 1's dataset (the paper: CIFAR-10)")
@@ -100,16 +100,6 @@ class RepresentationConfig(Config):
         "one, a transfer D trained on other data",
         flag=False,
     )
-    n_train: int | None = option(None, "training images (random, seeded; None: all but the validation split)", min=1)
-    n_val: int = option(5000, "validation images held out of the training split to choose C", min=10)
-    n_test: int | None = option(None, "test images (random, seeded; None: the whole test split)", min=10)
-    c_grid: tuple[float, ...] = option(
-        (1e-5, 1e-4, 1e-3, 1e-2, 1e-1),
-        "SVM C values tried (on standardised features), chosen on the validation split",
-        flag=False,
-    )
-    pool: int = option(4, "max-pool each layer to pool×pool (§5.1: 4×4)", min=1)
-    bn: str = option("eval", "BN in D: eval (running statistics) or batch (each batch's)", choices=("eval", "batch"))
     max_iter: int = option(300, "L-BFGS iterations per SVM fit (at most; it stops when converged)", min=1)
     labels_per_class: int = option(400, "Table 1's few-label column (the paper: 400 per class)", min=1)
     few_draws: int = option(10, "random label sets for Table 1's few-label column", min=1)

@@ -7,7 +7,8 @@ import re
 
 import pytest
 
-from dcgan_core.claims import CLAIMS, Claim, MissingResult, Verdict, check, claims_for, judge, reproduces, table
+from dcgan_core.claims import CLAIMS, check, claims_for
+from dcgan_core.verdicts import Claim, MissingResult, Verdict, judge, reproduces, table
 
 NOTEBOOKS = {
     "01_training",

@@ -16,7 +16,7 @@ LAYERS = [
     {"config", "sources"},  # configs, profiles, validation; where each dataset's
     # images are (data imports them)
     {"models", "data", "results"},  # networks, datasets, result objects
-    {"checkpoint", "claims"},  # checkpoint files; the paper's claims
+    {"checkpoint", "claims", "verdicts"},  # checkpoint files; the paper's claims; how they are judged
     {"pretrained"},  # the zoo; load_models(path | zoo:NAME)
     {
         "sample",

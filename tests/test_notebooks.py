@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from dcgan_core.claims import CLAIMS, judge, unexpected
+from dcgan_core.claims import CLAIMS, judge
 from dcgan_core.notebooks import run_notebooks
 from dcgan_core.results import load_results
+from dcgan_core.verdicts import unexpected
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
