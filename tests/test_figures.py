@@ -11,7 +11,7 @@ import matplotlib.pyplot as plt
 import pytest
 
 from dcgan_core import (
-    dedup,
+    dedup_figures,
     feature_ablations,
     forgetting_figures,
     guided_backprop,
@@ -38,9 +38,9 @@ FIGURES = {
     "table1": lambda: representation.table1_figure(recorded("03_representation")),
     "table2": lambda: representation.table2_figure(recorded("03_representation")),
     "feature_ablations": lambda: feature_ablations.ablation_figure(recorded("03_representation")),
-    "dedup_scores": lambda: dedup.scores_figure(recorded("02_dedup")),
-    "dedup_sweep": lambda: dedup.sweep_figure(recorded("02_dedup")),
-    "dedup_scaling": lambda: dedup.scaling_figure(recorded("02_dedup")),
+    "dedup_scores": lambda: dedup_figures.scores_figure(recorded("02_dedup")),
+    "dedup_sweep": lambda: dedup_figures.sweep_figure(recorded("02_dedup")),
+    "dedup_scaling": lambda: dedup_figures.scaling_figure(recorded("02_dedup")),
     "walk_smoothness": lambda: latent_walk.smoothness_figure(recorded("04_latent_walk")),
     "selectivity": lambda: guided_backprop.selectivity_figure(recorded("05_guided_backprop")),
     "forgetting_curve": lambda: forgetting_figures.curve_figure(recorded("06_forgetting_objects").eyeglasses),

@@ -64,8 +64,9 @@ LAYERS = [
         "record",  # report: results → build/PROFILE/report/; record: results/
         "sections",
         "forgetting_figures",
+        "dedup_figures",
     },  # the sections in paper order (imports them by name, at run time);
-    # Figure 6 and §6.3.1's tables
+    # Figure 6 and §6.3.1's tables; §4.1.1's figures
     {"cli"},
     {"__main__"},
 ]
