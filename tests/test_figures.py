@@ -17,7 +17,7 @@ from dcgan_core import (
     guided_backprop,
     kmeans_ablation,
     latent_walk,
-    mnist_appendix,
+    mnist_figures,
     representation,
     sections,
     vector_arithmetic,
@@ -44,7 +44,7 @@ FIGURES = {
     "walk_smoothness": lambda: latent_walk.smoothness_figure(recorded("04_latent_walk")),
     "selectivity": lambda: guided_backprop.selectivity_figure(recorded("05_guided_backprop")),
     "forgetting_curve": lambda: forgetting_figures.curve_figure(recorded("06_forgetting_objects").eyeglasses),
-    "mnist_errors": lambda: mnist_appendix.error_figure(recorded("08_mnist_appendix")),
+    "mnist_errors": lambda: mnist_figures.error_figure(recorded("08_mnist_appendix")),
 }
 
 
