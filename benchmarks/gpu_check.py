@@ -46,9 +46,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from train_speed import Ours, gemm_gflops, images_per_s, step_flops  # noqa: E402
 
 from dcgan_core import inception, pretrained  # noqa: E402
+from dcgan_core.config import resolve_device  # noqa: E402
 from dcgan_core.data import ImageData, default_channels, load_dataset  # noqa: E402
+from dcgan_core.hardware import resolve_precision  # noqa: E402
 from dcgan_core.metrics import MetricsError, evaluate, inception_features, inception_model  # noqa: E402
-from dcgan_core.train import TrainConfig, Trainer, resolve_device, resolve_precision  # noqa: E402
+from dcgan_core.train import TrainConfig, Trainer  # noqa: E402
 
 FIGURE_1 = dict(dataset="celeba", arch="paper", image_size=64)
 

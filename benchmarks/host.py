@@ -45,8 +45,9 @@ from inception_speed import alternate, cifar10, quality  # noqa: E402
 from train_speed import FAST, NETS, Baseline, Ours, gemm_gflops, images_per_s, step_flops  # noqa: E402
 
 from dcgan_core.data import cache_root, load_dataset  # noqa: E402
+from dcgan_core.hardware import resolve_precision  # noqa: E402
 from dcgan_core.record import git_state, machine  # noqa: E402
-from dcgan_core.train import TrainConfig, resolve_precision  # noqa: E402
+from dcgan_core.train import TrainConfig  # noqa: E402
 
 BENCH = ROOT / "results" / "bench"
 

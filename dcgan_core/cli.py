@@ -337,7 +337,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "run":
             _run_section(args.section, args.flags)
         elif args.command == "train":
-            from .train import distributed, train
+            from .hardware import distributed
+            from .train import train
 
             cfg, resume = _train_config(args)
             with distributed():  # torchrun --nproc_per_node N -m dcgan_core train …

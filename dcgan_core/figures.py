@@ -257,8 +257,8 @@ def architecture_figure(G: Generator):
 
 
 def metrics_figure(metrics: dict[str, list[float]], title: str = "", smooth: int = 25, evals: list[dict] | None = None):
-    """Loss curves and D's outputs per step (from train.read_metrics), raw and smoothed; with
-    `evals` (train.read_evals), a third panel: FID during training, the best step marked."""
+    """Loss curves and D's outputs per step (from runlog.read_metrics), raw and smoothed; with
+    `evals` (runlog.read_evals), a third panel: FID during training, the best step marked."""
 
     def smoothed(v):
         v = np.asarray(v, dtype=float)

@@ -201,7 +201,8 @@ def class_samples(
     `chunk`: yields (images, labels). Block `block` of a seed is its own noise stream, so nested
     sample sizes are made of blocks (the samples of size n are a prefix of those of size 2n);
     `draw` d > 0 is another independent set of such streams."""
-    from .train import resolve_precision, seeded
+    from .hardware import resolve_precision
+    from .train import seeded
 
     device = torch.device(device)
     bf16 = resolve_precision("auto", device) == "bf16"  # ours: bf16 sampling, then rounded to uint8 anyway

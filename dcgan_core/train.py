@@ -28,10 +28,7 @@ checkpoint. A checkpoint is the same for any N, so it resumes under any N.
 
 from __future__ import annotations
 
-import contextlib
-import csv
 import dataclasses
-import functools
 import math
 import os
 import shutil
@@ -52,6 +49,7 @@ from .config import resolve_device
 from .data import DATASETS, DataError, ImageData, held_out_split, load_dataset
 from .diffaugment import diff_augment, flip_images, parse_policy
 from .files import RunDir, atomic_write, write_json
+from .hardware import rank_and_world, resolve_precision
 from .models import (  # TrainConfig: this section's config, defined beside the networks (the zoo rebuilds them from it)
     DATA_FIELDS,
     Discriminator,
@@ -64,10 +62,8 @@ from .models import (  # TrainConfig: this section's config, defined beside the 
     sample_z,
 )
 from .results import Result, artifact
+from .runlog import MetricsLog, NoLog, append_eval, read_metrics
 from .sample import generate, save_grid
-
-METRICS = ("step", "epoch", "loss_d", "loss_g", "d_x", "d_g_z", "time")
-EVALS = ("step", "fid", "kid_mean", "kid_std", "seconds")
 
 
 class TrainingDiverged(RuntimeError):
@@ -82,55 +78,6 @@ def gan_loss(logits: torch.Tensor, real: bool) -> torch.Tensor:
     BCE-with-logits is the stable form of sigmoid + log."""
     target = torch.ones_like(logits) if real else torch.zeros_like(logits)
     return F.binary_cross_entropy_with_logits(logits, target)
-
-
-def resolve_precision(precision: str, device: torch.device) -> str:
-    """ "auto" → "bf16" where the hardware computes bf16 faster than fp32: CUDA with bf16, or a CPU
-    with bf16 instructions whose bf16 matrix multiplies measure clearly faster (`cpu_bf16_pays`),
-    else "fp32"."""
-    if precision != "auto":
-        return precision
-    if device.type == "cuda":
-        return "bf16" if torch.cuda.is_bf16_supported() else "fp32"
-    return "bf16" if torch.ops.mkldnn._is_mkldnn_bf16_supported() and cpu_bf16_pays() else "fp32"
-
-
-@functools.cache
-def cpu_bf16_pays(n: int = 1024, rounds: int = 5, margin: float = 1.3) -> bool:
-    """Whether this CPU multiplies bf16 matrices at least `margin` times faster than fp32, timed once
-    per process (n×n GEMMs alternated fp32, bf16 for `rounds` rounds, medians; about a tenth of a second).
-    The flags do not tell: AMX runs bf16 ~6× fp32 and AMD's AVX512-BF16 ~2.3×, but Intel hosts that
-    show AVX512-BF16 without AMX run bf16 slower than fp32 (benchmarks/host.py measures both peaks)."""
-    mats = {dt: (torch.randn(n, n).to(dt), torch.randn(n, n).to(dt)) for dt in (torch.float32, torch.bfloat16)}
-    times = {dt: [] for dt in mats}
-    for _ in range(rounds + 1):  # the first round warms up
-        for dt, (a, b) in mats.items():
-            start = time.perf_counter()
-            a @ b
-            times[dt].append(time.perf_counter() - start)
-    fp32, bf16 = (float(np.median(times[dt][1:])) for dt in mats)
-    return fp32 >= margin * bf16
-
-
-def rank_and_world() -> tuple[int, int]:
-    """(rank, number of processes): (0, 1) unless torch.distributed is initialised (torchrun)."""
-    return (dist.get_rank(), dist.get_world_size()) if dist.is_initialized() else (0, 1)
-
-
-@contextlib.contextmanager
-def distributed():
-    """Under torchrun (WORLD_SIZE > 1): join the process group — NCCL with one GPU per rank,
-    else gloo on CPU — and leave it afterwards. A no-op in a single process."""
-    if int(os.environ.get("WORLD_SIZE", 1)) <= 1 or dist.is_initialized():
-        yield
-        return
-    if torch.cuda.is_available():
-        torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", 0)))
-    dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
-    try:
-        yield
-    finally:
-        dist.destroy_process_group()
 
 
 def seeded(*key: int) -> torch.Generator:
@@ -329,7 +276,7 @@ class Trainer:
         cfg, per_epoch, writer = self.cfg, self.steps_per_epoch, self.rank == 0
         if writer:
             write_json(self.run.config, cfg.to_dict())
-        log = _MetricsLog(self.run.metrics, keep_until=self.step) if writer else _NoLog()
+        log = MetricsLog(self.run.metrics, keep_until=self.step) if writer else NoLog()
         self.G.train()
         self.D.train()
         t0, start_step = time.perf_counter(), self.step
@@ -408,21 +355,10 @@ class Trainer:
         result = evaluate(
             self.G, cfg.dataset, n=cfg.eval_n, split=split, device=self.device, precision=self.precision, progress=False
         )
-        rows = read_evals(self.eval_path) if self.eval_path.exists() else []
-        rows = [r for r in rows if r["step"] < self.step]  # a resumed run re-evaluates
         row = dict(
             step=self.step, fid=result.fid, kid_mean=result.kid_mean, kid_std=result.kid_std, seconds=result.seconds
         )
-        best = min((r["fid"] for r in rows), default=math.inf)
-
-        def write(tmp):
-            with open(tmp, "w", newline="") as f:
-                w = csv.DictWriter(f, fieldnames=EVALS)
-                w.writeheader()
-                w.writerows([*rows, row])
-
-        atomic_write(self.eval_path, write)
-        if row["fid"] < best or not self.best_path.exists():
+        if append_eval(self.eval_path, row) or not self.best_path.exists():
             atomic_write(self.best_path, lambda tmp: shutil.copyfile(self.ckpt_path, tmp))
         return row
 
@@ -487,62 +423,6 @@ class Trainer:
 
     def _last_good(self) -> str:
         return str(self.ckpt_path) if self.ckpt_path.exists() else "none written yet"
-
-
-class _NoLog:
-    """What ranks other than 0 log: nothing."""
-
-    def write(self, row):
-        pass
-
-    def flush(self):
-        pass
-
-    def close(self):
-        pass
-
-
-class _MetricsLog:
-    """metrics.csv, one row per step. On resume, rows past the checkpoint's step (written after
-    it, before a crash) are dropped, so the log always matches the weights."""
-
-    def __init__(self, path: Path, keep_until: int):
-        rows = []
-        if path.exists() and keep_until > 0:
-            with open(path, newline="") as f:
-                rows = [r for r in csv.DictReader(f) if int(r["step"]) <= keep_until]
-
-        def rewrite(tmp):  # the kept rows replace the file in one step; new rows are appended
-            with open(tmp, "w", newline="") as f:
-                w = csv.DictWriter(f, fieldnames=METRICS)
-                w.writeheader()
-                w.writerows(rows)
-
-        atomic_write(path, rewrite)
-        self.file = open(path, "a", newline="")
-        self.writer = csv.DictWriter(self.file, fieldnames=METRICS)
-
-    def write(self, row: dict) -> None:
-        self.writer.writerow({k: (f"{v:.6g}" if isinstance(v, float) else v) for k, v in row.items()})
-
-    def flush(self) -> None:
-        self.file.flush()
-
-    def close(self) -> None:
-        self.file.close()
-
-
-def read_metrics(path: str | Path) -> dict[str, list[float]]:
-    """metrics.csv as columns of floats (for plots)."""
-    with open(path, newline="") as f:
-        rows = list(csv.DictReader(f))
-    return {k: [float(r[k]) for r in rows] for k in METRICS}
-
-
-def read_evals(path: str | Path) -> list[dict]:
-    """eval.csv as rows {step, fid, kid_mean, kid_std, seconds} (step an int)."""
-    with open(path, newline="") as f:
-        return [{k: (int(v) if k == "step" else float(v)) for k, v in r.items()} for r in csv.DictReader(f)]
 
 
 def train(

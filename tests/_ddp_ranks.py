@@ -5,7 +5,8 @@ import sys
 
 import torch
 
-from dcgan_core.train import TrainConfig, distributed, train
+from dcgan_core.hardware import distributed
+from dcgan_core.train import TrainConfig, train
 
 out, steps = sys.argv[1], int(sys.argv[2])
 cfg = TrainConfig(

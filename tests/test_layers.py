@@ -11,12 +11,13 @@ PACKAGE = Path(__file__).resolve().parents[1] / "dcgan_core"
 
 # Bottom up. A module may import modules of its own layer or of lower ones.
 LAYERS = [
-    {"__init__", "files", "diffaugment", "inception", "conditional"},  # import nothing of the package (inception:
-    # FID's net; conditional: §8.1's one-hot labels and fully connected nets)
+    {"__init__", "files", "diffaugment", "inception", "conditional", "hardware"},  # import nothing of the package
+    # (inception: FID's net; conditional: §8.1's one-hot labels and fully connected nets; hardware: precision, torchrun)
     {"config", "sources"},  # configs, profiles, validation; where each dataset's
     # images are (data imports them)
     {"models", "data", "results"},  # networks, datasets, result objects
-    {"checkpoint", "claims", "verdicts"},  # checkpoint files; the paper's claims; how they are judged
+    {"checkpoint", "runlog", "claims", "verdicts"},  # checkpoint files, a run's metrics/eval logs; the paper's
+    # claims; how they are judged
     {"pretrained"},  # the zoo; load_models(path | zoo:NAME)
     {
         "sample",

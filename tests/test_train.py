@@ -22,7 +22,8 @@ from dcgan_core.data import DataError, load_dataset
 from dcgan_core.files import RunDir
 from dcgan_core.models import sample_z
 from dcgan_core.pretrained import load_models as models_from_checkpoint
-from dcgan_core.train import METRICS, TrainConfig, Trainer, TrainingDiverged, read_metrics, train
+from dcgan_core.runlog import METRICS, read_metrics
+from dcgan_core.train import TrainConfig, Trainer, TrainingDiverged, train
 
 N_IMAGES, BATCH = 128, 16  # 8 steps per epoch: 20 steps cross two epoch boundaries
 STEPS_PER_EPOCH = N_IMAGES // BATCH
@@ -495,7 +496,7 @@ def test_evaluation_is_off_by_default(cfg, mnist):
 def test_auto_precision_takes_bf16_on_a_cpu_only_where_it_measures_faster():
     """ "auto" follows the measurement, not the flags: a CPU whose bf16 GEMM is slower than fp32's
     (Intel AVX512-BF16 without AMX) trains in fp32; the margin decides both ways."""
-    from dcgan_core.train import cpu_bf16_pays, resolve_precision
+    from dcgan_core.hardware import cpu_bf16_pays, resolve_precision
 
     cpu = torch.device("cpu")
     assert resolve_precision("fp32", cpu) == "fp32" and resolve_precision("bf16", cpu) == "bf16"
