@@ -1,4 +1,4 @@
-"""Shared fixtures: the offline data mirror and throwaway cache folders."""
+"""Shared fixtures: the offline data mirror and throwaway cache folders; the small net's flags."""
 
 import os
 from pathlib import Path
@@ -6,6 +6,23 @@ from pathlib import Path
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def small_net(batch_size: int = 16) -> list[str]:
+    """`train` flags for the tests' small net: the torch architecture at 32×32, 8 maps wide (seconds per step)."""
+    return [
+        "--arch",
+        "torch",
+        "--image-size",
+        "32",
+        "--g-width",
+        "8",
+        "--d-width",
+        "8",
+        "--batch-size",
+        str(batch_size),
+        "--no-progress",
+    ]
 
 
 @pytest.fixture(scope="session")

@@ -19,23 +19,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from conftest import small_net
 from PIL import Image
 
 from dcgan_core.data import load_dataset
 
 ROOT = Path(__file__).resolve().parents[1]
 SMALL = [
-    "--arch",
-    "torch",
-    "--image-size",
-    "32",
-    "--g-width",
-    "8",
-    "--d-width",
-    "8",
-    "--batch-size",
-    "16",
-    "--no-progress",
+    *small_net(batch_size=16),
 ]
 GRID_4x4_32PX = 4 * 32 + 5 * 2  # torchvision's make_grid: padding 2 around and between images
 

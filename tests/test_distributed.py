@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from conftest import small_net
 
 ROOT = Path(__file__).resolve().parents[1]
 SMALL = [
@@ -14,17 +15,7 @@ SMALL = [
     "mnist",
     "--limit",
     "256",
-    "--arch",
-    "torch",
-    "--image-size",
-    "32",
-    "--g-width",
-    "8",
-    "--d-width",
-    "8",
-    "--batch-size",
-    "32",
-    "--no-progress",
+    *small_net(batch_size=32),
 ]
 TORCHRUN = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2"]
 

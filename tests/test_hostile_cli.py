@@ -17,6 +17,7 @@ from pathlib import Path
 import nbformat
 import pytest
 import torch
+from conftest import small_net
 from test_cli import ROOT, assert_clean_error, finish, output, start  # noqa: E402  (tests/ is on sys.path under pytest)
 
 from dcgan_core import cards, notebooks, pretrained
@@ -37,17 +38,7 @@ TINY = [
     "mnist",
     "--limit",
     "64",
-    "--arch",
-    "torch",
-    "--image-size",
-    "32",
-    "--g-width",
-    "8",
-    "--d-width",
-    "8",
-    "--batch-size",
-    "16",
-    "--no-progress",
+    *small_net(batch_size=16),
 ]
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from conftest import small_net
 from scipy import linalg
 
 from dcgan_core import metrics
@@ -142,21 +143,11 @@ def test_evaluate_cli_prints_one_json_object(mirror, tmp_path):
         "mnist",
         "--limit",
         "128",
-        "--arch",
-        "torch",
-        "--image-size",
-        "32",
-        "--g-width",
-        "8",
-        "--d-width",
-        "8",
-        "--batch-size",
-        "32",
+        *small_net(batch_size=32),
         "--max-steps",
         "2",
         "--out",
         str(out),
-        "--no-progress",
         env=env,
     )
     assert r.returncode == 0, r.stderr
