@@ -7,6 +7,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
+import pytest
+
 from dcgan_core.record import host_name, performance_table, readme_blocks
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -48,3 +51,27 @@ def test_quick_run_writes_every_measurement_and_the_readme_table_renders_it(mirr
     (bench / "full.json").write_text(json.dumps(b | {"quick": False, "fid": None}))
     block = readme_blocks(tmp_path / "root")["performance"].splitlines()
     assert len(block) == 3 and block[2].endswith("| — |")  # no FID measured: a dash, not a number
+
+
+def test_jpeg_slope_quick_run_regresses_accuracy_on_each_passes_distortion(mirror, shared_cache_dir, tmp_path):
+    """benchmarks/jpeg_slope.py (issue 27's JPEG question) as a real process at tiny sizes: one row per quality
+    plus the mirror as it is, lower quality distorting more, and the slope the least-squares line of those rows."""
+    out = tmp_path / "jpeg.json"
+    env = {**os.environ, "DCGAN_MIRROR": str(mirror), "DCGAN_DATA_DIR": str(shared_cache_dir)}
+    done = subprocess.run(
+        [sys.executable, "benchmarks/jpeg_slope.py", "--quick", "--qualities", "75", "30", "--json", str(out)],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    b = json.loads(out.read_text())
+    rows = b["rows"]
+    assert [r["quality"] for r in rows] == [None, 75, 30] and rows[0]["distortion"] == 0
+    assert 0 < rows[1]["distortion"] < rows[2]["distortion"] == max(r["distortion"] for r in rows)
+    assert b["q75_distortion"] == rows[1]["distortion"] and b["recipe_from"] == "quick"
+    d, a = [r["distortion"] for r in rows], [r["accuracy"] for r in rows]
+    slope, intercept = np.polyfit(d, a, 1)
+    assert b["slope_per_distortion"] == pytest.approx(slope) and b["intercept"] == pytest.approx(intercept)
