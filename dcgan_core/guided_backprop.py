@@ -53,7 +53,7 @@ Measured, per feature of the layer, for trained and random D alike (the paper on
   evenly; 1 = all in a tenth of the image).
 
 `run(cfg)` measures every zoo model of `cfg.models` (each on its own training data) and returns a
-`GuidedBackpropResult`; `figure5` draws the paper's figure, `selectivity_figure` the distributions;
+`GuidedBackpropResult`; `guided_backprop_figures.figure5` draws the paper's figure, `selectivity_figure` the distributions;
 `widgets.guided_backprop_widget` (from the result; `rebuild` loads the Ds and data again after `read`)
 picks model, layer and feature live.
 """
@@ -64,7 +64,6 @@ import dataclasses
 import time
 from typing import ClassVar
 
-import matplotlib.pyplot as plt
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -73,7 +72,6 @@ from torch import nn
 from .config import Config, option
 from .data import ImageData, load_dataset, to_unit_range
 from .feature_selectivity import brightness_matched_kl, chance_kl, distinct_top, label_table, selectivity, thumbnails
-from .figures import grid_image
 from .models import Discriminator, build_models, eval_mode
 from .pretrained import load_models, model_key, require_discriminator
 from .results import Result, artifact
@@ -471,10 +469,6 @@ def run(cfg: GuidedBackpropConfig) -> GuidedBackpropResult:
     return GuidedBackpropResult(config=cfg, models=models, seconds=round(time.perf_counter() - t0, 1))
 
 
-# ---------------------------------------------------------------------------------------------
-# Figures
-
-
 def maps_row(
     images: torch.Tensor, saliency: torch.Tensor, gray: bool, percentile: float = 99.0, over: bool = False
 ) -> torch.Tensor:
@@ -484,88 +478,6 @@ def maps_row(
         return overlay(images, saliency, percentile)
     maps = saliency_image(saliency, gray, percentile)
     return maps.expand(-1, images.shape[1], -1, -1)
-
-
-def figure5(result: GuidedBackpropResult, name: str):
-    """Figure 5 for model `name`: per feature, its top images over their guided-backprop maps (scaled at the
-    config's percentile, over the images where `overlay`); the random filter baseline on the left, the
-    trained D on the right (as in the paper). The maps are not saved: it needs the result `run` returned."""
-    m, percentile, over = result.models[name], result.config.percentile, result.config.overlay
-    if m.shown is None:
-        raise ValueError("Figure 5's images and maps are not saved with the result: pass the one run(cfg) returned")
-    n_feat = m.shown["trained"][0].shape[0]
-    fig, axes = plt.subplots(
-        n_feat, 2, figsize=(2 * 1.1 * m.shown["trained"][0].shape[1] + 1, 2.3 * n_feat), squeeze=False
-    )
-    for col, kind in enumerate(("random", "trained")):
-        imgs, sal = m.shown[kind]
-        for f in range(n_feat):
-            ax = axes[f, col]
-            ax.imshow(
-                grid_image(
-                    torch.cat([imgs[f], maps_row(imgs[f], sal[f], m.gray, percentile, over)]), nrow=imgs.shape[1]
-                )
-            )
-            ax.set_xticks([])
-            ax.set_yticks([])
-            if col == 0:
-                ax.set_ylabel(f"feature {f}")
-        axes[0, col].set_title(
-            f"{'random filters' if kind == 'random' else 'trained D'}\n"
-            f"top images / guided backprop{' (overlay)' if over else ''}"
-        )
-    fig.suptitle(
-        f"{m.model}: D's conv layer {m.layer} ({'×'.join(map(str, m.layer_shape))}), the first {n_feat} features", y=1.0
-    )
-    fig.tight_layout()
-    return fig
-
-
-def selectivity_figure(result: GuidedBackpropResult):
-    """Per model: distributions over the layer's features of class selectivity (KL to the prior)
-    and saliency concentration, trained vs random D."""
-    names = list(result.models)
-    fig, axes = plt.subplots(len(names), 2, figsize=(10, 3.2 * len(names)), squeeze=False)
-    for row, name in enumerate(names):
-        m = result.models[name]
-        for col, (key, label) in enumerate(
-            (("kl", "KL(top-k label mix ‖ prior), nats"), ("concentration", "saliency mass in the top 10 % of pixels"))
-        ):
-            ax = axes[row, col]
-            values = [getattr(m.random, key), getattr(m.trained, key)]
-            hi = max(max(v) for v in values)
-            bins = np.linspace(min(min(v) for v in values), hi if hi > 0 else 1, 30)
-            for v, kind, color in zip(values, ("random", "trained"), ("tab:gray", "tab:blue")):
-                ax.hist(v, bins=bins, alpha=0.6, color=color, label=f"{kind} D (mean {np.mean(v):.3f})")
-            if key == "kl":
-                ax.axvline(m.kl_chance, color="k", ls="--", lw=1, label=f"random top-k ({m.kl_chance:.3f})")
-            ax.set_xlabel(label)
-            ax.set_ylabel("features")
-            ax.set_title(
-                f"{name}: {m.layer_shape[0]} features of layer {m.layer}, labels {', '.join(m.labels)}", fontsize=9
-            )
-            ax.legend(fontsize=8)
-    fig.tight_layout()
-    return fig
-
-
-def summary_table(result: GuidedBackpropResult) -> str:
-    """One line per model: the summary numbers, trained vs random."""
-    rows = [
-        "| model | layer | features | images | mean KL trained / random / chance | KL beyond brightness trained / "
-        "random | saliency top-10 % trained / random | in window boxes trained / random / area |",
-        "|---|---|---|---|---|---|---|---|",
-    ]
-    for name, m in result.models.items():
-        b = m.boxes
-        boxes = f"{b['trained']:.3f} / {b['random']:.3f} / {b['area']:.3f}" if b else "no annotations"
-        rows.append(
-            f"| {name} | {m.layer} | {m.layer_shape[0]} | {m.n_images} | {m.trained.mean_kl:.3f} / "
-            f"{m.random.mean_kl:.3f} / {m.kl_chance:.3f} | {m.trained.mean_kl_beyond_brightness:.3f} / "
-            f"{m.random.mean_kl_beyond_brightness:.3f} | {m.trained.mean_concentration:.3f} / "
-            f"{m.random.mean_concentration:.3f} | {boxes} |"
-        )
-    return "\n".join(rows)
 
 
 def feature_view(

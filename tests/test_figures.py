@@ -14,13 +14,13 @@ from dcgan_core import (
     dedup_figures,
     feature_ablations,
     forgetting_figures,
-    guided_backprop,
+    guided_backprop_figures,
     kmeans_ablation,
     latent_walk,
     mnist_figures,
     representation,
     sections,
-    vector_arithmetic,
+    vector_arithmetic_figures,
 )
 from dcgan_core.figures import label_problems, readable_labels
 
@@ -33,7 +33,7 @@ def recorded(name: str):
 
 
 FIGURES = {
-    "arithmetic_success_rates": lambda: vector_arithmetic.success_figure(recorded("07_vector_arithmetic")),
+    "arithmetic_success_rates": lambda: vector_arithmetic_figures.success_figure(recorded("07_vector_arithmetic")),
     "repr_kmeans_ablation": lambda: kmeans_ablation.ablation_figure(recorded("03_representation").kmeans_ablation),
     "table1": lambda: representation.table1_figure(recorded("03_representation")),
     "table2": lambda: representation.table2_figure(recorded("03_representation")),
@@ -42,7 +42,7 @@ FIGURES = {
     "dedup_sweep": lambda: dedup_figures.sweep_figure(recorded("02_dedup")),
     "dedup_scaling": lambda: dedup_figures.scaling_figure(recorded("02_dedup")),
     "walk_smoothness": lambda: latent_walk.smoothness_figure(recorded("04_latent_walk")),
-    "selectivity": lambda: guided_backprop.selectivity_figure(recorded("05_guided_backprop")),
+    "selectivity": lambda: guided_backprop_figures.selectivity_figure(recorded("05_guided_backprop")),
     "forgetting_curve": lambda: forgetting_figures.curve_figure(recorded("06_forgetting_objects").eyeglasses),
     "mnist_errors": lambda: mnist_figures.error_figure(recorded("08_mnist_appendix")),
 }

@@ -67,8 +67,10 @@ LAYERS = [
         "forgetting_figures",
         "dedup_figures",
         "mnist_figures",
+        "guided_backprop_figures",
+        "vector_arithmetic_figures",
     },  # the sections in paper order (imports them by name, at run time);
-    # Figure 6 and §6.3.1's tables; §4.1.1's and §8.1's figures
+    # Figure 6 and §6.3.1's tables; §4.1.1's, §6.2's, §6.3.2's and §8.1's figures
     {"cli"},
     {"__main__"},
 ]
