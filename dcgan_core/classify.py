@@ -36,6 +36,11 @@ class SVMProtocol(Config):
         "SVM C values tried (on standardised features), chosen on the validation split",
         flag=False,
     )
+    c_stop: float | None = option(
+        0.02,
+        "end the C sweep at the first C whose validation accuracy is this far below the best so far (None: every C)",
+        flag=False,
+    )
     pool: int = option(4, "max-pool each layer to pool×pool (§5.1: 4×4)", min=1)
     bn: str = option("eval", "BN in D: eval (running statistics) or batch (each batch's)", choices=("eval", "batch"))
 
@@ -174,7 +179,7 @@ def classify(cfg: ClassifyConfig) -> dict:
     if cfg.labels_per_class is not None:
         rows = draw_labels(tr.y, cfg.labels_per_class, np.random.default_rng(cfg.seed))
         tr = Features(tr.spec, tr.x[rows], tr.y[rows], tr.layer_dims)
-    r = evaluate(tr, va, te, cfg.c_grid)
+    r = evaluate(tr, va, te, cfg.c_grid, stop_below=cfg.c_stop)
     return dict(
         features=cfg.features,
         dataset=split.train_data.name,

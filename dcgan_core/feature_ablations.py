@@ -61,13 +61,15 @@ def feature_ablations(cfg, in_domain: str, sets: dict, split: Split, kw: dict, l
     twin = random_twin(in_domain)
 
     def row(fs, **extra):
-        r = evaluate(*ablation_rows(fs, cfg), cfg.c_grid, max_iter=cfg.max_iter)
+        r = evaluate(*ablation_rows(fs, cfg), cfg.c_grid, max_iter=cfg.max_iter, stop_below=cfg.c_stop)
         return dict(extra, accuracy=r["accuracy"], C=r["C"], feature_dim=r["feature_dim"])
 
     ablations = {"layers": [dict(row(sets[s], layers="all"), spec=s) for s in (in_domain, twin)]}
     for s in (in_domain, twin):
         for i in range(len(sets[in_domain][0].layer_dims)):
-            r = evaluate(*ablation_rows(sets[s], cfg), cfg.c_grid, columns=[i], max_iter=cfg.max_iter)
+            r = evaluate(
+                *ablation_rows(sets[s], cfg), cfg.c_grid, columns=[i], max_iter=cfg.max_iter, stop_below=cfg.c_stop
+            )
             ablations["layers"].append(
                 dict(layers=str(i + 1), spec=s, accuracy=r["accuracy"], C=r["C"], feature_dim=r["feature_dim"])
             )

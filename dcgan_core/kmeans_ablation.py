@@ -95,6 +95,7 @@ def kmeans_ablation(
     max_iter: int = 300,
     seed: int = 0,
     changes=CHANGES,
+    stop_below: float | None = None,
 ) -> dict:
     """`sets`: (images, labels) of the train, validation and test rows. Accuracy of `recipe` and of each
     change alone; then `best`: of the recipe changes that raised validation accuracy, combined or the
@@ -117,7 +118,7 @@ def kmeans_ablation(
         train, val, test = features(r, jpeg, k_seed)
         n_train = len(tr) if n_train is None else n_train
         train = Features(train.spec, train.x[:n_train], train.y[:n_train], train.layer_dims)
-        out = evaluate(train, val, test, grid, max_iter=iters, scale=scale)
+        out = evaluate(train, val, test, grid, max_iter=iters, scale=scale, stop_below=stop_below)
         return dict(accuracy=out["accuracy"], val=max(out["val_accuracy"].values()), C=out["C"], n_train=n_train)
 
     default = measure(recipe)

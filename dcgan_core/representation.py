@@ -271,8 +271,10 @@ def run(cfg: RepresentationConfig) -> RepresentationResult:
         D1, ablation_split(splits(cfg.dataset, in_domain), cfg), cfg, f"{twin} (seed {cfg.seed + 1})"
     )
     controls = dict(
-        random_minus_random=evaluate(*other, cfg.c_grid, max_iter=cfg.max_iter)["accuracy"]
-        - evaluate(*ablation_rows(sets[twin], cfg), cfg.c_grid, max_iter=cfg.max_iter)["accuracy"],
+        random_minus_random=evaluate(*other, cfg.c_grid, max_iter=cfg.max_iter, stop_below=cfg.c_stop)["accuracy"]
+        - evaluate(*ablation_rows(sets[twin], cfg), cfg.c_grid, max_iter=cfg.max_iter, stop_below=cfg.c_stop)[
+            "accuracy"
+        ],
         random_minus_kmeans=accuracy[twin] - accuracy["kmeans"],
     )
     laps("controls", controls)
@@ -325,7 +327,9 @@ def _kmeans_ablation(cfg: RepresentationConfig, split: Split) -> dict:
         (d.images[torch.from_numpy(r)], d.labels[torch.from_numpy(r)].numpy())
         for d, r in ((sub.train_data, sub.train), (sub.train_data, sub.val), (sub.test_data, sub.test))
     )
-    return kmeans_ablation(rows, cfg.kmeans_recipe(), cfg.c_grid, max_iter=cfg.max_iter, seed=cfg.seed)
+    return kmeans_ablation(
+        rows, cfg.kmeans_recipe(), cfg.c_grid, max_iter=cfg.max_iter, seed=cfg.seed, stop_below=cfg.c_stop
+    )
 
 
 def _table1(cfg: RepresentationConfig, splits: Splits, kw: dict, laps: Laps) -> tuple[dict, list[dict]]:
@@ -334,9 +338,15 @@ def _table1(cfg: RepresentationConfig, splits: Splits, kw: dict, laps: Laps) -> 
     sets, table1 = {}, []
     for spec in [*cfg.models, random_twin(cfg.models[0]), "kmeans", "pixels"]:
         sets[spec] = features_for(spec, splits(cfg.dataset, spec), **kw)
-        full = evaluate(*sets[spec], cfg.c_grid, max_iter=cfg.max_iter)
+        full = evaluate(*sets[spec], cfg.c_grid, max_iter=cfg.max_iter, stop_below=cfg.c_stop)
         few = few_labels(
-            *sets[spec], cfg.labels_per_class, cfg.few_draws, cfg.c_grid, seed=cfg.seed, max_iter=cfg.max_iter
+            *sets[spec],
+            cfg.labels_per_class,
+            cfg.few_draws,
+            cfg.c_grid,
+            seed=cfg.seed,
+            max_iter=cfg.max_iter,
+            stop_below=cfg.c_stop,
         )
         paper = (
             "DCGAN (ours) + L2-SVM"
@@ -393,7 +403,13 @@ def _table2(cfg: RepresentationConfig, splits: Splits, sets: dict, kw: dict, lap
                 else features_for(spec, splits(dataset, spec), **kw)
             )
             few = few_labels(
-                *fs, cfg.table2_per_class, cfg.table2_draws, cfg.c_grid, seed=cfg.seed, max_iter=cfg.max_iter
+                *fs,
+                cfg.table2_per_class,
+                cfg.table2_draws,
+                cfg.c_grid,
+                seed=cfg.seed,
+                max_iter=cfg.max_iter,
+                stop_below=cfg.c_stop,
             )
             errors[spec] = 1 - few["mean"]
             table2.append(

@@ -165,11 +165,15 @@ def select_c(
     max_iter: int = 300,
     scale: bool = True,
     rank: int = 2048,
+    stop_below: float | None = None,
 ) -> dict:
     """Fit the SVM at each C (strongest regularisation first, warm-started) on standardised
     features; keep the C with the best validation accuracy. Returns C, the fit and the validation
-    accuracy per C (the first best on a tie). `rank`: directions of the preconditioner
-    (`covariance_directions`)."""
+    accuracy per C tried (the first best on a tie). `rank`: directions of the preconditioner
+    (`covariance_directions`). `stop_below`: end the sweep at the first C whose validation accuracy
+    is this far below the best so far (# ours: validation accuracy rises, peaks and falls along the
+    grid, and the weakly regularised fits are the slow ones: on 10k × 14,336 D features, C = 1e-2
+    took longer than 1e-5, 1e-4 and 1e-3 together); None: every C."""
     n_classes = n_classes or int(max(y_train.max(), y_val.max())) + 1
     xt, xv = standardise(x_train, x_val, scale=scale)
     yt = torch.as_tensor(y_train)
@@ -180,6 +184,8 @@ def select_c(
         val[C] = float((predict(xv, *fit).numpy() == y_val).mean())
         if best is None or val[C] > val[best[0]]:
             best = (C, fit)
+        elif stop_below is not None and val[C] < val[best[0]] - stop_below:
+            break
     return dict(C=best[0], fit=best[1], val_accuracy=val)
 
 
@@ -193,15 +199,27 @@ def evaluate(
     columns=None,
     scale: bool = True,
     rank: int = 2048,
+    stop_below: float | None = None,
 ) -> dict:
     """Train on `train` at every C of `c_grid`, choose C on `val`, report test accuracy (the
     protocol of Table 1) and its standard error over the test rows (binomial). `columns`: layer
-    indices to use (all by default); `scale=False`: the features not standardised; `rank`: the
-    preconditioner's directions (`select_c`)."""
+    indices to use (all by default); `scale=False`: the features not standardised; `rank`, `stop_below`:
+    the preconditioner's directions and the sweep's end (`select_c`)."""
     pick = (lambda f: f.x) if columns is None else (lambda f: f.layers(columns))
     xt, xv, xs = pick(train), pick(val), pick(test)
     n_classes = int(max(train.y.max(), val.y.max(), test.y.max())) + 1
-    sel = select_c(xt, train.y, xv, val.y, c_grid, n_classes=n_classes, max_iter=max_iter, scale=scale, rank=rank)
+    sel = select_c(
+        xt,
+        train.y,
+        xv,
+        val.y,
+        c_grid,
+        n_classes=n_classes,
+        max_iter=max_iter,
+        scale=scale,
+        rank=rank,
+        stop_below=stop_below,
+    )
     zs = standardise(xt, xs, scale=scale)[1]
     acc = float((predict(zs, *sel["fit"]).numpy() == test.y).mean())
     return dict(
@@ -238,6 +256,7 @@ def few_labels(
     seed: int = 0,
     max_iter: int = 300,
     columns=None,
+    stop_below: float | None = None,
 ) -> dict:
     """§5.2's protocol: `draws` random label sets of `per_class` per class, test accuracy; mean,
     std and the ±1.96·std the authors report. C is chosen on `val` with the first draw and kept
@@ -247,7 +266,8 @@ def few_labels(
     for _ in range(draws):
         rows = draw_labels(train.y, per_class, rng)
         sub = Features(train.spec, train.x[rows], train.y[rows], train.layer_dims)
-        r = evaluate(sub, val, test, c_grid if C is None else (C,), max_iter=max_iter, columns=columns)
+        grid = c_grid if C is None else (C,)
+        r = evaluate(sub, val, test, grid, max_iter=max_iter, columns=columns, stop_below=stop_below)
         accs.append(r["accuracy"])
         C = r["C"]
     accs = np.array(accs)

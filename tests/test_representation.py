@@ -109,6 +109,20 @@ def test_select_c_picks_the_best_validation_accuracy(mnist_pixels):
     assert sel["val_accuracy"][sel["C"]] > 0.6  # far above chance (0.1)
 
 
+def test_select_c_ends_the_sweep_where_validation_accuracy_falls_away(mnist_pixels):
+    """`stop_below`: the sweep stops at the first C more than that below the best so far, and chooses what the full
+    sweep chooses; the fits after it are not made."""
+    x, y = mnist_pixels
+    grid = (1e-6, 1e-4, 1e-2, 1.0, 1e2)
+    full = S.select_c(x[:500], y[:500], x[500:], y[500:], grid)
+    acc = [full["val_accuracy"][c] for c in grid]
+    ends = next(i for i in range(len(grid)) if acc[i] < max(acc[: i + 1]) - 0.02)  # the rule, on the full sweep
+    assert ends < len(grid) - 1  # the test grid reaches past the peak, so the rule cuts something
+    cut = S.select_c(x[:500], y[:500], x[500:], y[500:], grid, stop_below=0.02)
+    assert list(cut["val_accuracy"]) == list(grid[: ends + 1]) and cut["C"] == full["C"]
+    assert cut["val_accuracy"] == {c: full["val_accuracy"][c] for c in grid[: ends + 1]}  # same fits, warm starts
+
+
 def test_d_features_layers_pooling_and_bn_mode(env):
     data = load_dataset("cifar10", 32, split="test", limit=64, progress=False)
     D, _ = F.load_discriminator("zoo:cifar32")
