@@ -34,7 +34,8 @@ What §5 does, each step a function (in `features`, `svm` and `cnn_baseline`; `r
 - **the protocol** (`svm.evaluate`): features standardised with the training rows' mean and std
   (# ours: the paper does not say; it makes one C grid fit every feature type and helps L-BFGS),
   C chosen on a validation split held out of the training split (the C grid from the strongest
-  regularisation up, each fit warm-started from the last), test accuracy of that fit.
+  regularisation up, each fit warm-started from the last, ending at the first C whose validation
+  accuracy falls `c_stop` below the best so far), test accuracy of that fit.
   # ours: the final SVM is the one trained without the validation rows (no refit on train+val).
 - **few labels** (`svm.few_labels`): `per_class` labelled images per class drawn from the training
   rows (`draws` times, seeded), C chosen on the same validation split, mean ± 1.96·std over the
