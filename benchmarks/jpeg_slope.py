@@ -11,7 +11,7 @@ Accuracy is regressed on the distortion each pass made (mean |Δ pixel| of 255);
 distortion of a fresh q75 pass estimates what the mirror's own q75 pass cost (# ours: this assumes the
 first pass distorts the originals about as much as a fresh q75 pass distorts the mirror's images).
 
-    python benchmarks/jpeg_slope.py                         # results/bench/jpeg_slope.json
+    python benchmarks/jpeg_slope.py                         # results/jpeg_slope.json
     python benchmarks/jpeg_slope.py --quick --json /tmp/j.json    # tiny sizes: checks that it runs
 
 The k-means recipe is the one the cpu record's ablation chose (results/cpu), else our default.
@@ -57,7 +57,7 @@ def main() -> None:
     ap.add_argument("--n-test", type=int, default=5_000)
     ap.add_argument("--qualities", type=int, nargs="+", default=[75, 50, 30])
     ap.add_argument("--quick", action="store_true", help="tiny sizes (k = 50, stride 4, 300 rows): checks that it runs")
-    ap.add_argument("--json", type=Path, default=ROOT / "results" / "bench" / "jpeg_slope.json")
+    ap.add_argument("--json", type=Path, default=ROOT / "results" / "jpeg_slope.json")
     args = ap.parse_args()
     cfg = RepresentationConfig.from_profile("cpu")
     recipe, source = recorded_recipe()
