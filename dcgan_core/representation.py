@@ -146,6 +146,7 @@ class RepresentationConfig(SVMProtocol):
     PROFILES: ClassVar[dict[str, dict]] = {
         # CI, ≤ 3 min on 2 cores: a few thousand images, a small k-means, 2 CNN epochs.
         "smoke": dict(
+            c_stop=0.02,
             models=("zoo:cifar32",),
             n_train=1000,
             n_val=500,
@@ -173,6 +174,7 @@ class RepresentationConfig(SVMProtocol):
         # narrower and the transfer D (cifar32, celeba64), Fashion-MNIST and SVHN at `paper`, or `classify` for
         # one row.
         "cpu": dict(
+            c_stop=0.02,
             models=("zoo:cifar32-d128",),
             n_train=10_000,
             c_grid=(1e-5, 1e-4, 1e-3, 1e-2),
@@ -189,6 +191,7 @@ class RepresentationConfig(SVMProtocol):
         # SVHN too, where its files are in the data cache: a transfer D (the zoo has no SVHN model; a D of
         # `train --dataset svhn` goes in by its checkpoint path).
         "paper": dict(
+            c_stop=0.02,
             table2_datasets=("cifar10", "fashion-mnist", "svhn"),
             table2_models=("zoo:cifar32", "zoo:mnist", "zoo:cifar32-d128"),
         ),

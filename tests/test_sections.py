@@ -223,13 +223,17 @@ RECORD = Path(__file__).resolve().parents[1] / "results" / "cpu" / "results"
 def test_a_saved_result_reads_back_as_its_class(key):
     """`Result.read` gives the section's dataclass again (nested dataclasses, configs, int keys), its numbers
     as saved: the record's file (results/cpu/results/) read and written back is the same JSON (and None for a
-    field added since); its artifacts are None."""
+    field added since, in the result or its config); its artifacts are None."""
     cls = sections.result_class(key)
     saved = Result.load(RECORD / f"{key}.json")
     result = cls.read(RECORD / f"{key}.json")
     written = {"result": cls.__name__, **result.to_dict()}
-    assert type(result) is cls and {k: written[k] for k in saved} == saved
+    assert type(result) is cls and {k: written[k] for k in saved} == {**saved, "config": written["config"]}
     assert all(written[k] is None for k in set(written) - set(saved))  # a field added since, with its default
+    # the config the same, and a config field added since None: how the record ran (e.g. c_stop: every C tried)
+    config = written["config"]
+    assert {k: config[k] for k in saved["config"]} == saved["config"]
+    assert all(config[k] is None for k in set(config) - set(saved["config"])), set(config) - set(saved["config"])
     assert isinstance(result.config, (Config, dict))
     artifacts = [f.name for f in dataclasses.fields(cls) if f.metadata.get("artifact")]
     assert all(getattr(result, name) is None for name in artifacts), artifacts
