@@ -15,11 +15,12 @@ from dcgan_core.record import host_name, performance_table, readme_blocks
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
-def test_quick_run_writes_every_measurement_and_the_readme_table_renders_it(mirror, shared_cache_dir, tmp_path):
-    out = tmp_path / "host.json"
-    env = {**os.environ, "DCGAN_MIRROR": str(mirror), "DCGAN_DATA_DIR": str(shared_cache_dir)}
+def run_benchmark(script: str, *args: str, mirror, cache, tmp_path) -> dict:
+    """benchmarks/SCRIPT as a real process on the offline mirror; the JSON it writes."""
+    out = tmp_path / "bench.json"
+    env = {**os.environ, "DCGAN_MIRROR": str(mirror), "DCGAN_DATA_DIR": str(cache)}
     done = subprocess.run(
-        [sys.executable, "benchmarks/host.py", "--quick", "--fid-n", "8", "--json", str(out)],
+        [sys.executable, f"benchmarks/{script}", *args, "--json", str(out)],
         cwd=REPO_ROOT,
         env=env,
         capture_output=True,
@@ -27,7 +28,11 @@ def test_quick_run_writes_every_measurement_and_the_readme_table_renders_it(mirr
         timeout=900,
     )
     assert done.returncode == 0, done.stderr[-3000:]
-    b = json.loads(out.read_text())
+    return json.loads(out.read_text())
+
+
+def test_quick_run_writes_every_measurement_and_the_readme_table_renders_it(mirror, shared_cache_dir, tmp_path):
+    b = run_benchmark("host.py", "--quick", "--fid-n", "8", mirror=mirror, cache=shared_cache_dir, tmp_path=tmp_path)
     assert {"host", "tag", "date", "commit", "quick", "gemm_gflops", "training", "inception", "fid"} <= set(b)
     assert b["quick"] is True
     assert {"cpu", "cores", "avx512_bf16", "amx"} <= set(b["host"])
@@ -56,18 +61,9 @@ def test_quick_run_writes_every_measurement_and_the_readme_table_renders_it(mirr
 def test_jpeg_slope_quick_run_regresses_accuracy_on_each_passes_distortion(mirror, shared_cache_dir, tmp_path):
     """benchmarks/jpeg_slope.py (issue 27's JPEG question) as a real process at tiny sizes: one row per quality
     plus the mirror as it is, lower quality distorting more, and the slope the least-squares line of those rows."""
-    out = tmp_path / "jpeg.json"
-    env = {**os.environ, "DCGAN_MIRROR": str(mirror), "DCGAN_DATA_DIR": str(shared_cache_dir)}
-    done = subprocess.run(
-        [sys.executable, "benchmarks/jpeg_slope.py", "--quick", "--qualities", "75", "30", "--json", str(out)],
-        cwd=REPO_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
+    b = run_benchmark(
+        "jpeg_slope.py", "--quick", "--qualities", "75", "30", mirror=mirror, cache=shared_cache_dir, tmp_path=tmp_path
     )
-    assert done.returncode == 0, done.stderr[-3000:]
-    b = json.loads(out.read_text())
     rows = b["rows"]
     assert [r["quality"] for r in rows] == [None, 75, 30] and rows[0]["distortion"] == 0
     assert 0 < rows[1]["distortion"] < rows[2]["distortion"] == max(r["distortion"] for r in rows)
