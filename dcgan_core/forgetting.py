@@ -52,8 +52,8 @@ same layer (`random_repeats` draws):
   that darkness alone; and `brightness_gap`, the boxes' brightness after the chosen maps minus after
   as many random maps (< 0: darker than random). Both along a curve of the m strongest maps
   (`curve`: the paper's regime drops a small share of the maps), and the FID/KID cost
-  (`windows_fid_n`) of the drop against random maps. The judge, the brightness and the darkening
-  are `window_judge.py`.
+  (`windows_fid_n`) of the drop against random maps. The judge, the brightness, the darkening
+  and the curve are `window_judge.py`.
 - eyeglasses — the judge's eyeglasses rate on fresh samples before and after (read at the validated
   judge's threshold, `judge.validated`, with its error on hand-labelled faces), the FID cost
   (`metrics.evaluate`, n = `fid_n`), and the rate as more maps are dropped, strongest weights first.
@@ -85,7 +85,7 @@ from .drop_maps import (
 from .models import Generator, eval_mode, sample_z
 from .pretrained import load_models, require_discriminator
 from .results import Result, artifact
-from .window_judge import WindowJudge, box_brightness, darken
+from .window_judge import WindowJudge, box_brightness, darken, windows_curve
 
 EYE_BAND = (14, 26, 50, 38)  # ours: x0, y0, x1, y1 of the glasses in CelebA's aligned 64×64 faces
 
@@ -236,7 +236,7 @@ class WindowsResult(Result):
     judge_accuracy: float  # the D-feature window judge's held-out balanced accuracy
     layers: dict[int, LayerForgetting]
     chosen: LayerForgetting  # the config's layer
-    curve: dict  # the chosen layer, m strongest maps: see `_windows_curve`
+    curve: dict  # the chosen layer, m strongest maps: see `window_judge.windows_curve`
     fid_before: float  # FID of fresh samples (n = fid_n) against the rooms G's training set
     fid_after: float
     fid_after_random: float  # random draw 0 of as many maps
@@ -248,41 +248,6 @@ class WindowsResult(Result):
     seeds: list[int] = artifact()
     boxes: list = artifact()
     images_before: torch.Tensor = artifact()
-
-
-def _windows_curve(G, seeds, boxes, judge, probe, before, cfg, seen: dict) -> dict:
-    """The chosen layer's measures as the m strongest positive-weight maps are dropped (m in `cfg.curve`,
-    up to all of them) vs m random maps (mean over `random_repeats` draws): `selected`/`random` the
-    window probability in the boxes, `darkened` that of the before samples darkened to the selected
-    maps' brightness, `brightness_selected`/`brightness_random`, and `brightness_gap` (selected − random)."""
-    has_box = [i for i, b in enumerate(boxes) if b]  # only these count: draw only them
-    bx, boxed = [boxes[i] for i in has_box], [seeds[i] for i in has_box]
-
-    def measure(drop: list[int]) -> tuple[float, float]:
-        key = tuple(sorted(drop))
-        if key not in seen:  # dropped maps → (window prob., brightness)
-            x = sample_for_seed(G, boxed, {probe.layer: drop} if drop else None)
-            seen[key] = (judge.mean_inside(x, has_box), box_brightness(x, bx))
-        return seen[key]
-
-    maps = probe.maps
-    counts = sorted({m for m in cfg.curve if m < len(maps)} | {len(maps)})
-    p0, b0 = measure([])
-    curve = dict(
-        maps=[0] + counts, selected=[p0], random=[p0], darkened=[p0], brightness_selected=[b0], brightness_random=[b0]
-    )
-    for m in counts:
-        p, b = measure(probe.strongest(m))
-        # the same draws as the layer's control at m = all of them (seed + layer), so the curve ends on it
-        draws = random_maps(probe.n_maps, m, cfg.random_repeats, cfg.seed + probe.layer + (0 if m == len(maps) else m))
-        rs = [measure(r) for r in draws]
-        curve["selected"].append(p)
-        curve["brightness_selected"].append(b)
-        curve["random"].append(float(np.mean([r[0] for r in rs])))
-        curve["brightness_random"].append(float(np.mean([r[1] for r in rs])))
-        curve["darkened"].append(judge.mean_inside(darken(before[has_box], bx, b), has_box))
-    curve["brightness_gap"] = [s - r for s, r in zip(curve["brightness_selected"], curve["brightness_random"])]
-    return curve
 
 
 def run_windows(cfg: ForgettingConfig) -> WindowsResult:
@@ -357,7 +322,7 @@ def run_windows(cfg: ForgettingConfig) -> WindowsResult:
             images_darkened=darkened,
         )
     chosen = layers[cfg.layer]
-    curve = _windows_curve(G, seeds, boxes, judge, probes[cfg.layer], before, cfg, seen)
+    curve = windows_curve(G, seeds, boxes, judge, probes[cfg.layer], before, cfg, seen)
 
     # Quality cost: FID/KID of fresh noise before/after (real images: the rooms G's training data).
     random0 = random_maps(chosen.n_maps, chosen.maps_dropped, cfg.random_repeats, cfg.seed + cfg.layer)[0]

@@ -20,6 +20,8 @@ measures with (ours):
 - **The darkness control** (`darken`) — dark boxes may read as "no window", so the samples as drawn
   are darkened inside their boxes to a given brightness (that of the samples with the maps dropped)
   and judged alike: a uniform shift of the pixels, so that the window's shape stays.
+- **The curve** (`windows_curve`) — all three as the m strongest maps are dropped, against m random
+  maps: the paper's regime drops a small share of a layer's maps.
 """
 
 from __future__ import annotations
@@ -29,7 +31,8 @@ from typing import Protocol
 import numpy as np
 import torch
 
-from .drop_maps import box_mask, folds_of, logistic_model, position_samples, vectors_at
+from .annotations import sample_for_seed
+from .drop_maps import box_mask, folds_of, logistic_model, position_samples, random_maps, vectors_at
 from .models import eval_mode
 
 
@@ -40,6 +43,14 @@ class JudgeSettings(Protocol):
     folds: int  # cross-fitting folds over images
     reg: float  # inverse L2 strength C
     seed: int  # seed of the negatives and the folds
+
+
+class CurveSettings(Protocol):
+    """What `windows_curve` reads of a config (`forgetting.ForgettingConfig` has them)."""
+
+    curve: tuple[int, ...]  # numbers of maps dropped, strongest weight first
+    random_repeats: int  # draws of as many random maps
+    seed: int  # seed of the random maps
 
 
 class WindowJudge:
@@ -106,3 +117,38 @@ def darken(images: torch.Tensor, boxes: list, brightness: float, steps: int = 40
         mid = (lo + hi) / 2
         lo, hi = (mid, hi) if float((inside - mid).clamp(-1, 1).mean()) > brightness else (lo, mid)
     return torch.where(mask, (images - (lo + hi) / 2).clamp(-1, 1), images)
+
+
+def windows_curve(G, seeds, boxes, judge: WindowJudge, probe, before, cfg: CurveSettings, seen: dict) -> dict:
+    """The chosen layer's measures as the m strongest positive-weight maps are dropped (m in `cfg.curve`,
+    up to all of them) vs m random maps (mean over `random_repeats` draws): `selected`/`random` the
+    window probability in the boxes, `darkened` that of the before samples darkened to the selected
+    maps' brightness, `brightness_selected`/`brightness_random`, and `brightness_gap` (selected − random)."""
+    has_box = [i for i, b in enumerate(boxes) if b]  # only these count: draw only them
+    bx, boxed = [boxes[i] for i in has_box], [seeds[i] for i in has_box]
+
+    def measure(drop: list[int]) -> tuple[float, float]:
+        key = tuple(sorted(drop))
+        if key not in seen:  # dropped maps → (window prob., brightness)
+            x = sample_for_seed(G, boxed, {probe.layer: drop} if drop else None)
+            seen[key] = (judge.mean_inside(x, has_box), box_brightness(x, bx))
+        return seen[key]
+
+    maps = probe.maps
+    counts = sorted({m for m in cfg.curve if m < len(maps)} | {len(maps)})
+    p0, b0 = measure([])
+    curve = dict(
+        maps=[0] + counts, selected=[p0], random=[p0], darkened=[p0], brightness_selected=[b0], brightness_random=[b0]
+    )
+    for m in counts:
+        p, b = measure(probe.strongest(m))
+        # the same draws as the layer's control at m = all of them (seed + layer), so the curve ends on it
+        draws = random_maps(probe.n_maps, m, cfg.random_repeats, cfg.seed + probe.layer + (0 if m == len(maps) else m))
+        rs = [measure(r) for r in draws]
+        curve["selected"].append(p)
+        curve["brightness_selected"].append(b)
+        curve["random"].append(float(np.mean([r[0] for r in rs])))
+        curve["brightness_random"].append(float(np.mean([r[1] for r in rs])))
+        curve["darkened"].append(judge.mean_inside(darken(before[has_box], bx, b), has_box))
+    curve["brightness_gap"] = [s - r for s, r in zip(curve["brightness_selected"], curve["brightness_random"])]
+    return curve
