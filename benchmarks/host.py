@@ -59,17 +59,28 @@ def host_tag(m: dict) -> str:
     return "-".join([re.sub(r"[^a-z0-9]+", "-", cpu).strip("-"), f"{m['cores']}c", units])
 
 
-def gemm(size: int, reps: int) -> dict:
-    """fp32 and bf16 matmul GFLOP/s, per wall second and per CPU-second."""
-    return {
-        f"{name}_{clock}": gemm_gflops(dtype, size, reps, clock=fn)
-        for name, dtype in (("fp32", torch.float32), ("bf16", torch.bfloat16))
+def bf16_native() -> bool:
+    """Whether oneDNN has bf16 kernels for this CPU (AVX-512 and up). Without them (AVX2 only) bf16 is
+    emulated and hundreds of times slower than fp32: a 2048² GEMM takes minutes and a training step
+    longer, so such a host gets its bf16 GEMM measured small and its bf16 runs left out."""
+    return torch.ops.mkldnn._is_mkldnn_bf16_supported()
+
+
+def gemm(size: int, reps: int, bf16_size: int | None = None) -> dict:
+    """fp32 and bf16 matmul GFLOP/s, per wall second and per CPU-second (bf16 at `bf16_size`, 2 reps,
+    where given)."""
+    sizes = {"fp32": (torch.float32, size, reps), "bf16": (torch.bfloat16, bf16_size or size, 2 if bf16_size else reps)}
+    out = {
+        f"{name}_{clock}": gemm_gflops(dtype, n, r, clock=fn)
+        for name, (dtype, n, r) in sizes.items()
         for clock, fn in (("wall", time.perf_counter), ("cpu", time.process_time))
     }
+    return out | {"size": size, "bf16_size": sizes["bf16"][1]}
 
 
-def training(net: str, batch: int, rounds: int, steps: int, warmup: int, limit: int | None) -> dict:
-    """Ours vs pytorch/examples' loop on `net` (train_speed.NETS), alternated, medians of img/s."""
+def training(net: str, batch: int, rounds: int, steps: int, warmup: int, limit: int | None, bf16: bool) -> dict:
+    """Ours vs pytorch/examples' loop on `net` (train_speed.NETS), alternated, medians of img/s; ours in
+    the other precision too where `bf16` (the host has bf16 kernels)."""
     fields, folder = NETS[net]
     cfg = TrainConfig(**fields, **FAST, batch_size=batch, limit=limit, progress=False, out="/tmp/bench")
     data = load_dataset(cfg.dataset, cfg.image_size, limit=limit, progress=False)
@@ -78,14 +89,16 @@ def training(net: str, batch: int, rounds: int, steps: int, warmup: int, limit: 
     # ours runs as a user's run does: precision "auto" (bf16 only where it measures faster); the other
     # precision beside it shows what that choice is worth on this host
     auto = resolve_precision("auto", torch.device("cpu"))
-    other = "fp32" if auto == "bf16" else "bf16"
-    ours, ours_other = Ours(cfg.replace(precision="auto"), data), Ours(cfg.replace(precision=other), data)
+    other = ("fp32" if auto == "bf16" else "bf16") if bf16 else None
+    ours = Ours(cfg.replace(precision="auto"), data)
+    ours_other = Ours(cfg.replace(precision=other), data) if other else None
     a, b, c = [], [], []
     for r in range(rounds):
         w = warmup if r == 0 else 1
         a.append(images_per_s(base, steps, w, batch))
         b.append(images_per_s(ours, steps, w, batch))
-        c.append(images_per_s(ours_other, steps, w, batch))
+        if ours_other:
+            c.append(images_per_s(ours_other, steps, w, batch))
     ma, mb = statistics.median(a), statistics.median(b)
     return {
         "net": net,
@@ -100,18 +113,21 @@ def training(net: str, batch: int, rounds: int, steps: int, warmup: int, limit: 
         "ours_gflop_per_s": mb / batch * flops / 1e9,
         "ours_precision": auto,
         "ours_other_precision": other,
-        "ours_other_img_per_s": statistics.median(c),
+        "ours_other_img_per_s": statistics.median(c) if c else None,
         "baseline_runs": a,
         "ours_runs": b,
         "ours_other_runs": c,
     }
 
 
-def inception(n: int, batch: int, rounds: int, gemm_size: int) -> dict:
-    """Inception fp32 vs bf16 (metrics.inception_features) on n CIFAR-10 test images, alternated."""
-    r = alternate({"fp32": {}, "bf16": dict(precision="bf16")}, cifar10("test", n), batch, rounds, gemm_size)
+def inception(n: int, batch: int, rounds: int, gemm_size: int, bf16: bool) -> dict:
+    """Inception fp32 vs bf16 (metrics.inception_features) on n CIFAR-10 test images, alternated (fp32
+    alone without `bf16`)."""
+    paths = {"fp32": {}, "bf16": dict(precision="bf16")} if bf16 else {"fp32": {}}
+    r = alternate(paths, cifar10("test", n), batch, rounds, gemm_size, dtypes=tuple(paths))
     f = r.pop("features")
-    r["rel_l2_bf16_vs_fp32"] = float(((f["bf16"] - f["fp32"]) ** 2).sum() ** 0.5 / (f["fp32"] ** 2).sum() ** 0.5)
+    if bf16:
+        r["rel_l2_bf16_vs_fp32"] = float(((f["bf16"] - f["fp32"]) ** 2).sum() ** 0.5 / (f["fp32"] ** 2).sum() ** 0.5)
     return r
 
 
@@ -176,25 +192,29 @@ def main(argv=None) -> dict:
         **git_state(),
         "quick": q,
         "load_average": os.getloadavg(),
-        "gemm_gflops": gemm(*size["gemm"]),
+        "bf16_native": (native := bf16_native()),
+        "gemm_gflops": gemm(*size["gemm"], bf16_size=None if native else min(512, size["gemm"][0])),
     }
     g = out["gemm_gflops"]
     print(
-        f"GEMM GFLOP/s: fp32 {g['fp32_wall']:.0f}, bf16 {g['bf16_wall']:.0f} (per CPU-second {g['fp32_cpu']:.0f} / {g['bf16_cpu']:.0f})"
+        f"GEMM GFLOP/s: fp32 {g['fp32_wall']:.0f}, bf16 {g['bf16_wall']:.2f} (per CPU-second {g['fp32_cpu']:.0f} / {g['bf16_cpu']:.2f})"
     )
+    if not native:
+        print(f"no bf16 kernels on this host (bf16 GEMM at {g['bf16_size']}²): bf16 runs left out", flush=True)
     if not args.skip_train:
-        t = out["training"] = training(args.net or ("cifar32" if q else "torch64"), **size["train"])
+        t = out["training"] = training(args.net or ("cifar32" if q else "torch64"), **size["train"], bf16=native)
+        other = f"; in {t['ours_other_precision']} {t['ours_other_img_per_s']:.1f} img/s" if native else ""
         print(
-            f"training {t['net']}: pytorch/examples {t['baseline_img_per_s']:.1f} img/s, ours {t['ours_img_per_s']:.1f} img/s, {t['ratio']:.2f}× (ours in {t['ours_precision']}; in {t['ours_other_precision']} {t['ours_other_img_per_s']:.1f} img/s)",
+            f"training {t['net']}: pytorch/examples {t['baseline_img_per_s']:.1f} img/s, ours {t['ours_img_per_s']:.1f} img/s, {t['ratio']:.2f}× (ours in {t['ours_precision']}{other})",
             flush=True,
         )
-    i = out["inception"] = inception(**size["inception"])
+    i = out["inception"] = inception(**size["inception"], bf16=native)
     print(
         "Inception img/s: "
         + ", ".join(f"{k} {v['img_per_s']:.2f} ({v['cpu_s_per_img']:.3f} CPU s/img)" for k, v in i["paths"].items()),
         flush=True,
     )
-    if args.quality:
+    if args.quality and native:
         qq = out["quality"] = quality(args.quality)
         print(f"FID(CIFAR-10 train, test), n = {args.quality}: fp32 {qq['fid_fp32']:.3f}, bf16 {qq['fid_bf16']:.3f}")
     if fid_n:

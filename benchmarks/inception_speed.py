@@ -63,13 +63,15 @@ def speed(batch: int, rounds: int) -> dict:
     } | {"threads": torch.get_num_threads(), "batch": batch, "rounds": rounds}
 
 
-def alternate(paths: dict[str, dict], x: torch.Tensor, batch: int, rounds: int, gemm_size: int = 2048) -> dict:
+def alternate(
+    paths: dict[str, dict], x: torch.Tensor, batch: int, rounds: int, gemm_size: int = 2048, dtypes=("fp32", "bf16")
+) -> dict:
     """Each path (keywords of metrics.inception_features) on the images `x`, alternated A B C … for
-    `rounds` rounds after a warm-up call each, with the fp32 and bf16 GEMM throughput measured in
-    every round too (the machine is shared): medians of wall images/s and of CPU seconds per image
+    `rounds` rounds after a warm-up call each, with the GEMM throughput of each of `dtypes` measured
+    in every round too (the machine is shared): medians of wall images/s and of CPU seconds per image
     (process time), GEMM GFLOP/s per wall second and per CPU-second; the features of the warm-up."""
     feats, wall, cpu = {}, {k: [] for k in paths}, {k: [] for k in paths}
-    dtypes = {"fp32": torch.float32, "bf16": torch.bfloat16}
+    dtypes = {d: {"fp32": torch.float32, "bf16": torch.bfloat16}[d] for d in dtypes}
     gemm = {f"{d}_{clock}": [] for d in dtypes for clock in ("wall", "cpu")}
     for name, kw in paths.items():
         feats[name] = inception_features(x, batch_size=batch, **kw)  # warm-up

@@ -369,21 +369,29 @@ def performance_table(benches: list[dict]) -> str:
     ]
     for b in benches:
         g, t, i, f = b["gemm_gflops"], b.get("training"), b["inception"]["paths"], b.get("fid")
+        other = (  # left out on a host without bf16 kernels (benchmarks/host.py: bf16_native)
+            f"; in {t['ours_other_precision']}: {_n(t['ours_other_img_per_s'])}"
+            if t and t["ours_other_precision"]
+            else ""
+        )
         train = (
             f"{_n(t['baseline_img_per_s'])} → {_n(t['ours_img_per_s'])} (**{t['ratio']:.2f}×**, `{t['net']}`, "
-            f"batch {t['batch']}, ours in {t['ours_precision']}; in {t['ours_other_precision']}: "
-            f"{_n(t['ours_other_img_per_s'])})"
+            f"batch {t['batch']}, ours in {t['ours_precision']}{other})"
             if t
             else "—"
         )
-        inc = " / ".join(f"{_n(i[k]['img_per_s'])} ({i[k]['cpu_s_per_img']:.3f})" for k in ("fp32", "bf16"))
+        inc = " / ".join(
+            f"{_n(i[k]['img_per_s'])} ({i[k]['cpu_s_per_img']:.3f})" if k in i else "— (no bf16 kernels)"
+            for k in ("fp32", "bf16")
+        )
+        bf16_at = f" at {g['bf16_size']}²" if g.get("bf16_size", g.get("size")) != g.get("size") else ""
         fid = f"{f['wall_s'] / 60:.1f} min (n = {f['n']:,}, {f['precision']})" if f else "—"
         q = b.get("quality")
         quality = f"{q['fid_fp32']:.2f} / {q['fid_bf16']:.2f} (n = {q['n']:,})" if q else "—"
         when = f"{b['date']}, `{(b.get('commit') or '?')[:9]}`, load {b['load_average'][0]:.1f}"
         rows.append(
             f"| {host_name(b['host'])}, {b['host']['torch_threads']} torch thread{'s' * (b['host']['torch_threads'] != 1)}, torch {b['host']['torch']} | {when} | {_n(g['fp32_wall'])} / "
-            f"{_n(g['bf16_wall'])} (per CPU-second {_n(g['fp32_cpu'])} / {_n(g['bf16_cpu'])}) | {train} | {inc} | {quality} | {fid} |"
+            f"{_n(g['bf16_wall'])}{bf16_at} (per CPU-second {_n(g['fp32_cpu'])} / {_n(g['bf16_cpu'])}) | {train} | {inc} | {quality} | {fid} |"
         )
     return "\n".join(rows)
 

@@ -36,17 +36,21 @@ def test_quick_run_writes_every_measurement_and_the_readme_table_renders_it(mirr
     assert {"host", "tag", "date", "commit", "quick", "gemm_gflops", "training", "inception", "fid"} <= set(b)
     assert b["quick"] is True
     assert {"cpu", "cores", "avx512_bf16", "amx"} <= set(b["host"])
-    assert set(b["gemm_gflops"]) == {"fp32_wall", "fp32_cpu", "bf16_wall", "bf16_cpu"}
+    gemm = b["gemm_gflops"]
+    assert {"fp32_wall", "fp32_cpu", "bf16_wall", "bf16_cpu"} <= set(gemm) and min(gemm.values()) > 0
     t = b["training"]
     assert t["ratio"] == t["ours_img_per_s"] / t["baseline_img_per_s"] and t["net"] == "cifar32"
-    assert t["ours_other_img_per_s"] > 0 and {t["ours_precision"], t["ours_other_precision"]} == {"fp32", "bf16"}
-    assert set(b["inception"]["paths"]) == {"fp32", "bf16"}
-    assert 0 < b["inception"]["rel_l2_bf16_vs_fp32"] < 0.1  # bf16 weights move features a little, not a lot
-    assert b["fid"]["n"] == 8 and b["fid"]["wall_s"] > 0 and b["fid"]["fid"] > 0
-
     table = performance_table([b]).splitlines()
-    assert len(table) == 3 and table[2].startswith(f"| {host_name(b['host'])}")
-    assert f"{t['ratio']:.2f}×" in table[2] and f"{b['inception']['paths']['bf16']['cpu_s_per_img']:.3f}" in table[2]
+    assert len(table) == 3 and table[2].startswith(f"| {host_name(b['host'])}") and f"{t['ratio']:.2f}×" in table[2]
+    if b["bf16_native"]:  # oneDNN has bf16 kernels (AVX-512 and up): each bf16 path beside fp32
+        assert t["ours_other_img_per_s"] > 0 and {t["ours_precision"], t["ours_other_precision"]} == {"fp32", "bf16"}
+        assert set(b["inception"]["paths"]) == {"fp32", "bf16"}
+        assert 0 < b["inception"]["rel_l2_bf16_vs_fp32"] < 0.1  # bf16 weights move features a little, not a lot
+        assert f"{b['inception']['paths']['bf16']['cpu_s_per_img']:.3f}" in table[2]
+    else:  # AVX2 only: bf16 is emulated, hundreds of times slower; the GEMM says so, the bf16 runs are left out
+        assert t["ours_precision"] == "fp32" and t["ours_other_precision"] is None
+        assert set(b["inception"]["paths"]) == {"fp32"} and "no bf16 kernels" in table[2]
+    assert b["fid"]["n"] == 8 and b["fid"]["wall_s"] > 0 and b["fid"]["fid"] > 0
 
     # readme_blocks renders results/bench/*.json, leaving out --quick runs
     bench = tmp_path / "root" / "results" / "bench"
