@@ -52,19 +52,23 @@ FEATURE_DIM = 2048
 PREFIX = "net.layers."  # where the layers sit in the TorchScript's state_dict
 
 
-def _fused_conv_relu() -> bool:
-    """Whether this torch build has oneDNN's convolution with a ReLU post-op (the op inductor uses)."""
-    return torch.backends.mkldnn.is_available() and hasattr(torch.ops.mkldnn, "_convolution_pointwise")
+def _fused_dtypes() -> tuple[torch.dtype, ...]:
+    """The dtypes in which this torch build runs oneDNN's convolution with a ReLU post-op (the op inductor
+    uses): fp32, and bf16 where oneDNN has bf16 kernels for the CPU (AVX-512 and up; an AVX2-only CPU
+    has none, and the fused op refuses bf16 there: the plain convolution emulates it, slowly)."""
+    if not (torch.backends.mkldnn.is_available() and hasattr(torch.ops.mkldnn, "_convolution_pointwise")):
+        return ()
+    return (torch.float32, torch.bfloat16) if torch.ops.mkldnn._is_mkldnn_bf16_supported() else (torch.float32,)
 
 
-FUSED = _fused_conv_relu()
+FUSED = _fused_dtypes()
 
 
 class ConvReLU(nn.Conv2d):
     """One TensorFlow layer: conv → batch norm (folded into weight and bias) → ReLU."""
 
     def forward(self, x):
-        if FUSED and x.device.type == "cpu" and x.dtype == self.weight.dtype and not torch.is_grad_enabled():
+        if x.device.type == "cpu" and x.dtype == self.weight.dtype and x.dtype in FUSED and not torch.is_grad_enabled():
             # oneDNN applies the ReLU to each output tile while it is in cache: the same numbers
             # as conv then ReLU, without the second pass over the output (inference only: no autograd)
             return torch.ops.mkldnn._convolution_pointwise(
