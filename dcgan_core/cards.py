@@ -351,10 +351,10 @@ def _card(
         ("wall time", f"{e['wall_time_s'] / 60:.1f} min on {e['machine']}"),
         (
             "FID / KID",
-            f"**{scores.fid:.1f}** / {scores.kid_mean:.4f}{kid_spread}: {scores.n} samples "
+            f"**{e['fid']:.1f}** / {scores.kid_mean:.4f}{kid_spread}: {scores.n} samples "
             f"vs {scores.n} `{scores.split}` images, fp32 (protocol below)"
             + (
-                f"; **{large.fid:.1f}** / {large.kid_mean:.4f} ± {large.kid_std:.4f} at n = {large.n:,}"
+                f"; **{e['fid_large']:.1f}** / {large.kid_mean:.4f} ± {large.kid_std:.4f} at n = {large.n:,}"
                 if large
                 else ""
             ),

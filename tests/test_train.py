@@ -440,11 +440,21 @@ def test_fp32_and_bf16_runs_stay_close_over_a_few_steps(cfg, mnist):
 
 
 def test_channels_last_changes_layout_not_results(cfg, mnist):
+    """The same numbers in either layout, up to the kernels' rounding. The first step's losses (before
+    any update) agree to 1e-5. After it, Adam moves each weight by about ±lr whatever its gradient's
+    size, so rounding that flips a near-zero gradient's sign moves that weight by 2·lr (on the AVX2-only
+    AMD host ~1 % of conv weights, up to 8e-4 after 3 steps): later losses agree to 2e-3, and the
+    weights on average to 5e-5 (a layout mix-up moves them by their own size, ~1e-2)."""
     a = train(cfg.replace(precision="fp32", channels_last=False, max_steps=3, out=cfg.out + "-a"), data=mnist)
     b = train(cfg.replace(precision="fp32", channels_last=True, max_steps=3, out=cfg.out + "-b"), data=mnist)
     assert b.G.layers[1][0].weight.is_contiguous(memory_format=torch.channels_last)
-    for k, v in a.G.state_dict().items():
-        assert torch.allclose(v, b.G.state_dict()[k], atol=1e-4), k
+    ma, mb = (read_metrics(Path(r.out) / "metrics.csv") for r in (a, b))
+    for key in ("loss_d", "loss_g", "d_x", "d_g_z"):
+        assert ma[key][0] == pytest.approx(mb[key][0], abs=1e-5), key
+        assert ma[key] == pytest.approx(mb[key], abs=2e-3), key
+    wa, wb = a.G.state_dict(), b.G.state_dict()
+    diff = torch.cat([(wa[k] - wb[k]).abs().flatten() for k in wa if wa[k].is_floating_point()])
+    assert diff.mean() < 5e-5
 
 
 # --- a dedup index (§4.1.1) restricts the training set -------------------------------------------
