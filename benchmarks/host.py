@@ -45,7 +45,7 @@ from inception_speed import alternate, cifar10, quality  # noqa: E402
 from train_speed import FAST, NETS, Baseline, Ours, gemm_gflops, images_per_s, step_flops  # noqa: E402
 
 from dcgan_core.data import cache_root, load_dataset  # noqa: E402
-from dcgan_core.hardware import resolve_precision  # noqa: E402
+from dcgan_core.hardware import cpu_bf16_kernels, resolve_precision  # noqa: E402
 from dcgan_core.record import git_state, machine  # noqa: E402
 from dcgan_core.train import TrainConfig  # noqa: E402
 
@@ -57,13 +57,6 @@ def host_tag(m: dict) -> str:
     cpu = re.sub(r"\((r|tm)\)|cpu|@.*", "", m["cpu"].lower())
     units = "amx" if m["amx"] else "avx512bf16" if m["avx512_bf16"] else "avx512" if m["avx512"] else "noavx512"
     return "-".join([re.sub(r"[^a-z0-9]+", "-", cpu).strip("-"), f"{m['cores']}c", units])
-
-
-def bf16_native() -> bool:
-    """Whether oneDNN has bf16 kernels for this CPU (AVX-512 and up). Without them (AVX2 only) bf16 is
-    emulated and hundreds of times slower than fp32: a 2048² GEMM takes minutes and a training step
-    longer, so such a host gets its bf16 GEMM measured small and its bf16 runs left out."""
-    return torch.ops.mkldnn._is_mkldnn_bf16_supported()
 
 
 def gemm(size: int, reps: int, bf16_size: int | None = None) -> dict:
@@ -105,7 +98,7 @@ def training(net: str, batch: int, rounds: int, steps: int, warmup: int, limit: 
         "batch": batch,
         "rounds": rounds,
         "steps": steps,
-        "ours": dict(FAST),
+        "ours": {**FAST, "precision": "auto"},  # the settings ours ran with ("auto": ours_precision says what it took)
         "baseline_img_per_s": ma,
         "ours_img_per_s": mb,
         "ratio": mb / ma,
@@ -192,7 +185,7 @@ def main(argv=None) -> dict:
         **git_state(),
         "quick": q,
         "load_average": os.getloadavg(),
-        "bf16_native": (native := bf16_native()),
+        "bf16_native": (native := cpu_bf16_kernels()),
         "gemm_gflops": gemm(*size["gemm"], bf16_size=None if native else min(512, size["gemm"][0])),
     }
     g = out["gemm_gflops"]

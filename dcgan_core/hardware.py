@@ -21,7 +21,13 @@ def resolve_precision(precision: str, device: torch.device) -> str:
         return precision
     if device.type == "cuda":
         return "bf16" if torch.cuda.is_bf16_supported() else "fp32"
-    return "bf16" if torch.ops.mkldnn._is_mkldnn_bf16_supported() and cpu_bf16_pays() else "fp32"
+    return "bf16" if cpu_bf16_kernels() and cpu_bf16_pays() else "fp32"
+
+
+def cpu_bf16_kernels() -> bool:
+    """Whether oneDNN has bf16 kernels for this CPU (AVX-512 and up). Without them (AVX2 only) bf16 is
+    emulated, hundreds of times slower than fp32, and oneDNN's fused ops refuse it."""
+    return torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported()
 
 
 @functools.cache

@@ -47,6 +47,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from dcgan_core.hardware import cpu_bf16_kernels
+
 BN_EPS = 1e-3  # TensorFlow's batch norm epsilon in this graph
 FEATURE_DIM = 2048
 PREFIX = "net.layers."  # where the layers sit in the TorchScript's state_dict
@@ -54,11 +56,11 @@ PREFIX = "net.layers."  # where the layers sit in the TorchScript's state_dict
 
 def _fused_dtypes() -> tuple[torch.dtype, ...]:
     """The dtypes in which this torch build runs oneDNN's convolution with a ReLU post-op (the op inductor
-    uses): fp32, and bf16 where oneDNN has bf16 kernels for the CPU (AVX-512 and up; an AVX2-only CPU
-    has none, and the fused op refuses bf16 there: the plain convolution emulates it, slowly)."""
+    uses): fp32, and bf16 where oneDNN has bf16 kernels for the CPU (an AVX2-only CPU has none, and the
+    fused op refuses bf16 there: the plain convolution emulates it, slowly)."""
     if not (torch.backends.mkldnn.is_available() and hasattr(torch.ops.mkldnn, "_convolution_pointwise")):
         return ()
-    return (torch.float32, torch.bfloat16) if torch.ops.mkldnn._is_mkldnn_bf16_supported() else (torch.float32,)
+    return (torch.float32, torch.bfloat16) if cpu_bf16_kernels() else (torch.float32,)
 
 
 FUSED = _fused_dtypes()

@@ -506,11 +506,10 @@ def test_evaluation_is_off_by_default(cfg, mnist):
 def test_auto_precision_takes_bf16_on_a_cpu_only_where_it_measures_faster():
     """ "auto" follows the measurement, not the flags: a CPU whose bf16 GEMM is slower than fp32's
     (Intel AVX512-BF16 without AMX) trains in fp32; the margin decides both ways."""
-    from dcgan_core.hardware import cpu_bf16_pays, resolve_precision
+    from dcgan_core.hardware import cpu_bf16_kernels, cpu_bf16_pays, resolve_precision
 
     cpu = torch.device("cpu")
     assert resolve_precision("fp32", cpu) == "fp32" and resolve_precision("bf16", cpu) == "bf16"
-    native = torch.ops.mkldnn._is_mkldnn_bf16_supported()
-    assert resolve_precision("auto", cpu) == ("bf16" if native and cpu_bf16_pays() else "fp32")
+    assert resolve_precision("auto", cpu) == ("bf16" if cpu_bf16_kernels() and cpu_bf16_pays() else "fp32")
     assert not cpu_bf16_pays(n=256, rounds=2, margin=1e6)  # no CPU is a million times faster in bf16
     assert cpu_bf16_pays(n=256, rounds=2, margin=1e-6)  # and every one is faster than a millionth
