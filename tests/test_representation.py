@@ -101,6 +101,18 @@ def test_bfloat16_features_reach_the_same_optimum(mnist_pixels):
     assert (S.predict(xs, *fit).numpy() == ref.predict(xs.float().numpy())).mean() >= 0.95
 
 
+def test_big_features_go_bfloat16_only_where_the_cpu_has_bf16_kernels(mnist_pixels, monkeypatch):
+    """Above `bf16_above` GB the features are stored in bfloat16, but only on a CPU with bf16 kernels:
+    without them (AVX2 only) bf16 products are emulated, far slower than float32."""
+    x, _ = mnist_pixels
+    for kernels, dtype in ((True, torch.bfloat16), (False, torch.float32)):
+        monkeypatch.setattr(S, "cpu_bf16_kernels", lambda k=kernels: k)
+        big = S.standardise(x[:600], x[600:], bf16_above=0)
+        assert [a.dtype for a in big] == [dtype, dtype]
+        assert S.standardise(x[:600], bf16_above=1)[0].dtype == torch.float32  # small: float32 anyway
+    assert torch.allclose(big[0], S.standardise(x[:600])[0])  # the same values
+
+
 def test_select_c_picks_the_best_validation_accuracy(mnist_pixels):
     x, y = mnist_pixels
     sel = S.select_c(x[:500], y[:500], x[500:], y[500:], (1e-6, 1e-3, 1e-1))
