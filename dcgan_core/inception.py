@@ -47,7 +47,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from dcgan_core.hardware import cpu_bf16_kernels
+from .hardware import cpu_bf16_kernels
 
 BN_EPS = 1e-3  # TensorFlow's batch norm epsilon in this graph
 FEATURE_DIM = 2048

@@ -11,9 +11,9 @@ PACKAGE = Path(__file__).resolve().parents[1] / "dcgan_core"
 
 # Bottom up. A module may import modules of its own layer or of lower ones.
 LAYERS = [
-    {"__init__", "files", "diffaugment", "inception", "conditional", "hardware"},  # import nothing of the package
-    # but hardware (inception: FID's net; conditional: §8.1's one-hot labels and fully connected nets; hardware:
-    # precision, bf16 kernels, torchrun)
+    {"__init__", "files", "diffaugment", "inception", "conditional", "hardware"},  # import nothing else of the package
+    # (inception: FID's net, asks hardware for bf16 kernels; conditional: §8.1's one-hot labels and fully connected
+    # nets; hardware: precision, bf16 kernels, torchrun)
     {"config", "sources"},  # configs, profiles, validation; where each dataset's
     # images are (data imports them)
     {"models", "data", "results"},  # networks, datasets, result objects
