@@ -14,7 +14,10 @@ build/PROFILE/results/NOTEBOOK.json). `judge` compares our number with the claim
   target: a claim expected to hold must *fail* on its control, or its check cannot fail. A claim
   expected to fail may name a control that must *hold* (the check is not stuck at failing).
 * `tolerance` — how far our number may move between two runs of the record (another day, another
-  2-core host) and still reproduce it (`reproduces`); 0 for exact values.
+  2-core host) and still reproduce it (`reproduces`); 0 for exact values. A rate read off sampled
+  images by a classifier the run trains (§6.3's forgetting and arithmetic) moves between CPU types
+  like a new draw (other rounding, other classifier weights, other exemplars): its tolerance is 3
+  standard errors of the difference of two runs, 3·√2·se with the record's se (test_record checks it).
 * `smoke_target` — at `smoke` (tiny data, CI) a paper-scale target means little: a sanity bound
   checked there instead (and on the control); or `smoke_skip`, the reason it is not checked there.
 
@@ -363,7 +366,7 @@ CLAIMS: tuple[Claim, ...] = (
         "06_forgetting_objects.eyeglasses.rate_gap",
         ">",
         0.005,
-        tolerance=0.005,
+        tolerance=0.13,
         note="eyeglasses rate after dropping as many random maps minus after the selected ones",
         control="06_forgetting_objects.eyeglasses.control_gap",
         control_note="one draw of random maps minus another draw of as many",
@@ -379,7 +382,7 @@ CLAIMS: tuple[Claim, ...] = (
         "07_vector_arithmetic.equations.smiling-man.mean3_minus_single",
         ">",
         ARITH_MARGIN,
-        tolerance=0.04,
+        tolerance=0.18,
         note="success rate (a) − (b): fraction of results the attribute classifier reads as a smiling man; "
         "the margin is about 2.5 standard errors of a difference of two rates at cpu's draws",
         expect="fails",
@@ -396,7 +399,7 @@ CLAIMS: tuple[Claim, ...] = (
         "07_vector_arithmetic.equations.glasses-woman.mean3_minus_single",
         ">",
         ARITH_MARGIN,
-        tolerance=0.04,
+        tolerance=0.08,
         note="success rate (a) − (b), target: woman with glasses",
         expect="fails",
         why="G(mean z) of the glasses exemplars keeps the glasses (exemplar_mean_keeps in the results) and (a)'s "
@@ -412,7 +415,7 @@ CLAIMS: tuple[Claim, ...] = (
         "07_vector_arithmetic.equations.smiling-man.single_minus_random",
         ">",
         ARITH_MARGIN,
-        tolerance=0.04,
+        tolerance=0.14,
         note="success rate (b) − (d), (d) = random z",
         control="07_vector_arithmetic.equations.smiling-man.controls.random_minus_random",
         control_note="(d) minus (d) on other random z",
@@ -426,7 +429,7 @@ CLAIMS: tuple[Claim, ...] = (
         "07_vector_arithmetic.equations.glasses-woman.single_minus_random",
         ">",
         ARITH_MARGIN,
-        tolerance=0.04,
+        tolerance=0.07,
         note="success rate (b) − (d)",
         expect="fails",
         why="the glasses equation's results rarely read as a woman with glasses, single exemplars or random z "
@@ -441,7 +444,7 @@ CLAIMS: tuple[Claim, ...] = (
         "07_vector_arithmetic.equations.smiling-man.mean3_minus_pixel_jittered",
         ">=",
         0.3,
-        tolerance=0.05,
+        tolerance=0.2,
         note="success rate (a) − (c′), (c′) = the same arithmetic on the exemplars' pixels, each exemplar first "
         "shifted, scaled and rolled by the misalignment a face detector's crop carries (misalignment.py, "
         "the amounts in the result's misalignment); the result's mean3_minus_pixel is the aligned-crop case "
@@ -461,7 +464,7 @@ CLAIMS: tuple[Claim, ...] = (
         "07_vector_arithmetic.equations.glasses-woman.mean3_minus_pixel_jittered",
         ">=",
         0.3,
-        tolerance=0.05,
+        tolerance=0.15,
         note="success rate (a) − (c′), exemplars jittered as a detector's crops; mean3_minus_pixel: aligned crops",
         expect="fails",
         why="(a) itself rarely draws glasses, so it cannot beat a control by much; and the jittered pixel "
