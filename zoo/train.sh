@@ -61,7 +61,8 @@ train cifar32-d128 --dataset cifar10 --arch torch --image-size 32 --d-width 128 
                --ckpt-every 1000 --keep-every 1000
 # §5.1's width: D with 256-512-1024 maps (--d-width 256: the paper's 28,672-d features at 4×4 pooling) and G
 # 512-256-128 (--g-width 128; with cifar32-d128's G of width 64, D's outputs on fakes fell to 1e-5 within 12
-# steps). fp32: on the Intel host without AMX the auto (bf16) step took 3.8 s against 2.4 s. 6,000 steps as
+# steps). fp32: on the Intel host without AMX the auto (bf16) step took 3.8 s against 2.4 s; on an AMD EPYC with
+# AVX2 only, about 7 s (steps 100 to 1,000 in 6,347 s of metrics.csv). Trained in pieces, resumed. 6,000 steps as
 # cifar32-d128, a checkpoint kept every 1,000 (notebook 03 reads the kept ones as its training-length ablation).
 train cifar32-d256 --dataset cifar10 --arch torch --image-size 32 --d-width 256 --g-width 128 --batch-size 128 \
                --max-steps 6000 --precision fp32 --ckpt-every 100 --keep-every 1000 --grid-every 1000
