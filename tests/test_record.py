@@ -70,13 +70,9 @@ def test_sampled_numbers_reproduce_within_the_noise_of_a_second_run():
     a claim's tolerance must cover 3 standard errors of a two-run difference, or `make figures` calls a new
     draw a failure to reproduce."""
     results = load_results(CPU / "results")
-    sampled = {c.id: se for c in CLAIMS if (se := sampling_se(c, results)) is not None}
-    assert len(sampled) == 7, sorted(sampled)  # forget-eyeglasses and the six arithmetic differences
-    narrow = {
-        c.id: f"{c.tolerance} < {3 * math.sqrt(2) * sampled[c.id]:.3f}"
-        for c in CLAIMS
-        if c.id in sampled and c.tolerance < 3 * math.sqrt(2) * sampled[c.id]
-    }
+    bounds = {c: 3 * math.sqrt(2) * se for c in CLAIMS if (se := sampling_se(c, results)) is not None}
+    assert len(bounds) == 7, sorted(c.id for c in bounds)  # forget-eyeglasses and the six arithmetic differences
+    narrow = {c.id: f"{c.tolerance} < {bound:.3f}" for c, bound in bounds.items() if c.tolerance < bound}
     assert not narrow, f"tolerance below 3·√2·se of the recorded number: {narrow}"
 
 
